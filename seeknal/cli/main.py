@@ -1,0 +1,87 @@
+"""`seeknal` entry point: the typer app, global options and error handling."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from seeknal import __version__
+from seeknal.cli.console import report_error
+from seeknal.errors import SeeknalError
+
+app = typer.Typer(
+    name="seeknal",
+    help="YAML/SQL data pipelines on DuckDB, with a virtual environment for every git branch.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handled(func: F) -> F:
+    """Turn SeeknalError into a clear message and exit 1; anything else too, unless --debug."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SeeknalError as exc:
+            if os.environ.get("SEEKNAL_DEBUG"):
+                raise
+            report_error(exc)
+            raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a traceback never reaches a user
+            if os.environ.get("SEEKNAL_DEBUG"):
+                raise
+            report_error(
+                SeeknalError(
+                    f"internal error: {exc.__class__.__name__}: {exc}",
+                    "Run the same command with --debug for the full traceback and report it.",
+                )
+            )
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"seeknal {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    if debug:
+        os.environ["SEEKNAL_DEBUG"] = "1"
+
+
+def _register() -> None:
+    from seeknal.cli import project_cmd, run_cmd
+
+    run_cmd.register(app)
+    project_cmd.register(app)
+
+
+def main() -> None:
+    _register()
+    try:
+        app()
+    except SystemExit as exc:
+        # click uses exit code 2 for usage errors already; keep codes as they are
+        sys.exit(exc.code)

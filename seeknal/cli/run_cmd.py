@@ -1,0 +1,183 @@
+"""`seeknal run` and `seeknal plan` (production)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from seeknal.cli.console import out, status_label, styled, warn
+from seeknal.cli.main import handled
+
+ProjectPath = typer.Option(
+    None, "--project-path", "-p", help="Project folder (default: found from the current one)."
+)
+Params = typer.Option(None, "--params", help='JSON object of {{ }} values, e.g. \'{"k": "v"}\'.')
+Nodes = typer.Option(
+    None, "--nodes", "-n", help="Run only these nodes (ids or names) and their downstream."
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("plan")(plan)
+
+
+def _context(project_path: Path | None, params: str | None) -> Any:
+    from seeknal.context import Context, parse_params
+
+    return Context(project_path, parse_params(params))
+
+
+def _warnings(project: Any, quiet: bool) -> None:
+    if not quiet:
+        for text in project.warnings:
+            warn(text)
+
+
+@handled
+def run(
+    full: bool = typer.Option(False, "--full", help="Run every node, changed or not."),
+    nodes: list[str] | None = Nodes,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would run; write nothing."),
+    parallel: bool = typer.Option(False, "--parallel", help="Run independent nodes at once."),
+    max_workers: int = typer.Option(4, "--max-workers", min=1, help="Workers for --parallel."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the summary and errors."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary to stdout."),
+    project_path: Path | None = ProjectPath,
+    params: str | None = Params,
+) -> None:
+    """Execute the project in production: new and changed nodes and their downstream."""
+    from seeknal.runs import plan_production, run_production
+
+    ctx = _context(project_path, params)
+    if dry_run:
+        plan_obj = plan_production(ctx, full, nodes or ())
+        _warnings(plan_obj.loaded.project, quiet or as_json)
+        _print_decisions(plan_obj, as_json, header="Dry run (nothing is written):")
+        return
+    started = time.perf_counter()
+    width = 0
+
+    def on_plan(plan_obj: Any) -> None:
+        nonlocal width
+        _warnings(plan_obj.loaded.project, quiet or as_json)
+        width = max((len(n) for n in plan_obj.to_run), default=10)
+        if not quiet and not as_json:
+            cached = len(plan_obj.decisions) - len(plan_obj.to_run)
+            out(f"Running {len(plan_obj.to_run)} node(s), {cached} cached")
+
+    def on_done(result: Any) -> None:
+        if quiet or as_json:
+            return
+        rows = "" if result.row_count is None else f"{result.row_count:>9,} rows"
+        secs = f"{result.duration_ms / 1000:6.2f}s"
+        line = f"  {status_label(result.status.value)} {result.node_id.ljust(width)} {rows} {secs}"
+        out(line)
+        for text in result.warnings:
+            warn(f"{result.node_id}: {text}")
+        if result.error:
+            out(f"      {styled(result.error, typer.colors.RED)}")
+            if result.hint:
+                out(f"      next: {result.hint}")
+
+    outcome = run_production(
+        ctx, full, nodes or (), parallel, max_workers, on_done, on_plan,
+        command="seeknal run",
+    )
+    elapsed = time.perf_counter() - started
+    counts = {s: 0 for s in ("success", "failed", "skipped", "cached")}
+    for res in outcome.results.values():
+        counts[res.status.value] += 1
+    counts["cached"] = len(outcome.plan.decisions) - len(outcome.plan.to_run)
+    if as_json:
+        out(json.dumps(_run_json(outcome, counts, elapsed), indent=2, sort_keys=True))
+    else:
+        for rel in outcome.removed_outputs:
+            out(f"Removed output of deleted node: {rel}")
+        summary = (
+            f"Done in {elapsed:.2f}s: {counts['success']} succeeded, {counts['cached']} cached, "
+            f"{counts['failed']} failed, {counts['skipped']} skipped"
+        )
+        if not outcome.plan.to_run:
+            summary = f"Nothing to do: all {counts['cached']} nodes are up to date."
+        out(styled(summary, typer.colors.RED if counts["failed"] else None, bold=True))
+    if outcome.failed:
+        if not as_json:
+            first = outcome.failed[0]
+            out(f"{len(outcome.failed)} node(s) failed; first: {first.node_id}", err=True)
+        raise typer.Exit(1)
+
+
+def _run_json(outcome: Any, counts: dict[str, int], elapsed: float) -> dict[str, Any]:
+    nodes = []
+    for decision in outcome.plan.decisions:
+        res = outcome.results.get(decision.node_id)
+        item: dict[str, Any] = {"id": decision.node_id, "reason": decision.reason}
+        if res is None:
+            item["status"] = "cached"
+        else:
+            item.update(
+                status=res.status.value,
+                rows=res.row_count,
+                duration_ms=res.duration_ms,
+                error=res.error,
+                warnings=res.warnings,
+            )
+        nodes.append(item)
+    return {
+        "run_id": outcome.run_id,
+        "seconds": round(elapsed, 3),
+        "counts": counts,
+        "ok": not outcome.failed,
+        "nodes": nodes,
+        "removed_outputs": outcome.removed_outputs,
+    }
+
+
+def _print_decisions(plan_obj: Any, as_json: bool, header: str) -> None:
+    if as_json:
+        out(
+            json.dumps(
+                {
+                    "to_run": plan_obj.to_run,
+                    "removed": plan_obj.removed,
+                    "nodes": [
+                        {"id": d.node_id, "action": "run" if d.run else "cached", "reason": d.reason}
+                        for d in plan_obj.decisions
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return
+    out(header)
+    width = max((len(d.node_id) for d in plan_obj.decisions), default=10)
+    for d in plan_obj.decisions:
+        action = "run" if d.run else "cached"
+        out(f"  {status_label(action)} {d.node_id.ljust(width)}  {d.reason}")
+    for node_id in plan_obj.removed:
+        out(f"  {status_label('removed')} {node_id.ljust(width)}  no longer in the project")
+    n = len(plan_obj.to_run)
+    out(f"{n} node(s) to run, {len(plan_obj.decisions) - n} cached.")
+
+
+@handled
+def plan(
+    full: bool = typer.Option(False, "--full", help="Plan a run of every node."),
+    nodes: list[str] | None = Nodes,
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+    project_path: Path | None = ProjectPath,
+    params: str | None = Params,
+) -> None:
+    """Show what `seeknal run` would execute, and why."""
+    from seeknal.runs import plan_production
+
+    ctx = _context(project_path, params)
+    plan_obj = plan_production(ctx, full, nodes or ())
+    _warnings(plan_obj.loaded.project, as_json)
+    _print_decisions(plan_obj, as_json, header="Production plan:")
+    ctx.save_cache()

@@ -1,0 +1,315 @@
+"""Execute one node on DuckDB and write its output file (temp file, then rename)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from seeknal.errors import ExecutionError
+from seeknal.project import REF_CALL
+from seeknal.types import EXECUTABLE_KINDS, Node, NodeKind
+
+CSV_OPTIONS = {
+    "delimiter": "delim",
+    "delim": "delim",
+    "sep": "delim",
+    "header": "header",
+    "quote": "quote",
+    "escape": "escape",
+    "skip": "skip",
+    "dateformat": "dateformat",
+    "timestampformat": "timestampformat",
+    "nullstr": "nullstr",
+    "all_varchar": "all_varchar",
+    "sample_size": "sample_size",
+}
+_AGE = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
+_AGE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+@dataclass
+class NodeResult:
+    row_count: int
+    output_path: Path
+    warnings: list[str] = field(default_factory=list)
+
+
+def literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class DuckDBEngine:
+    """One in-memory database; every worker thread gets a connection of its own."""
+
+    def __init__(self, project_root: Path) -> None:
+        self.root = project_root
+        self.db = duckdb.connect(":memory:")
+        self._local = threading.local()
+
+    def _con(self) -> duckdb.DuckDBPyConnection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = self.db.cursor()
+            self._local.con = con
+        return con
+
+    def close(self) -> None:
+        self.db.close()
+
+    def execute(
+        self, node: Node, inputs: dict[str, Path], output: Path
+    ) -> NodeResult:
+        """Run `node` reading upstream outputs from `inputs` (id → parquet) into `output`."""
+        if node.kind not in EXECUTABLE_KINDS:
+            raise ExecutionError(
+                f"{node.id} ({node.file_path}): kind '{node.kind}' is not supported for "
+                "execution yet.",
+                f"Remove it from the run with --nodes, or delete {node.file_path}.",
+            )
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = output.with_name(f".seeknal-tmp-{os.getpid()}-{threading.get_ident()}-{output.name}")
+        try:
+            result = self._dispatch(node, inputs, tmp, output)
+            os.replace(tmp, output)
+            return result
+        except duckdb.Error as exc:
+            message = str(exc).strip().splitlines()
+            raise ExecutionError(
+                f"{node.id} ({node.file_path}) failed in DuckDB: " + " ".join(message[:3]),
+                f"Fix the SQL in {node.file_path}, check it with 'seeknal plan', and run again.",
+            ) from None
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    # -- kinds -----------------------------------------------------------------------------
+    def _dispatch(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Path) -> NodeResult:
+        if node.kind is NodeKind.SOURCE:
+            return self._copy(self.source_sql(node), tmp, out)
+        if node.kind is NodeKind.TRANSFORM:
+            return self._transform(node, inputs, tmp, out)
+        if node.kind is NodeKind.PROFILE:
+            upstream = _single(node, inputs)
+            sql = f"SELECT * FROM (SUMMARIZE SELECT * FROM read_parquet({literal(upstream)}))"
+            return self._copy(sql, tmp, out)
+        if node.kind is NodeKind.RULE:
+            return self._rule(node, inputs, tmp, out)
+        return self._exposure(node, inputs, tmp, out)
+
+    def _copy(self, select: str, tmp: Path, out: Path, fmt: str = "parquet") -> NodeResult:
+        options = {
+            "parquet": "FORMAT parquet",
+            "csv": "FORMAT csv, HEADER true",
+            "json": "FORMAT json",
+        }[fmt]
+        row = self._con().execute(f"COPY ({select}) TO {literal(tmp)} ({options})").fetchone()
+        return NodeResult(row_count=int(row[0]) if row else 0, output_path=out)
+
+    def source_sql(self, node: Node) -> str:
+        stype = str(node.config.get("source"))
+        table = str(node.config.get("table", ""))
+        path = table if os.path.isabs(table) else str(self.root / table)
+        params = node.config.get("params") or {}
+        if stype == "csv":
+            args = [literal(path)]
+            for key, value in params.items():
+                if str(key).lower() in CSV_OPTIONS:
+                    args.append(f"{CSV_OPTIONS[str(key).lower()]}={literal(value)}")
+            return f"SELECT * FROM read_csv_auto({', '.join(args)})"
+        if stype == "parquet":
+            return f"SELECT * FROM read_parquet({literal(path)})"
+        if stype == "json":
+            return f"SELECT * FROM read_json_auto({literal(path)})"
+        if stype == "jsonl":
+            return (
+                f"SELECT * FROM read_json_auto({literal(path)}, format='newline_delimited')"
+            )
+        raise ExecutionError(
+            f"{node.id} ({node.file_path}): source type '{stype}' is not supported for "
+            "execution yet.",
+            "Use a csv, parquet, json or jsonl source, or leave this node out with --nodes.",
+        )
+
+    def _bind_inputs(self, con: Any, node: Node, inputs: dict[str, Path], sql: str) -> str:
+        """Replace ref('x') with the upstream file, and define input_N / __THIS__ views."""
+        for index, up in enumerate(node.inputs):
+            name = f"input_{index}"
+            if name in sql:
+                con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {name} AS "
+                    f"SELECT * FROM read_parquet({literal(inputs[up])})"
+                )
+        if "__THIS__" in sql:
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW __THIS__ AS "
+                f"SELECT * FROM read_parquet({literal(_single(node, inputs))})"
+            )
+        return REF_CALL.sub(lambda m: f"read_parquet({literal(inputs[m.group(2)])})", sql)
+
+    def _transform(
+        self, node: Node, inputs: dict[str, Path], tmp: Path, out: Path
+    ) -> NodeResult:
+        assert node.sql is not None
+        statements = [s.query.strip().rstrip(";") for s in duckdb.extract_statements(node.sql)]
+        statements = [s for s in statements if s]
+        if not statements:
+            raise ExecutionError(f"{node.id} ({node.file_path}): the transform SQL is empty.")
+        if len(statements) == 1:
+            con = self._con()
+            sql = self._bind_inputs(con, node, inputs, statements[0])
+            row = con.execute(f"COPY ({sql}) TO {literal(tmp)} (FORMAT parquet)").fetchone()
+            return NodeResult(row_count=int(row[0]) if row else 0, output_path=out)
+        # Several statements may create tables; give them a database of their own so that
+        # names never collide with another node's.
+        con = duckdb.connect(":memory:")
+        try:
+            for statement in statements[:-1]:
+                con.execute(self._bind_inputs(con, node, inputs, statement))
+            last = self._bind_inputs(con, node, inputs, statements[-1])
+            row = con.execute(f"COPY ({last}) TO {literal(tmp)} (FORMAT parquet)").fetchone()
+            return NodeResult(row_count=int(row[0]) if row else 0, output_path=out)
+        finally:
+            con.close()
+
+    def _rule(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Path) -> NodeResult:
+        con = self._con()
+        source = f"read_parquet({literal(_single(node, inputs))})"
+        rules = node.config.get("rule")
+        entries = rules if isinstance(rules, list) else [rules]
+        params = node.config.get("params") or {}
+        severity = str(params.get("severity", "error"))
+        rows: list[tuple[str, str, int, int, bool]] = []
+        total_row = con.execute(f"SELECT count(*) FROM {source}").fetchone()
+        total = int(total_row[0]) if total_row else 0
+        for entry in entries:
+            check, violations = self._rule_violations(con, node, entry, inputs, source)
+            rows.append((str(entry.get("type")), check, violations, total, violations == 0))
+        values = ", ".join(
+            f"({literal(t)}, {literal(c)}, {v}, {n}, {literal(ok)}, {literal(severity)})"
+            for t, c, v, n, ok in rows
+        )
+        select = (
+            "SELECT * FROM (VALUES "
+            + values
+            + ") AS r(rule_type, check_description, violations, total_rows, passed, severity)"
+        )
+        self._copy(select, tmp, out)
+        failed = [r for r in rows if not r[4]]
+        warnings: list[str] = []
+        if failed:
+            detail = "; ".join(f"{r[1]}: {r[2]} violating row(s)" for r in failed)
+            message = str(params.get("error_message") or f"rule {node.id} failed")
+            if severity == "error":
+                raise ExecutionError(
+                    f"{node.id} ({node.file_path}): {message} ({detail})",
+                    "Fix the data or the rule, or set params.severity: warn to only report it.",
+                )
+            warnings.append(f"{message} ({detail})")
+        return NodeResult(row_count=len(rows), output_path=out, warnings=warnings)
+
+    def _rule_violations(
+        self, con: Any, node: Node, entry: dict[str, Any], inputs: dict[str, Path], source: str
+    ) -> tuple[str, int]:
+        rtype = str(entry.get("type"))
+        params = entry.get("params") or {}
+        columns = entry.get("columns") or ([entry["column"]] if entry.get("column") else [])
+        columns = [str(c) for c in (columns if isinstance(columns, list) else [columns])]
+        need_column = rtype in ("null", "uniqueness", "range", "freshness")
+        if need_column and not columns:
+            raise ExecutionError(
+                f"{node.id} ({node.file_path}): rule type '{rtype}' needs 'column' or 'columns'."
+            )
+
+        def count(sql: str) -> int:
+            row = con.execute(sql).fetchone()
+            return int(row[0]) if row and row[0] is not None else 0
+
+        if rtype == "null":
+            # max_null_percentage is a percentage of rows (0-100); 0 allows no nulls at all
+            limit = float(params.get("max_null_percentage", 0.0))
+            total = count(f"SELECT count(*) FROM {source}")
+            worst = 0
+            for col in columns:
+                nulls = count(f"SELECT count(*) FROM {source} WHERE {ident(col)} IS NULL")
+                if total and 100.0 * nulls / total > limit:
+                    worst += nulls
+            return f"nulls in {', '.join(columns)} at most {limit:g}%", worst
+        if rtype == "uniqueness":
+            cols = ", ".join(ident(c) for c in columns)
+            dupes = count(
+                f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {source} "
+                f"GROUP BY {cols} HAVING count(*) > 1)"
+            )
+            return f"{', '.join(columns)} unique", dupes
+        if rtype == "range":
+            col = ident(columns[0])
+            conds = []
+            if params.get("min_val") is not None:
+                conds.append(f"{col} < {literal(params['min_val'])}")
+            if params.get("max_val") is not None:
+                conds.append(f"{col} > {literal(params['max_val'])}")
+            where = " OR ".join(conds) or "false"
+            bounds = f"[{params.get('min_val', '-inf')}, {params.get('max_val', 'inf')}]"
+            return f"{columns[0]} in {bounds}", count(
+                f"SELECT count(*) FROM {source} WHERE {where}"
+            )
+        if rtype == "freshness":
+            col = ident(columns[0])
+            max_age = _seconds(params.get("max_age", "1d"), node)
+            newest = con.execute(f"SELECT max({col})::TIMESTAMP FROM {source}").fetchone()
+            stale = newest is None or newest[0] is None
+            if not stale:
+                age = dt.datetime.now() - newest[0]
+                stale = age.total_seconds() > max_age
+            return f"newest {columns[0]} within {params.get('max_age', '1d')}", int(stale)
+        if rtype == "sql_assertion":
+            sql = str(entry.get("sql") or params.get("sql") or "")
+            if not sql:
+                raise ExecutionError(f"{node.id} ({node.file_path}): sql_assertion needs 'sql'.")
+            bound = self._bind_inputs(con, node, inputs, sql)
+            return "assertion query returns no rows", count(f"SELECT count(*) FROM ({bound})")
+        # custom: a boolean expression every row must satisfy
+        expr = str(entry.get("expression") or entry.get("sql") or params.get("expression") or "")
+        if not expr:
+            raise ExecutionError(f"{node.id} ({node.file_path}): custom rule needs 'expression'.")
+        return expr, count(f"SELECT count(*) FROM {source} WHERE NOT coalesce(({expr}), false)")
+
+    def _exposure(
+        self, node: Node, inputs: dict[str, Path], tmp: Path, out: Path
+    ) -> NodeResult:
+        params = node.config.get("params") or {}
+        fmt = str(params.get("format", "csv"))
+        upstream = _single(node, inputs)
+        return self._copy(f"SELECT * FROM read_parquet({literal(upstream)})", tmp, out, fmt)
+
+
+def _single(node: Node, inputs: dict[str, Path]) -> Path:
+    if len(node.inputs) != 1:
+        raise ExecutionError(
+            f"{node.id} ({node.file_path}) reads one input, but has {len(node.inputs)}.",
+            "List exactly one input under 'inputs' (or 'depends_on').",
+        )
+    return inputs[node.inputs[0]]
+
+
+def _seconds(value: Any, node: Node) -> float:
+    match = _AGE.match(str(value))
+    if not match:
+        raise ExecutionError(
+            f"{node.id} ({node.file_path}): max_age '{value}' is not like 30m, 24h or 7d."
+        )
+    return int(match.group(1)) * _AGE_UNITS[match.group(2)]

@@ -1,0 +1,53 @@
+"""Where project files come from: a folder on disk, or (for git) a tree of objects.
+
+The loader reads through this small interface so that the same code plans a working tree and a
+commit that is not checked out.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol
+
+
+class ProjectFiles(Protocol):
+    """Read-only access to a project's files by root-relative POSIX path."""
+
+    def list_files(self, folder: str) -> list[str]:
+        """Every file below `folder` (relative POSIX paths, sorted)."""
+        ...
+
+    def read(self, path: str) -> bytes | None:
+        """The file's bytes, or None when it does not exist."""
+        ...
+
+    def local_path(self, path: str) -> Path | None:
+        """A path on disk holding this file's content, when there is one."""
+        ...
+
+
+class DiskFiles:
+    """Project files in a folder on disk."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def list_files(self, folder: str) -> list[str]:
+        base = self.root / folder
+        found: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            rel = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
+            for name in filenames:
+                found.append(f"{rel}/{name}" if rel != "." else name)
+        return sorted(found)
+
+    def read(self, path: str) -> bytes | None:
+        try:
+            return (self.root / path).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+
+    def local_path(self, path: str) -> Path | None:
+        return self.root / path

@@ -1,0 +1,71 @@
+"""Deterministic node and manifest fingerprints (SPEC §4)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from seeknal import sql as sqlmod
+from seeknal.types import Node, Project
+
+
+@dataclass(frozen=True)
+class NodeFingerprint:
+    """`content` covers the node alone; `fingerprint` adds its upstream; `metadata` is apart."""
+
+    content: str
+    fingerprint: str
+    metadata: str
+    data_digest: str | None = None
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _hash(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def execution_content(node: Node, sql_cache: MutableMapping[str, Any] | None = None) -> dict:
+    """What decides the node's output, with SQL in canonical form."""
+    config = dict(node.config)
+    if node.sql is not None:
+        config["transform"] = sqlmod.normalize(node.sql, sql_cache)
+    rule = config.get("rule")
+    if isinstance(rule, dict) and isinstance(rule.get("sql"), str):
+        config["rule"] = {**rule, "sql": sqlmod.normalize(rule["sql"], sql_cache)}
+    return {"kind": node.kind.value, "config": config}
+
+
+def fingerprint_project(
+    project: Project,
+    data_digests: Mapping[str, str],
+    sql_cache: MutableMapping[str, Any] | None = None,
+) -> dict[str, NodeFingerprint]:
+    result: dict[str, NodeFingerprint] = {}
+    for node_id in project.order:
+        node = project.nodes[node_id]
+        digest = data_digests.get(node_id)
+        content = _hash(canonical(execution_content(node, sql_cache)), digest or "")
+        upstream = [f"{up}={result[up].fingerprint}" for up in node.inputs]
+        result[node_id] = NodeFingerprint(
+            content=content,
+            fingerprint=_hash(content, *upstream),
+            metadata=_hash(canonical(node.meta)),
+            data_digest=digest,
+        )
+    return result
+
+
+def manifest_fingerprint(fingerprints: Mapping[str, NodeFingerprint]) -> str:
+    return _hash(
+        *(f"{nid}={fp.fingerprint}/{fp.metadata}" for nid, fp in sorted(fingerprints.items()))
+    )

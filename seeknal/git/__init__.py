@@ -1,0 +1,1 @@
+"""Git access through pygit2 (the only module importing it)."""

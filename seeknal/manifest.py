@@ -1,0 +1,54 @@
+"""The manifest: a JSON picture of the project with fingerprints (SPEC §2). Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from seeknal.fingerprint import NodeFingerprint, manifest_fingerprint
+from seeknal.types import Project
+
+MANIFEST_VERSION = "2.0"
+
+
+def build_manifest(
+    project: Project,
+    fingerprints: Mapping[str, NodeFingerprint],
+    seeknal_version: str,
+    generated_at: str,
+) -> dict[str, Any]:
+    nodes: dict[str, Any] = {}
+    edges: list[dict[str, str]] = []
+    for node_id in project.order:
+        node = project.nodes[node_id]
+        fp = fingerprints[node_id]
+        nodes[node_id] = {
+            "id": node_id,
+            "name": node.name,
+            "type": node.kind.value,
+            "description": node.meta.get("description"),
+            "owner": node.meta.get("owner"),
+            "tags": node.meta.get("tags") or [],
+            "columns": node.meta.get("columns") or {},
+            "config": node.config,
+            "file_path": node.file_path,
+            "inputs": list(node.inputs),
+            "fingerprint": fp.fingerprint,
+            "content_hash": fp.content,
+            "metadata_hash": fp.metadata,
+            "data_digest": fp.data_digest,
+        }
+        if node.sql is not None:
+            nodes[node_id]["sql"] = node.sql
+        edges.extend({"from": up, "to": node_id, "type": "ref"} for up in node.inputs)
+    return {
+        "schema_version": MANIFEST_VERSION,
+        "metadata": {
+            "project": project.name,
+            "seeknal_version": seeknal_version,
+            "generated_at": generated_at,
+        },
+        "fingerprint": manifest_fingerprint(fingerprints),
+        "nodes": nodes,
+        "edges": edges,
+    }

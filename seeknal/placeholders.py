@@ -1,0 +1,99 @@
+"""`{{ ... }}` placeholders in node files: common config, built-ins, env vars and --params.
+
+Rendering is textual (not Jinja): node SQL is full of braces, quotes and `ref()` calls that a
+template engine would try to interpret.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+PLACEHOLDER = re.compile(r"\{\{\s*(.*?)\s*\}\}")
+
+
+class UnknownPlaceholder(Exception):
+    def __init__(self, key: str, suggestion: str | None) -> None:
+        self.key = key
+        self.suggestion = suggestion
+        hint = f" (did you mean '{suggestion}'?)" if suggestion else ""
+        super().__init__(f"unknown placeholder '{{{{ {key} }}}}'{hint}")
+
+
+def builtin_values(
+    run_id: str, params: Mapping[str, Any], today: dt.date | None = None
+) -> dict[str, str]:
+    day = today or dt.datetime.now(dt.UTC).date()
+    values = {
+        "today": day.isoformat(),
+        "yesterday": (day - dt.timedelta(days=1)).isoformat(),
+        "run_date": str(params.get("run_date", day.isoformat())),
+        "run_id": run_id,
+    }
+    values.update({str(k): _text(v) for k, v in params.items()})
+    return values
+
+
+def common_values(sources: list[Any], rules: list[Any], transforms: list[Any]) -> dict[str, str]:
+    """Flatten seeknal/common/*.yml into placeholder keys.
+
+    sources.yml: `<id>` is `ref('<ref>')`, `<id>.<param>` its params; rules.yml: `rules.<id>`;
+    transformations.yml: `transforms.<id>` (its `sql`).
+    """
+    values: dict[str, str] = {}
+    for entry in sources:
+        if not isinstance(entry, dict) or "id" not in entry:
+            continue
+        sid = str(entry["id"])
+        if entry.get("ref"):
+            values[sid] = f"ref('{entry['ref']}')"
+        for key, val in (entry.get("params") or {}).items():
+            values[f"{sid}.{key}"] = _text(val)
+    for entry in rules:
+        if isinstance(entry, dict) and "id" in entry:
+            values[f"rules.{entry['id']}"] = _text(entry.get("value", entry.get("sql", "")))
+    for entry in transforms:
+        if isinstance(entry, dict) and "id" in entry:
+            values[f"transforms.{entry['id']}"] = _text(entry.get("sql", entry.get("value", "")))
+    return values
+
+
+def render(text: str, values: Mapping[str, str], depth: int = 0) -> str:
+    """Replace every placeholder in `text`; raise UnknownPlaceholder for the first unknown key."""
+    if "{{" not in text:
+        return text
+
+    def substitute(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key.startswith("env:"):
+            name, _, default = key[4:].partition("|")
+            return os.environ.get(name.strip(), default.strip())
+        if key in values:
+            value = values[key]
+            # common transformations may themselves use placeholders
+            return render(value, values, depth + 1) if depth < 5 else value
+        close = difflib.get_close_matches(key, list(values), n=1, cutoff=0.5)
+        raise UnknownPlaceholder(key, close[0] if close else None)
+
+    return PLACEHOLDER.sub(substitute, text)
+
+
+def render_tree(value: Any, values: Mapping[str, str]) -> Any:
+    """Render every string inside a YAML value (mappings and lists included)."""
+    if isinstance(value, str):
+        return render(value, values)
+    if isinstance(value, dict):
+        return {k: render_tree(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render_tree(v, values) for v in value]
+    return value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

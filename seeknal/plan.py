@@ -1,0 +1,102 @@
+"""Pure decisions: which nodes a production run executes, and why."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Set
+from dataclasses import dataclass
+from typing import Any
+
+from seeknal.dag import Dag
+from seeknal.fingerprint import NodeFingerprint
+from seeknal.types import NodeKind, Project
+
+
+WEAK = "~"  # a reason the propagation pass may replace with a more precise one
+
+
+@dataclass(frozen=True)
+class Decision:
+    node_id: str
+    run: bool
+    reason: str
+
+
+def direct_change_reason(
+    kind: NodeKind, fp: NodeFingerprint, previous: Mapping[str, Any] | None
+) -> str:
+    """Why a node whose fingerprint moved changed, as far as the last manifest tells."""
+    if previous is None:
+        return "definition changed"
+    if previous.get("content_hash") == fp.content:
+        return ""
+    if kind is NodeKind.SOURCE and previous.get("data_digest") != fp.data_digest:
+        return "source data changed"
+    if kind is NodeKind.TRANSFORM:
+        return "SQL or config changed"
+    return "definition changed"
+
+
+def production_decisions(
+    project: Project,
+    dag: Dag,
+    fingerprints: Mapping[str, NodeFingerprint],
+    run_state_nodes: Mapping[str, Any],
+    manifest_nodes: Mapping[str, Any],
+    outputs_present: Set[str],
+    full: bool = False,
+    selected: Set[str] | None = None,
+) -> list[Decision]:
+    """Decide, in run order, which nodes a production run executes."""
+    direct: dict[str, str] = {}
+    if selected is not None:
+        for node_id in selected:
+            direct[node_id] = "selected with --nodes"
+    else:
+        for node_id in project.order:
+            reason = _direct_reason(
+                project, node_id, fingerprints[node_id], run_state_nodes.get(node_id),
+                manifest_nodes.get(node_id), node_id in outputs_present, full,
+            )
+            if reason:
+                direct[node_id] = reason
+    decisions: list[Decision] = []
+    running: set[str] = set()
+    for node_id in project.order:
+        reason = direct.get(node_id, "")
+        if not reason or reason.startswith(WEAK):
+            ups = [up for up in project.nodes[node_id].inputs if up in running]
+            reason = f"upstream {ups[0]} runs" if ups else reason.removeprefix(WEAK)
+        if reason:
+            running.add(node_id)
+            decisions.append(Decision(node_id, True, reason))
+        else:
+            decisions.append(Decision(node_id, False, "unchanged"))
+    return decisions
+
+
+def _direct_reason(
+    project: Project,
+    node_id: str,
+    fp: NodeFingerprint,
+    state: Mapping[str, Any] | None,
+    previous: Mapping[str, Any] | None,
+    output_present: bool,
+    full: bool,
+) -> str:
+    if full:
+        return "--full"
+    if state is None:
+        return "new node"
+    status = state.get("status")
+    if status in ("failed", "skipped"):
+        return f"last run {'failed' if status == 'failed' else 'skipped it'}"
+    if state.get("hash") != fp.fingerprint:
+        node = project.nodes[node_id]
+        reason = direct_change_reason(node.kind, fp, previous)
+        if reason:
+            return reason
+        # only the upstream moved: the propagation pass names the upstream when it runs now
+        return WEAK + "inputs changed since its last run"
+    if not output_present:
+        return "output file missing"
+    return ""

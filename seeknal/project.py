@@ -1,0 +1,458 @@
+"""YAML node files → validated `Project`. Every problem is collected and reported together."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from collections.abc import Mapping, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from seeknal import placeholders
+from seeknal.dag import Dag, format_cycle
+from seeknal.errors import Problem, ProjectError, SeeknalError
+from seeknal.files import DiskFiles, ProjectFiles
+from seeknal.types import (
+    FILE_SOURCE_TYPES,
+    RULE_TYPES,
+    SOURCE_TYPES,
+    Node,
+    NodeKind,
+    Project,
+)
+
+PROJECT_FILE = "seeknal_project.yml"
+NODES_DIR = "seeknal"
+COMMON_DIR = "seeknal/common/"
+META_KEYS = ("description", "owner", "tags", "columns")
+REF_CALL = re.compile(r"""\bref\(\s*(['"])([^'"]*)\1\s*\)""")
+UNSAFE_PATH = re.compile(r"""['";\n\r\x00]""")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def find_root(start: Path) -> Path:
+    """Walk up from `start` to the folder holding seeknal_project.yml."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_FILE).is_file():
+            return folder
+    raise SeeknalError(
+        f"No seeknal project found in {here} or any parent folder ({PROJECT_FILE} is missing).",
+        "Run 'seeknal init' to create one, or pass --project-path.",
+    )
+
+
+def sql_refs(sql: str) -> list[str]:
+    """Node ids named by ref('...') in SQL, in order of first appearance."""
+    seen: list[str] = []
+    for match in REF_CALL.finditer(sql):
+        if match.group(2) not in seen:
+            seen.append(match.group(2))
+    return seen
+
+
+def parse_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
+
+
+def load_project(
+    root: Path,
+    files: ProjectFiles | None = None,
+    params: Mapping[str, Any] | None = None,
+    run_id: str = "",
+    parse_cache: MutableMapping[str, Any] | None = None,
+) -> Project:
+    """Load and validate the project at `root`. Raises ProjectError listing every problem."""
+    files = files or DiskFiles(root)
+    loader = _ProjectLoader(files, params or {}, run_id, parse_cache)
+    return loader.load(root)
+
+
+class _ProjectLoader:
+    def __init__(
+        self,
+        files: ProjectFiles,
+        params: Mapping[str, Any],
+        run_id: str,
+        parse_cache: MutableMapping[str, Any] | None,
+    ) -> None:
+        self.files = files
+        self.params = params
+        self.run_id = run_id
+        self.cache = parse_cache if parse_cache is not None else {}
+        self.problems: list[Problem] = []
+        self.warnings: list[str] = []
+
+    # -- reading -------------------------------------------------------------------------
+    def read_yaml(self, path: str) -> tuple[Any, str] | None:
+        raw = self.files.read(path)
+        if raw is None:
+            return None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            self.problems.append(
+                Problem(path, f"is not valid UTF-8 (byte {exc.start}); save it as UTF-8")
+            )
+            return None
+        key = hashlib.sha1(raw).hexdigest()
+        if key in self.cache:
+            return self.cache[key], text
+        try:
+            data = parse_yaml(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            self.problems.append(
+                Problem(path, f"invalid YAML: {reason}", mark.line + 1 if mark else None)
+            )
+            return None
+        self.cache[key] = data
+        return data, text
+
+    def load(self, root: Path) -> Project:
+        settings = self.load_settings()
+        values = self.placeholder_values()
+        raw_nodes = self.read_nodes()
+        nodes = self.build_nodes(raw_nodes, values)
+        order = self.check_graph(nodes)
+        if not nodes and not self.problems:
+            self.problems.append(
+                Problem(
+                    f"{NODES_DIR}/",
+                    "the project has no nodes; add a node file such as seeknal/sources/x.yml",
+                )
+            )
+        if self.problems:
+            raise ProjectError(self.problems)
+        return Project(
+            root=str(root),
+            name=str(settings.get("name", root.name)),
+            settings=settings,
+            nodes=nodes,
+            warnings=tuple(self.warnings),
+            order=tuple(order),
+        )
+
+    def load_settings(self) -> dict[str, Any]:
+        loaded = self.read_yaml(PROJECT_FILE)
+        if loaded is None:
+            if not any(p.file == PROJECT_FILE for p in self.problems):
+                self.problems.append(Problem(PROJECT_FILE, "is missing"))
+            return {}
+        data, _ = loaded
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            self.problems.append(Problem(PROJECT_FILE, "must be a mapping of settings", 1))
+            return {}
+        if not data.get("name"):
+            self.problems.append(Problem(PROJECT_FILE, "missing 'name'", 1))
+        return data
+
+    def placeholder_values(self) -> dict[str, str]:
+        lists: dict[str, list[Any]] = {}
+        for fname, key in (
+            ("sources.yml", "sources"),
+            ("rules.yml", "rules"),
+            ("transformations.yml", "transformations"),
+        ):
+            path = COMMON_DIR + fname
+            loaded = self.read_yaml(path)
+            entries: Any = []
+            if loaded is not None and isinstance(loaded[0], dict):
+                entries = loaded[0].get(key) or []
+            elif loaded is not None and loaded[0] is not None:
+                self.problems.append(Problem(path, f"must be a mapping with a '{key}:' list", 1))
+            lists[key] = entries if isinstance(entries, list) else []
+        values = placeholders.common_values(
+            lists["sources"], lists["rules"], lists["transformations"]
+        )
+        values.update(placeholders.builtin_values(self.run_id, self.params))
+        return values
+
+    def read_nodes(self) -> list[tuple[str, dict[str, Any], str]]:
+        found: list[tuple[str, dict[str, Any], str]] = []
+        for path in self.files.list_files(NODES_DIR):
+            if path.startswith(COMMON_DIR):
+                continue
+            if path.endswith(".py"):
+                self.warnings.append(
+                    f"{path}: Python node files are not supported yet; this file is not loaded"
+                )
+                continue
+            if not path.endswith((".yml", ".yaml")):
+                continue
+            loaded = self.read_yaml(path)
+            if loaded is None:
+                continue
+            data, text = loaded
+            if not isinstance(data, dict):
+                what = "empty" if data is None else f"a {type(data).__name__}"
+                self.problems.append(
+                    Problem(path, f"must be a YAML mapping describing one node, but is {what}", 1)
+                )
+                continue
+            found.append((path, data, text))
+        return found
+
+    # -- nodes ---------------------------------------------------------------------------
+    def build_nodes(
+        self, raw_nodes: list[tuple[str, dict[str, Any], str]], values: dict[str, str]
+    ) -> dict[str, Node]:
+        nodes: dict[str, Node] = {}
+        where: dict[str, str] = {}
+        for path, data, text in raw_nodes:
+            node = self.build_node(path, data, text, values)
+            if node is None:
+                continue
+            if node.id in nodes:
+                self.problems.append(
+                    Problem(
+                        path,
+                        f"duplicate node id '{node.id}': also defined in {where[node.id]}",
+                        node.line,
+                    )
+                )
+                continue
+            nodes[node.id] = node
+            where[node.id] = path
+        self.check_refs(nodes)
+        return dict(sorted(nodes.items()))
+
+    def build_node(
+        self, path: str, data: dict[str, Any], text: str, values: dict[str, str]
+    ) -> Node | None:
+        missing = [k for k in ("kind", "name") if not data.get(k)]
+        if missing:
+            names = " and ".join(f"'{k}'" for k in missing)
+            self.problems.append(Problem(path, f"missing {names}", 1))
+            return None
+        kind_text = str(data["kind"])
+        try:
+            kind = NodeKind(kind_text)
+        except ValueError:
+            known = ", ".join(k.value for k in NodeKind)
+            self.problems.append(
+                Problem(path, f"unknown kind '{kind_text}' (known: {known})", _line(text, "kind"))
+            )
+            return None
+        name = str(data["name"])
+        node_id = f"{kind.value}.{name}"
+        try:
+            rendered = placeholders.render_tree(data, values)
+        except placeholders.UnknownPlaceholder as exc:
+            self.problems.append(Problem(path, str(exc), _find_line(text, exc.key)))
+            return None
+
+        meta = {k: rendered[k] for k in META_KEYS if k in rendered}
+        config = {
+            k: v for k, v in rendered.items() if k not in META_KEYS and k not in ("name", "kind")
+        }
+        inputs = self.declared_inputs(path, text, rendered)
+        sql: str | None = None
+        if kind is NodeKind.TRANSFORM:
+            sql = rendered.get("transform")
+            if not isinstance(sql, str) or not sql.strip():
+                self.problems.append(
+                    Problem(path, "transform has no SQL: add a 'transform: |' block", 1)
+                )
+                return None
+        for up in sql_refs(sql or "") + self.embedded_refs(kind, rendered):
+            if up not in inputs:
+                inputs.append(up)
+                if sql and up in sql_refs(sql):
+                    self.warnings.append(
+                        f"{path}: ref('{up}') is used in SQL but not listed in inputs; added"
+                    )
+        self.check_kind(kind, path, text, rendered)
+        return Node(
+            id=node_id,
+            kind=kind,
+            name=name,
+            file_path=path,
+            line=_line(text, "name") or 1,
+            inputs=tuple(inputs),
+            config=config,
+            meta=meta,
+            sql=sql,
+        )
+
+    def declared_inputs(self, path: str, text: str, data: dict[str, Any]) -> list[str]:
+        inputs: list[str] = []
+        for key in ("inputs", "depends_on"):
+            entries = data.get(key) or []
+            if not isinstance(entries, list):
+                self.problems.append(
+                    Problem(path, f"'{key}' must be a list of {{ref: kind.name}}", _line(text, key))
+                )
+                continue
+            for entry in entries:
+                ref = entry.get("ref") if isinstance(entry, dict) else entry
+                if not isinstance(ref, str) or not ref:
+                    self.problems.append(
+                        Problem(path, f"'{key}' entry {entry!r} has no 'ref'", _line(text, key))
+                    )
+                    continue
+                ref = _strip_ref_call(ref)
+                if ref in inputs:
+                    self.problems.append(
+                        Problem(
+                            path,
+                            f"'{ref}' is listed twice in {key}; list each input once",
+                            _find_line(text, ref),
+                        )
+                    )
+                    continue
+                inputs.append(ref)
+        return inputs
+
+    @staticmethod
+    def embedded_refs(kind: NodeKind, data: dict[str, Any]) -> list[str]:
+        refs: list[str] = []
+        model = data.get("model")
+        if kind is NodeKind.SEMANTIC_MODEL and isinstance(model, str):
+            refs.append(_strip_ref_call(model))
+        rule = data.get("rule")
+        for entry in rule if isinstance(rule, list) else [rule]:
+            if isinstance(entry, dict) and isinstance(entry.get("sql"), str):
+                refs.extend(sql_refs(entry["sql"]))
+        return refs
+
+    def check_kind(self, kind: NodeKind, path: str, text: str, data: dict[str, Any]) -> None:
+        if kind is NodeKind.SOURCE:
+            self.check_source(path, text, data)
+        elif kind is NodeKind.RULE:
+            rule = data.get("rule")
+            entries = rule if isinstance(rule, list) else [rule]
+            if not rule or not all(isinstance(e, dict) for e in entries):
+                self.problems.append(
+                    Problem(path, "rule needs a 'rule:' mapping (or list) with a 'type'", 1)
+                )
+                return
+            for entry in entries:
+                if str(entry.get("type")) not in RULE_TYPES:
+                    self.problems.append(
+                        Problem(
+                            path,
+                            f"unknown rule type '{entry.get('type')}' "
+                            f"(supported: {', '.join(RULE_TYPES)})",
+                            _line(text, "rule"),
+                        )
+                    )
+            severity = (data.get("params") or {}).get("severity", "error")
+            if severity not in ("error", "warn"):
+                self.problems.append(
+                    Problem(path, f"severity must be 'error' or 'warn', not '{severity}'")
+                )
+        elif kind is NodeKind.EXPOSURE:
+            params = data.get("params") or {}
+            if data.get("type", "file") == "file":
+                fmt = params.get("format", "csv")
+                if fmt not in ("csv", "parquet", "json"):
+                    self.problems.append(
+                        Problem(path, f"exposure format '{fmt}' (supported: csv, parquet, json)")
+                    )
+                if not params.get("path"):
+                    self.problems.append(Problem(path, "file exposure needs params.path"))
+                elif _escapes(str(params["path"])):
+                    self.problems.append(
+                        Problem(path, "params.path must stay inside the project (no '..')")
+                    )
+
+    def check_source(self, path: str, text: str, data: dict[str, Any]) -> None:
+        stype = str(data.get("source", ""))
+        line = _line(text, "source")
+        if stype not in SOURCE_TYPES:
+            self.problems.append(
+                Problem(
+                    path,
+                    f"unsupported source type '{stype}' (supported: {', '.join(SOURCE_TYPES)})",
+                    line,
+                )
+            )
+            return
+        table = data.get("table")
+        if stype in FILE_SOURCE_TYPES:
+            if not isinstance(table, str) or not table:
+                self.problems.append(Problem(path, f"{stype} source needs 'table: <path>'", line))
+                return
+            if UNSAFE_PATH.search(table):
+                self.problems.append(
+                    Problem(
+                        path,
+                        f"table path {table!r} contains a quote, ';' or newline; "
+                        "use a plain file path",
+                        _line(text, "table"),
+                    )
+                )
+                return
+            if not _data_exists(self.files, table):
+                self.problems.append(
+                    Problem(
+                        path,
+                        f"data file '{table}' does not exist (paths are relative to the "
+                        "project root)",
+                        _line(text, "table"),
+                    )
+                )
+        elif stype == "postgresql":
+            params = data.get("params") or {}
+            if not table and not params.get("query"):
+                self.problems.append(
+                    Problem(path, "postgresql source needs 'table:' or 'params.query'", line)
+                )
+        elif stype == "iceberg" and (not isinstance(table, str) or table.count(".") != 2):
+            self.problems.append(
+                Problem(path, "iceberg source needs 'table: catalog.namespace.table'", line)
+            )
+
+    def check_refs(self, nodes: dict[str, Node]) -> None:
+        for node in nodes.values():
+            for ref in node.inputs:
+                if ref not in nodes:
+                    close = difflib.get_close_matches(ref, list(nodes), n=1, cutoff=0.4)
+                    hint = f"; did you mean '{close[0]}'?" if close else ""
+                    self.problems.append(
+                        Problem(node.file_path, f"ref to unknown node '{ref}'{hint}", node.line)
+                    )
+
+    def check_graph(self, nodes: dict[str, Node]) -> list[str]:
+        dag = Dag({nid: n.inputs for nid, n in nodes.items()})
+        cycles = dag.cycles()
+        for cycle in cycles:
+            first = nodes[cycle[0]]
+            self.problems.append(Problem(first.file_path, f"cycle: {format_cycle(cycle)}"))
+        return [] if cycles else dag.order()
+
+
+def _strip_ref_call(text: str) -> str:
+    match = REF_CALL.search(text)
+    return match.group(2) if match else text.strip()
+
+
+def _line(text: str, key: str) -> int | None:
+    match = re.search(rf"^{re.escape(key)}\s*:", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _find_line(text: str, needle: str) -> int | None:
+    pos = text.find(needle)
+    return text.count("\n", 0, pos) + 1 if pos >= 0 else None
+
+
+def _escapes(path: str) -> bool:
+    parts = Path(path).parts
+    return Path(path).is_absolute() or ".." in parts
+
+
+def _data_exists(files: ProjectFiles, table: str) -> bool:
+    local = files.local_path(table) if not Path(table).is_absolute() else Path(table)
+    if local is None:
+        return files.read(table) is not None
+    if any(ch in table for ch in "*?["):
+        return any(local.parent.glob(local.name))
+    return local.exists()

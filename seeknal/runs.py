@@ -1,0 +1,213 @@
+"""Production runs: decide with `plan`, execute with `executor`, record with `state`."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seeknal.context import Context, Loaded, utc_now
+from seeknal.digest import file_digest
+from seeknal.errors import SeeknalError
+from seeknal.executor import NodeRun, RunRequest, execute
+from seeknal.plan import Decision, production_decisions
+from seeknal.state import atomic
+from seeknal.state.layout import Target
+from seeknal.state.lock import target_lock
+from seeknal.state.store import read_manifest, read_run_state, write_manifest, write_run_state
+from seeknal.types import NodeStatus, Project
+
+
+@dataclass
+class ProductionPlan:
+    loaded: Loaded
+    decisions: list[Decision]
+    removed: list[str]
+
+    @property
+    def to_run(self) -> list[str]:
+        return [d.node_id for d in self.decisions if d.run]
+
+
+@dataclass
+class RunOutcome:
+    plan: ProductionPlan
+    results: dict[str, NodeRun] = field(default_factory=dict)
+    removed_outputs: list[str] = field(default_factory=list)
+    run_id: str = ""
+
+    @property
+    def failed(self) -> list[NodeRun]:
+        return [r for r in self.results.values() if r.status is NodeStatus.FAILED]
+
+
+def select_nodes(project: Project, names: Iterable[str], dag: Any) -> set[str]:
+    """Resolve --nodes values (ids or unique names) to ids, plus everything downstream."""
+    chosen: set[str] = set()
+    by_name: dict[str, list[str]] = {}
+    for node in project.nodes.values():
+        by_name.setdefault(node.name, []).append(node.id)
+    for raw in names:
+        for name in (part.strip() for part in raw.split(",")):
+            if not name:
+                continue
+            if name in project.nodes:
+                chosen.add(name)
+            elif len(by_name.get(name, [])) == 1:
+                chosen.add(by_name[name][0])
+            else:
+                options = by_name.get(name) or difflib.get_close_matches(
+                    name, list(project.nodes), n=3, cutoff=0.4
+                )
+                raise SeeknalError(
+                    f"--nodes: no node '{name}'"
+                    + (f"; did you mean {', '.join(options)}?" if options else "."),
+                    "Use node ids like transform.orders_clean ('seeknal plan' lists them).",
+                )
+    return chosen | dag.downstream(chosen)
+
+
+def valid_outputs(
+    target: Target, project: Project, state_nodes: dict[str, Any], memo: dict[str, Any]
+) -> set[str]:
+    """Nodes whose output file exists and is exactly what the last run wrote."""
+    valid: set[str] = set()
+    for node_id, node in project.nodes.items():
+        entry = state_nodes.get(node_id)
+        if not entry:
+            continue
+        path = target.output_path(node)
+        if not path.is_file():
+            continue
+        recorded = entry.get("output_digest")
+        if recorded is None or file_digest(path, memo) == recorded:
+            valid.add(node_id)
+    return valid
+
+
+def plan_production(
+    ctx: Context, full: bool = False, nodes: Iterable[str] = ()
+) -> ProductionPlan:
+    loaded = ctx.load()
+    target = ctx.production
+    state = read_run_state(target)
+    manifest = read_manifest(target) or {}
+    names = list(nodes)
+    selected = select_nodes(loaded.project, names, loaded.dag) if names else None
+    decisions = production_decisions(
+        loaded.project,
+        loaded.dag,
+        loaded.fingerprints,
+        state["nodes"],
+        manifest.get("nodes", {}),
+        valid_outputs(target, loaded.project, state["nodes"], ctx.cache.data),
+        full=full,
+        selected=selected,
+    )
+    removed = sorted(set(state["nodes"]) - set(loaded.project.nodes))
+    return ProductionPlan(loaded, decisions, removed)
+
+
+def run_production(
+    ctx: Context,
+    full: bool = False,
+    nodes: Iterable[str] = (),
+    parallel: bool = False,
+    max_workers: int = 4,
+    on_done: Callable[[NodeRun], None] | None = None,
+    on_plan: Callable[[ProductionPlan], None] | None = None,
+    command: str = "seeknal run",
+) -> RunOutcome:
+    target = ctx.production
+    with target_lock(target.base, command):
+        plan = plan_production(ctx, full, nodes)
+        if on_plan:
+            on_plan(plan)
+        project = plan.loaded.project
+        outcome = RunOutcome(plan, run_id=ctx.run_id)
+        if plan.to_run:
+            outcome.results = execute(
+                RunRequest(
+                    project=project,
+                    to_run=plan.to_run,
+                    reasons={d.node_id: d.reason for d in plan.decisions},
+                    output_for=target.output_path,
+                    resolve_input=lambda nid: target.output_path(project.nodes[nid]),
+                    parallel=parallel,
+                    max_workers=max_workers,
+                    on_done=on_done,
+                    digest_memo=ctx.cache.data,
+                )
+            )
+        outcome.removed_outputs = _remove_outputs(target, read_manifest(target), plan.removed)
+        state = read_run_state(target)
+        write_run_state(target, record_results(target, plan.loaded, state, outcome.results, ctx))
+        write_manifest(target, plan.loaded.manifest())
+        ctx.save_cache()
+    return outcome
+
+
+def record_results(
+    target: Target,
+    loaded: Loaded,
+    previous: dict[str, Any],
+    results: dict[str, NodeRun],
+    ctx: Context,
+) -> dict[str, Any]:
+    now = utc_now()
+    nodes: dict[str, Any] = {}
+    for node_id in loaded.project.order:
+        fp = loaded.fingerprints[node_id].fingerprint
+        run = results.get(node_id)
+        old = previous["nodes"].get(node_id)
+        if run is None:
+            if old is not None:
+                kept = dict(old)
+                if kept.get("status") == NodeStatus.SUCCESS.value:
+                    kept["status"] = NodeStatus.CACHED.value
+                nodes[node_id] = kept
+            continue
+        entry: dict[str, Any] = {
+            "hash": fp,
+            "status": run.status.value,
+            "duration_ms": run.duration_ms,
+            "row_count": run.row_count,
+            "last_run": now,
+            "output_path": target.relative(run.output_path) if run.output_path else None,
+            "output_digest": run.output_digest,
+        }
+        if run.error:
+            entry["error"] = run.error
+        if run.warnings:
+            entry["warnings"] = run.warnings
+        nodes[node_id] = entry
+    return {"run_id": ctx.run_id, "last_run": now, "nodes": nodes}
+
+
+def _remove_outputs(
+    target: Target, manifest: dict[str, Any] | None, removed: list[str]
+) -> list[str]:
+    """Delete outputs of nodes that no longer exist, only inside target/."""
+    gone: list[str] = []
+    state = read_run_state(target)
+    for node_id in removed:
+        rel = (state["nodes"].get(node_id) or {}).get("output_path")
+        if not rel:
+            continue
+        path = target.absolute(rel)
+        try:
+            path.resolve().relative_to(target.base.resolve())
+        except ValueError:
+            continue
+        if path.is_file():
+            path.unlink()
+            gone.append(rel)
+    if gone:
+        atomic.fsync_dir(target.cache_dir)
+    return gone
+
+
+def cached_output(target: Target, project: Project, node_id: str) -> Path:
+    return target.output_path(project.nodes[node_id])

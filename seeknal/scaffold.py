@@ -1,0 +1,82 @@
+"""Writing new projects: an empty skeleton or the shipped example."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from seeknal.errors import SeeknalError
+from seeknal.project import PROJECT_FILE
+
+EXAMPLE = Path(__file__).parent / "examples" / "shop"
+FOLDERS = ("sources", "transforms", "rules", "exposures", "profiles", "common")
+
+
+@dataclass(frozen=True)
+class Scaffolded:
+    root: Path
+    name: str
+    files: list[str]
+
+
+def scaffold(directory: Path, name: str | None = None, example: bool = False) -> Scaffolded:
+    root = directory.resolve()
+    if (root / PROJECT_FILE).exists():
+        raise SeeknalError(
+            f"{root / PROJECT_FILE} already exists; not overwriting a project.",
+            "Choose an empty folder: seeknal init NEW_FOLDER",
+        )
+    if root.exists() and not root.is_dir():
+        raise SeeknalError(f"{root} exists and is not a folder.", "Choose another path.")
+    root.mkdir(parents=True, exist_ok=True)
+    if example:
+        return _copy_example(root)
+    project_name = name or re.sub(r"[^a-zA-Z0-9_-]+", "_", root.name) or "project"
+    (root / PROJECT_FILE).write_text(
+        f"name: {project_name}\n"
+        "version: 1.0.0\n"
+        "profile: default\n"
+        "config-version: 1\n"
+        "state_backend: file\n"
+    )
+    files = [PROJECT_FILE]
+    for folder in FOLDERS:
+        (root / "seeknal" / folder).mkdir(parents=True, exist_ok=True)
+        keep = root / "seeknal" / folder / ".gitkeep"
+        keep.touch()
+        files.append(f"seeknal/{folder}/.gitkeep")
+    (root / "data").mkdir(exist_ok=True)
+    _ensure_gitignore(root)
+    files.append(".gitignore")
+    return Scaffolded(root, project_name, files)
+
+
+def _copy_example(root: Path) -> Scaffolded:
+    files: list[str] = []
+    for src in sorted(EXAMPLE.rglob("*")):
+        rel = src.relative_to(EXAMPLE)
+        if "target" in rel.parts or "__pycache__" in rel.parts:
+            continue
+        dest = root / rel
+        if src.is_dir():
+            dest.mkdir(parents=True, exist_ok=True)
+            continue
+        if dest.exists():
+            raise SeeknalError(
+                f"{dest} already exists; the example project needs an empty folder.",
+                "Choose an empty folder: seeknal init --example NEW_FOLDER",
+            )
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+        files.append(rel.as_posix())
+    _ensure_gitignore(root)
+    return Scaffolded(root, "shop", files)
+
+
+def _ensure_gitignore(root: Path) -> None:
+    path = root / ".gitignore"
+    text = path.read_text() if path.exists() else ""
+    if "target/" not in text.split():
+        path.write_text(text + ("" if not text or text.endswith("\n") else "\n") + "target/\n")

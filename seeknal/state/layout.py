@@ -1,0 +1,65 @@
+"""Where everything lives under target/ (SPEC §2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from seeknal.types import Node, NodeKind
+
+TARGET = "target"
+TOOL_CACHE = ".seeknal-cache"
+
+
+class Target:
+    """Production (`env=None`) or one environment's folder under target/."""
+
+    def __init__(self, project_root: Path, env: str | None = None) -> None:
+        self.root = project_root
+        self.base = project_root / TARGET
+        self.env = env
+        self.dir = self.base if env is None else self.base / "environments" / env
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.dir / "cache"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.dir / "manifest.json"
+
+    @property
+    def run_state_path(self) -> Path:
+        return self.dir / "run_state.json"
+
+    @property
+    def plan_path(self) -> Path:
+        return self.dir / "plan.json"
+
+    @property
+    def env_config_path(self) -> Path:
+        return self.dir / "env_config.json"
+
+    @property
+    def refs_path(self) -> Path:
+        return self.dir / "refs.json"
+
+    @property
+    def tool_cache_path(self) -> Path:
+        return self.base / TOOL_CACHE / "cache.pickle"
+
+    def output_path(self, node: Node) -> Path:
+        """The file a node writes: parquet in the cache, or an exposure's own file."""
+        if node.kind is NodeKind.EXPOSURE:
+            rel = str((node.config.get("params") or {}).get("path", f"{node.name}.out"))
+            return (self.root if self.env is None else self.dir) / rel
+        return self.cache_dir / node.kind.value / f"{node.name}.parquet"
+
+    def relative(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def absolute(self, rel: str) -> Path:
+        path = Path(rel)
+        return path if path.is_absolute() else self.root / path

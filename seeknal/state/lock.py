@@ -1,0 +1,53 @@
+"""A lock on target/ for mutating commands. The holder writes its pid and command beside it."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from seeknal.errors import LockError
+
+DEFAULT_WAIT_SECONDS = 10.0
+
+
+@contextmanager
+def target_lock(target: Path, command: str) -> Iterator[None]:
+    target.mkdir(parents=True, exist_ok=True)
+    lock_path = target / ".lock"
+    info_path = target / ".lock.holder"
+    wait = float(os.environ.get("SEEKNAL_LOCK_TIMEOUT", DEFAULT_WAIT_SECONDS))
+    lock = FileLock(str(lock_path))
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:
+        holder = _holder(info_path)
+        raise LockError(
+            f"Another seeknal command is changing {target} ({holder}); waited {wait:g}s.",
+            "Wait for it to finish and run the command again. If no seeknal process is "
+            f"running, delete {lock_path}.",
+        ) from None
+    try:
+        info_path.write_text(
+            json.dumps({"pid": os.getpid(), "command": command or " ".join(sys.argv)})
+        )
+        yield
+    finally:
+        try:
+            info_path.unlink()
+        except OSError:
+            pass
+        lock.release()
+
+
+def _holder(info_path: Path) -> str:
+    try:
+        info = json.loads(info_path.read_text())
+        return f"pid {info.get('pid')}: {info.get('command')}"
+    except (OSError, ValueError):
+        return "holder unknown"

@@ -1,0 +1,73 @@
+"""Values shared by every layer. Standard library only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class NodeKind(StrEnum):
+    SOURCE = "source"
+    TRANSFORM = "transform"
+    RULE = "rule"
+    EXPOSURE = "exposure"
+    PROFILE = "profile"
+    FEATURE_GROUP = "feature_group"
+    AGGREGATION = "aggregation"
+    SECOND_ORDER_AGGREGATION = "second_order_aggregation"
+    MODEL = "model"
+    SEMANTIC_MODEL = "semantic_model"
+    METRIC = "metric"
+
+
+EXECUTABLE_KINDS = frozenset(
+    {NodeKind.SOURCE, NodeKind.TRANSFORM, NodeKind.RULE, NodeKind.EXPOSURE, NodeKind.PROFILE}
+)
+
+SOURCE_TYPES = ("csv", "parquet", "json", "jsonl", "postgresql", "iceberg")
+FILE_SOURCE_TYPES = frozenset({"csv", "parquet", "json", "jsonl"})
+
+RULE_TYPES = ("null", "uniqueness", "range", "freshness", "sql_assertion", "custom")
+
+
+class NodeStatus(StrEnum):
+    SUCCESS = "success"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CACHED = "cached"
+
+
+@dataclass(frozen=True)
+class Node:
+    """One node file, parsed, validated and with `{{ }}` placeholders rendered.
+
+    `config` holds everything that decides what the node computes; `meta` holds what only
+    describes it (description, owner, tags, column descriptions). Fingerprints hash them apart.
+    """
+
+    id: str
+    kind: NodeKind
+    name: str
+    file_path: str
+    line: int
+    inputs: tuple[str, ...]
+    config: dict[str, Any]
+    meta: dict[str, Any]
+    sql: str | None = None
+
+    @property
+    def description(self) -> str:
+        return str(self.meta.get("description") or "")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A loaded, validated project: nodes in a deterministic order plus its settings."""
+
+    root: str
+    name: str
+    settings: dict[str, Any]
+    nodes: dict[str, Node]
+    warnings: tuple[str, ...] = ()
+    order: tuple[str, ...] = field(default=())
