@@ -79,12 +79,24 @@ class Context:
         self.production = Target(self.root)
         self.cache = ToolCache(self.production.tool_cache_path)
 
+    def load_settings(self) -> dict[str, Any]:
+        from seeknal.project import parse_yaml
+
+        try:
+            data = parse_yaml((self.root / PROJECT_FILE).read_text(encoding="utf-8"))
+        except Exception:  # noqa: BLE001 - load() reports project file problems properly
+            return {}
+        return data if isinstance(data, dict) else {}
+
     def target(self, env: str | None = None) -> Target:
         return Target(self.root, env)
 
     def load(self, files: ProjectFiles | None = None) -> Loaded:
         project = load_project(
-            self.root, files=files, params=self.params, run_id=self.run_id,
+            self.root,
+            files=files,
+            params=self.params,
+            run_id=self.run_id,
             parse_cache=self.cache.data,
         )
         dag = Dag({nid: n.inputs for nid, n in project.nodes.items()})

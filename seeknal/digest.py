@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
+# A file changed this recently may change again within the same timestamp tick without its
+# stats moving (coarse clocks), so its digest is not memoised ("racy git").
+RACY_SECONDS = 2.0
+
 
 def file_digest(path: Path, memo: MutableMapping[str, Any] | None = None) -> str:
-    """sha256 of the whole file. `memo` maps a (path, size, mtime, inode) key to a digest."""
+    """sha256 of the whole file. `memo` maps a (path, size, mtime, ctime, inode) key to a digest.
+
+    ctime is in the key because tools that restore mtime (cp -p, rsync -t, tar) cannot set it.
+    """
     st = path.stat()
-    key = f"f:{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    key = f"f:{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
     if memo is not None and key in memo:
         return str(memo[key])
     with path.open("rb") as handle:
         digest = hashlib.file_digest(handle, "sha256").hexdigest()
-    if memo is not None:
+    changed = max(st.st_mtime_ns, st.st_ctime_ns) / 1e9
+    if memo is not None and time.time() - changed > RACY_SECONDS:
         memo[key] = digest
     return digest
 
@@ -37,3 +46,9 @@ def expand(root: Path, table: str) -> list[Path]:
     if any(ch in table for ch in "*?["):
         return sorted(p for p in base.parent.glob(base.name) if p.is_file())
     return [base] if base.is_file() else []
+
+
+def remember_digest(path: Path, digest: str, memo: MutableMapping[str, Any]) -> None:
+    """Record a known digest for a file that was moved (rename keeps content, not the key)."""
+    st = path.stat()
+    memo[f"f:{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"] = digest

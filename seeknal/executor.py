@@ -81,17 +81,30 @@ def execute(request: RunRequest) -> dict[str, NodeRun]:
             result = engine.execute(node, inputs, output)
             digest = file_digest(output, request.digest_memo)
             return NodeRun(
-                node_id, NodeStatus.SUCCESS, reason, _ms(started), result.row_count,
-                output, digest, warnings=result.warnings,
+                node_id,
+                NodeStatus.SUCCESS,
+                reason,
+                _ms(started),
+                result.row_count,
+                output,
+                digest,
+                warnings=result.warnings,
             )
         except SeeknalError as exc:
             return NodeRun(
-                node_id, NodeStatus.FAILED, reason, _ms(started), error=exc.message,
+                node_id,
+                NodeStatus.FAILED,
+                reason,
+                _ms(started),
+                error=exc.message,
                 hint=exc.hint,
             )
         except OSError as exc:
             return NodeRun(
-                node_id, NodeStatus.FAILED, reason, _ms(started),
+                node_id,
+                NodeStatus.FAILED,
+                reason,
+                _ms(started),
                 error=f"{node_id}: could not write its output: {exc}",
                 hint="Check free disk space and permissions under target/, then run again.",
             )

@@ -52,3 +52,34 @@ def build_manifest(
         "nodes": nodes,
         "edges": edges,
     }
+
+
+def project_from_manifest(manifest: dict[str, Any], root: str) -> Project:
+    """Rebuild the nodes a plan snapshotted, to execute exactly what was planned."""
+    from seeknal.types import Node, NodeKind
+
+    nodes: dict[str, Node] = {}
+    for node_id, entry in manifest.get("nodes", {}).items():
+        meta = {
+            k: entry.get(k)
+            for k in ("description", "owner", "tags", "columns")
+            if entry.get(k) not in (None, [], {})
+        }
+        nodes[node_id] = Node(
+            id=node_id,
+            kind=NodeKind(entry["type"]),
+            name=entry["name"],
+            file_path=entry.get("file_path", ""),
+            line=1,
+            inputs=tuple(entry.get("inputs") or ()),
+            config=entry.get("config") or {},
+            meta=meta,
+            sql=entry.get("sql"),
+        )
+    return Project(
+        root=root,
+        name=str(manifest.get("metadata", {}).get("project", "")),
+        settings={},
+        nodes=nodes,
+        order=tuple(manifest.get("nodes", {})),
+    )

@@ -10,7 +10,6 @@ from seeknal.dag import Dag
 from seeknal.fingerprint import NodeFingerprint
 from seeknal.types import NodeKind, Project
 
-
 WEAK = "~"  # a reason the propagation pass may replace with a more precise one
 
 
@@ -54,8 +53,13 @@ def production_decisions(
     else:
         for node_id in project.order:
             reason = _direct_reason(
-                project, node_id, fingerprints[node_id], run_state_nodes.get(node_id),
-                manifest_nodes.get(node_id), node_id in outputs_present, full,
+                project,
+                node_id,
+                fingerprints[node_id],
+                run_state_nodes.get(node_id),
+                manifest_nodes.get(node_id),
+                node_id in outputs_present,
+                full,
             )
             if reason:
                 direct[node_id] = reason

@@ -245,9 +245,11 @@ class _ProjectLoader:
         try:
             rendered = placeholders.render_tree(data, values)
         except placeholders.UnknownPlaceholder as exc:
-            self.problems.append(Problem(path, str(exc), _find_line(text, exc.key)))
+            self.problems.append(Problem(path, str(exc), _placeholder_line(text, exc.key)))
             return None
 
+        if kind is NodeKind.RULE:
+            rendered = _null_rule_type(rendered)
         meta = {k: rendered[k] for k in META_KEYS if k in rendered}
         config = {
             k: v for k, v in rendered.items() if k not in META_KEYS and k not in ("name", "kind")
@@ -327,7 +329,7 @@ class _ProjectLoader:
             self.check_source(path, text, data)
         elif kind is NodeKind.RULE:
             rule = data.get("rule")
-            entries = rule if isinstance(rule, list) else [rule]
+            entries: list[Any] = rule if isinstance(rule, list) else [rule]
             if not rule or not all(isinstance(e, dict) for e in entries):
                 self.problems.append(
                     Problem(path, "rule needs a 'rule:' mapping (or list) with a 'type'", 1)
@@ -429,6 +431,20 @@ class _ProjectLoader:
         return [] if cycles else dag.order()
 
 
+def _null_rule_type(data: dict[str, Any]) -> dict[str, Any]:
+    """`type: null` unquoted is YAML's null; in a rule it means the 'null' rule type."""
+
+    def fix(entry: Any) -> Any:
+        if isinstance(entry, dict) and "type" in entry and entry["type"] is None:
+            return {**entry, "type": "null"}
+        return entry
+
+    rule = data.get("rule")
+    if isinstance(rule, list):
+        return {**data, "rule": [fix(e) for e in rule]}
+    return {**data, "rule": fix(rule)} if isinstance(rule, dict) else data
+
+
 def _strip_ref_call(text: str) -> str:
     match = REF_CALL.search(text)
     return match.group(2) if match else text.strip()
@@ -442,6 +458,11 @@ def _line(text: str, key: str) -> int | None:
 def _find_line(text: str, needle: str) -> int | None:
     pos = text.find(needle)
     return text.count("\n", 0, pos) + 1 if pos >= 0 else None
+
+
+def _placeholder_line(text: str, key: str) -> int | None:
+    match = re.search(r"\{\{\s*" + re.escape(key) + r"\s*\}\}", text)
+    return text.count("\n", 0, match.start()) + 1 if match else _find_line(text, key)
 
 
 def _escapes(path: str) -> bool:

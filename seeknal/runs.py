@@ -45,7 +45,13 @@ class RunOutcome:
 
 def select_nodes(project: Project, names: Iterable[str], dag: Any) -> set[str]:
     """Resolve --nodes values (ids or unique names) to ids, plus everything downstream."""
-    chosen: set[str] = set()
+    chosen = set(select_nodes_exact(project, names))
+    return chosen | dag.downstream(chosen)
+
+
+def select_nodes_exact(project: Project, names: Iterable[str]) -> list[str]:
+    """Resolve node ids or unique names (comma lists allowed) to ids."""
+    chosen: list[str] = []
     by_name: dict[str, list[str]] = {}
     for node in project.nodes.values():
         by_name.setdefault(node.name, []).append(node.id)
@@ -54,19 +60,19 @@ def select_nodes(project: Project, names: Iterable[str], dag: Any) -> set[str]:
             if not name:
                 continue
             if name in project.nodes:
-                chosen.add(name)
+                chosen.append(name)
             elif len(by_name.get(name, [])) == 1:
-                chosen.add(by_name[name][0])
+                chosen.append(by_name[name][0])
             else:
                 options = by_name.get(name) or difflib.get_close_matches(
                     name, list(project.nodes), n=3, cutoff=0.4
                 )
                 raise SeeknalError(
-                    f"--nodes: no node '{name}'"
+                    f"No node '{name}'"
                     + (f"; did you mean {', '.join(options)}?" if options else "."),
                     "Use node ids like transform.orders_clean ('seeknal plan' lists them).",
                 )
-    return chosen | dag.downstream(chosen)
+    return chosen
 
 
 def valid_outputs(
@@ -87,9 +93,7 @@ def valid_outputs(
     return valid
 
 
-def plan_production(
-    ctx: Context, full: bool = False, nodes: Iterable[str] = ()
-) -> ProductionPlan:
+def plan_production(ctx: Context, full: bool = False, nodes: Iterable[str] = ()) -> ProductionPlan:
     loaded = ctx.load()
     target = ctx.production
     state = read_run_state(target)

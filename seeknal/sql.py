@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 _WS = re.compile(r"\s+")
@@ -34,3 +35,220 @@ def normalize(sql: str, cache: MutableMapping[str, Any] | None = None) -> str:
     if cache is not None:
         cache[key] = result
     return result
+
+
+# -- change analysis ---------------------------------------------------------------------------
+_REF_FOR_PARSE = re.compile(r"""\bref\(\s*(['"])([^'"]*)\1\s*\)""")
+
+
+def _parseable(sql: str) -> str:
+    return _REF_FOR_PARSE.sub(lambda m: "__ref_" + re.sub(r"\W", "_", m.group(2)), sql)
+
+
+def _statements(sql: str) -> list[Any]:
+    import sqlglot
+
+    return [s for s in sqlglot.parse(_parseable(sql), read="duckdb") if s is not None]
+
+
+def _projections(select: Any) -> list[Any] | None:
+    from sqlglot import exp
+
+    return list(select.expressions) if isinstance(select, exp.Select) else None
+
+
+def _is_star(projection: Any) -> bool:
+    from sqlglot import exp
+
+    return isinstance(projection, exp.Star) or (
+        isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star)
+    )
+
+
+def _columns_in(node: Any) -> list[str]:
+    from sqlglot import exp
+
+    if node is None:
+        return []
+    return sorted({c.name for c in node.find_all(exp.Column) if c.name})
+
+
+@dataclass(frozen=True)
+class SqlChange:
+    """How a transform's SQL changed: `non_breaking` when only output columns were added."""
+
+    non_breaking: bool
+    reason: str
+    added_columns: tuple[str, ...] = ()
+
+
+def compare_sql(old: str, new: str) -> SqlChange:
+    try:
+        old_stmts, new_stmts = _statements(old), _statements(new)
+    except Exception as exc:  # noqa: BLE001 - sqlglot raises many error types
+        first = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        return SqlChange(False, f"SQL changed (could not be analysed: {first[:80]})")
+    if not old_stmts or not new_stmts:
+        return SqlChange(False, "SQL changed")
+    if [s.sql("duckdb") for s in old_stmts[:-1]] != [s.sql("duckdb") for s in new_stmts[:-1]]:
+        return SqlChange(False, "SQL changed: a statement before the final SELECT changed")
+    old_q, new_q = old_stmts[-1], new_stmts[-1]
+    old_p, new_p = _projections(old_q), _projections(new_q)
+    if old_p is None or new_p is None:
+        return SqlChange(False, "SQL changed: query logic")
+    old_names = [p.alias_or_name for p in old_p]
+    new_names = [p.alias_or_name for p in new_p]
+    added = [n for n in new_names if n not in old_names]
+    removed = [n for n in old_names if n not in new_names]
+    if added and not removed and not any(_is_star(p) for p in new_p):
+        trimmed = new_q.copy()
+        trimmed.set("expressions", [p for p in trimmed.expressions if p.alias_or_name in old_names])
+        if trimmed.sql("duckdb") == old_q.sql("duckdb"):
+            cols = ", ".join(f"`{c}`" for c in added)
+            plural = "s" if len(added) > 1 else ""
+            return SqlChange(True, f"only new column{plural} {cols} added", tuple(added))
+    return SqlChange(False, _breaking_reason(old_q, new_q, old_p, new_p, added, removed))
+
+
+def _breaking_reason(
+    old_q: Any, new_q: Any, old_p: list[Any], new_p: list[Any], added: list[str], removed: list[str]
+) -> str:
+    if removed and len(removed) == len(added) == 1:
+        old_expr = next(p for p in old_p if p.alias_or_name == removed[0])
+        new_expr = next(p for p in new_p if p.alias_or_name == added[0])
+        if old_expr.unalias().sql() == new_expr.unalias().sql():
+            return f"SQL changed: column `{removed[0]}` renamed to `{added[0]}`"
+    if removed:
+        cols = ", ".join(f"`{c}`" for c in removed)
+        return f"SQL changed: column{'s' if len(removed) > 1 else ''} {cols} removed"
+    clauses = (
+        ("where", "filter"),
+        ("joins", "join"),
+        ("group", "grouping"),
+        ("having", "HAVING filter"),
+        ("qualify", "QUALIFY filter"),
+        ("with_", "CTE"),
+        ("with", "CTE"),
+        ("from_", "FROM source"),
+        ("from", "FROM source"),
+        ("distinct", "DISTINCT"),
+        ("order", "ORDER BY"),
+        ("limit", "LIMIT"),
+    )
+    old_ctes = {c.alias: c.sql() for c in old_q.find_all(_cte_type())}
+    new_ctes = {c.alias: c.sql() for c in new_q.find_all(_cte_type())}
+    changed_ctes = sorted(
+        n for n in set(old_ctes) | set(new_ctes) if old_ctes.get(n) != new_ctes.get(n)
+    )
+    if len(changed_ctes) == 1 and changed_ctes[0] in old_ctes and changed_ctes[0] in new_ctes:
+        name = changed_ctes[0]
+        old_cte = next(c for c in old_q.find_all(_cte_type()) if c.alias == name).this
+        new_cte = next(c for c in new_q.find_all(_cte_type()) if c.alias == name).this
+        inner_old, inner_new = _projections(old_cte), _projections(new_cte)
+        if inner_old is not None and inner_new is not None:
+            old_n = [p.alias_or_name for p in inner_old]
+            new_n = [p.alias_or_name for p in inner_new]
+            inner = _breaking_reason(
+                old_cte,
+                new_cte,
+                inner_old,
+                inner_new,
+                [n for n in new_n if n not in old_n],
+                [n for n in old_n if n not in new_n],
+            )
+            return f"{inner} in CTE `{name}`"
+    if changed_ctes:
+        return "SQL changed: CTE " + ", ".join(f"`{n}`" for n in changed_ctes[:3])
+    for key, label in clauses:
+        a, b = old_q.args.get(key), new_q.args.get(key)
+        a_sql = _clause_sql(a)
+        b_sql = _clause_sql(b)
+        if a_sql != b_sql:
+            used = _columns_in(b if b is not None and not isinstance(b, list) else None)
+            if key == "joins":
+                used = sorted({c for j in (b or []) for c in _columns_in(j)})
+            on = f" on {', '.join(used[:4])}" if used else ""
+            return f"SQL changed: {label}{on}"
+    changed = [n.alias_or_name for n, o in zip(new_p, old_p, strict=False) if n.sql() != o.sql()]
+    if changed:
+        cols = ", ".join(f"`{c}`" for c in changed[:4])
+        return f"SQL changed: expression for {cols}"
+    return "SQL changed: query logic"
+
+
+def _clause_sql(clause: Any) -> list[str]:
+    if isinstance(clause, list):
+        return [x.sql() for x in clause]
+    return [clause.sql()] if clause else []
+
+
+def _cte_type() -> Any:
+    from sqlglot import exp
+
+    return exp.CTE
+
+
+def ref_table_name(node_id: str) -> str:
+    """The table name `ref('<node_id>')` becomes when SQL is parsed for analysis."""
+    return "__ref_" + re.sub(r"\W", "_", node_id)
+
+
+def passes_new_columns(sql: str, upstream_names: set[str]) -> bool:
+    """Would columns added to an upstream appear in this query's output?
+
+    True when the final SELECT (through CTEs and subqueries) expands `*` or `alias.*` over the
+    upstream, named by any of `upstream_names` (lower-case table names). Unparseable SQL: True.
+    """
+    from sqlglot import exp
+
+    try:
+        statements = _statements(sql)
+    except Exception:  # noqa: BLE001 - cannot tell: assume the columns flow through
+        return True
+    if not statements:
+        return True
+    query = statements[-1]
+    ctes = {c.alias.lower(): c.this for c in query.find_all(exp.CTE)}
+    names = {n.lower() for n in upstream_names}
+
+    def sources(select: Any) -> list[tuple[str, Any]]:
+        found = []
+        from_ = select.args.get("from_") or select.args.get("from")
+        items = ([from_.this] if from_ is not None else []) + [
+            j.this for j in select.args.get("joins") or []
+        ]
+        for item in items:
+            alias = (item.alias_or_name or "").lower()
+            found.append((alias, item))
+        return found
+
+    def flows(node: Any, depth: int = 0) -> bool:
+        if depth > 20:
+            return True
+        if isinstance(node, exp.Union | exp.Intersect | exp.Except):
+            return flows(node.left, depth + 1) or flows(node.right, depth + 1)
+        if isinstance(node, exp.Subquery):
+            return flows(node.this, depth + 1)
+        if not isinstance(node, exp.Select):
+            return False
+        stars = [p for p in node.expressions if _is_star(p)]
+        if not stars:
+            return False
+        qualifiers = {
+            (p.table or "").lower() for p in stars if isinstance(p, exp.Column) and p.table
+        }
+        everything = any(isinstance(p, exp.Star) for p in stars)
+        for alias, item in sources(node):
+            if not everything and alias not in qualifiers:
+                continue
+            if isinstance(item, exp.Table):
+                table = item.name.lower()
+                if table in names:
+                    return True
+                if table in ctes and flows(ctes[table], depth + 1):
+                    return True
+            elif isinstance(item, exp.Subquery) and flows(item.this, depth + 1):
+                return True
+        return False
+
+    return flows(query)

@@ -71,15 +71,24 @@ def main_options(
         os.environ["SEEKNAL_DEBUG"] = "1"
 
 
-def _register() -> None:
-    from seeknal.cli import project_cmd, run_cmd
+_registered = False
 
-    run_cmd.register(app)
-    project_cmd.register(app)
+
+def get_app() -> typer.Typer:
+    """The app with every command registered (command modules import the core lazily)."""
+    global _registered
+    if not _registered:
+        from seeknal.cli import env_cmd, project_cmd, run_cmd
+
+        run_cmd.register(app)
+        env_cmd.register(app)
+        project_cmd.register(app)
+        _registered = True
+    return app
 
 
 def main() -> None:
-    _register()
+    get_app()
     try:
         app()
     except SystemExit as exc:

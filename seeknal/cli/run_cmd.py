@@ -27,9 +27,31 @@ def register(app: typer.Typer) -> None:
 
 
 def _context(project_path: Path | None, params: str | None) -> Any:
-    from seeknal.context import Context, parse_params
+    from seeknal.cli.env_cmd import context
 
-    return Context(project_path, parse_params(params))
+    return context(project_path, params)
+
+
+class node_printer:  # noqa: N801 - used like a function
+    """Prints each node as it finishes: status, id, rows, seconds, then errors and warnings."""
+
+    def __init__(self, silent: bool) -> None:
+        self.silent = silent
+        self.width = 10
+
+    def __call__(self, result: Any) -> None:
+        if self.silent:
+            return
+        rows = "" if result.row_count is None else f"{result.row_count:>9,} rows"
+        secs = f"{result.duration_ms / 1000:6.2f}s"
+        label = status_label(result.status.value)
+        out(f"  {label} {result.node_id.ljust(self.width)} {rows} {secs}")
+        for text in result.warnings:
+            warn(f"{result.node_id}: {text}")
+        if result.error:
+            out(f"      {styled(result.error, typer.colors.RED)}")
+            if result.hint:
+                out(f"      next: {result.hint}")
 
 
 def _warnings(project: Any, quiet: bool) -> None:
@@ -47,12 +69,28 @@ def run(
     max_workers: int = typer.Option(4, "--max-workers", min=1, help="Workers for --parallel."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the summary and errors."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary to stdout."),
+    env: str | None = typer.Option(
+        None, "--env", "-e", help="Apply this environment's plan instead of running production."
+    ),
+    force: bool = typer.Option(False, "--force", help="With --env: apply even a stale plan."),
     project_path: Path | None = ProjectPath,
     params: str | None = Params,
 ) -> None:
-    """Execute the project in production: new and changed nodes and their downstream."""
+    """Execute the project in production: new and changed nodes and their downstream.
+
+    With --env ENV, execute that environment's plan instead (only what changed).
+    """
     from seeknal.runs import plan_production, run_production
 
+    if env is not None:
+        from seeknal.cli.env_cmd import apply_env_command
+
+        if full or nodes or dry_run or params:
+            raise typer.BadParameter("--full, --nodes, --dry-run and --params do not go with --env")
+        apply_env_command(env, force, parallel, max_workers, quiet, as_json, project_path)
+        return
+    if force:
+        raise typer.BadParameter("--force only goes with --env")
     ctx = _context(project_path, params)
     if dry_run:
         plan_obj = plan_production(ctx, full, nodes or ())
@@ -60,32 +98,23 @@ def run(
         _print_decisions(plan_obj, as_json, header="Dry run (nothing is written):")
         return
     started = time.perf_counter()
-    width = 0
+    on_done = node_printer(quiet or as_json)
 
     def on_plan(plan_obj: Any) -> None:
-        nonlocal width
         _warnings(plan_obj.loaded.project, quiet or as_json)
-        width = max((len(n) for n in plan_obj.to_run), default=10)
+        on_done.width = max((len(n) for n in plan_obj.to_run), default=10)
         if not quiet and not as_json:
             cached = len(plan_obj.decisions) - len(plan_obj.to_run)
             out(f"Running {len(plan_obj.to_run)} node(s), {cached} cached")
 
-    def on_done(result: Any) -> None:
-        if quiet or as_json:
-            return
-        rows = "" if result.row_count is None else f"{result.row_count:>9,} rows"
-        secs = f"{result.duration_ms / 1000:6.2f}s"
-        line = f"  {status_label(result.status.value)} {result.node_id.ljust(width)} {rows} {secs}"
-        out(line)
-        for text in result.warnings:
-            warn(f"{result.node_id}: {text}")
-        if result.error:
-            out(f"      {styled(result.error, typer.colors.RED)}")
-            if result.hint:
-                out(f"      next: {result.hint}")
-
     outcome = run_production(
-        ctx, full, nodes or (), parallel, max_workers, on_done, on_plan,
+        ctx,
+        full,
+        nodes or (),
+        parallel,
+        max_workers,
+        on_done,
+        on_plan,
         command="seeknal run",
     )
     elapsed = time.perf_counter() - started
@@ -146,7 +175,11 @@ def _print_decisions(plan_obj: Any, as_json: bool, header: str) -> None:
                     "to_run": plan_obj.to_run,
                     "removed": plan_obj.removed,
                     "nodes": [
-                        {"id": d.node_id, "action": "run" if d.run else "cached", "reason": d.reason}
+                        {
+                            "id": d.node_id,
+                            "action": "run" if d.run else "cached",
+                            "reason": d.reason,
+                        }
                         for d in plan_obj.decisions
                     ],
                 },
@@ -167,14 +200,28 @@ def _print_decisions(plan_obj: Any, as_json: bool, header: str) -> None:
 
 @handled
 def plan(
+    env: str | None = typer.Argument(None, help="Environment to plan (omit for production)."),
     full: bool = typer.Option(False, "--full", help="Plan a run of every node."),
     nodes: list[str] | None = Nodes,
+    breaking: list[str] | None = typer.Option(
+        None, "--breaking", help="With ENV: treat this changed node as breaking."
+    ),
+    non_breaking: list[str] | None = typer.Option(
+        None, "--non-breaking", help="With ENV: treat this changed node as non-breaking."
+    ),
+    profile: Path | None = typer.Option(None, "--profile", help="With ENV: profiles file."),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
     project_path: Path | None = ProjectPath,
     params: str | None = Params,
 ) -> None:
-    """Show what `seeknal run` would execute, and why."""
+    """Show what would run and why; with ENV, plan that environment against production."""
     from seeknal.runs import plan_production
+
+    if env is not None:
+        from seeknal.cli.env_cmd import plan_env_command
+
+        plan_env_command(env, breaking, non_breaking, profile, as_json, project_path, params)
+        return
 
     ctx = _context(project_path, params)
     plan_obj = plan_production(ctx, full, nodes or ())

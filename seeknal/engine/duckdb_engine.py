@@ -71,9 +71,7 @@ class DuckDBEngine:
     def close(self) -> None:
         self.db.close()
 
-    def execute(
-        self, node: Node, inputs: dict[str, Path], output: Path
-    ) -> NodeResult:
+    def execute(self, node: Node, inputs: dict[str, Path], output: Path) -> NodeResult:
         """Run `node` reading upstream outputs from `inputs` (id → parquet) into `output`."""
         if node.kind not in EXECUTABLE_KINDS:
             raise ExecutionError(
@@ -135,9 +133,7 @@ class DuckDBEngine:
         if stype == "json":
             return f"SELECT * FROM read_json_auto({literal(path)})"
         if stype == "jsonl":
-            return (
-                f"SELECT * FROM read_json_auto({literal(path)}, format='newline_delimited')"
-            )
+            return f"SELECT * FROM read_json_auto({literal(path)}, format='newline_delimited')"
         raise ExecutionError(
             f"{node.id} ({node.file_path}): source type '{stype}' is not supported for "
             "execution yet.",
@@ -160,9 +156,7 @@ class DuckDBEngine:
             )
         return REF_CALL.sub(lambda m: f"read_parquet({literal(inputs[m.group(2)])})", sql)
 
-    def _transform(
-        self, node: Node, inputs: dict[str, Path], tmp: Path, out: Path
-    ) -> NodeResult:
+    def _transform(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Path) -> NodeResult:
         assert node.sql is not None
         statements = [s.query.strip().rstrip(";") for s in duckdb.extract_statements(node.sql)]
         statements = [s for s in statements if s]
@@ -189,7 +183,9 @@ class DuckDBEngine:
         con = self._con()
         source = f"read_parquet({literal(_single(node, inputs))})"
         rules = node.config.get("rule")
-        entries = rules if isinstance(rules, list) else [rules]
+        entries: list[dict[str, Any]] = (
+            rules if isinstance(rules, list) else [rules] if isinstance(rules, dict) else []
+        )
         params = node.config.get("params") or {}
         severity = str(params.get("severity", "error"))
         rows: list[tuple[str, str, int, int, bool]] = []
@@ -288,9 +284,7 @@ class DuckDBEngine:
             raise ExecutionError(f"{node.id} ({node.file_path}): custom rule needs 'expression'.")
         return expr, count(f"SELECT count(*) FROM {source} WHERE NOT coalesce(({expr}), false)")
 
-    def _exposure(
-        self, node: Node, inputs: dict[str, Path], tmp: Path, out: Path
-    ) -> NodeResult:
+    def _exposure(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Path) -> NodeResult:
         params = node.config.get("params") or {}
         fmt = str(params.get("format", "csv"))
         upstream = _single(node, inputs)

@@ -1,0 +1,214 @@
+"""Pure decisions for an environment plan: what changed against production, how, and what runs.
+
+Categories (SPEC §4): `breaking` reruns the node and everything downstream; `non_breaking` (only
+new columns in the final SELECT) reruns the node, while downstream keeps production data unless
+it selects `*`; `metadata` runs nothing; added nodes run; removed nodes are dropped on promote.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Set
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from seeknal import sql as sqlmod
+from seeknal.dag import Dag
+from seeknal.errors import EnvError
+from seeknal.fingerprint import NodeFingerprint
+from seeknal.types import Node, NodeKind, Project
+
+
+class Category(StrEnum):
+    ADDED = "added"
+    REMOVED = "removed"
+    BREAKING = "breaking"
+    NON_BREAKING = "non_breaking"
+    METADATA = "metadata"
+    INDIRECT_BREAKING = "indirect_breaking"
+    INDIRECT_NON_BREAKING = "indirect_non_breaking"
+
+
+DIRECT = {Category.ADDED, Category.BREAKING, Category.NON_BREAKING, Category.METADATA}
+# running nodes in these categories force every child to run as well
+FORCES_CHILDREN = {Category.ADDED, Category.BREAKING, Category.INDIRECT_BREAKING}
+# kinds that pass every upstream column through, like SELECT *
+PASS_THROUGH_KINDS = {NodeKind.EXPOSURE, NodeKind.PROFILE}
+
+
+@dataclass(frozen=True)
+class EnvDecision:
+    categories: dict[str, str]
+    reasons: dict[str, str]
+    nodes_to_execute: list[str]
+    added: list[str]
+    removed: list[str]
+    refs: list[str]  # unchanged nodes read from production
+    direct: dict[str, str] = field(default_factory=dict)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    keys = set(old) | set(new)
+    return sorted(k for k in keys if _canonical(old.get(k)) != _canonical(new.get(k)))
+
+
+def direct_change(
+    node: Node, fp: NodeFingerprint, prev: Mapping[str, Any] | None
+) -> tuple[Category, str] | None:
+    """The category and reason of a node's own change against production, or None."""
+    if prev is None:
+        return Category.ADDED, "new node"
+    if prev.get("content_hash") != fp.content:
+        old_config = prev.get("config") or {}
+        keys = _changed_keys(old_config, node.config)
+        if node.kind is NodeKind.TRANSFORM and keys in (["transform"], []):
+            if prev.get("sql") is not None and node.sql is not None:
+                change = sqlmod.compare_sql(str(prev["sql"]), node.sql)
+                category = Category.NON_BREAKING if change.non_breaking else Category.BREAKING
+                return category, change.reason
+        if node.kind is NodeKind.SOURCE and not keys:
+            return Category.BREAKING, "source data changed"
+        if "inputs" in keys or "depends_on" in keys:
+            return Category.BREAKING, "inputs changed"
+        shown = ", ".join(k for k in keys if k != "transform") or "definition"
+        if "transform" in keys:
+            shown = "SQL and " + shown if shown != "definition" else "SQL"
+        return Category.BREAKING, f"{node.kind.value} {shown} changed"
+    if prev.get("metadata_hash") != fp.metadata:
+        old_meta = {k: prev.get(k) for k in ("description", "owner", "tags", "columns")}
+        new_meta = {
+            "description": node.meta.get("description"),
+            "owner": node.meta.get("owner"),
+            "tags": node.meta.get("tags") or [],
+            "columns": node.meta.get("columns") or {},
+        }
+        fields = _changed_keys(old_meta, new_meta) or ["metadata"]
+        names = {"columns": "column descriptions"}
+        return Category.METADATA, " and ".join(names.get(f, f) for f in fields) + " changed"
+    return None
+
+
+def categorize(
+    project: Project,
+    dag: Dag,
+    fingerprints: Mapping[str, NodeFingerprint],
+    prod_nodes: Mapping[str, Any],
+    prod_valid: Set[str],
+    force_breaking: Set[str] = frozenset(),
+    force_non_breaking: Set[str] = frozenset(),
+) -> EnvDecision:
+    categories: dict[str, str] = {}
+    reasons: dict[str, str] = {}
+    direct: dict[str, str] = {}
+    for node_id in project.order:
+        change = direct_change(
+            project.nodes[node_id], fingerprints[node_id], prod_nodes.get(node_id)
+        )
+        if change:
+            direct[node_id] = change[0].value
+            categories[node_id] = change[0].value
+            reasons[node_id] = change[1]
+    _apply_overrides(categories, reasons, force_breaking, force_non_breaking)
+
+    running: set[str] = set()
+    to_execute: list[str] = []
+    for node_id in project.order:
+        node = project.nodes[node_id]
+        category = categories.get(node_id)
+        if category in (Category.ADDED, Category.BREAKING, Category.NON_BREAKING):
+            running.add(node_id)
+        else:
+            breaking_up = [
+                u for u in node.inputs if u in running and categories[u] in FORCES_CHILDREN
+            ]
+            widening_up = [u for u in node.inputs if u in running and u not in breaking_up]
+            note = f"; also {reasons[node_id]}" if category == Category.METADATA else ""
+            if breaking_up:
+                up = breaking_up[0]
+                categories[node_id] = Category.INDIRECT_BREAKING.value
+                reasons[node_id] = f"upstream {up} is {_label(categories[up])}{note}"
+                running.add(node_id)
+            elif widening_up:
+                up = widening_up[0]
+                categories[node_id] = Category.INDIRECT_NON_BREAKING.value
+                if _passes_new_columns(node, widening_up):
+                    reasons[node_id] = f"passes on the new columns of {up} (SELECT *){note}"
+                    if node.kind in PASS_THROUGH_KINDS:
+                        reasons[node_id] = f"{node.kind.value} of {up}, which gains columns{note}"
+                    running.add(node_id)
+                else:
+                    reasons[node_id] = (
+                        f"upstream {up} only adds columns this node does not select; "
+                        f"production data kept{note}"
+                    )
+        if node_id in running:
+            to_execute.append(node_id)
+        elif node_id not in prod_valid:
+            missing = "production has no valid output for it, so it is computed here"
+            reasons[node_id] = f"{reasons[node_id]}; {missing}" if node_id in reasons else missing
+            to_execute.append(node_id)
+    removed = sorted(set(prod_nodes) - set(project.nodes))
+    for node_id in removed:
+        categories[node_id] = Category.REMOVED.value
+        reasons[node_id] = "node file removed; its output is deleted on promote"
+    executed = set(to_execute)
+    return EnvDecision(
+        categories=dict(sorted(categories.items())),
+        reasons=dict(sorted(reasons.items())),
+        nodes_to_execute=to_execute,
+        added=[n for n in project.order if categories.get(n) == Category.ADDED],
+        removed=removed,
+        refs=[n for n in project.order if n not in executed],
+        direct=direct,
+    )
+
+
+def _passes_new_columns(node: Node, widened: list[str]) -> bool:
+    if node.kind in PASS_THROUGH_KINDS:
+        return True
+    if not node.sql:
+        return False
+    names: set[str] = set()
+    for up in widened:
+        names.add(sqlmod.ref_table_name(up))
+        names.add(f"input_{node.inputs.index(up)}")
+        if len(node.inputs) == 1:
+            names.add("__this__")
+    return sqlmod.passes_new_columns(node.sql, names)
+
+
+def _label(category: str) -> str:
+    return {
+        "added": "new",
+        "breaking": "breaking",
+        "indirect_breaking": "rebuilt (indirectly breaking)",
+    }.get(category, category)
+
+
+def _apply_overrides(
+    categories: dict[str, str],
+    reasons: dict[str, str],
+    force_breaking: Set[str],
+    force_non_breaking: Set[str],
+) -> None:
+    for wanted, nodes in (
+        (Category.BREAKING, force_breaking),
+        (Category.NON_BREAKING, force_non_breaking),
+    ):
+        for node_id in sorted(nodes):
+            current = categories.get(node_id)
+            if current not in (Category.BREAKING, Category.NON_BREAKING):
+                raise EnvError(
+                    f"--{wanted.value.replace('_', '-')} {node_id}: the node is not directly "
+                    f"changed in this plan (it is {current or 'unchanged'}).",
+                    "Only nodes whose SQL or config changed can be re-categorised.",
+                )
+            if current != wanted:
+                categories[node_id] = wanted.value
+                flag = wanted.value.replace("_", "-")
+                reasons[node_id] = f"{reasons[node_id]} (set to {wanted.value} with --{flag})"

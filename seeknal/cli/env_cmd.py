@@ -1,0 +1,322 @@
+"""Environment commands: `seeknal plan ENV`, `seeknal promote ENV` and the `seeknal env` group."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from seeknal.cli.console import out, status_label, styled, warn
+from seeknal.cli.main import handled
+
+env_app = typer.Typer(
+    help="Manage virtual environments.", no_args_is_help=True, add_completion=False
+)
+
+ProjectPath = typer.Option(
+    None, "--project-path", "-p", help="Project folder (default: found from the current one)."
+)
+
+CATEGORY_COLOR = {
+    "breaking": typer.colors.RED,
+    "non_breaking": typer.colors.YELLOW,
+    "metadata": typer.colors.BLUE,
+    "added": typer.colors.GREEN,
+    "removed": typer.colors.MAGENTA,
+    "indirect_breaking": typer.colors.RED,
+    "indirect_non_breaking": typer.colors.YELLOW,
+}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("promote")(promote)
+    env_app.command("plan")(env_plan)
+    env_app.command("apply")(env_apply)
+    env_app.command("promote")(env_promote)
+    env_app.command("list")(env_list)
+    env_app.command("delete")(env_delete)
+    env_app.command("gc")(env_gc)
+    app.add_typer(env_app, name="env")
+
+
+def context(project_path: Path | None, params: str | None = None) -> Any:
+    """A Context for the project, after finishing or undoing any interrupted promotion."""
+    from seeknal.context import Context, parse_params
+    from seeknal.envs import recover
+
+    ctx = Context(project_path, parse_params(params))
+    message = recover(ctx)
+    if message:
+        warn(f"recovered: {message}")
+    return ctx
+
+
+def print_env_plan(result: Any, rel_root: Path) -> None:
+    plan = result.plan
+    cats: dict[str, str] = plan["categorized_changes"]
+    reasons: dict[str, str] = plan["reasons"]
+    base = plan.get("base_fingerprint")
+    base_text = f"production {base[:12]}" if base else "no production state yet"
+    out(styled(f"Plan for environment '{result.env}'", bold=True) + f" (against {base_text})")
+    groups = (
+        ("Modified nodes", ("breaking", "non_breaking", "metadata")),
+        ("Downstream impact", ("indirect_breaking", "indirect_non_breaking")),
+        ("Added nodes", ("added",)),
+        ("Removed nodes", ("removed",)),
+    )
+    width = max((len(n) for n in cats), default=10)
+    for title, wanted in groups:
+        rows = [(n, c) for n, c in cats.items() if c in wanted]
+        if not rows:
+            continue
+        out(f"\n{title}:")
+        for node_id, cat in rows:
+            label = styled(cat.ljust(22), CATEGORY_COLOR.get(cat))
+            out(f"  {node_id.ljust(width)}  {label} {reasons.get(node_id, '')}")
+    extra = [n for n in plan["nodes_to_execute"] if n not in cats]
+    if extra:
+        out("\nAlso computed here:")
+        for node_id in extra:
+            out(f"  {node_id.ljust(width)}  {reasons.get(node_id, '')}")
+    if not cats and not extra:
+        out("\nNo changes against production.")
+    total = plan["total_nodes_to_execute"]
+    refs = plan.get("total_nodes", 0) - total
+    out(f"\nNodes to execute: {total} (reading {refs} unchanged node(s) from production)")
+    try:
+        shown = result.path.relative_to(rel_root)
+    except ValueError:
+        shown = result.path
+    out(f"Plan saved to {shown}")
+    if total:
+        out(f"Next: seeknal run --env {result.env}")
+    elif cats:
+        out(f"Next: seeknal run --env {result.env} (nothing to compute), then seeknal promote")
+
+
+def plan_env_command(
+    env: str,
+    breaking: list[str] | None,
+    non_breaking: list[str] | None,
+    profile: Path | None,
+    as_json: bool,
+    project_path: Path | None,
+    params: str | None,
+) -> None:
+    from seeknal.envs import plan_env
+
+    ctx = context(project_path, params)
+    result = plan_env(ctx, env, breaking or (), non_breaking or (), profile)
+    if as_json:
+        out(json.dumps(result.plan, indent=2, sort_keys=True))
+        return
+    for text in result.loaded.project.warnings:
+        warn(text)
+    print_env_plan(result, ctx.root)
+
+
+def apply_env_command(
+    env: str,
+    force: bool,
+    parallel: bool,
+    max_workers: int,
+    quiet: bool,
+    as_json: bool,
+    project_path: Path | None,
+) -> None:
+    import time
+
+    from seeknal.cli.run_cmd import node_printer
+    from seeknal.envs import apply_env
+
+    ctx = context(project_path)
+    started = time.perf_counter()
+    printer = node_printer(quiet or as_json)
+
+    def on_start(outcome: Any) -> None:
+        printer.width = max((len(n) for n in outcome.to_run), default=10)
+        if not (quiet or as_json):
+            reused = f", {len(outcome.reused)} reused from an earlier run" if outcome.reused else ""
+            out(f"Applying plan to env '{env}': {len(outcome.to_run)} node(s) to run{reused}")
+
+    outcome = apply_env(ctx, env, force, parallel, max_workers, printer, on_start)
+    elapsed = time.perf_counter() - started
+    counts = {"success": 0, "failed": 0, "skipped": 0}
+    for res in outcome.results.values():
+        counts[res.status.value] = counts.get(res.status.value, 0) + 1
+    if as_json:
+        out(
+            json.dumps(
+                {
+                    "env": env,
+                    "ok": not outcome.failed,
+                    "seconds": round(elapsed, 3),
+                    "counts": counts,
+                    "reused": outcome.reused,
+                    "nodes": [
+                        {
+                            "id": r.node_id,
+                            "status": r.status.value,
+                            "rows": r.row_count,
+                            "error": r.error,
+                        }
+                        for r in outcome.results.values()
+                    ],
+                },
+                indent=2,
+            )
+        )
+    else:
+        summary = (
+            f"Env '{env}' done in {elapsed:.2f}s: {counts['success']} succeeded, "
+            f"{counts['failed']} failed, {counts['skipped']} skipped"
+        )
+        out(styled(summary, typer.colors.RED if outcome.failed else None, bold=True))
+        if not outcome.failed:
+            out(f"Next: seeknal diff {env} to check, then seeknal promote {env}")
+    if outcome.failed:
+        raise typer.Exit(1)
+
+
+@handled
+def promote(
+    env: str = typer.Argument(..., help="Environment to make production."),
+    copy_data: bool = typer.Option(
+        False, "--copy-data", help="Copy outputs instead of moving them; the env stays intact."
+    ),
+    project_path: Path | None = ProjectPath,
+) -> None:
+    """Make an applied environment production, atomically."""
+    from seeknal.envs import promote_env
+
+    ctx = context(project_path)
+    outcome = promote_env(ctx, env, copy_data)
+    how = "copied" if copy_data else "moved"
+    out(
+        f"Promoted env '{env}' to production in {outcome.seconds * 1000:.0f} ms: "
+        f"{len(outcome.moved)} output(s) {how}, {len(outcome.removed)} removed."
+    )
+
+
+@handled
+def env_plan(
+    env: str = typer.Argument(..., help="Environment name."),
+    breaking: list[str] | None = typer.Option(None, "--breaking", help="Treat NODE as breaking."),
+    non_breaking: list[str] | None = typer.Option(
+        None, "--non-breaking", help="Treat NODE as non-breaking."
+    ),
+    profile: Path | None = typer.Option(None, "--profile", help="Profiles file for this env."),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+    project_path: Path | None = ProjectPath,
+    params: str | None = typer.Option(None, "--params", help="JSON object of {{ }} values."),
+) -> None:
+    """Plan an environment (same as `seeknal plan ENV`)."""
+    plan_env_command(env, breaking, non_breaking, profile, as_json, project_path, params)
+
+
+@handled
+def env_apply(
+    env: str = typer.Argument(..., help="Environment name."),
+    force: bool = typer.Option(False, "--force", help="Apply the planned snapshot even if stale."),
+    parallel: bool = typer.Option(False, "--parallel", help="Run independent nodes at once."),
+    max_workers: int = typer.Option(4, "--max-workers", min=1, help="Workers for --parallel."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the summary and errors."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+    project_path: Path | None = ProjectPath,
+) -> None:
+    """Execute an environment's plan (same as `seeknal run --env ENV`)."""
+    apply_env_command(env, force, parallel, max_workers, quiet, as_json, project_path)
+
+
+@handled
+def env_promote(
+    source: str = typer.Argument(..., help="Environment to copy from."),
+    dest: str = typer.Argument(..., help="Environment to copy into (created or replaced)."),
+    project_path: Path | None = ProjectPath,
+) -> None:
+    """Copy one environment's state and outputs into another."""
+    from seeknal.envs import copy_env
+
+    ctx = context(project_path)
+    copy_env(ctx, source, dest)
+    out(f"Environment '{dest}' is now a copy of '{source}' (promoted_from: {source}).")
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def _when(text: str | None) -> str:
+    return (text or "-").replace("T", " ")[:16]
+
+
+@handled
+def env_list(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    project_path: Path | None = ProjectPath,
+) -> None:
+    """List environments with status, branch, age, expiry and disk size."""
+    from seeknal.envs import list_envs
+
+    ctx = context(project_path)
+    rows = list_envs(ctx)
+    if as_json:
+        out(json.dumps(rows, indent=2, sort_keys=True))
+        return
+    if not rows:
+        out("No environments. Create one with: seeknal plan dev")
+        return
+    header = f"{'NAME':<20} {'STATUS':<9} {'BRANCH':<20} {'CREATED':<17} {'LAST USED':<17} "
+    out(header + f"{'EXPIRES':<17} {'SIZE':>9}")
+    for row in rows:
+        expires = "EXPIRED" if row["expired"] else _when(row["expires_at"])
+        out(
+            f"{row['name']:<20} {status_label(row['status'], 9)} {(row['branch'] or '-'):<20} "
+            f"{_when(row['created_at']):<17} {_when(row['last_accessed']):<17} "
+            f"{expires:<17} {_size(row['disk_bytes']):>9}"
+        )
+
+
+@handled
+def env_delete(
+    env: str = typer.Argument(..., help="Environment to delete."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    project_path: Path | None = ProjectPath,
+) -> None:
+    """Delete an environment and its outputs (production is never touched)."""
+    from seeknal.env import validate_env_name
+    from seeknal.envs import delete_env
+
+    validate_env_name(env)
+    ctx = context(project_path)
+    if not yes and not typer.confirm(f"Delete environment '{env}' and its outputs?"):
+        out("Nothing deleted.")
+        raise typer.Exit(1)
+    folder = delete_env(ctx, env)
+    out(f"Deleted environment '{env}' ({folder.relative_to(ctx.root)}).")
+
+
+@handled
+def env_gc(
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what would be deleted."),
+    project_path: Path | None = ProjectPath,
+) -> None:
+    """Delete expired environments (and those whose git branch is gone)."""
+    from seeknal.envs import gc_envs
+
+    ctx = context(project_path)
+    doomed = gc_envs(ctx, dry_run, branch_exists=None, now=dt.datetime.now(dt.UTC))
+    if not doomed:
+        out("Nothing to collect.")
+        return
+    verb = "Would delete" if dry_run else "Deleted"
+    for name, why in doomed:
+        out(f"{verb} {name}: {why}")

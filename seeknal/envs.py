@@ -1,0 +1,685 @@
+"""Virtual environments: plan, apply (run --env), promote, copy, list, delete, gc (SPEC §5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seeknal.categorize import EnvDecision, categorize
+from seeknal.context import Context, Loaded, utc_now
+from seeknal.digest import file_digest, remember_digest
+from seeknal.env import DEFAULT_TTL_SECONDS, expires_at, is_expired, validate_env_name
+from seeknal.errors import EnvError, SeeknalError
+from seeknal.executor import NodeRun, RunRequest, execute
+from seeknal.manifest import project_from_manifest
+from seeknal.runs import valid_outputs
+from seeknal.state import atomic, transaction
+from seeknal.state.layout import Target
+from seeknal.state.lock import target_lock
+from seeknal.state.store import SCHEMA_VERSION, read_manifest, read_run_state
+from seeknal.types import NodeStatus
+
+OK_STATUSES = (NodeStatus.SUCCESS.value, NodeStatus.CACHED.value)
+STALE_MESSAGE = "Plan is stale -- {what} has changed since plan was created."
+
+
+# -- reading an environment ----------------------------------------------------------------------
+def env_target(ctx: Context, env: str) -> Target:
+    return ctx.target(validate_env_name(env))
+
+
+def _read(target: Target, path: Path, what: str) -> Any:
+    return atomic.read_json(path, what, f"Run 'seeknal plan {target.env}' to write it again.")
+
+
+def require_env(ctx: Context, env: str) -> tuple[Target, dict[str, Any], dict[str, Any]]:
+    target = env_target(ctx, env)
+    config = _read(target, target.env_config_path, "Environment config")
+    if config is None:
+        raise EnvError(f"Environment '{env}' not found.", f"Run 'seeknal plan {env}' to create it.")
+    plan = _read(target, target.plan_path, "Plan")
+    if plan is None:
+        raise EnvError(f"Environment '{env}' has no plan.", f"Run 'seeknal plan {env}'.")
+    return target, config, plan
+
+
+def recover(ctx: Context) -> str | None:
+    """Finish or roll back a promotion interrupted by a crash (takes the lock if needed)."""
+    if not transaction.pending(ctx.production.base):
+        return None
+    with target_lock(ctx.production.base, "seeknal (recovering an interrupted promotion)"):
+        return transaction.recover(
+            ctx.production.base, ctx.root, {"promote": lambda j: _finish_promote(ctx.root, j)}
+        )
+
+
+def _prod_valid(ctx: Context, loaded: Loaded, prod_state: dict[str, Any]) -> set[str]:
+    valid = valid_outputs(ctx.production, loaded.project, prod_state["nodes"], ctx.cache.data)
+    return {n for n in valid if prod_state["nodes"][n].get("status") in OK_STATUSES}
+
+
+def resolve_profile(root: Path, env: str, explicit: Path | None) -> str | None:
+    """--profile > profiles-<env>.yml > ~/.seeknal/profiles-<env>.yml > profiles.yml > ~/..."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise EnvError(f"Profile file {explicit} does not exist.", "Pass an existing file.")
+        return str(explicit)
+    home = Path.home() / ".seeknal"
+    for candidate in (
+        root / f"profiles-{env}.yml",
+        home / f"profiles-{env}.yml",
+        root / "profiles.yml",
+        home / "profiles.yml",
+    ):
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
+# -- plan ----------------------------------------------------------------------------------------
+@dataclass
+class EnvPlanResult:
+    env: str
+    plan: dict[str, Any]
+    decision: EnvDecision
+    loaded: Loaded
+    path: Path
+
+
+def plan_env(
+    ctx: Context,
+    env: str,
+    force_breaking: Iterable[str] = (),
+    force_non_breaking: Iterable[str] = (),
+    profile: Path | None = None,
+    git: dict[str, Any] | None = None,
+    loaded: Loaded | None = None,
+    prod_manifest: dict[str, Any] | None = None,
+    prod_state: dict[str, Any] | None = None,
+) -> EnvPlanResult:
+    """Diff the project against production and save the env's plan (SPEC §5)."""
+    target = env_target(ctx, env)
+    profile_path = resolve_profile(ctx.root, env, profile)
+    with target_lock(ctx.production.base, f"seeknal plan {env}"):
+        loaded = loaded or ctx.load()
+        if prod_manifest is None:
+            prod_manifest = read_manifest(ctx.production) or {}
+        if prod_state is None:
+            prod_state = read_run_state(ctx.production)
+        prod_nodes = prod_manifest.get("nodes", {})
+        decision = categorize(
+            loaded.project,
+            loaded.dag,
+            loaded.fingerprints,
+            prod_nodes,
+            _prod_valid(ctx, loaded, prod_state),
+            set(_resolve_ids(loaded, force_breaking)),
+            set(_resolve_ids(loaded, force_non_breaking)),
+        )
+        now = utc_now()
+        plan = {
+            "schema_version": SCHEMA_VERSION,
+            "plan_id": secrets.token_hex(8),
+            "env_name": env,
+            "created_at": now,
+            "manifest_fingerprint": loaded.manifest_fingerprint,
+            "base_fingerprint": prod_manifest.get("fingerprint"),
+            "categorized_changes": decision.categories,
+            "reasons": decision.reasons,
+            "added_nodes": decision.added,
+            "removed_nodes": decision.removed,
+            "nodes_to_execute": decision.nodes_to_execute,
+            "total_nodes_to_execute": len(decision.nodes_to_execute),
+            "total_nodes": len(loaded.project.nodes),
+            "profile_path": profile_path,
+            "git": git,
+        }
+        refs = []
+        for node_id in decision.refs:
+            entry = prod_state["nodes"].get(node_id, {})
+            refs.append(
+                {
+                    "node_id": node_id,
+                    "output_path": entry.get("output_path")
+                    or ctx.production.relative(
+                        ctx.production.output_path(loaded.project.nodes[node_id])
+                    ),
+                    "fingerprint": entry.get("hash"),
+                    "output_digest": entry.get("output_digest"),
+                }
+            )
+        config = _read(target, target.env_config_path, "Environment config") or {}
+        ttl = (ctx.load_settings().get("environments") or {}).get("ttl_seconds")
+        config = {
+            "name": env,
+            "created_at": config.get("created_at", now),
+            "last_accessed": now,
+            "promoted_from": config.get("promoted_from"),
+            "ttl_seconds": int(ttl or config.get("ttl_seconds") or DEFAULT_TTL_SECONDS),
+            **({"branch": git["branch"]} if git and git.get("branch") else {}),
+            **({"branch": config["branch"]} if config.get("branch") and not git else {}),
+        }
+        _prune_env_outputs(target, set(decision.nodes_to_execute))
+        atomic.write_json(target.env_config_path, config)
+        atomic.write_json(target.manifest_path, loaded.manifest())
+        atomic.write_json(target.refs_path, {"refs": refs})
+        atomic.write_json(target.plan_path, plan)
+        ctx.save_cache()
+    return EnvPlanResult(env, plan, decision, loaded, target.plan_path)
+
+
+def _resolve_ids(loaded: Loaded, names: Iterable[str]) -> list[str]:
+    from seeknal.runs import select_nodes_exact
+
+    return select_nodes_exact(loaded.project, names)
+
+
+def _prune_env_outputs(target: Target, keep: set[str]) -> None:
+    """Drop env outputs of nodes the new plan no longer executes (keep the rest for reuse)."""
+    state = read_run_state(target) if target.run_state_path.exists() else None
+    if state is None:
+        return
+    kept: dict[str, Any] = {}
+    for node_id, entry in state["nodes"].items():
+        rel = entry.get("output_path")
+        inside = rel and target.absolute(rel).resolve().is_relative_to(target.dir.resolve())
+        if node_id in keep and inside:
+            kept[node_id] = entry
+        elif inside and target.absolute(rel).is_file():
+            target.absolute(rel).unlink()
+    atomic.write_json(target.run_state_path, {**state, "nodes": kept, "plan_id": None})
+
+
+# -- staleness and refs --------------------------------------------------------------------------
+def check_fresh(ctx: Context, env: str, plan: dict[str, Any]) -> None:
+    """Refuse a plan whose YAML or production moved on since it was made."""
+    loaded = ctx.load()
+    hint = f"Run 'seeknal plan {env}' to refresh, or use --force to apply anyway."
+    if loaded.manifest_fingerprint != plan.get("manifest_fingerprint"):
+        raise EnvError(STALE_MESSAGE.format(what="manifest"), hint)
+    prod = read_manifest(ctx.production) or {}
+    if prod.get("fingerprint") != plan.get("base_fingerprint"):
+        raise EnvError(
+            STALE_MESSAGE.format(what="manifest")[:-1] + " (production changed since the plan).",
+            hint,
+        )
+
+
+def check_refs(ctx: Context, target: Target, env: str, strict: bool) -> dict[str, Path]:
+    """Production outputs the env reads; with `strict`, any byte changed since the plan blocks."""
+    refs = (_read(target, target.refs_path, "Refs file") or {}).get("refs", [])
+    paths: dict[str, Path] = {}
+    for ref in refs:
+        path = ctx.production.absolute(ref["output_path"])
+        if not path.is_file():
+            raise EnvError(
+                f"Production output {ref['output_path']} ({ref['node_id']}), read by env "
+                f"'{env}', is missing.",
+                f"Run 'seeknal run' in production or 'seeknal plan {env}' again.",
+            )
+        if (
+            strict
+            and ref.get("output_digest")
+            and (file_digest(path, ctx.cache.data) != ref["output_digest"])
+        ):
+            raise EnvError(
+                f"Production output {ref['output_path']} ({ref['node_id']}) changed since "
+                f"env '{env}' was planned.",
+                f"Run 'seeknal plan {env}' and 'seeknal run --env {env}' again.",
+            )
+        paths[ref["node_id"]] = path
+    return paths
+
+
+# -- apply ---------------------------------------------------------------------------------------
+@dataclass
+class EnvRunOutcome:
+    env: str
+    plan: dict[str, Any]
+    to_run: list[str]
+    reused: list[str]
+    results: dict[str, NodeRun] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[NodeRun]:
+        return [r for r in self.results.values() if r.status is NodeStatus.FAILED]
+
+
+def apply_env(
+    ctx: Context,
+    env: str,
+    force: bool = False,
+    parallel: bool = False,
+    max_workers: int = 4,
+    on_done: Callable[[NodeRun], None] | None = None,
+    on_start: Callable[[EnvRunOutcome], None] | None = None,
+) -> EnvRunOutcome:
+    target, config, plan = require_env(ctx, env)
+    with target_lock(ctx.production.base, f"seeknal run --env {env}"):
+        if not force:
+            check_fresh(ctx, env, plan)
+        ref_paths = check_refs(ctx, target, env, strict=not force)
+        manifest = _read(target, target.manifest_path, "Environment manifest") or {}
+        snapshot = project_from_manifest(manifest, str(ctx.root))
+        previous = read_run_state(target)
+        planned = [n for n in plan.get("nodes_to_execute", []) if n in snapshot.nodes]
+        reused = [
+            n
+            for n in planned
+            if _reusable(target, snapshot.nodes[n], previous["nodes"].get(n), manifest, ctx)
+        ]
+        to_run = [n for n in planned if n not in reused]
+        outcome = EnvRunOutcome(env, plan, to_run, reused)
+        if on_start:
+            on_start(outcome)
+        env_outputs = {n: target.output_path(snapshot.nodes[n]) for n in planned}
+
+        def resolve(node_id: str) -> Path:
+            return env_outputs.get(node_id) or ref_paths[node_id]
+
+        if to_run:
+            outcome.results = execute(
+                RunRequest(
+                    project=snapshot,
+                    to_run=to_run,
+                    reasons=plan.get("reasons", {}),
+                    output_for=target.output_path,
+                    resolve_input=resolve,
+                    parallel=parallel,
+                    max_workers=max_workers,
+                    on_done=on_done,
+                    digest_memo=ctx.cache.data,
+                )
+            )
+        now = utc_now()
+        refs = {
+            r["node_id"]: r
+            for r in (_read(target, target.refs_path, "Refs file") or {}).get("refs", [])
+        }
+        prod_state = read_run_state(ctx.production)
+        nodes: dict[str, Any] = {}
+        for node_id in snapshot.order:
+            fp = manifest["nodes"][node_id]["fingerprint"]
+            if node_id in outcome.results:
+                run = outcome.results[node_id]
+                nodes[node_id] = {
+                    "hash": fp,
+                    "status": run.status.value,
+                    "duration_ms": run.duration_ms,
+                    "row_count": run.row_count,
+                    "last_run": now,
+                    "output_path": target.relative(run.output_path) if run.output_path else None,
+                    "output_digest": run.output_digest,
+                    **({"error": run.error} if run.error else {}),
+                    **({"warnings": run.warnings} if run.warnings else {}),
+                }
+            elif node_id in reused:
+                nodes[node_id] = {**previous["nodes"][node_id], "status": "cached"}
+            elif node_id in refs:
+                prod_entry = prod_state["nodes"].get(node_id, {})
+                nodes[node_id] = {
+                    "hash": fp,
+                    "status": "cached",
+                    "ref": True,
+                    "duration_ms": 0,
+                    "row_count": prod_entry.get("row_count"),
+                    "last_run": prod_entry.get("last_run"),
+                    "output_path": refs[node_id]["output_path"],
+                    "output_digest": refs[node_id].get("output_digest"),
+                }
+        atomic.write_json(
+            target.run_state_path,
+            {
+                "schema_version": SCHEMA_VERSION,
+                "run_id": ctx.run_id,
+                "last_run": now,
+                "plan_id": plan.get("plan_id"),
+                "forced": force,
+                "nodes": nodes,
+            },
+        )
+        atomic.write_json(target.env_config_path, {**config, "last_accessed": now})
+        ctx.save_cache()
+    return outcome
+
+
+def _reusable(
+    target: Target, node: Any, entry: dict[str, Any] | None, manifest: dict[str, Any], ctx: Context
+) -> bool:
+    """An env output from an earlier apply of the same node definition can be kept."""
+    if not entry or entry.get("ref") or entry.get("status") not in OK_STATUSES:
+        return False
+    if entry.get("hash") != manifest["nodes"][node.id]["fingerprint"]:
+        return False
+    path = target.output_path(node)
+    return path.is_file() and file_digest(path, ctx.cache.data) == entry.get("output_digest")
+
+
+# -- status and listing --------------------------------------------------------------------------
+def env_status(
+    config: dict[str, Any],
+    plan: dict[str, Any] | None,
+    state: dict[str, Any] | None,
+    prod_fingerprint: str | None,
+) -> str:
+    if plan is None:
+        return "empty"
+    if config.get("promoted_plan_id") == plan.get("plan_id"):
+        return "promoted"
+    if plan.get("base_fingerprint") != prod_fingerprint:
+        return "stale"
+    if state and state.get("plan_id") == plan.get("plan_id"):
+        bad = [n for n in state.get("nodes", {}).values() if n.get("status") not in OK_STATUSES]
+        return "failed" if bad else "applied"
+    return "planned"
+
+
+def list_envs(ctx: Context, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    now = now or dt.datetime.now(dt.UTC)
+    folder = ctx.production.base / "environments"
+    prod_fp = (read_manifest(ctx.production) or {}).get("fingerprint")
+    rows: list[dict[str, Any]] = []
+    if not folder.is_dir():
+        return rows
+    for child in sorted(folder.iterdir()):
+        if not child.is_dir() or child.name.startswith("."):
+            continue
+        target = Target(ctx.root, child.name)
+        try:
+            config = _read(target, target.env_config_path, "Environment config")
+            plan = _read(target, target.plan_path, "Plan")
+            state = _read(target, target.run_state_path, "Run state")
+            status = env_status(config or {}, plan, state, prod_fp)
+        except SeeknalError:  # a damaged env must not hide the others
+            config, status = {"name": child.name}, "corrupt"
+        if config is None:
+            continue
+        expiry = expires_at(config.get("last_accessed"), config.get("ttl_seconds"))
+        expired = is_expired(config.get("last_accessed"), config.get("ttl_seconds"), now)
+        rows.append(
+            {
+                "name": child.name,
+                "status": status,
+                "branch": config.get("branch"),
+                "created_at": config.get("created_at"),
+                "last_accessed": config.get("last_accessed"),
+                "expires_at": expiry.strftime("%Y-%m-%dT%H:%M:%SZ") if expiry else None,
+                "expired": expired,
+                "promoted_from": config.get("promoted_from"),
+                "nodes_to_execute": (plan or {}).get("total_nodes_to_execute"),
+                "disk_bytes": _disk_size(child),
+            }
+        )
+    return rows
+
+
+def _disk_size(folder: Path) -> int:
+    total = 0
+    for dirpath, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def delete_env(ctx: Context, env: str) -> Path:
+    target = env_target(ctx, env)
+    if not target.dir.is_dir():
+        raise EnvError(f"Environment '{env}' not found.", "'seeknal env list' shows the envs.")
+    with target_lock(ctx.production.base, f"seeknal env delete {env}"):
+        _remove_tree(target.dir)
+    return target.dir
+
+
+def _remove_tree(folder: Path) -> None:
+    """Rename first, then delete: a kill halfway never leaves a half-deleted env behind."""
+    doomed = folder.with_name(f".deleting-{folder.name}-{secrets.token_hex(3)}")
+    os.replace(folder, doomed)
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
+def gc_envs(
+    ctx: Context,
+    dry_run: bool = False,
+    branch_exists: Callable[[str], bool] | None = None,
+    now: dt.datetime | None = None,
+) -> list[tuple[str, str]]:
+    """Envs past their TTL, or bound to a git branch that no longer exists."""
+    doomed: list[tuple[str, str]] = []
+    for row in list_envs(ctx, now):
+        if row["expired"]:
+            doomed.append((row["name"], f"expired {row['expires_at']}"))
+        elif row.get("branch") and branch_exists is not None and not branch_exists(row["branch"]):
+            doomed.append((row["name"], f"branch '{row['branch']}' no longer exists"))
+    if not dry_run and doomed:
+        with target_lock(ctx.production.base, "seeknal env gc"):
+            for name, _ in doomed:
+                folder = Target(ctx.root, name).dir
+                if folder.is_dir():
+                    _remove_tree(folder)
+    leftovers = ctx.production.base / "environments"
+    if not dry_run and leftovers.is_dir():
+        for child in leftovers.glob(".deleting-*"):
+            shutil.rmtree(child, ignore_errors=True)
+    return doomed
+
+
+# -- env → env -----------------------------------------------------------------------------------
+def copy_env(ctx: Context, src: str, dst: str) -> Target:
+    """`seeknal env promote src dst`: dst becomes a copy of src's state and outputs."""
+    source, config, plan = require_env(ctx, src)
+    dest = env_target(ctx, dst)
+    if src == dst:
+        raise EnvError("Source and destination environments are the same.", "Name another env.")
+    with target_lock(ctx.production.base, f"seeknal env promote {src} {dst}"):
+        tmp = dest.dir.with_name(f".copy-{dst}-{secrets.token_hex(3)}")
+        shutil.copytree(source.dir, tmp)
+        old_prefix = source.relative(source.dir) + "/"
+        new_prefix = dest.relative(dest.dir) + "/"
+        now = utc_now()
+        tmp_target = _FolderTarget(tmp)
+        state = atomic.read_json(tmp_target.run_state_path, "Run state", "")
+        if state:
+            for entry in state.get("nodes", {}).values():
+                rel = entry.get("output_path") or ""
+                if rel.startswith(old_prefix):
+                    entry["output_path"] = new_prefix + rel[len(old_prefix) :]
+            atomic.write_json(tmp_target.run_state_path, state)
+        atomic.write_json(tmp_target.plan_path, {**plan, "env_name": dst})
+        atomic.write_json(
+            tmp_target.env_config_path,
+            {
+                **{k: v for k, v in config.items() if k not in ("promoted_plan_id", "branch")},
+                "name": dst,
+                "created_at": now,
+                "last_accessed": now,
+                "promoted_from": src,
+            },
+        )
+        if dest.dir.exists():
+            _remove_tree(dest.dir)
+        os.replace(tmp, dest.dir)
+        atomic.fsync_dir(dest.dir.parent)
+    return dest
+
+
+class _FolderTarget:
+    def __init__(self, folder: Path) -> None:
+        self.run_state_path = folder / "run_state.json"
+        self.plan_path = folder / "plan.json"
+        self.env_config_path = folder / "env_config.json"
+
+
+# -- promote -------------------------------------------------------------------------------------
+@dataclass
+class PromoteOutcome:
+    env: str
+    plan_id: str
+    moved: list[str]
+    removed: list[str]
+    copy_data: bool
+    seconds: float
+
+
+def promote_env(
+    ctx: Context, env: str, copy_data: bool = False, git_commit: str | None = None
+) -> PromoteOutcome:
+    import time
+
+    started = time.perf_counter()
+    target, config, plan = require_env(ctx, env)
+    with target_lock(ctx.production.base, f"seeknal promote {env}"):
+        state = _read(target, target.run_state_path, "Run state")
+        if config.get("promoted_plan_id") == plan.get("plan_id"):
+            raise EnvError(
+                f"Environment '{env}' has already been promoted.",
+                f"Plan it again ('seeknal plan {env}') to promote new changes.",
+            )
+        if not state or state.get("plan_id") != plan.get("plan_id"):
+            raise EnvError(
+                f"Environment '{env}' has not been applied.",
+                f"Run 'seeknal run --env {env}' first, then 'seeknal promote {env}'.",
+            )
+        failed = [n for n, e in state["nodes"].items() if e.get("status") not in OK_STATUSES]
+        if failed:
+            raise EnvError(
+                f"Environment '{env}' has failed nodes: {', '.join(failed[:5])}.",
+                f"Fix them and run 'seeknal run --env {env}' again before promoting.",
+            )
+        check_fresh(ctx, env, plan)
+        check_refs(ctx, target, env, strict=True)
+        manifest = _read(target, target.manifest_path, "Environment manifest") or {}
+        snapshot = project_from_manifest(manifest, str(ctx.root))
+        prod = ctx.production
+        prod_state = read_run_state(prod)
+        txn = transaction.Transaction(prod.base, ctx.root, "promote")
+        new_nodes: dict[str, Any] = {}
+        moved: list[str] = []
+        digests: dict[Path, str] = {}
+        for node_id in snapshot.order:
+            entry = state["nodes"].get(node_id)
+            if entry is None:
+                continue
+            if entry.get("ref"):
+                new_nodes[node_id] = {
+                    **prod_state["nodes"].get(node_id, {}),
+                    "hash": entry["hash"],
+                    "status": "cached",
+                }
+                continue
+            src = target.absolute(entry["output_path"])
+            if not src.is_file():
+                raise EnvError(
+                    f"Output {entry['output_path']} of {node_id} in env '{env}' is missing.",
+                    f"Run 'seeknal run --env {env}' again.",
+                )
+            dst = prod.output_path(snapshot.nodes[node_id])
+            txn.replace(dst, txn.stage_copy(src) if copy_data else src)
+            old = prod_state["nodes"].get(node_id, {}).get("output_path")
+            if old and prod.absolute(old) != dst and prod.absolute(old).is_file():
+                txn.delete(prod.absolute(old))
+            digests[dst] = entry.get("output_digest")
+            new_nodes[node_id] = {
+                **entry,
+                "status": "success",
+                "output_path": prod.relative(dst),
+            }
+            moved.append(node_id)
+        removed: list[str] = []
+        for node_id in plan.get("removed_nodes", []):
+            rel = prod_state["nodes"].get(node_id, {}).get("output_path")
+            if rel and prod.absolute(rel).is_file():
+                txn.delete(prod.absolute(rel))
+                removed.append(rel)
+        now = utc_now()
+        run_state = {
+            "schema_version": SCHEMA_VERSION,
+            "run_id": state.get("run_id"),
+            "last_run": now,
+            "promoted_from": env,
+            "nodes": new_nodes,
+        }
+        new_manifest = {**manifest}
+        txn.replace(prod.manifest_path, txn.stage_json("manifest.json", new_manifest))
+        txn.replace(prod.run_state_path, txn.stage_json("run_state.json", run_state))
+        txn.details = {
+            "env": env,
+            "plan_id": plan.get("plan_id"),
+            "promotion": {
+                "id": txn.id,
+                "env": env,
+                "plan_id": plan.get("plan_id"),
+                "git_commit": git_commit,
+                "time": now,
+                "mode": "copy" if copy_data else "move",
+                "nodes": moved,
+                "removed_nodes": plan.get("removed_nodes", []),
+                "manifest_fingerprint": manifest.get("fingerprint"),
+            },
+        }
+        txn.commit(lambda journal: _finish_promote(ctx.root, journal))
+        for path, digest in digests.items():
+            if digest:
+                remember_digest(path, digest, ctx.cache.data)
+        ctx.save_cache()
+    return PromoteOutcome(
+        env, str(plan.get("plan_id")), moved, removed, copy_data, time.perf_counter() - started
+    )
+
+
+def _finish_promote(root: Path, journal: dict[str, Any]) -> None:
+    """Idempotent follow-up of a committed promotion: history line and env bookkeeping."""
+    details = journal["details"]
+    line = details["promotion"]
+    history = Target(root).base / "promotions.jsonl"
+    if not _history_has(history, line["id"]):
+        torn = history.exists() and not history.read_bytes().endswith(b"\n")
+        with history.open("a", encoding="utf-8") as handle:
+            # a line torn by a crash is closed off, never continued
+            handle.write(
+                ("\n" if torn and history.stat().st_size else "")
+                + json.dumps(line, sort_keys=True)
+                + "\n"
+            )
+            handle.flush()
+            os.fsync(handle.fileno())
+    env_target_ = Target(root, details["env"])
+    config = atomic.read_json(env_target_.env_config_path, "Environment config", "") or {}
+    if config:
+        config.update(
+            promoted_plan_id=details["plan_id"],
+            promoted_at=line["time"],
+            last_accessed=line["time"],
+        )
+        atomic.write_json(env_target_.env_config_path, config)
+
+
+def _history_has(history: Path, promotion_id: str) -> bool:
+    return any(line.get("id") == promotion_id for line in _history(history))
+
+
+def _history(history: Path) -> list[dict[str, Any]]:
+    try:
+        lines = history.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    entries = []
+    for line in lines:
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a line torn by a crash before its promotion committed
+    return entries
+
+
+def promotions(ctx: Context) -> list[dict[str, Any]]:
+    return _history(ctx.production.base / "promotions.jsonl")

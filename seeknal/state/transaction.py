@@ -1,0 +1,168 @@
+"""An all-or-nothing set of file replacements under target/, safe against a kill at any instant.
+
+Protocol (journal + temp + rename):
+1. stage: new files (state JSON, copied outputs) are written into `target/.txn/<id>/`;
+2. the journal `target/.txn/journal.json` is written atomically, listing every operation;
+3. apply: each destination is first renamed into the transaction's backup folder, then the new
+   file is renamed into place; every step is one rename, so the file system tells how far it got;
+4. commit: the journal is rewritten with `phase: committed` (the single commit point);
+5. finish: follow-up work, backups and the journal are removed.
+
+Recovery (`recover`): no journal → leftovers are deleted; `prepared` → every operation is undone in
+reverse (production exactly as before); `committed` → finish is completed (exactly promoted).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seeknal import failpoints
+from seeknal.errors import StateError
+from seeknal.state import atomic
+
+TXN_DIR = ".txn"
+JOURNAL = "journal.json"
+
+
+@dataclass
+class Operation:
+    """Put `src` at `dst` (or, with src None, remove `dst`), keeping the old `dst` as `backup`."""
+
+    dst: str
+    src: str | None
+    backup: str
+
+
+@dataclass
+class Transaction:
+    target: Path  # target/ (production base)
+    root: Path  # project root; paths in the journal are relative to it
+    kind: str
+    details: dict[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=lambda: secrets.token_hex(6))
+    ops: list[Operation] = field(default_factory=list)
+
+    @property
+    def folder(self) -> Path:
+        return self.target / TXN_DIR / self.id
+
+    def _rel(self, path: Path) -> str:
+        return os.path.relpath(path, self.root)
+
+    def stage_bytes(self, name: str, data: bytes) -> Path:
+        path = self.folder / "staged" / name
+        atomic.write_bytes(path, data)
+        return path
+
+    def stage_json(self, name: str, value: Any) -> Path:
+        text = json.dumps(value, indent=2, sort_keys=True, default=str) + "\n"
+        return self.stage_bytes(name, text.encode())
+
+    def stage_copy(self, src: Path) -> Path:
+        dest = self.folder / "staged" / f"copy-{len(self.ops)}-{src.name}"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+        with dest.open("rb") as handle:
+            os.fsync(handle.fileno())
+        return dest
+
+    def replace(self, dst: Path, src: Path) -> None:
+        backup = self.folder / "backup" / f"{len(self.ops)}-{dst.name}"
+        self.ops.append(Operation(self._rel(dst), self._rel(src), self._rel(backup)))
+
+    def delete(self, dst: Path) -> None:
+        backup = self.folder / "backup" / f"{len(self.ops)}-{dst.name}"
+        self.ops.append(Operation(self._rel(dst), None, self._rel(backup)))
+
+    def _journal(self, phase: str) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "phase": phase,
+            "details": self.details,
+            "ops": [op.__dict__ for op in self.ops],
+        }
+
+    def commit(self, finish: Callable[[dict[str, Any]], None]) -> None:
+        """Apply every operation and commit; `finish(journal)` must be idempotent."""
+        name = self.kind
+        failpoints.hit(f"{name}.staged")
+        journal_path = self.target / TXN_DIR / JOURNAL
+        atomic.write_json(journal_path, self._journal("prepared"))
+        failpoints.hit(f"{name}.journal")
+        (self.folder / "backup").mkdir(parents=True, exist_ok=True)
+        for index, op in enumerate(self.ops):
+            dst = self.root / op.dst
+            if dst.exists():
+                os.replace(dst, self.root / op.backup)
+                failpoints.hit(f"{name}.backup.{index}")
+            if op.src is not None:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self.root / op.src, dst)
+                failpoints.hit(f"{name}.apply.{index}")
+        for folder in {(self.root / op.dst).parent for op in self.ops}:
+            atomic.fsync_dir(folder)
+        atomic.write_json(journal_path, self._journal("committed"))
+        failpoints.hit(f"{name}.committed")
+        _finish(self.target, self._journal("committed"), finish)
+
+
+def _finish(
+    target: Path, journal: dict[str, Any], finish: Callable[[dict[str, Any]], None]
+) -> None:
+    finish(journal)
+    failpoints.hit(f"{journal['kind']}.finished")
+    shutil.rmtree(target / TXN_DIR / journal["id"], ignore_errors=True)
+    (target / TXN_DIR / JOURNAL).unlink(missing_ok=True)
+    shutil.rmtree(target / TXN_DIR, ignore_errors=True)
+
+
+def pending(target: Path) -> bool:
+    return (target / TXN_DIR).exists()
+
+
+def recover(
+    target: Path, root: Path, finishers: dict[str, Callable[[dict[str, Any]], None]]
+) -> str | None:
+    """Finish or roll back an interrupted transaction. Call with the target lock held."""
+    folder = target / TXN_DIR
+    if not folder.exists():
+        return None
+    journal_path = folder / JOURNAL
+    journal = None
+    if journal_path.exists():
+        journal = atomic.read_json(
+            journal_path,
+            "Promotion journal",
+            f"Inspect {folder}; restore files from its backup/ folders by hand if needed.",
+        )
+    if journal is None:
+        shutil.rmtree(folder, ignore_errors=True)
+        atomic.remove_temp_files(target)
+        return "removed the leftovers of a promotion interrupted before it changed anything"
+    label = f"{journal.get('kind')} of '{journal.get('details', {}).get('env', '?')}'"
+    if journal.get("phase") == "committed":
+        finisher = finishers.get(str(journal.get("kind")))
+        if finisher is None:
+            raise StateError(f"Unknown interrupted operation in {journal_path}.")
+        _finish(target, journal, finisher)
+        atomic.remove_temp_files(target)
+        return f"completed the interrupted {label}: production is promoted"
+    for op in reversed(journal.get("ops", [])):
+        dst, backup = root / op["dst"], root / op["backup"]
+        src = root / op["src"] if op.get("src") else None
+        if src is not None and dst.exists() and not src.exists():
+            src.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(dst, src)
+        if backup.exists():
+            os.replace(backup, dst)
+    shutil.rmtree(folder, ignore_errors=True)
+    atomic.remove_temp_files(target)
+    return f"rolled back the interrupted {label}: production is exactly as before"
