@@ -1,6 +1,6 @@
 """`python -m seeknal`: the same entry point as the `seeknal` console script."""
 
-from seeknal.cli.main import main
+from seeknal.entry import main
 
 if __name__ == "__main__":
     main()

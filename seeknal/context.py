@@ -11,9 +11,8 @@ from typing import Any
 
 from seeknal import __version__
 from seeknal.dag import Dag
-from seeknal.digest import expand, paths_digest
 from seeknal.errors import SeeknalError
-from seeknal.files import ProjectFiles
+from seeknal.files import DiskFiles, ProjectFiles
 from seeknal.fingerprint import NodeFingerprint, fingerprint_project, manifest_fingerprint
 from seeknal.manifest import build_manifest
 from seeknal.project import PROJECT_FILE, find_root, load_project
@@ -100,16 +99,17 @@ class Context:
             parse_cache=self.cache.data,
         )
         dag = Dag({nid: n.inputs for nid, n in project.nodes.items()})
-        fingerprints = fingerprint_project(project, self.data_digests(project), self.cache.data)
+        digests = self.data_digests(project, files or DiskFiles(self.root))
+        fingerprints = fingerprint_project(project, digests, self.cache.data)
         return Loaded(project, dag, fingerprints)
 
-    def data_digests(self, project: Project) -> dict[str, str]:
+    def data_digests(self, project: Project, files: ProjectFiles) -> dict[str, str]:
         digests: dict[str, str] = {}
         for node in project.nodes.values():
             if node.kind is NodeKind.SOURCE and node.config.get("source") in FILE_SOURCE_TYPES:
-                paths = expand(self.root, str(node.config.get("table", "")))
-                if paths:
-                    digests[node.id] = paths_digest(paths, self.cache.data)
+                digest = files.data_digest(str(node.config.get("table", "")), self.cache.data)
+                if digest:
+                    digests[node.id] = digest
         return digests
 
     def save_cache(self) -> None:

@@ -20,7 +20,7 @@ def file_digest(path: Path, memo: MutableMapping[str, Any] | None = None) -> str
     ctime is in the key because tools that restore mtime (cp -p, rsync -t, tar) cannot set it.
     """
     st = path.stat()
-    key = f"f:{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+    key = _memo_key(path, st)
     if memo is not None and key in memo:
         return str(memo[key])
     with path.open("rb") as handle:
@@ -50,5 +50,8 @@ def expand(root: Path, table: str) -> list[Path]:
 
 def remember_digest(path: Path, digest: str, memo: MutableMapping[str, Any]) -> None:
     """Record a known digest for a file that was moved (rename keeps content, not the key)."""
-    st = path.stat()
-    memo[f"f:{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"] = digest
+    memo[_memo_key(path, path.stat())] = digest
+
+
+def _memo_key(path: Path, st: os.stat_result) -> str:
+    return f"f:{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"

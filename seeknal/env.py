@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 from seeknal.errors import EnvError
 
@@ -19,7 +20,7 @@ def validate_env_name(name: str) -> str:
             f"'{name}' is reserved and cannot be an environment name.",
             "Production is what 'seeknal run' without --env manages; pick another name, e.g. dev.",
         )
-    if not ENV_NAME.match(name or ""):
+    if not ENV_NAME.fullmatch(name or ""):
         shown = repr(name) if name else "an empty name"
         raise EnvError(
             f"Invalid environment name {shown}: use 1-63 characters of a-z, 0-9, '.', '_' "
@@ -37,7 +38,8 @@ def parse_utc(text: str | None) -> dt.datetime | None:
         value = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    # always in UTC: expiry is printed with a Z suffix, so a +05:00 time must be converted
+    return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def expires_at(last_accessed: str | None, ttl_seconds: int | None) -> dt.datetime | None:
@@ -50,3 +52,41 @@ def expires_at(last_accessed: str | None, ttl_seconds: int | None) -> dt.datetim
 def is_expired(last_accessed: str | None, ttl_seconds: int | None, now: dt.datetime) -> bool:
     expiry = expires_at(last_accessed, ttl_seconds)
     return expiry is not None and expiry <= now
+
+
+def branch_env_name(branch: str, bound_branch: Callable[[str], str | None] | None = None) -> str:
+    """The env a git branch maps to (SPEC §7).
+
+    Lower-case, `/` and other characters outside a-z 0-9 . _ - become `-`. A short hash of the
+    branch name is appended whenever that lost information (upper case, other characters,
+    length, a reserved name), and also when the plain name is already bound to another branch
+    (`bound_branch(name)` tells which), so two branches never share an env.
+    """
+    import hashlib
+
+    lowered = branch.replace("/", "-")
+    base = re.sub(r"[^a-z0-9._-]+", "-", branch.lower())
+    base = re.sub(r"-{2,}", "-", base).strip("-._") or "branch"
+    digest = hashlib.sha1(branch.encode("utf-8")).hexdigest()[:6]
+    hashed = f"{base[:56].rstrip('-._')}-{digest}"
+    if base != lowered or base in RESERVED or len(base) > 63:
+        return hashed
+    owner = bound_branch(base) if bound_branch else None
+    return hashed if owner not in (None, branch) else base
+
+
+def env_status(
+    config: dict, plan: dict | None, state: dict | None, prod_fingerprint: str | None
+) -> str:
+    """planned | applied | promoted | stale (and failed) for one env's files."""
+    if plan is None:
+        return "empty"
+    if config.get("promoted_plan_id") == plan.get("plan_id"):
+        return "promoted"
+    if plan.get("base_fingerprint") != prod_fingerprint:
+        return "stale"
+    if state and state.get("plan_id") == plan.get("plan_id"):
+        ok = ("success", "cached")
+        bad = [n for n in state.get("nodes", {}).values() if n.get("status") not in ok]
+        return "failed" if bad else "applied"
+    return "planned"

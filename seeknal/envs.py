@@ -15,7 +15,13 @@ from typing import Any
 from seeknal.categorize import EnvDecision, categorize
 from seeknal.context import Context, Loaded, utc_now
 from seeknal.digest import file_digest, remember_digest
-from seeknal.env import DEFAULT_TTL_SECONDS, expires_at, is_expired, validate_env_name
+from seeknal.env import (
+    DEFAULT_TTL_SECONDS,
+    env_status,
+    expires_at,
+    is_expired,
+    validate_env_name,
+)
 from seeknal.errors import EnvError, SeeknalError
 from seeknal.executor import NodeRun, RunRequest, execute
 from seeknal.manifest import project_from_manifest
@@ -103,6 +109,7 @@ def plan_env(
     loaded: Loaded | None = None,
     prod_manifest: dict[str, Any] | None = None,
     prod_state: dict[str, Any] | None = None,
+    assume_production_valid: bool = False,
 ) -> EnvPlanResult:
     """Diff the project against production and save the env's plan (SPEC §5)."""
     target = env_target(ctx, env)
@@ -119,7 +126,9 @@ def plan_env(
             loaded.dag,
             loaded.fingerprints,
             prod_nodes,
-            _prod_valid(ctx, loaded, prod_state),
+            set(loaded.project.nodes)
+            if assume_production_valid
+            else _prod_valid(ctx, loaded, prod_state),
             set(_resolve_ids(loaded, force_breaking)),
             set(_resolve_ids(loaded, force_non_breaking)),
         )
@@ -236,6 +245,20 @@ def check_refs(ctx: Context, target: Target, env: str, strict: bool) -> dict[str
             )
         paths[ref["node_id"]] = path
     return paths
+
+
+def plan_is_current(ctx: Context, env: str) -> bool:
+    """The env has a plan that is neither promoted nor stale against the YAML or production."""
+    target = env_target(ctx, env)
+    config = _read(target, target.env_config_path, "Environment config")
+    plan = _read(target, target.plan_path, "Plan")
+    if not config or not plan or config.get("promoted_plan_id") == plan.get("plan_id"):
+        return False
+    try:
+        check_fresh(ctx, env, plan)
+    except EnvError:
+        return False
+    return True
 
 
 # -- apply ---------------------------------------------------------------------------------------
@@ -363,24 +386,6 @@ def _reusable(
 
 
 # -- status and listing --------------------------------------------------------------------------
-def env_status(
-    config: dict[str, Any],
-    plan: dict[str, Any] | None,
-    state: dict[str, Any] | None,
-    prod_fingerprint: str | None,
-) -> str:
-    if plan is None:
-        return "empty"
-    if config.get("promoted_plan_id") == plan.get("plan_id"):
-        return "promoted"
-    if plan.get("base_fingerprint") != prod_fingerprint:
-        return "stale"
-    if state and state.get("plan_id") == plan.get("plan_id"):
-        bad = [n for n in state.get("nodes", {}).values() if n.get("status") not in OK_STATUSES]
-        return "failed" if bad else "applied"
-    return "planned"
-
-
 def list_envs(ctx: Context, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     now = now or dt.datetime.now(dt.UTC)
     folder = ctx.production.base / "environments"

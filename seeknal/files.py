@@ -7,8 +7,11 @@ commit that is not checked out.
 from __future__ import annotations
 
 import os
+from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+from seeknal.digest import expand, paths_digest
 
 
 class ProjectFiles(Protocol):
@@ -24,6 +27,10 @@ class ProjectFiles(Protocol):
 
     def local_path(self, path: str) -> Path | None:
         """A path on disk holding this file's content, when there is one."""
+        ...
+
+    def data_digest(self, table: str, memo: MutableMapping[str, Any]) -> str | None:
+        """Content digest of the data file(s) a source `table:` names; None when missing."""
         ...
 
 
@@ -51,3 +58,7 @@ class DiskFiles:
 
     def local_path(self, path: str) -> Path | None:
         return self.root / path
+
+    def data_digest(self, table: str, memo: MutableMapping[str, Any]) -> str | None:
+        paths = expand(self.root, table)
+        return paths_digest(paths, memo) if paths else None

@@ -30,6 +30,7 @@ COMMON_DIR = "seeknal/common/"
 META_KEYS = ("description", "owner", "tags", "columns")
 REF_CALL = re.compile(r"""\bref\(\s*(['"])([^'"]*)\1\s*\)""")
 UNSAFE_PATH = re.compile(r"""['";\n\r\x00]""")
+NODE_NAME = re.compile(r"^\w[\w.\-]*\Z")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -241,6 +242,17 @@ class _ProjectLoader:
             )
             return None
         name = str(data["name"])
+        if not NODE_NAME.match(name):
+            # the name becomes a file name under target/cache/<kind>/
+            self.problems.append(
+                Problem(
+                    path,
+                    f"name {name!r} may only contain letters, digits, '_', '-' and '.', "
+                    "and must not start with '.' or '-'",
+                    _line(text, "name"),
+                )
+            )
+            return None
         node_id = f"{kind.value}.{name}"
         try:
             rendered = placeholders.render_tree(data, values)
@@ -392,7 +404,7 @@ class _ProjectLoader:
                     )
                 )
                 return
-            if not _data_exists(self.files, table):
+            if self.files.data_digest(table, self.cache) is None:
                 self.problems.append(
                     Problem(
                         path,
@@ -468,12 +480,3 @@ def _placeholder_line(text: str, key: str) -> int | None:
 def _escapes(path: str) -> bool:
     parts = Path(path).parts
     return Path(path).is_absolute() or ".." in parts
-
-
-def _data_exists(files: ProjectFiles, table: str) -> bool:
-    local = files.local_path(table) if not Path(table).is_absolute() else Path(table)
-    if local is None:
-        return files.read(table) is not None
-    if any(ch in table for ch in "*?["):
-        return any(local.parent.glob(local.name))
-    return local.exists()

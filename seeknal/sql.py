@@ -13,28 +13,44 @@ _KEEP_CASE = {"STRING", "NATIONAL_STRING", "RAW_STRING", "BIT_STRING", "HEX_STRI
 
 
 def normalize(sql: str, cache: MutableMapping[str, Any] | None = None) -> str:
-    """A canonical form of `sql`: comments and layout removed, unquoted words lower-cased.
+    """A canonical form of `sql`: comments and layout removed, keywords lower-cased.
 
-    Two queries that differ only in whitespace, comments or keyword case normalise equally.
+    Two queries that differ only in whitespace, comments or keyword (and function name) case
+    normalise equally. Identifiers keep their case: DuckDB names output columns after them
+    (`AS UserId` makes a column `UserId`). When the SQL cannot be tokenised faithfully the
+    text is kept as it is, so any edit counts as a change.
     """
     key = "n:" + hashlib.sha1(sql.encode()).hexdigest()
     if cache is not None and key in cache:
         return str(cache[key])
-    try:
-        from sqlglot.tokens import Tokenizer
+    result = sql.strip().rstrip(";").strip()
+    if not _DOLLAR_QUOTE.search(sql):  # sqlglot's duckdb tokenizer splits $$ strings
+        try:
+            from sqlglot.tokens import Tokenizer
 
-        tokens = Tokenizer(dialect="duckdb").tokenize(sql)
-        parts = []
-        for tok in tokens:
-            name = tok.token_type.name
-            text = tok.text if name in _KEEP_CASE else tok.text.lower()
-            parts.append(f"{name[0]}:{text}" if name in _KEEP_CASE else text)
-        result = " ".join(parts).rstrip(" ;")
-    except Exception:  # noqa: BLE001 - tokenizer rejects some DuckDB syntax; fall back
-        result = _WS.sub(" ", sql).strip().rstrip(";").lower()
+            tokens = Tokenizer(dialect="duckdb").tokenize(sql)
+            parts = []
+            for i, tok in enumerate(tokens):
+                name = tok.token_type.name
+                if name in _KEEP_CASE:
+                    parts.append(f"{name[0]}:{tok.text}")
+                elif name == "VAR" and not _is_call(tokens, i):
+                    parts.append(tok.text)
+                else:
+                    parts.append(_WS.sub(" ", tok.text.lower()))
+            result = " ".join(parts).rstrip(" ;")
+        except Exception:  # noqa: BLE001 - the tokenizer rejects some DuckDB syntax; keep text
+            pass
     if cache is not None:
         cache[key] = result
     return result
+
+
+_DOLLAR_QUOTE = re.compile(r"\$\w*\$")
+
+
+def _is_call(tokens: list[Any], i: int) -> bool:
+    return i + 1 < len(tokens) and tokens[i + 1].token_type.name == "L_PAREN"
 
 
 # -- change analysis ---------------------------------------------------------------------------
@@ -106,8 +122,52 @@ def compare_sql(old: str, new: str) -> SqlChange:
         if trimmed.sql("duckdb") == old_q.sql("duckdb"):
             cols = ", ".join(f"`{c}`" for c in added)
             plural = "s" if len(added) > 1 else ""
+            risk = _rows_change(old_q, new_q, old_names, new_names, added)
+            if risk:
+                return SqlChange(False, f"SQL changed: new column{plural} {cols} {risk}")
             return SqlChange(True, f"only new column{plural} {cols} added", tuple(added))
     return SqlChange(False, _breaking_reason(old_q, new_q, old_p, new_p, added, removed))
+
+
+def _rows_change(
+    old_q: Any, new_q: Any, old_names: list[str], new_names: list[str], added: list[str]
+) -> str | None:
+    """Why adding `added` to the final SELECT changes existing rows, or None when it cannot.
+
+    A new column is only non-breaking when the rows stay the same: DISTINCT and GROUP BY ALL
+    take it into the row key, positional GROUP BY/ORDER BY shift when it is inserted before
+    them, unnest multiplies rows and a bare aggregate collapses them.
+    """
+    from sqlglot import exp
+
+    distinct = new_q.args.get("distinct")
+    if distinct is not None and not distinct.args.get("on"):
+        return "under SELECT DISTINCT change which rows are returned"
+    group = new_q.args.get("group")
+    if group is not None and group.args.get("all"):
+        return "under GROUP BY ALL change the grouping"
+    positional = [
+        e
+        for clause in (group, new_q.args.get("order"))
+        if clause is not None
+        for e in clause.expressions
+        if isinstance(e.this if isinstance(e, exp.Ordered) else e, exp.Literal)
+    ]
+    if positional and new_names[: len(old_names)] != old_names:
+        return "shift positional GROUP BY / ORDER BY references"
+    new_cols = [p for p in new_q.expressions if p.alias_or_name in added]
+    if any(p.find(exp.Explode, exp.Unnest) for p in new_cols):
+        return "unnest and change the number of rows"
+
+    def bare_aggregate(projection: Any) -> bool:
+        return any(
+            agg.find_ancestor(exp.Window) is None for agg in projection.find_all(exp.AggFunc)
+        )
+
+    old_aggregates = group is not None or any(bare_aggregate(p) for p in old_q.expressions)
+    if not old_aggregates and any(bare_aggregate(p) for p in new_cols):
+        return "aggregate and change the number of rows"
+    return None
 
 
 def _breaking_reason(

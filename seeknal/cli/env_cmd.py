@@ -61,23 +61,10 @@ def print_env_plan(result: Any, rel_root: Path) -> None:
     base = plan.get("base_fingerprint")
     base_text = f"production {base[:12]}" if base else "no production state yet"
     out(styled(f"Plan for environment '{result.env}'", bold=True) + f" (against {base_text})")
-    groups = (
-        ("Modified nodes", ("breaking", "non_breaking", "metadata")),
-        ("Downstream impact", ("indirect_breaking", "indirect_non_breaking")),
-        ("Added nodes", ("added",)),
-        ("Removed nodes", ("removed",)),
-    )
-    width = max((len(n) for n in cats), default=10)
-    for title, wanted in groups:
-        rows = [(n, c) for n, c in cats.items() if c in wanted]
-        if not rows:
-            continue
-        out(f"\n{title}:")
-        for node_id, cat in rows:
-            label = styled(cat.ljust(22), CATEGORY_COLOR.get(cat))
-            out(f"  {node_id.ljust(width)}  {label} {reasons.get(node_id, '')}")
+    _print_changes(plan)
     extra = [n for n in plan["nodes_to_execute"] if n not in cats]
     if extra:
+        width = max(len(n) for n in extra)
         out("\nAlso computed here:")
         for node_id in extra:
             out(f"  {node_id.ljust(width)}  {reasons.get(node_id, '')}")
@@ -95,6 +82,26 @@ def print_env_plan(result: Any, rel_root: Path) -> None:
         out(f"Next: seeknal run --env {result.env}")
     elif cats:
         out(f"Next: seeknal run --env {result.env} (nothing to compute), then seeknal promote")
+
+
+def _print_changes(plan: dict[str, Any]) -> None:
+    cats: dict[str, str] = plan["categorized_changes"]
+    reasons: dict[str, str] = plan["reasons"]
+    groups = (
+        ("Modified nodes", ("breaking", "non_breaking", "metadata")),
+        ("Downstream impact", ("indirect_breaking", "indirect_non_breaking")),
+        ("Added nodes", ("added",)),
+        ("Removed nodes", ("removed",)),
+    )
+    width = max((len(n) for n in cats), default=10)
+    for title, wanted in groups:
+        rows = [(n, c) for n, c in cats.items() if c in wanted]
+        if not rows:
+            continue
+        out(f"\n{title}:")
+        for node_id, cat in rows:
+            label = styled(cat.ljust(22), CATEGORY_COLOR.get(cat))
+            out(f"  {node_id.ljust(width)}  {label} {reasons.get(node_id, '')}")
 
 
 def plan_env_command(
@@ -118,6 +125,31 @@ def plan_env_command(
     print_env_plan(result, ctx.root)
 
 
+def plan_revisions_command(
+    base: str,
+    head: str | None,
+    env: str | None,
+    as_json: bool,
+    project_path: Path | None,
+    params: str | None,
+) -> None:
+    from seeknal.gitflow import plan_revisions
+
+    ctx = context(project_path, params)
+    planned = plan_revisions(ctx, base, head)
+    plan = planned.as_plan(env)
+    if as_json:
+        out(json.dumps(plan, indent=2, sort_keys=True))
+        return
+    out(
+        styled(f"Changes of {planned.head} since {base}", bold=True)
+        + f" (merge-base {planned.merge_base[:10]}, head {planned.head_commit[:10]})"
+    )
+    _print_changes(plan)
+    total = plan["total_nodes_to_execute"]
+    out(f"\nNodes to execute: {total} of {plan['total_nodes']}")
+
+
 def apply_env_command(
     env: str,
     force: bool,
@@ -126,14 +158,22 @@ def apply_env_command(
     quiet: bool,
     as_json: bool,
     project_path: Path | None,
+    auto_plan: bool = False,
+    rule: str = "--env",
 ) -> None:
     import time
 
     from seeknal.cli.run_cmd import node_printer
-    from seeknal.envs import apply_env
+    from seeknal.envs import apply_env, plan_env, plan_is_current
 
     ctx = context(project_path)
     started = time.perf_counter()
+    if auto_plan and not plan_is_current(ctx, env):
+        result = plan_env(ctx, env)
+        if not (quiet or as_json):
+            out(f"(env {env} from the {rule}: planning first)")
+            print_env_plan(result, ctx.root)
+            out("")
     printer = node_printer(quiet or as_json)
 
     def on_start(outcome: Any) -> None:
@@ -173,25 +213,37 @@ def apply_env_command(
         summary = (
             f"Env '{env}' done in {elapsed:.2f}s: {counts['success']} succeeded, "
             f"{counts['failed']} failed, {counts['skipped']} skipped"
+            + (f", {len(outcome.reused)} reused" if outcome.reused else "")
         )
         out(styled(summary, typer.colors.RED if outcome.failed else None, bold=True))
         if not outcome.failed:
-            out(f"Next: seeknal diff {env} to check, then seeknal promote {env}")
+            out(f"Next: seeknal promote {env} (or merge the branch, with hooks installed)")
     if outcome.failed:
         raise typer.Exit(1)
 
 
 @handled
 def promote(
-    env: str = typer.Argument(..., help="Environment to make production."),
+    env: str | None = typer.Argument(
+        None, help="Environment to make production (default: the active env)."
+    ),
     copy_data: bool = typer.Option(
         False, "--copy-data", help="Copy outputs instead of moving them; the env stays intact."
     ),
     project_path: Path | None = ProjectPath,
 ) -> None:
     """Make an applied environment production, atomically."""
+    from seeknal.cli.run_cmd import active_env
     from seeknal.envs import promote_env
+    from seeknal.errors import EnvError
 
+    chosen = active_env(project_path, env)
+    if chosen.env is None:
+        raise EnvError(
+            f"No environment to promote: the active env is production ({chosen.rule}).",
+            "Name one: seeknal promote dev",
+        )
+    env = chosen.env
     ctx = context(project_path)
     outcome = promote_env(ctx, env, copy_data)
     how = "copied" if copy_data else "moved"

@@ -32,6 +32,23 @@ def _context(project_path: Path | None, params: str | None) -> Any:
     return context(project_path, params)
 
 
+def active_env(project_path: Path | None, explicit: str | None) -> Any:
+    """The env this command works on: --env > SEEKNAL_ENV > checkout > branch > production."""
+    from seeknal.git.active import resolve
+    from seeknal.git.hook_support import settings_of
+    from seeknal.project import PROJECT_FILE, find_root
+
+    if project_path is not None and (project_path / PROJECT_FILE).is_file():
+        root = project_path.resolve()
+    elif project_path is not None:
+        from seeknal.context import Context
+
+        root = Context(project_path).root  # raises the usual "not a project" error
+    else:
+        root = find_root(Path.cwd())
+    return resolve(root, settings_of(root), explicit)
+
+
 class node_printer:  # noqa: N801 - used like a function
     """Prints each node as it finishes: status, id, rows, seconds, then errors and warnings."""
 
@@ -82,12 +99,26 @@ def run(
     """
     from seeknal.runs import plan_production, run_production
 
-    if env is not None:
+    chosen = active_env(project_path, env)
+    if chosen.env is not None:
         from seeknal.cli.env_cmd import apply_env_command
 
         if full or nodes or dry_run or params:
-            raise typer.BadParameter("--full, --nodes, --dry-run and --params do not go with --env")
-        apply_env_command(env, force, parallel, max_workers, quiet, as_json, project_path)
+            raise typer.BadParameter(
+                f"--full, --nodes, --dry-run and --params are for production runs; the active "
+                f"env is {chosen.env} ({chosen.rule})"
+            )
+        apply_env_command(
+            chosen.env,
+            force,
+            parallel,
+            max_workers,
+            quiet,
+            as_json,
+            project_path,
+            auto_plan=chosen.implicit,
+            rule=chosen.rule,
+        )
         return
     if force:
         raise typer.BadParameter("--force only goes with --env")
@@ -210,17 +241,35 @@ def plan(
         None, "--non-breaking", help="With ENV: treat this changed node as non-breaking."
     ),
     profile: Path | None = typer.Option(None, "--profile", help="With ENV: profiles file."),
+    base: str | None = typer.Option(
+        None, "--base", help="Plan the changes since this git revision (from git objects)."
+    ),
+    head: str | None = typer.Option(None, "--head", help="With --base: the revision to plan."),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
     project_path: Path | None = ProjectPath,
     params: str | None = Params,
 ) -> None:
-    """Show what would run and why; with ENV, plan that environment against production."""
+    """Show what would run and why.
+
+    With ENV (or on a branch bound to an env), plan that environment against production.
+    With --base REV [--head REV], plan the changes between two git revisions.
+    """
     from seeknal.runs import plan_production
 
-    if env is not None:
+    if base is not None:
+        from seeknal.cli.env_cmd import plan_revisions_command
+
+        plan_revisions_command(base, head, env, as_json, project_path, params)
+        return
+    if head is not None:
+        raise typer.BadParameter("--head goes with --base")
+    chosen = active_env(project_path, env)
+    if chosen.env is not None:
         from seeknal.cli.env_cmd import plan_env_command
 
-        plan_env_command(env, breaking, non_breaking, profile, as_json, project_path, params)
+        if chosen.implicit and not as_json:
+            out(f"(env {chosen.env}: {chosen.rule} {chosen.branch or ''})".replace(" )", ")"))
+        plan_env_command(chosen.env, breaking, non_breaking, profile, as_json, project_path, params)
         return
 
     ctx = _context(project_path, params)

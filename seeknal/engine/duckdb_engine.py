@@ -158,7 +158,7 @@ class DuckDBEngine:
 
     def _transform(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Path) -> NodeResult:
         assert node.sql is not None
-        statements = [s.query.strip().rstrip(";") for s in duckdb.extract_statements(node.sql)]
+        statements = [_trim(s.query) for s in duckdb.extract_statements(node.sql)]
         statements = [s for s in statements if s]
         if not statements:
             raise ExecutionError(f"{node.id} ({node.file_path}): the transform SQL is empty.")
@@ -276,19 +276,46 @@ class DuckDBEngine:
             sql = str(entry.get("sql") or params.get("sql") or "")
             if not sql:
                 raise ExecutionError(f"{node.id} ({node.file_path}): sql_assertion needs 'sql'.")
-            bound = self._bind_inputs(con, node, inputs, sql)
+            bound = self._bind_inputs(con, node, inputs, _trim(sql))
             return "assertion query returns no rows", count(f"SELECT count(*) FROM ({bound})")
         # custom: a boolean expression every row must satisfy
         expr = str(entry.get("expression") or entry.get("sql") or params.get("expression") or "")
         if not expr:
             raise ExecutionError(f"{node.id} ({node.file_path}): custom rule needs 'expression'.")
-        return expr, count(f"SELECT count(*) FROM {source} WHERE NOT coalesce(({expr}), false)")
+        cond = _trim(expr)
+        return expr, count(f"SELECT count(*) FROM {source} WHERE NOT coalesce(({cond}), false)")
 
     def _exposure(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Path) -> NodeResult:
+        etype = str(node.config.get("type", "file"))
+        if etype != "file":
+            # only file exposures produce something; never invent a file for the others
+            raise ExecutionError(
+                f"{node.id} ({node.file_path}): exposure type '{etype}' is not supported for "
+                "execution yet (supported: file).",
+                f"Leave it out of the run with --nodes, or delete {node.file_path}.",
+            )
         params = node.config.get("params") or {}
         fmt = str(params.get("format", "csv"))
         upstream = _single(node, inputs)
         return self._copy(f"SELECT * FROM read_parquet({literal(upstream)})", tmp, out, fmt)
+
+
+def _trim(sql: str) -> str:
+    """`sql` without trailing comments and semicolons, so that it can be wrapped in `( )`.
+
+    A trailing `-- comment` would otherwise swallow the closing parenthesis of COPY (...).
+    """
+    try:
+        tokens = duckdb.tokenize(sql)
+    except duckdb.Error:
+        return sql.strip().rstrip(";").strip()
+    cut = len(sql)
+    for pos, kind in reversed(tokens):
+        if kind == duckdb.token_type.comment or sql[pos] == ";":
+            cut = pos
+        else:
+            break
+    return sql[:cut].strip()
 
 
 def _single(node: Node, inputs: dict[str, Path]) -> Path:

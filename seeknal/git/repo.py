@@ -1,10 +1,18 @@
-"""Small git operations on a working tree."""
+"""Git through pygit2: repositories, revisions, merge-bases and project files at a commit."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import MutableMapping
 from pathlib import Path
+from typing import Any
 
 import pygit2
+
+from seeknal.digest import expand, paths_digest
+from seeknal.errors import SeeknalError
+
+SIGNATURE = ("seeknal", "seeknal@localhost")
 
 
 def init_and_commit(path: Path, message: str, branch: str = "main") -> str:
@@ -13,7 +21,7 @@ def init_and_commit(path: Path, message: str, branch: str = "main") -> str:
     repo.index.add_all()
     repo.index.write()
     tree = repo.index.write_tree()
-    signature = pygit2.Signature("seeknal demo", "demo@seeknal.invalid")
+    signature = pygit2.Signature(*SIGNATURE)
     commit = repo.create_commit("HEAD", signature, signature, message, tree, [])
     return str(commit)
 
@@ -29,6 +37,112 @@ def commit_all(path: Path, message: str, branch: str) -> str:
     repo.index.add_all()
     repo.index.write()
     tree = repo.index.write_tree()
-    signature = pygit2.Signature("seeknal demo", "demo@seeknal.invalid")
+    signature = pygit2.Signature(*SIGNATURE)
     commit = repo.create_commit(ref.name, signature, signature, message, tree, [head.id])
     return str(commit)
+
+
+class GitRepo:
+    def __init__(self, start: Path) -> None:
+        found = pygit2.discover_repository(str(start))
+        if not found:
+            raise SeeknalError(
+                f"{start} is not inside a git repository.",
+                "Run 'git init' (or use the command without git options).",
+            )
+        self.repo = pygit2.Repository(found)
+        if self.repo.workdir is None:
+            raise SeeknalError(f"{found} is a bare repository; seeknal needs a work tree.")
+        self.workdir = Path(self.repo.workdir).resolve()
+
+    def commit(self, rev: str) -> Any:
+        try:
+            return self.repo.revparse_single(rev).peel(pygit2.Commit)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            raise SeeknalError(
+                f"git revision '{rev}' not found.",
+                "Name a branch, tag or commit that exists (git log --oneline shows them).",
+            ) from None
+
+    def merge_base(self, a: str, b: str) -> Any:
+        ca, cb = self.commit(a), self.commit(b)
+        base = self.repo.merge_base(ca.id, cb.id)
+        if base is None:
+            raise SeeknalError(f"'{a}' and '{b}' have no common ancestor.")
+        return self.repo[base]
+
+    def current_branch(self) -> str | None:
+        return None if self.repo.head_is_detached else self.repo.head.shorthand
+
+    def branch_exists(self, name: str) -> bool:
+        return name in self.repo.branches.local
+
+    def production_branch(self, candidates: list[str]) -> str | None:
+        for name in candidates:
+            if name in self.repo.branches.local:
+                return name
+        for name in candidates:
+            for remote in self.repo.branches.remote:
+                if remote.split("/", 1)[-1] == name:
+                    return remote
+        return None
+
+    def files_at(self, commit: Any, project_root: Path) -> GitTreeFiles:
+        rel = project_root.resolve().relative_to(self.workdir).as_posix()
+        return GitTreeFiles(self, commit, "" if rel == "." else rel, project_root)
+
+
+class GitTreeFiles:
+    """Project files as they are in a commit (no checkout). Data files not committed to git are
+    read from the work tree, so a plan from git objects sees the same data as a local run."""
+
+    def __init__(self, repo: GitRepo, commit: Any, subdir: str, disk_root: Path) -> None:
+        self.repo = repo
+        self.commit = commit
+        self.subdir = subdir
+        self.disk_root = disk_root
+
+    def _entry(self, path: str) -> Any:
+        full = f"{self.subdir}/{path}" if self.subdir else path
+        try:
+            return self.commit.tree[full]
+        except KeyError:
+            return None
+
+    def list_files(self, folder: str) -> list[str]:
+        entry = self._entry(folder)
+        if entry is None or entry.type_str != "tree":
+            return []
+        found: list[str] = []
+
+        def walk(tree: Any, prefix: str) -> None:
+            for item in tree:
+                rel = f"{prefix}/{item.name}"
+                if item.type_str == "tree":
+                    walk(self.repo.repo[item.id], rel)
+                elif item.type_str == "blob":
+                    found.append(rel)
+
+        walk(self.repo.repo[entry.id], folder.rstrip("/"))
+        return sorted(found)
+
+    def read(self, path: str) -> bytes | None:
+        entry = self._entry(path)
+        if entry is None or entry.type_str != "blob":
+            return None
+        blob: Any = self.repo.repo[entry.id]
+        return bytes(blob.data)
+
+    def local_path(self, path: str) -> Path | None:
+        return None
+
+    def data_digest(self, table: str, memo: MutableMapping[str, Any]) -> str | None:
+        entry = self._entry(table) if not any(c in table for c in "*?[") else None
+        if entry is not None and entry.type_str == "blob":
+            key = f"g:{entry.id}"
+            if key not in memo:
+                blob: Any = self.repo.repo[entry.id]
+                memo[key] = hashlib.sha256(blob.data).hexdigest()
+            return str(memo[key])
+        paths = expand(self.disk_root, table)
+        return paths_digest(paths, memo) if paths else None

@@ -1,0 +1,175 @@
+"""`seeknal hook <name> ...`: what the git hook shims call.
+
+Kept light: post-checkout imports neither duckdb, networkx, jinja2 nor pygit2 (a test checks),
+and no hook ever fails a checkout or a merge; pre-push blocks only when the project says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from seeknal.git import light
+
+HOOK_NAMES = ("post-checkout", "pre-push", "post-merge")
+REGISTRY = "seeknal/hooks.json"
+
+
+def registered_projects(dirs: light.GitDirs) -> list[Path]:
+    try:
+        data = json.loads((dirs.common / REGISTRY).read_text(encoding="utf-8"))
+        rels = [str(p) for p in data.get("projects", [])]
+    except (OSError, ValueError, AttributeError):
+        rels = []
+    roots = [(dirs.worktree / rel).resolve() for rel in rels]
+    if not roots and (dirs.worktree / "seeknal_project.yml").is_file():
+        roots = [dirs.worktree]
+    return roots
+
+
+def say(text: str) -> None:
+    sys.stderr.write(text.rstrip("\n") + "\n")
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in HOOK_NAMES:
+        say(f"seeknal hook: expected one of {', '.join(HOOK_NAMES)}")
+        return 2
+    name, args = argv[0], argv[1:]
+    if os.environ.get("SEEKNAL_SKIP_HOOKS") == "1":
+        return 0
+    dirs = light.find_git(Path.cwd())
+    if dirs is None:
+        return 0
+    stdin = sys.stdin.read() if name == "pre-push" and not sys.stdin.isatty() else ""
+    code = 0
+    for root in registered_projects(dirs):
+        if not (root / "seeknal_project.yml").is_file():
+            say(f"seeknal: no project at {root} any more; run 'seeknal hooks install' again")
+            continue
+        try:
+            if name == "post-checkout":
+                post_checkout(root, dirs, args)
+            elif name == "post-merge":
+                post_merge(root, args)
+            else:
+                code |= pre_push(root, args, stdin)
+        except Exception as exc:  # noqa: BLE001 - a hook never breaks the git command
+            if os.environ.get("SEEKNAL_DEBUG"):
+                raise
+            say(f"seeknal: {name} hook skipped ({exc.__class__.__name__}: {_first(exc)})")
+    return code
+
+
+def _first(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else ""
+
+
+def _settings(root: Path) -> Any:
+    from seeknal.git.hook_support import settings_of
+
+    return settings_of(root)
+
+
+# -- post-checkout --------------------------------------------------------------------------------
+def post_checkout(root: Path, dirs: light.GitDirs, args: list[str]) -> None:
+    flag = args[2] if len(args) >= 3 else os.environ.get("PRE_COMMIT_CHECKOUT_TYPE", "1")
+    if flag != "1" or light.rebase_in_progress(dirs):
+        return
+    branch = light.current_branch(dirs)
+    if branch is None:
+        return
+    from seeknal.git import active
+
+    git = _settings(root)
+    if not git.bind_branches:
+        return
+    env = active.env_for_branch(root, branch, git)
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    light.write_switch(
+        dirs, active.project_key(root, dirs), {"env": env, "branch": branch, "at": now}
+    )
+    label = _project_label(root, dirs)
+    if env is None:
+        say(f"seeknal{label}: production (branch {branch})")
+    else:
+        say(f"seeknal{label}: env {env} ({quick_status(root, env)})")
+
+
+def _project_label(root: Path, dirs: light.GitDirs) -> str:
+    return "" if root == dirs.worktree.resolve() else f" [{root.name}]"
+
+
+_TOP_FINGERPRINT = re.compile(r'^  "fingerprint": "([0-9a-f]+)"', re.MULTILINE)
+
+
+def quick_status(root: Path, env: str) -> str:
+    """planned / applied / promoted / stale from the env's small files (no manifest parse)."""
+    from seeknal.env import env_status
+
+    folder = root / "target" / "environments" / env
+    try:
+        config = json.loads((folder / "env_config.json").read_text())
+    except (OSError, ValueError):
+        return "new; 'seeknal plan' creates it"
+
+    def load(name: str) -> Any:
+        try:
+            return json.loads((folder / name).read_text())
+        except (OSError, ValueError):
+            return None
+
+    try:
+        match = _TOP_FINGERPRINT.search((root / "target" / "manifest.json").read_text())
+        prod_fp = match.group(1) if match else None
+    except OSError:
+        prod_fp = None
+    return env_status(config, load("plan.json"), load("run_state.json"), prod_fp)
+
+
+# -- pre-push and post-merge (these may load the whole project) ------------------------------------
+def pre_push(root: Path, args: list[str], stdin: str) -> int:
+    from seeknal.cli.report_lines import plan_summary_lines
+    from seeknal.context import Context
+    from seeknal.gitflow import pre_push as run_pre_push
+
+    updates = [line for line in stdin.splitlines() if line.strip()]
+    if not updates and os.environ.get("PRE_COMMIT_TO_REF"):
+        updates = [
+            " ".join(
+                (
+                    os.environ.get("PRE_COMMIT_LOCAL_BRANCH", "HEAD"),
+                    os.environ["PRE_COMMIT_TO_REF"],
+                    os.environ.get("PRE_COMMIT_REMOTE_BRANCH", ""),
+                    os.environ.get("PRE_COMMIT_FROM_REF", "0" * 40),
+                )
+            )
+        ]
+    ctx = Context(root)
+    report = run_pre_push(ctx, updates, plan_summary_lines)
+    for line in report.lines:
+        say(line)
+    if report.blocked:
+        for reason in report.blocked:
+            say(f"seeknal: push blocked: {reason}")
+        say("seeknal: fix it, or skip this check with git push --no-verify (SEEKNAL_SKIP_HOOKS=1)")
+        return 1
+    return 0
+
+
+def post_merge(root: Path, args: list[str]) -> None:
+    from seeknal.context import Context
+    from seeknal.envs import recover
+    from seeknal.gitflow import sync
+
+    ctx = Context(root)
+    recover(ctx)
+    outcome = sync(ctx)
+    if outcome.action != "skipped":
+        say(f"seeknal: {outcome.message}")

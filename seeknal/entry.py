@@ -1,0 +1,20 @@
+"""Console entry point. `seeknal hook ...` is dispatched before the CLI framework is imported,
+so that git hooks stay fast."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "hook":
+        from seeknal.cli.hook_entry import main as hook_main
+
+        sys.exit(hook_main(sys.argv[2:]))
+    from seeknal.cli.main import main as cli_main
+
+    cli_main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Which environment a command works on (SPEC §7):
+--env > SEEKNAL_ENV > the env switched to by the last checkout in this worktree > the env of
+the current branch > production. Reads files only (this runs on the hook path)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from seeknal.env import branch_env_name, validate_env_name
+from seeknal.git import light
+from seeknal.git.settings import GitSettings
+
+
+@dataclass(frozen=True)
+class ActiveEnv:
+    env: str | None  # None: production
+    rule: str
+    branch: str | None = None
+
+    @property
+    def implicit(self) -> bool:
+        """Chosen from git rather than named by the user."""
+        return self.rule in ("checkout", "branch")
+
+
+def project_key(root: Path, dirs: light.GitDirs) -> str:
+    try:
+        return root.resolve().relative_to(dirs.worktree.resolve()).as_posix()
+    except ValueError:
+        return str(root)
+
+
+def bound_branch_reader(root: Path) -> Callable[[str], str | None]:
+    def bound(name: str) -> str | None:
+        try:
+            config = json.loads(
+                (root / "target" / "environments" / name / "env_config.json").read_text()
+            )
+        except (OSError, ValueError):
+            return None
+        return config.get("branch") if isinstance(config, dict) else None
+
+    return bound
+
+
+def env_for_branch(root: Path, branch: str, git: GitSettings) -> str | None:
+    if branch in git.production_branches:
+        return None
+    return branch_env_name(branch, bound_branch_reader(root))
+
+
+def resolve(root: Path, git: GitSettings, explicit: str | None = None) -> ActiveEnv:
+    if explicit:
+        return ActiveEnv(validate_env_name(explicit), "--env")
+    from_env = os.environ.get("SEEKNAL_ENV")
+    if from_env:
+        if from_env in ("prod", "production"):
+            return ActiveEnv(None, "SEEKNAL_ENV")
+        return ActiveEnv(validate_env_name(from_env), "SEEKNAL_ENV")
+    dirs = light.find_git(root)
+    if dirs is None:
+        return ActiveEnv(None, "not a git repository")
+    branch = light.current_branch(dirs)
+    if not git.bind_branches:
+        return ActiveEnv(None, "bind_branches is off", branch)
+    switched = light.read_switch(dirs, project_key(root, dirs))
+    if switched and switched.get("branch") == branch:
+        return ActiveEnv(switched.get("env"), "checkout", branch)
+    if branch is None:
+        return ActiveEnv(None, "detached HEAD", None)
+    env = env_for_branch(root, branch, git)
+    return ActiveEnv(env, "branch" if env else "production branch", branch)

@@ -1,0 +1,228 @@
+"""Git-driven flows (SPEC §7): plans between revisions, pre-push, and sync after a merge."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seeknal.categorize import EnvDecision, categorize
+from seeknal.context import Context, Loaded
+from seeknal.errors import ProjectError, SeeknalError
+from seeknal.git import active, light
+from seeknal.git.repo import GitRepo
+from seeknal.git.settings import GitSettings, git_settings
+from seeknal.project import PROJECT_FILE
+from seeknal.state.store import read_manifest
+
+ZERO = "0" * 40
+
+
+@dataclass
+class RevisionPlan:
+    base: str
+    head: str
+    merge_base: str
+    head_commit: str
+    decision: EnvDecision
+    head_loaded: Loaded
+    base_manifest: dict[str, Any]
+
+    def as_plan(self, env: str | None) -> dict[str, Any]:
+        d = self.decision
+        return {
+            "env_name": env,
+            "categorized_changes": d.categories,
+            "reasons": d.reasons,
+            "added_nodes": d.added,
+            "removed_nodes": d.removed,
+            "nodes_to_execute": d.nodes_to_execute,
+            "total_nodes_to_execute": len(d.nodes_to_execute),
+            "total_nodes": len(self.head_loaded.project.nodes),
+            "manifest_fingerprint": self.head_loaded.manifest_fingerprint,
+            "base_fingerprint": self.base_manifest.get("fingerprint"),
+            "git": {"base": self.merge_base, "head": self.head_commit, "base_ref": self.base},
+        }
+
+
+def plan_revisions(ctx: Context, base: str, head: str | None = None) -> RevisionPlan:
+    """Plan the changes of `head` since its merge-base with `base`, from git objects alone."""
+    repo = GitRepo(ctx.root)
+    head_commit = repo.commit(head or "HEAD")
+    merge_base = repo.merge_base(base, str(head_commit.id))
+    head_files = repo.files_at(head_commit, ctx.root)
+    if head_files.read(PROJECT_FILE) is None:
+        raise SeeknalError(
+            f"{head or 'HEAD'} has no {PROJECT_FILE} at {head_files.subdir or 'the repository root'}.",
+            "Commit the project first.",
+        )
+    head_loaded = ctx.load(files=head_files)
+    base_files = repo.files_at(merge_base, ctx.root)
+    base_manifest: dict[str, Any] = {"nodes": {}, "fingerprint": None}
+    if base_files.read(PROJECT_FILE) is not None:
+        try:
+            base_manifest = ctx.load(files=base_files).manifest()
+        except ProjectError:
+            pass  # a broken base: every node of the head counts as new
+    decision = categorize(
+        head_loaded.project,
+        head_loaded.dag,
+        head_loaded.fingerprints,
+        base_manifest["nodes"],
+        set(head_loaded.project.nodes),
+    )
+    return RevisionPlan(
+        base,
+        head or "HEAD",
+        str(merge_base.id),
+        str(head_commit.id),
+        decision,
+        head_loaded,
+        base_manifest,
+    )
+
+
+# -- pre-push -------------------------------------------------------------------------------------
+@dataclass
+class PushReport:
+    lines: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    plans: dict[str, RevisionPlan] = field(default_factory=dict)
+
+
+def pre_push(
+    ctx: Context, updates: list[str], summarize: Callable[[str, RevisionPlan], list[str]]
+) -> PushReport:
+    """Plan every pushed non-production branch against the production branch."""
+    from seeknal.envs import plan_env
+
+    git = git_settings(ctx.load_settings())
+    report = PushReport()
+    repo = GitRepo(ctx.root)
+    for update in updates:
+        parts = update.split()
+        if len(parts) != 4 or not parts[0].startswith("refs/heads/"):
+            continue
+        local_ref, local_sha = parts[0], parts[1]
+        branch = local_ref[len("refs/heads/") :]
+        if local_sha == ZERO:
+            report.lines.append(
+                f"seeknal: branch {branch} deleted; 'seeknal env gc' removes its env"
+            )
+            continue
+        if branch in git.production_branches:
+            report.lines.append(
+                f"seeknal: pushing production branch {branch}; production follows merges "
+                "(post-merge hook or 'seeknal sync')"
+            )
+            continue
+        base = repo.production_branch(list(git.production_branches))
+        if base is None:
+            report.lines.append(
+                f"seeknal: no production branch ({', '.join(git.production_branches)}) to plan "
+                f"{branch} against; set git.production_branches in {PROJECT_FILE}"
+            )
+            continue
+        env = active.env_for_branch(ctx.root, branch, git) or branch
+        try:
+            planned = plan_revisions(ctx, base, local_sha)
+        except ProjectError as exc:
+            report.lines.append(f"seeknal: {branch} has project errors:\n{exc.message}")
+            if "error" in git.pre_push_block_on:
+                report.blocked.append(f"{branch}: project errors")
+            continue
+        report.plans[branch] = planned
+        report.lines.extend(summarize(env, planned))
+        breaking = [n for n, c in planned.decision.categories.items() if c == "breaking"]
+        if breaking and "breaking" in git.pre_push_block_on:
+            report.blocked.append(f"{branch}: breaking changes in {', '.join(breaking[:5])}")
+        if _has_plan_for(ctx, env, planned.head_loaded.manifest_fingerprint):
+            continue  # keep the env's own plan (and its applied state) for this very content
+        plan_env(
+            ctx,
+            env,
+            loaded=planned.head_loaded,
+            prod_manifest=planned.base_manifest,
+            prod_state={"nodes": {}},
+            assume_production_valid=True,
+            git={"branch": branch, "head": planned.head_commit, "base": planned.merge_base},
+        )
+    return report
+
+
+def _has_plan_for(ctx: Context, env: str, fingerprint: str) -> bool:
+    from seeknal.state import atomic
+
+    path = ctx.target(env).plan_path
+    try:
+        plan = atomic.read_json(path, "Plan", "")
+    except SeeknalError:
+        return False
+    return bool(plan) and plan.get("manifest_fingerprint") == fingerprint
+
+
+# -- sync (post-merge) ----------------------------------------------------------------------------
+@dataclass
+class SyncOutcome:
+    action: str  # up-to-date | promoted | ran | notify | skipped
+    message: str
+    env: str | None = None
+    failed: bool = False
+
+
+def sync(ctx: Context, on_done: Callable[[Any], None] | None = None) -> SyncOutcome:
+    """Make production match the checked-out production branch (after a merge)."""
+    from seeknal.envs import list_envs, promote_env, require_env
+    from seeknal.runs import run_production
+
+    git = git_settings(ctx.load_settings())
+    dirs = light.find_git(ctx.root)
+    branch = light.current_branch(dirs) if dirs else None
+    if dirs is not None and branch not in git.production_branches:
+        return SyncOutcome(
+            "skipped",
+            f"on branch {branch or '(detached)'}, not a production branch "
+            f"({', '.join(git.production_branches)}); nothing to sync",
+        )
+    loaded = ctx.load()
+    wanted = loaded.manifest_fingerprint
+    prod = read_manifest(ctx.production) or {}
+    if prod.get("fingerprint") == wanted:
+        return SyncOutcome("up-to-date", "production already matches this commit")
+    for row in list_envs(ctx):
+        if row["status"] != "applied":
+            continue
+        _, _, plan = require_env(ctx, row["name"])
+        if plan.get("manifest_fingerprint") == wanted:
+            commit = _head_commit(ctx.root)
+            outcome = promote_env(ctx, row["name"], git_commit=commit)
+            return SyncOutcome(
+                "promoted",
+                f"promoted env {row['name']} ({len(outcome.moved)} outputs, "
+                f"{outcome.seconds * 1000:.0f} ms, nothing recomputed)",
+                row["name"],
+            )
+    if git.on_merge == "run":
+        run = run_production(ctx, on_done=on_done, command="seeknal sync")
+        return SyncOutcome(
+            "ran",
+            f"ran {len(run.plan.to_run)} changed node(s) in production"
+            + (f"; {len(run.failed)} failed" if run.failed else ""),
+            failed=bool(run.failed),
+        )
+    return SyncOutcome(
+        "notify",
+        "no applied environment matches this commit; run 'seeknal run' to update production",
+    )
+
+
+def _head_commit(root: Path) -> str | None:
+    try:
+        return str(GitRepo(root).commit("HEAD").id)
+    except SeeknalError:
+        return None
+
+
+def settings_for(ctx: Context) -> GitSettings:
+    return git_settings(ctx.load_settings())
