@@ -54,7 +54,7 @@ def env_for_branch(root: Path, branch: str, git: GitSettings) -> str | None:
 
 
 def resolve(root: Path, git: GitSettings, explicit: str | None = None) -> ActiveEnv:
-    if explicit:
+    if explicit is not None:
         return ActiveEnv(validate_env_name(explicit), "--env")
     from_env = os.environ.get("SEEKNAL_ENV")
     if from_env:
