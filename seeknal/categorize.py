@@ -212,3 +212,13 @@ def _apply_overrides(
                 categories[node_id] = wanted.value
                 flag = wanted.value.replace("_", "-")
                 reasons[node_id] = f"{reasons[node_id]} (set to {wanted.value} with --{flag})"
+
+
+def base_snapshot(decision: EnvDecision, base_nodes: Mapping[str, Any]) -> dict[str, Any]:
+    """What changed nodes looked like before, so reports can diff without the old manifest."""
+    keep = ("type", "file_path", "sql", "config", "description", "inputs")
+    return {
+        node_id: {k: base_nodes[node_id].get(k) for k in keep}
+        for node_id in sorted(set(decision.direct) | set(decision.removed))
+        if node_id in base_nodes
+    }

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seeknal.categorize import EnvDecision, categorize
+from seeknal.categorize import EnvDecision, base_snapshot, categorize
 from seeknal.context import Context, Loaded, utc_now
 from seeknal.digest import file_digest, remember_digest
 from seeknal.env import (
@@ -149,6 +149,10 @@ def plan_env(
             "total_nodes": len(loaded.project.nodes),
             "profile_path": profile_path,
             "git": git,
+            "base_nodes": base_snapshot(decision, prod_nodes),
+            # what {{ run_id }} and --params rendered as, to tell YAML edits from re-renders
+            "run_id": ctx.run_id,
+            "params": ctx.params,
         }
         refs = []
         for node_id in decision.refs:
@@ -209,7 +213,7 @@ def _prune_env_outputs(target: Target, keep: set[str]) -> None:
 # -- staleness and refs --------------------------------------------------------------------------
 def check_fresh(ctx: Context, env: str, plan: dict[str, Any]) -> None:
     """Refuse a plan whose YAML or production moved on since it was made."""
-    loaded = ctx.load()
+    loaded = _load_as_planned(ctx, plan)
     hint = f"Run 'seeknal plan {env}' to refresh, or use --force to apply anyway."
     if loaded.manifest_fingerprint != plan.get("manifest_fingerprint"):
         raise EnvError(STALE_MESSAGE.format(what="manifest"), hint)
@@ -219,6 +223,18 @@ def check_fresh(ctx: Context, env: str, plan: dict[str, Any]) -> None:
             STALE_MESSAGE.format(what="manifest")[:-1] + " (production changed since the plan).",
             hint,
         )
+
+
+def _load_as_planned(ctx: Context, plan: dict[str, Any]) -> Loaded:
+    """The project rendered with the plan's run id and --params (`run --env` takes no params):
+    otherwise a node using {{ run_id }} or a --params value would never match its plan."""
+    saved = ctx.run_id, ctx.params
+    ctx.run_id = str(plan.get("run_id") or ctx.run_id)
+    ctx.params = dict(plan.get("params") or ctx.params)
+    try:
+        return ctx.load()
+    finally:
+        ctx.run_id, ctx.params = saved
 
 
 def check_refs(ctx: Context, target: Target, env: str, strict: bool) -> dict[str, Path]:
@@ -289,6 +305,8 @@ def apply_env(
         if not force:
             check_fresh(ctx, env, plan)
         ref_paths = check_refs(ctx, target, env, strict=not force)
+        # half-written outputs of an env run that was killed: nobody else writes here (lock)
+        atomic.remove_temp_files(target.dir)
         manifest = _read(target, target.manifest_path, "Environment manifest") or {}
         snapshot = project_from_manifest(manifest, str(ctx.root))
         previous = read_run_state(target)
@@ -397,13 +415,14 @@ def list_envs(ctx: Context, now: dt.datetime | None = None) -> list[dict[str, An
         if not child.is_dir() or child.name.startswith("."):
             continue
         target = Target(ctx.root, child.name)
+        config = plan = None
         try:
             config = _read(target, target.env_config_path, "Environment config")
             plan = _read(target, target.plan_path, "Plan")
             state = _read(target, target.run_state_path, "Run state")
             status = env_status(config or {}, plan, state, prod_fp)
         except SeeknalError:  # a damaged env must not hide the others
-            config, status = {"name": child.name}, "corrupt"
+            config, status = config or {"name": child.name}, "corrupt"
         if config is None:
             continue
         expiry = expires_at(config.get("last_accessed"), config.get("ttl_seconds"))

@@ -66,6 +66,11 @@ def fingerprint_project(
 
 
 def manifest_fingerprint(fingerprints: Mapping[str, NodeFingerprint]) -> str:
-    return _hash(
-        *(f"{nid}={fp.fingerprint}/{fp.metadata}" for nid, fp in sorted(fingerprints.items()))
+    return entries_fingerprint(
+        {nid: (fp.fingerprint, fp.metadata) for nid, fp in fingerprints.items()}
     )
+
+
+def entries_fingerprint(entries: Mapping[str, tuple[str, str]]) -> str:
+    """Manifest fingerprint from (fingerprint, metadata hash) per node id."""
+    return _hash(*(f"{nid}={fp}/{meta}" for nid, (fp, meta) in sorted(entries.items())))

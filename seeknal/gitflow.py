@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seeknal.categorize import EnvDecision, categorize
+from seeknal.categorize import EnvDecision, base_snapshot, categorize
 from seeknal.context import Context, Loaded
 from seeknal.errors import ProjectError, SeeknalError
 from seeknal.git import active, light
@@ -43,6 +43,7 @@ class RevisionPlan:
             "manifest_fingerprint": self.head_loaded.manifest_fingerprint,
             "base_fingerprint": self.base_manifest.get("fingerprint"),
             "git": {"base": self.merge_base, "head": self.head_commit, "base_ref": self.base},
+            "base_nodes": base_snapshot(d, self.base_manifest["nodes"]),
         }
 
 

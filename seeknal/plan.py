@@ -73,6 +73,8 @@ def production_decisions(
         if reason:
             running.add(node_id)
             decisions.append(Decision(node_id, True, reason))
+        elif selected is not None:
+            decisions.append(Decision(node_id, False, "not selected (--nodes)"))
         else:
             decisions.append(Decision(node_id, False, "unchanged"))
     return decisions

@@ -5,13 +5,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from seeknal.context import Context, Loaded, utc_now
 from seeknal.digest import file_digest
 from seeknal.errors import SeeknalError
 from seeknal.executor import NodeRun, RunRequest, execute
+from seeknal.fingerprint import entries_fingerprint
 from seeknal.plan import Decision, production_decisions
 from seeknal.state import atomic
 from seeknal.state.layout import Target
@@ -93,8 +93,10 @@ def valid_outputs(
     return valid
 
 
-def plan_production(ctx: Context, full: bool = False, nodes: Iterable[str] = ()) -> ProductionPlan:
-    loaded = ctx.load()
+def plan_production(
+    ctx: Context, full: bool = False, nodes: Iterable[str] = (), loaded: Loaded | None = None
+) -> ProductionPlan:
+    loaded = loaded or ctx.load()
     target = ctx.production
     state = read_run_state(target)
     manifest = read_manifest(target) or {}
@@ -125,8 +127,9 @@ def run_production(
     command: str = "seeknal run",
 ) -> RunOutcome:
     target = ctx.production
+    loaded = ctx.load()  # load errors are reported before anything under target/ is touched
     with target_lock(target.base, command):
-        plan = plan_production(ctx, full, nodes)
+        plan = plan_production(ctx, full, nodes, loaded)
         if on_plan:
             on_plan(plan)
         project = plan.loaded.project
@@ -147,10 +150,35 @@ def run_production(
             )
         outcome.removed_outputs = _remove_outputs(target, read_manifest(target), plan.removed)
         state = read_run_state(target)
-        write_run_state(target, record_results(target, plan.loaded, state, outcome.results, ctx))
-        write_manifest(target, plan.loaded.manifest())
+        new_state = record_results(target, plan.loaded, state, outcome.results, ctx)
+        write_run_state(target, new_state)
+        write_manifest(
+            target, production_manifest(plan.loaded, read_manifest(target), new_state["nodes"])
+        )
         ctx.save_cache()
     return outcome
+
+
+def production_manifest(
+    loaded: Loaded, previous: dict[str, Any] | None, state_nodes: dict[str, Any]
+) -> dict[str, Any]:
+    """The manifest production really holds: a node that did not (successfully) run for its
+    current definition keeps its previous entry, so env plans diff against what production
+    outputs were computed from."""
+    manifest = loaded.manifest()
+    old_nodes = (previous or {}).get("nodes", {})
+    for node_id, entry in list(manifest["nodes"].items()):
+        state = state_nodes.get(node_id) or {}
+        current = state.get("hash") == entry["fingerprint"] and state.get("status") in (
+            NodeStatus.SUCCESS.value,
+            NodeStatus.CACHED.value,
+        )
+        if not current and node_id in old_nodes:
+            manifest["nodes"][node_id] = old_nodes[node_id]
+    manifest["fingerprint"] = entries_fingerprint(
+        {n: (e["fingerprint"], e["metadata_hash"]) for n, e in manifest["nodes"].items()}
+    )
+    return manifest
 
 
 def record_results(
@@ -211,7 +239,3 @@ def _remove_outputs(
     if gone:
         atomic.fsync_dir(target.cache_dir)
     return gone
-
-
-def cached_output(target: Target, project: Project, node_id: str) -> Path:
-    return target.output_path(project.nodes[node_id])

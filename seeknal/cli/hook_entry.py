@@ -74,7 +74,7 @@ def _first(exc: BaseException) -> str:
 def _settings(root: Path) -> Any:
     from seeknal.git.hook_support import settings_of
 
-    return settings_of(root)
+    return settings_of(root, strict=True)
 
 
 # -- post-checkout --------------------------------------------------------------------------------

@@ -40,6 +40,10 @@ def handled(func: F) -> F:
             raise typer.Exit(1) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
+        except BrokenPipeError:
+            # the reader went away (e.g. `seeknal plan | head`): stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except Exception as exc:  # noqa: BLE001 - a traceback never reaches a user
             if os.environ.get("SEEKNAL_DEBUG"):
                 raise

@@ -195,6 +195,7 @@ def _run_json(outcome: Any, counts: dict[str, int], elapsed: float) -> dict[str,
         "ok": not outcome.failed,
         "nodes": nodes,
         "removed_outputs": outcome.removed_outputs,
+        "warnings": list(outcome.plan.loaded.project.warnings),
     }
 
 

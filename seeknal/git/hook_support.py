@@ -4,14 +4,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from seeknal.errors import SeeknalError
 from seeknal.git.settings import GitSettings, git_settings
 
 
-def settings_of(root: Path) -> GitSettings:
+def settings_of(root: Path, strict: bool = False) -> GitSettings:
+    """The `git:` settings of the project at `root`.
+
+    An unreadable or invalid seeknal_project.yml gives the defaults (commands that load the
+    project report it properly), or, with `strict`, a SeeknalError: the hooks say so in one line
+    instead of acting on settings the project may not have.
+    """
     from seeknal.project import PROJECT_FILE, parse_yaml
 
     try:
         data = parse_yaml((root / PROJECT_FILE).read_text(encoding="utf-8"))
-    except Exception:  # noqa: BLE001 - load() reports a broken project file properly
+    except Exception as exc:  # noqa: BLE001 - load() reports a broken project file properly
+        if strict:
+            first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+            mark = getattr(exc, "problem_mark", None)
+            if getattr(exc, "problem", None) and mark is not None:
+                first = f"{exc.problem} at line {mark.line + 1}"  # type: ignore[attr-defined]
+            raise SeeknalError(
+                f"{PROJECT_FILE} cannot be read ({first})", f"Fix {PROJECT_FILE}."
+            ) from None
         data = {}
+    if strict and not isinstance(data, dict):
+        raise SeeknalError(f"{PROJECT_FILE} is not a mapping", f"Fix {PROJECT_FILE}.")
     return git_settings(data if isinstance(data, dict) else {})

@@ -77,6 +77,8 @@ class ToolCache:
     def save(self) -> None:
         if len(self.data) == self._size:
             return
+        if not self.path.parent.parent.is_dir():
+            return  # no target/ yet: a read-only command does not create one
         if len(self.data) > self.MAX_ENTRIES:
             self.data = dict(list(self.data.items())[-self.MAX_ENTRIES // 2 :])
         try:

@@ -227,16 +227,22 @@ def test_compare_sql_changed_literal_is_breaking() -> None:
 
 
 def test_compare_sql_cte_edits() -> None:
-    old = "WITH b AS (SELECT id, age FROM ref('source.people') WHERE age >= 18) SELECT id, age FROM b"
+    old = (
+        "WITH b AS (SELECT id, age FROM ref('source.people') WHERE age >= 18) SELECT id, age FROM b"
+    )
     change = compare_sql(old, old.replace(">= 18", ">= 30"))
     assert not change.non_breaking
     assert "filter" in change.reason and "CTE `b`" in change.reason
     # a column added inside the CTE only, not to the output
-    change = compare_sql(old, old.replace("SELECT id, age FROM ref", "SELECT id, age, 1 AS x FROM ref"))
+    change = compare_sql(
+        old, old.replace("SELECT id, age FROM ref", "SELECT id, age, 1 AS x FROM ref")
+    )
     assert not change.non_breaking
     assert "CTE `b`" in change.reason
     # a column added to the final SELECT over an unchanged CTE
-    change = compare_sql(old, old.replace("SELECT id, age FROM b", "SELECT id, age, age + 1 AS nxt FROM b"))
+    change = compare_sql(
+        old, old.replace("SELECT id, age FROM b", "SELECT id, age, age + 1 AS nxt FROM b")
+    )
     assert change.non_breaking and "`nxt`" in change.reason
 
 
@@ -348,7 +354,9 @@ def test_edits_inside_a_cte() -> None:
     d = decide(edit(BASE, path, "age >= 18", "age >= 65"))
     assert d.categories == {"transform.staged": "breaking"}
     assert "CTE `base`" in d.reasons["transform.staged"]
-    d = decide(edit(BASE, path, "SELECT id, age FROM base", "SELECT id, age, age > 60 AS senior FROM base"))
+    d = decide(
+        edit(BASE, path, "SELECT id, age FROM base", "SELECT id, age, age > 60 AS senior FROM base")
+    )
     assert d.categories == {"transform.staged": "non_breaking"}
     assert "`senior`" in d.reasons["transform.staged"]
 
@@ -407,17 +415,26 @@ def test_source_data_change_is_breaking() -> None:
     d = decide(new)
     assert d.categories["source.people"] == "breaking"
     assert d.reasons["source.people"] == "source data changed"
-    assert executed(d) == {
-        "source.people",
-        "transform.adults",
-        "transform.staged",
-    } | ADULTS_DOWNSTREAM
+    assert (
+        executed(d)
+        == {
+            "source.people",
+            "transform.adults",
+            "transform.staged",
+        }
+        | ADULTS_DOWNSTREAM
+    )
     assert d.refs == ["source.cities"]
 
 
 def test_new_input_is_breaking() -> None:
     path = "seeknal/transforms/adults_all.yml"
-    new = edit(BASE, path, "  - ref: transform.adults\n", "  - ref: transform.adults\n  - ref: source.cities\n")
+    new = edit(
+        BASE,
+        path,
+        "  - ref: transform.adults\n",
+        "  - ref: transform.adults\n  - ref: source.cities\n",
+    )
     d = decide(new)
     assert d.categories["transform.adults_all"] == "breaking"
     assert "inputs" in d.reasons["transform.adults_all"]

@@ -1,0 +1,168 @@
+"""Helpers shared by bench_envs.py and bench_hooks.py.
+
+The process measurement itself (a tiny launcher around posix_spawn .. wait4) is bench_core's
+`measure()`, re-exported here unchanged; this module adds the seeknal lookup, an isolated git
+environment, tree digests and a small table printer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from bench_core import CommandFailed, _tail, check, measure  # noqa: E402,F401
+import gen_project  # noqa: E402,F401
+
+GIT_IDENT = [
+    "-c",
+    "user.name=bench",
+    "-c",
+    "user.email=bench@example.invalid",
+    "-c",
+    "commit.gpgsign=false",
+    "-c",
+    "init.defaultBranch=main",
+]
+
+
+def find_seeknal(explicit: str | None) -> str | None:
+    """Absolute path of the seeknal executable (--seeknal, else on PATH, else next to the
+    running interpreter)."""
+    found = shutil.which(explicit or "seeknal")
+    if found is None and explicit and Path(explicit).exists():
+        found = explicit
+    if found is None and not explicit:
+        beside = Path(sys.executable).parent / "seeknal"
+        found = str(beside) if beside.exists() else None
+    return str(Path(found).absolute()) if found else None
+
+
+def bench_env(seeknal: str) -> dict[str, str]:
+    """os.environ with seeknal's bin dir first on PATH and no system/global git config (so a
+    user's core.hooksPath, templates or signing settings cannot interfere)."""
+    env = dict(os.environ)
+    env["PATH"] = str(Path(seeknal).parent) + os.pathsep + env.get("PATH", "")
+    env["GIT_CONFIG_NOSYSTEM"] = "1"
+    env["GIT_CONFIG_GLOBAL"] = os.devnull
+    env.pop("SEEKNAL_SKIP_HOOKS", None)
+    env.pop("SEEKNAL_ENV", None)
+    env.pop("GIT_DIR", None)
+    env.pop("GIT_WORK_TREE", None)
+    return env
+
+
+def git(repo: Path, *args: str, env: dict[str, str], capture: bool = True) -> str:
+    """Run git (untimed helper); raise CommandFailed with its output on failure."""
+    done = subprocess.run(
+        ["git", *GIT_IDENT, *args],
+        cwd=repo,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=capture,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise CommandFailed(
+            f"git {' '.join(args)} failed (exit {done.returncode}) in {repo}:\n"
+            f"{done.stdout or ''}{done.stderr or ''}"
+        )
+    return (done.stdout or "").strip()
+
+
+def git_init(repo: Path, env: dict[str, str], message: str = "bench project") -> None:
+    git(repo, "init", "-q", "-b", "main", ".", env=env)
+    git(repo, "add", "-A", env=env)
+    git(repo, "commit", "-q", "--no-verify", "-m", message, env=env)
+
+
+def run_ok(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 1800) -> dict:
+    """measure() + check(): abort (CommandFailed with the command's output) on non-zero exit."""
+    return check(measure(cmd, cwd, timeout, env=env), cwd)
+
+
+def med(values: Iterable[float]) -> float:
+    return statistics.median(list(values))
+
+
+def digest_tree(root: Path, exclude: Sequence[str] = ()) -> dict[str, str]:
+    """{relative path: sha256} of every file under root, skipping the relative prefixes in
+    `exclude` (e.g. "environments/")."""
+    out: dict[str, str] = {}
+    if not root.exists():
+        return out
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            if any(rel == e.rstrip("/") or rel.startswith(e) for e in exclude):
+                continue
+            h = hashlib.sha256()
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            out[rel] = h.hexdigest()
+    return out
+
+
+def diff_digests(before: dict[str, str], after: dict[str, str]) -> dict[str, list[str]]:
+    return {
+        "changed": sorted(k for k in before.keys() & after.keys() if before[k] != after[k]),
+        "added": sorted(after.keys() - before.keys()),
+        "removed": sorted(before.keys() - after.keys()),
+    }
+
+
+def du_bytes(path: Path) -> int:
+    """Apparent size in bytes of all files under path."""
+    total = 0
+    for dirpath, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += (Path(dirpath) / name).lstat().st_size
+            except OSError:
+                pass
+    return total
+
+
+def print_table(rows: list[tuple[str, str]], title: str | None = None) -> str:
+    width = max(len(k) for k, _ in rows)
+    vwidth = max(len(v) for _, v in rows)
+    lines = [title] if title else []
+    lines.append(f"{'figure'.ljust(width)}  {'value'.rjust(vwidth)}")
+    lines.append(f"{'-' * width}  {'-' * vwidth}")
+    lines += [f"{k.ljust(width)}  {v.rjust(vwidth)}" for k, v in rows]
+    return "\n".join(lines)
+
+
+def meta(seeknal: str) -> dict:
+    try:
+        import duckdb  # only for the record
+
+        duckdb_version = duckdb.__version__
+    except ImportError:
+        duckdb_version = None
+    try:
+        git_version = subprocess.run(
+            ["git", "--version"], capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        git_version = None
+    return {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seeknal": seeknal,
+        "python": sys.version.split()[0],
+        "duckdb": duckdb_version,
+        "git": git_version,
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+    }

@@ -1,0 +1,1 @@
+"""Plan reports: a JSON-able model of a plan (model.py) rendered by Jinja templates (render.py)."""

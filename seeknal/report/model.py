@@ -1,0 +1,239 @@
+"""The report model: everything a reader needs to understand a plan, as plain JSON-able data.
+
+Pure: built from a plan (plan.json or a revision plan), the manifest it was made from, and
+optionally the env's run results. Renderers never compute anything themselves.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+REPORT_SCHEMA_VERSION = "1.0"
+CATEGORY_ORDER = (
+    "breaking",
+    "non_breaking",
+    "metadata",
+    "added",
+    "removed",
+    "indirect_breaking",
+    "indirect_non_breaking",
+)
+DIRECT = {"breaking", "non_breaking", "metadata", "added", "removed"}
+MAX_DIFF_LINES = 400
+
+
+def sql_diff(old: str | None, new: str | None, node_id: str) -> str:
+    if old is None and new is None:
+        return ""
+    lines = difflib.unified_diff(
+        (old or "").splitlines(),
+        (new or "").splitlines(),
+        fromfile=f"a/{node_id}",
+        tofile=f"b/{node_id}",
+        lineterm="",
+        n=3,
+    )
+    out = list(lines)
+    if len(out) > MAX_DIFF_LINES:
+        out = out[:MAX_DIFF_LINES] + [f"... {len(out) - MAX_DIFF_LINES} more diff lines"]
+    return "\n".join(out)
+
+
+def _downstream(node_id: str, kids: Mapping[str, list[str]], within: set[str]) -> list[str]:
+    seen: set[str] = set()
+    stack = list(kids.get(node_id, []))
+    while stack:
+        kid = stack.pop()
+        if kid in seen:
+            continue
+        seen.add(kid)
+        stack.extend(kids.get(kid, []))
+    return sorted(seen & within)
+
+
+def build_report(
+    plan: Mapping[str, Any],
+    manifest: Mapping[str, Any],
+    run: Mapping[str, Any] | None = None,
+    project: str | None = None,
+) -> dict[str, Any]:
+    """`run` (optional) maps node id → {status, rows, seconds, prod_rows, schema_added, ...}."""
+    cats: dict[str, str] = dict(plan.get("categorized_changes") or {})
+    reasons: dict[str, str] = dict(plan.get("reasons") or {})
+    to_execute: list[str] = list(plan.get("nodes_to_execute") or [])
+    base_nodes: dict[str, Any] = dict(plan.get("base_nodes") or {})
+    head_nodes: dict[str, Any] = dict(manifest.get("nodes") or {})
+    kids: dict[str, list[str]] = {}
+    for node_id, entry in head_nodes.items():
+        for up in entry.get("inputs") or []:
+            kids.setdefault(up, []).append(node_id)
+    affected = set(cats) | set(to_execute)
+
+    rank = {c: i for i, c in enumerate(CATEGORY_ORDER)}
+    ordered = sorted(affected, key=lambda n: (rank.get(cats.get(n, ""), 99), n))
+    nodes = []
+    for node_id in ordered:
+        head = head_nodes.get(node_id) or {}
+        base = base_nodes.get(node_id) or {}
+        category = cats.get(node_id, "computed")
+        diff = ""
+        if category in ("breaking", "non_breaking", "added", "removed"):
+            diff = sql_diff(base.get("sql"), head.get("sql"), node_id)
+        item: dict[str, Any] = {
+            "id": node_id,
+            "kind": head.get("type") or base.get("type") or node_id.split(".", 1)[0],
+            "category": category,
+            "direct": category in DIRECT,
+            "reason": reasons.get(node_id, ""),
+            "executes": node_id in to_execute,
+            "file_path": head.get("file_path") or base.get("file_path"),
+            "description": head.get("description") or base.get("description") or "",
+            "sql_diff": diff,
+            "downstream": _downstream(node_id, kids, affected) if category in DIRECT else [],
+        }
+        if run is not None and node_id in run:
+            item["run"] = dict(run[node_id])
+        nodes.append(item)
+
+    counts = {c: sum(1 for n in nodes if n["category"] == c) for c in CATEGORY_ORDER}
+    direct = [n for n in nodes if n["direct"]]
+    total = int(plan.get("total_nodes") or len(head_nodes))
+    env = plan.get("env_name")
+    git = plan.get("git") or {}
+    summary_text = _summary_text(counts, len(direct), len(to_execute), total)
+    return {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "kind": "seeknal-plan-report",
+        "project": project or (manifest.get("metadata") or {}).get("project"),
+        "env": env,
+        "plan_id": plan.get("plan_id"),
+        "created_at": plan.get("created_at"),
+        "manifest_fingerprint": plan.get("manifest_fingerprint"),
+        "base_fingerprint": plan.get("base_fingerprint"),
+        "git": git or None,
+        "summary": {
+            "text": summary_text,
+            "changed": len(direct),
+            "downstream": len(nodes) - len(direct),
+            "to_execute": len(to_execute),
+            "total_nodes": total,
+            "by_category": counts,
+        },
+        "nodes": nodes,
+        "graph": _graph(affected, cats, head_nodes),
+        "run": _run_summary(run) if run is not None else None,
+        "commands": _commands(env, git),
+        "omitted": {},
+    }
+
+
+def _summary_text(counts: Mapping[str, int], direct: int, to_execute: int, total: int) -> str:
+    if not direct and not to_execute:
+        return "No changes against production."
+    parts = [
+        f"{counts[c]} {label}"
+        for c, label in (
+            ("breaking", "breaking"),
+            ("non_breaking", "non-breaking"),
+            ("metadata", "metadata"),
+            ("added", "added"),
+            ("removed", "removed"),
+        )
+        if counts[c]
+    ]
+    downstream = counts["indirect_breaking"] + counts["indirect_non_breaking"]
+    return (
+        f"{direct} changed node(s) ({', '.join(parts) or 'none'}), {downstream} downstream; "
+        f"{to_execute} of {total} nodes to execute."
+    )
+
+
+def _graph(
+    affected: set[str], cats: Mapping[str, str], head_nodes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The affected part of the DAG plus one level of unchanged parents for context."""
+    members = {n for n in affected if n in head_nodes}
+    parents = {
+        up
+        for n in members
+        for up in head_nodes[n].get("inputs") or []
+        if up not in members and up in head_nodes
+    }
+    ids = sorted(members | parents)
+    edges = [
+        {"from": up, "to": n}
+        for n in ids
+        for up in head_nodes[n].get("inputs") or []
+        if up in members | parents and n in members
+    ]
+    return {
+        "nodes": [
+            {
+                "id": n,
+                "kind": head_nodes[n].get("type"),
+                "category": cats.get(n, "computed" if n in members else "unchanged"),
+            }
+            for n in ids
+        ],
+        "edges": edges,
+    }
+
+
+def _run_summary(run: Mapping[str, Any]) -> dict[str, Any]:
+    statuses: dict[str, int] = {}
+    for entry in run.values():
+        status = str(entry.get("status"))
+        statuses[status] = statuses.get(status, 0) + 1
+    return {"applied": True, "statuses": dict(sorted(statuses.items()))}
+
+
+def _commands(env: str | None, git: Mapping[str, Any]) -> list[str]:
+    commands = []
+    if git.get("branch"):
+        commands.append(f"git checkout {git['branch']}")
+    if env:
+        commands += [
+            f"seeknal plan {env}",
+            f"seeknal run --env {env}",
+            f"seeknal report {env} --format markdown",
+            f"seeknal promote {env}",
+        ]
+    elif git.get("base_ref"):
+        head = git.get("head", "HEAD")
+        commands.append(f"seeknal plan --base {git['base_ref']} --head {str(head)[:12]}")
+    return commands
+
+
+def fold(report: dict[str, Any], details: int, graph: int, listed: int) -> dict[str, Any]:
+    """A copy of `report` limited to `details` detailed nodes, `graph` graph nodes and `listed`
+    listed nodes, recording what was left out."""
+    folded = dict(report)
+    nodes = report["nodes"]
+    shown = []
+    for index, node in enumerate(nodes[:listed]):
+        copy = dict(node)
+        if index >= details:
+            copy["sql_diff"] = ""
+            copy["folded"] = True
+            copy["downstream"] = copy["downstream"][:10]
+        shown.append(copy)
+    folded["nodes"] = shown
+    graph_nodes = report["graph"]["nodes"]
+    if len(graph_nodes) > graph:
+        rank = {"unchanged": 2, "computed": 1}
+        keep = sorted(graph_nodes, key=lambda g: (rank.get(g["category"], 0), g["id"]))[:graph]
+        keep_ids = {g["id"] for g in keep}
+        folded["graph"] = {
+            "nodes": [g for g in graph_nodes if g["id"] in keep_ids],
+            "edges": [
+                e for e in report["graph"]["edges"] if e["from"] in keep_ids and e["to"] in keep_ids
+            ],
+        }
+    folded["omitted"] = {
+        "details": max(0, min(listed, len(nodes)) - details),
+        "nodes": max(0, len(nodes) - listed),
+        "graph_nodes": max(0, len(graph_nodes) - graph),
+    }
+    return folded
