@@ -67,12 +67,21 @@ def branch_env_name(branch: str, bound_branch: Callable[[str], str | None] | Non
     lowered = branch.replace("/", "-")
     base = re.sub(r"[^a-z0-9._-]+", "-", branch.lower())
     base = re.sub(r"-{2,}", "-", base).strip("-._") or "branch"
-    digest = hashlib.sha1(branch.encode("utf-8")).hexdigest()[:6]
-    hashed = f"{base[:56].rstrip('-._')}-{digest}"
-    if base != lowered or base in RESERVED or len(base) > 63:
-        return hashed
-    owner = bound_branch(base) if bound_branch else None
-    return hashed if owner not in (None, branch) else base
+    digest = hashlib.sha1(branch.encode("utf-8")).hexdigest()
+
+    def owner(name: str) -> str | None:
+        return bound_branch(name) if bound_branch else None
+
+    if base == lowered and base not in RESERVED and len(base) <= 63:
+        if owner(base) in (None, branch):
+            return base
+    # a longer hash in the (constructed) case that a branch literally named like another
+    # branch's hashed env already holds it
+    for size in (6, 12, 40):
+        hashed = f"{base[: 62 - size].rstrip('-._')}-{digest[:size]}"
+        if owner(hashed) in (None, branch):
+            break
+    return hashed
 
 
 def env_status(

@@ -103,13 +103,22 @@ def pre_push(
     repo = GitRepo(ctx.root)
     for update in updates:
         parts = update.split()
-        if len(parts) != 4 or not parts[0].startswith("refs/heads/"):
+        if len(parts) != 4:
             continue
-        local_ref, local_sha = parts[0], parts[1]
-        branch = local_ref[len("refs/heads/") :]
+        # `<local ref> <local sha> <remote ref> <remote sha>`; a deletion's local ref is
+        # `(delete)` and `git push origin HEAD:x` names HEAD: the branch is the remote one then
+        local_ref, local_sha, remote_ref = parts[0], parts[1], parts[2]
+        heads = "refs/heads/"
+        if local_ref.startswith(heads) and local_sha != ZERO:
+            branch = local_ref[len(heads) :]
+        elif remote_ref.startswith(heads):
+            branch = remote_ref[len(heads) :]
+        else:
+            continue  # tags and other refs
         if local_sha == ZERO:
             report.lines.append(
-                f"seeknal: branch {branch} deleted; 'seeknal env gc' removes its env"
+                f"seeknal: remote branch {branch} deleted; its env stays until the local branch "
+                "is deleted too, then 'seeknal env gc' removes it"
             )
             continue
         if branch in git.production_branches:

@@ -33,6 +33,7 @@ CATEGORY_COLOR = {
 
 def register(app: typer.Typer) -> None:
     app.command("promote")(promote)
+    app.command("report")(report)
     env_app.command("plan")(env_plan)
     env_app.command("apply")(env_apply)
     env_app.command("promote")(env_promote)
@@ -54,54 +55,52 @@ def context(project_path: Path | None, params: str | None = None) -> Any:
     return ctx
 
 
-def print_env_plan(result: Any, rel_root: Path) -> None:
-    plan = result.plan
-    cats: dict[str, str] = plan["categorized_changes"]
-    reasons: dict[str, str] = plan["reasons"]
-    base = plan.get("base_fingerprint")
-    base_text = f"production {base[:12]}" if base else "no production state yet"
-    out(styled(f"Plan for environment '{result.env}'", bold=True) + f" (against {base_text})")
-    _print_changes(plan)
-    extra = [n for n in plan["nodes_to_execute"] if n not in cats]
-    if extra:
-        width = max(len(n) for n in extra)
-        out("\nAlso computed here:")
-        for node_id in extra:
-            out(f"  {node_id.ljust(width)}  {reasons.get(node_id, '')}")
-    if not cats and not extra:
-        out("\nNo changes against production.")
-    total = plan["total_nodes_to_execute"]
-    refs = plan.get("total_nodes", 0) - total
-    out(f"\nNodes to execute: {total} (reading {refs} unchanged node(s) from production)")
+def branch_binding(ctx: Any, env: str) -> dict[str, str] | None:
+    """`{"branch": name}` when `env` is the env of the checked-out branch, so that planning it
+    (explicitly, or implicitly by `seeknal run` on the branch) binds it to that branch: `env list`
+    shows it, `env gc` removes it once the branch is deleted, and no other branch takes it."""
+    from seeknal.git import active, light
+    from seeknal.git.hook_support import settings_of
+
+    dirs = light.find_git(ctx.root)
+    branch = light.current_branch(dirs) if dirs is not None else None
+    if branch is None:
+        return None
+    settings = settings_of(ctx.root)
+    if not settings.bind_branches or active.env_for_branch(ctx.root, branch, settings) != env:
+        return None
+    return {"branch": branch}
+
+
+def print_env_plan(result: Any, rel_root: Path, template_dir: Path | None = None) -> None:
+    """The terminal view of a fresh plan: the text template, then where it was saved."""
+    from seeknal.report.model import build_report
+    from seeknal.report.render import render, secret_values
+
+    report = build_report(result.plan, result.loaded.manifest())
+    secrets = secret_values(result.plan.get("profile_path"))
+    out(render(report, "text", template_dir, secrets).rstrip("\n"))
     try:
         shown = result.path.relative_to(rel_root)
     except ValueError:
         shown = result.path
     out(f"Plan saved to {shown}")
+    total = result.plan["total_nodes_to_execute"]
     if total:
         out(f"Next: seeknal run --env {result.env}")
-    elif cats:
+    elif result.plan["categorized_changes"]:
         out(f"Next: seeknal run --env {result.env} (nothing to compute), then seeknal promote")
 
 
-def _print_changes(plan: dict[str, Any]) -> None:
-    cats: dict[str, str] = plan["categorized_changes"]
-    reasons: dict[str, str] = plan["reasons"]
-    groups = (
-        ("Modified nodes", ("breaking", "non_breaking", "metadata")),
-        ("Downstream impact", ("indirect_breaking", "indirect_non_breaking")),
-        ("Added nodes", ("added",)),
-        ("Removed nodes", ("removed",)),
-    )
-    width = max((len(n) for n in cats), default=10)
-    for title, wanted in groups:
-        rows = [(n, c) for n, c in cats.items() if c in wanted]
-        if not rows:
-            continue
-        out(f"\n{title}:")
-        for node_id, cat in rows:
-            label = styled(cat.ljust(22), CATEGORY_COLOR.get(cat))
-            out(f"  {node_id.ljust(width)}  {label} {reasons.get(node_id, '')}")
+def emit(text: str, output: Path | None, what: str) -> None:
+    """Write a rendered report to --output (atomically) or stdout."""
+    if output is None:
+        out(text.rstrip("\n"))
+        return
+    from seeknal.state.atomic import write_bytes
+
+    write_bytes(output, text.encode("utf-8"))
+    out(f"{what} written to {output}", err=True)
 
 
 def plan_env_command(
@@ -112,17 +111,30 @@ def plan_env_command(
     as_json: bool,
     project_path: Path | None,
     params: str | None,
+    fmt: str | None = None,
+    output: Path | None = None,
+    template_dir: Path | None = None,
 ) -> None:
     from seeknal.envs import plan_env
 
     ctx = context(project_path, params)
-    result = plan_env(ctx, env, breaking or (), non_breaking or (), profile)
+    result = plan_env(
+        ctx, env, breaking or (), non_breaking or (), profile, git=branch_binding(ctx, env)
+    )
     if as_json:
         out(json.dumps(result.plan, indent=2, sort_keys=True))
         return
     for text in result.loaded.project.warnings:
         warn(text)
-    print_env_plan(result, ctx.root)
+    if fmt is None:
+        print_env_plan(result, ctx.root, template_dir)
+        return
+    from seeknal.report.model import build_report
+    from seeknal.report.render import render, secret_values
+
+    report = build_report(result.plan, result.loaded.manifest())
+    secrets = secret_values(result.plan.get("profile_path"))
+    emit(render(report, fmt, template_dir, secrets), output, f"{fmt} report")
 
 
 def plan_revisions_command(
@@ -132,8 +144,13 @@ def plan_revisions_command(
     as_json: bool,
     project_path: Path | None,
     params: str | None,
+    fmt: str | None = None,
+    output: Path | None = None,
+    template_dir: Path | None = None,
 ) -> None:
     from seeknal.gitflow import plan_revisions
+    from seeknal.report.model import build_report
+    from seeknal.report.render import render, secret_values
 
     ctx = context(project_path, params)
     planned = plan_revisions(ctx, base, head)
@@ -141,13 +158,14 @@ def plan_revisions_command(
     if as_json:
         out(json.dumps(plan, indent=2, sort_keys=True))
         return
-    out(
-        styled(f"Changes of {planned.head} since {base}", bold=True)
-        + f" (merge-base {planned.merge_base[:10]}, head {planned.head_commit[:10]})"
-    )
-    _print_changes(plan)
-    total = plan["total_nodes_to_execute"]
-    out(f"\nNodes to execute: {total} of {plan['total_nodes']}")
+    report = build_report(plan, planned.head_loaded.manifest())
+    if fmt is None:
+        out(
+            styled(f"Changes of {planned.head} since {base}", bold=True)
+            + f" (merge-base {planned.merge_base[:10]}, head {planned.head_commit[:10]})"
+        )
+    text = render(report, fmt or "text", template_dir, secret_values())
+    emit(text, output, f"{fmt or 'text'} report")
 
 
 def apply_env_command(
@@ -169,7 +187,7 @@ def apply_env_command(
     ctx = context(project_path)
     started = time.perf_counter()
     if auto_plan and not plan_is_current(ctx, env):
-        result = plan_env(ctx, env)
+        result = plan_env(ctx, env, git=branch_binding(ctx, env))
         if not (quiet or as_json):
             out(f"(env {env} from the {rule}: planning first)")
             print_env_plan(result, ctx.root)
@@ -363,12 +381,50 @@ def env_gc(
 ) -> None:
     """Delete expired environments (and those whose git branch is gone)."""
     from seeknal.envs import gc_envs
+    from seeknal.git import light
 
     ctx = context(project_path)
-    doomed = gc_envs(ctx, dry_run, branch_exists=None, now=dt.datetime.now(dt.UTC))
+    dirs = light.find_git(ctx.root)
+    exists = None if dirs is None else (lambda branch: light.branch_exists(dirs, branch))
+    doomed = gc_envs(ctx, dry_run, branch_exists=exists, now=dt.datetime.now(dt.UTC))
     if not doomed:
         out("Nothing to collect.")
         return
     verb = "Would delete" if dry_run else "Deleted"
     for name, why in doomed:
         out(f"{verb} {name}: {why}")
+
+
+FormatOption = typer.Option(
+    None, "--format", "-f", help="text, markdown (PR comment), html (standalone page) or json."
+)
+OutputOption = typer.Option(None, "--output", "-o", help="Write the report to this file.")
+TemplateDirOption = typer.Option(
+    None, "--template-dir", help="Folder whose plan.*.j2 files override the shipped templates."
+)
+
+
+@handled
+def report(
+    env: str | None = typer.Argument(None, help="Environment (default: the active env)."),
+    fmt: str | None = FormatOption,
+    output: Path | None = OutputOption,
+    template_dir: Path | None = TemplateDirOption,
+    project_path: Path | None = ProjectPath,
+) -> None:
+    """Render an environment's saved plan, with run results once it was applied."""
+    from seeknal.cli.run_cmd import active_env
+    from seeknal.errors import EnvError
+    from seeknal.report.render import render, secret_values
+    from seeknal.reports import env_report
+
+    chosen = active_env(project_path, env)
+    if chosen.env is None:
+        raise EnvError(
+            f"No environment to report on: the active env is production ({chosen.rule}).",
+            "Name one: seeknal report dev",
+        )
+    ctx = context(project_path)
+    model, profile_path = env_report(ctx, chosen.env)
+    fmt = fmt or "text"
+    emit(render(model, fmt, template_dir, secret_values(profile_path)), output, f"{fmt} report")

@@ -246,6 +246,13 @@ def plan(
         None, "--base", help="Plan the changes since this git revision (from git objects)."
     ),
     head: str | None = typer.Option(None, "--head", help="With --base: the revision to plan."),
+    fmt: str | None = typer.Option(
+        None, "--format", "-f", help="Report format: text, markdown, html or json."
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here."),
+    template_dir: Path | None = typer.Option(
+        None, "--template-dir", help="Folder whose plan.*.j2 files override the shipped ones."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
     project_path: Path | None = ProjectPath,
     params: str | None = Params,
@@ -260,7 +267,9 @@ def plan(
     if base is not None:
         from seeknal.cli.env_cmd import plan_revisions_command
 
-        plan_revisions_command(base, head, env, as_json, project_path, params)
+        plan_revisions_command(
+            base, head, env, as_json, project_path, params, fmt, output, template_dir
+        )
         return
     if head is not None:
         raise typer.BadParameter("--head goes with --base")
@@ -270,8 +279,24 @@ def plan(
 
         if chosen.implicit and not as_json:
             out(f"(env {chosen.env}: {chosen.rule} {chosen.branch or ''})".replace(" )", ")"))
-        plan_env_command(chosen.env, breaking, non_breaking, profile, as_json, project_path, params)
+        plan_env_command(
+            chosen.env,
+            breaking,
+            non_breaking,
+            profile,
+            as_json,
+            project_path,
+            params,
+            fmt,
+            output,
+            template_dir,
+        )
         return
+    if fmt is not None or output is not None:
+        raise typer.BadParameter(
+            "--format/--output render environment plans: name an env (seeknal plan dev) "
+            "or use --base"
+        )
 
     ctx = _context(project_path, params)
     plan_obj = plan_production(ctx, full, nodes or ())

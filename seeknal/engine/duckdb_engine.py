@@ -334,3 +334,13 @@ def _seconds(value: Any, node: Node) -> float:
             f"{node.id} ({node.file_path}): max_age '{value}' is not like 30m, 24h or 7d."
         )
     return int(match.group(1)) * _AGE_UNITS[match.group(2)]
+
+
+def parquet_schema(path: Path) -> list[tuple[str, str]]:
+    """Column names and types of a parquet file."""
+    con = duckdb.connect(":memory:")
+    try:
+        rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal(path)})").fetchall()
+    finally:
+        con.close()
+    return [(str(r[0]), str(r[1])) for r in rows]

@@ -1,0 +1,126 @@
+"""Rendering report models with the Jinja templates shipped in the package (SPEC §8)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from seeknal.errors import SeeknalError
+from seeknal.report.model import fold
+
+FORMATS = ("text", "markdown", "html", "json")
+TEMPLATE_FILES = {"text": "plan.txt.j2", "markdown": "plan.md.j2", "html": "plan.html.j2"}
+MARKDOWN_LIMIT = 65_000
+SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|KEY|CREDENTIAL", re.IGNORECASE)
+
+
+def template_dirs() -> list[Path]:
+    """Installed wheel: seeknal/templates; source checkout: the repository's templates/."""
+    here = Path(__file__).resolve().parent.parent
+    return [p for p in (here / "templates", here.parent / "templates") if p.is_dir()]
+
+
+def _environment(template_dir: Path | None) -> Any:
+    import jinja2
+
+    if template_dir is not None and not template_dir.is_dir():
+        raise SeeknalError(
+            f"--template-dir {template_dir} is not a folder.",
+            "Pass a folder holding plan.txt.j2, plan.md.j2 and/or plan.html.j2.",
+        )
+    searched = ([template_dir] if template_dir else []) + template_dirs()
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in searched]),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html")),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["md"] = _md_escape
+    env.filters["html_code"] = lambda t: re.sub(r"`([^`]+)`", r"<code>\1</code>", _md_escape(t))
+    env.filters["mermaid_id"] = lambda s: "n_" + re.sub(r"\W", "_", str(s))
+    env.filters["mermaid_label"] = lambda s: str(s).replace('"', "#quot;")
+    return env
+
+
+def _md_escape(text: Any) -> str:
+    """Text for markdown tables and prose: no raw HTML, no table breaks."""
+    value = str(text or "")
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("|", "\\|")
+        .replace("\n", " ")
+    )
+
+
+def secret_values(profile_path: str | None = None) -> list[str]:
+    """Values that must never be printed: sensitive env vars and passwords in the profile."""
+    values = [v for k, v in os.environ.items() if SECRET_NAME.search(k) and len(v) >= 4]
+    if profile_path and Path(profile_path).is_file():
+        try:
+            from seeknal.project import parse_yaml
+
+            data = parse_yaml(Path(profile_path).read_text(encoding="utf-8"))
+        except Exception:  # noqa: BLE001 - a broken profile only means nothing to redact
+            data = None
+        values.extend(_secret_leaves(data))
+    return sorted(set(values), key=len, reverse=True)
+
+
+def _secret_leaves(value: Any, key: str = "") -> Iterable[str]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _secret_leaves(v, str(k))
+    elif isinstance(value, list):
+        for v in value:
+            yield from _secret_leaves(v, key)
+    elif value is not None and SECRET_NAME.search(key) and len(str(value)) >= 4:
+        yield str(value)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "****")
+    return text
+
+
+def render(
+    report: dict[str, Any],
+    fmt: str,
+    template_dir: Path | None = None,
+    secrets: Iterable[str] = (),
+) -> str:
+    if fmt not in FORMATS:
+        raise SeeknalError(f"Unknown format '{fmt}'.", f"Use one of: {', '.join(FORMATS)}.")
+    secrets = list(secrets)
+    if fmt == "json":
+        return redact(json.dumps(report, indent=2, sort_keys=True) + "\n", secrets)
+    env = _environment(template_dir)
+    template = env.get_template(TEMPLATE_FILES[fmt])
+    if fmt == "html":
+        from seeknal.report.svg import render_svg
+
+        folded = fold(report, details=500, graph=400, listed=5000)
+        return redact(template.render(r=folded, svg=render_svg(folded["graph"])), secrets)
+    if fmt == "text":
+        return redact(template.render(r=report), secrets)
+    return redact(_fit_markdown(template, report), secrets)
+
+
+def _fit_markdown(template: Any, report: dict[str, Any]) -> str:
+    """Render the PR comment, folding details until it fits GitHub's comment limit."""
+    details, graph, listed = 60, 120, 2000
+    while True:
+        text = template.render(r=fold(report, details, graph, listed))
+        if len(text) <= MARKDOWN_LIMIT or (details == 0 and graph == 0 and listed <= 10):
+            return text[:MARKDOWN_LIMIT]
+        details, graph = details // 2, graph // 2
+        if details == 0 and graph == 0:
+            listed = max(10, listed // 2)
