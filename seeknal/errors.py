@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class SeeknalError(Exception):
@@ -17,8 +17,7 @@ class SeeknalError(Exception):
         return self.message
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One load problem, located in a file (and line, when YAML gives it)."""
 
     file: str

@@ -7,16 +7,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from seeknal.env import branch_env_name, validate_env_name
 from seeknal.git import light
 from seeknal.git.settings import GitSettings
 
 
-@dataclass(frozen=True)
-class ActiveEnv:
+class ActiveEnv(NamedTuple):
     env: str | None  # None: production
     rule: str
     branch: str | None = None

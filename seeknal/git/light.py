@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class GitDirs:
+class GitDirs(NamedTuple):
     worktree: Path  # top of the working tree
     gitdir: Path  # this worktree's git dir (.git, or .git/worktrees/<name>)
     common: Path  # the shared git dir (refs, config, hooks)

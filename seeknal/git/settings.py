@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from seeknal.errors import SeeknalError
 
 ON_MERGE = ("promote", "run", "notify")
 
 
-@dataclass(frozen=True)
-class GitSettings:
+class GitSettings(NamedTuple):
     production_branches: tuple[str, ...] = ("main", "master")
     bind_branches: bool = True
     on_merge: str = "promote"
