@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import secrets
 import shutil
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,8 +27,9 @@ from seeknal.executor import NodeRun, RunRequest, execute
 from seeknal.manifest import project_from_manifest
 from seeknal.runs import valid_outputs
 from seeknal.state import atomic, transaction
+from seeknal.state.guard import mutating, recover_if_idle
+from seeknal.state.history import finish_promote
 from seeknal.state.layout import Target
-from seeknal.state.lock import target_lock
 from seeknal.state.store import SCHEMA_VERSION, read_manifest, read_run_state
 from seeknal.types import NodeStatus
 
@@ -56,14 +57,13 @@ def require_env(ctx: Context, env: str) -> tuple[Target, dict[str, Any], dict[st
     return target, config, plan
 
 
-def recover(ctx: Context) -> str | None:
-    """Finish or roll back a promotion interrupted by a crash (takes the lock if needed)."""
-    if not transaction.pending(ctx.production.base):
-        return None
-    with target_lock(ctx.production.base, "seeknal (recovering an interrupted promotion)"):
-        return transaction.recover(
-            ctx.production.base, ctx.root, {"promote": lambda j: _finish_promote(ctx.root, j)}
-        )
+def recover(ctx: Context) -> list[str]:
+    """Repair a promotion interrupted by a crash, unless a live command holds the lock."""
+    return recover_if_idle(ctx.production.base, ctx.root)
+
+
+def locked(ctx: Context, command: str) -> AbstractContextManager[list[str]]:
+    return mutating(ctx.production.base, ctx.root, command)
 
 
 def _prod_valid(ctx: Context, loaded: Loaded, prod_state: dict[str, Any]) -> set[str]:
@@ -76,7 +76,7 @@ def resolve_profile(root: Path, env: str, explicit: Path | None) -> str | None:
     if explicit is not None:
         if not explicit.is_file():
             raise EnvError(f"Profile file {explicit} does not exist.", "Pass an existing file.")
-        return str(explicit)
+        return str(explicit.resolve())
     home = Path.home() / ".seeknal"
     for candidate in (
         root / f"profiles-{env}.yml",
@@ -114,7 +114,7 @@ def plan_env(
     """Diff the project against production and save the env's plan (SPEC §5)."""
     target = env_target(ctx, env)
     profile_path = resolve_profile(ctx.root, env, profile)
-    with target_lock(ctx.production.base, f"seeknal plan {env}"):
+    with locked(ctx, f"seeknal plan {env}"):
         loaded = loaded or ctx.load()
         if prod_manifest is None:
             prod_manifest = read_manifest(ctx.production) or {}
@@ -301,7 +301,7 @@ def apply_env(
     on_start: Callable[[EnvRunOutcome], None] | None = None,
 ) -> EnvRunOutcome:
     target, config, plan = require_env(ctx, env)
-    with target_lock(ctx.production.base, f"seeknal run --env {env}"):
+    with locked(ctx, f"seeknal run --env {env}"):
         if not force:
             check_fresh(ctx, env, plan)
         ref_paths = check_refs(ctx, target, env, strict=not force)
@@ -459,7 +459,7 @@ def delete_env(ctx: Context, env: str) -> Path:
     target = env_target(ctx, env)
     if not target.dir.is_dir():
         raise EnvError(f"Environment '{env}' not found.", "'seeknal env list' shows the envs.")
-    with target_lock(ctx.production.base, f"seeknal env delete {env}"):
+    with locked(ctx, f"seeknal env delete {env}"):
         _remove_tree(target.dir)
     return target.dir
 
@@ -485,15 +485,16 @@ def gc_envs(
         elif row.get("branch") and branch_exists is not None and not branch_exists(row["branch"]):
             doomed.append((row["name"], f"branch '{row['branch']}' no longer exists"))
     if not dry_run and doomed:
-        with target_lock(ctx.production.base, "seeknal env gc"):
+        with locked(ctx, "seeknal env gc"):
             for name, _ in doomed:
                 folder = Target(ctx.root, name).dir
                 if folder.is_dir():
                     _remove_tree(folder)
     leftovers = ctx.production.base / "environments"
     if not dry_run and leftovers.is_dir():
-        for child in leftovers.glob(".deleting-*"):
-            shutil.rmtree(child, ignore_errors=True)
+        for pattern in (".deleting-*", ".copy-*"):
+            for child in leftovers.glob(pattern):
+                shutil.rmtree(child, ignore_errors=True)
     return doomed
 
 
@@ -504,7 +505,7 @@ def copy_env(ctx: Context, src: str, dst: str) -> Target:
     dest = env_target(ctx, dst)
     if src == dst:
         raise EnvError("Source and destination environments are the same.", "Name another env.")
-    with target_lock(ctx.production.base, f"seeknal env promote {src} {dst}"):
+    with locked(ctx, f"seeknal env promote {src} {dst}"):
         tmp = dest.dir.with_name(f".copy-{dst}-{secrets.token_hex(3)}")
         shutil.copytree(source.dir, tmp)
         old_prefix = source.relative(source.dir) + "/"
@@ -561,7 +562,7 @@ def promote_env(
 
     started = time.perf_counter()
     target, config, plan = require_env(ctx, env)
-    with target_lock(ctx.production.base, f"seeknal promote {env}"):
+    with locked(ctx, f"seeknal promote {env}"):
         state = _read(target, target.run_state_path, "Run state")
         if config.get("promoted_plan_id") == plan.get("plan_id"):
             raise EnvError(
@@ -650,7 +651,7 @@ def promote_env(
                 "manifest_fingerprint": manifest.get("fingerprint"),
             },
         }
-        txn.commit(lambda journal: _finish_promote(ctx.root, journal))
+        txn.commit(lambda journal: finish_promote(ctx.root, journal))
         for path, digest in digests.items():
             if digest:
                 remember_digest(path, digest, ctx.cache.data)
@@ -658,52 +659,3 @@ def promote_env(
     return PromoteOutcome(
         env, str(plan.get("plan_id")), moved, removed, copy_data, time.perf_counter() - started
     )
-
-
-def _finish_promote(root: Path, journal: dict[str, Any]) -> None:
-    """Idempotent follow-up of a committed promotion: history line and env bookkeeping."""
-    details = journal["details"]
-    line = details["promotion"]
-    history = Target(root).base / "promotions.jsonl"
-    if not _history_has(history, line["id"]):
-        torn = history.exists() and not history.read_bytes().endswith(b"\n")
-        with history.open("a", encoding="utf-8") as handle:
-            # a line torn by a crash is closed off, never continued
-            handle.write(
-                ("\n" if torn and history.stat().st_size else "")
-                + json.dumps(line, sort_keys=True)
-                + "\n"
-            )
-            handle.flush()
-            os.fsync(handle.fileno())
-    env_target_ = Target(root, details["env"])
-    config = atomic.read_json(env_target_.env_config_path, "Environment config", "") or {}
-    if config:
-        config.update(
-            promoted_plan_id=details["plan_id"],
-            promoted_at=line["time"],
-            last_accessed=line["time"],
-        )
-        atomic.write_json(env_target_.env_config_path, config)
-
-
-def _history_has(history: Path, promotion_id: str) -> bool:
-    return any(line.get("id") == promotion_id for line in _history(history))
-
-
-def _history(history: Path) -> list[dict[str, Any]]:
-    try:
-        lines = history.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return []
-    entries = []
-    for line in lines:
-        try:
-            entries.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a line torn by a crash before its promotion committed
-    return entries
-
-
-def promotions(ctx: Context) -> list[dict[str, Any]]:
-    return _history(ctx.production.base / "promotions.jsonl")

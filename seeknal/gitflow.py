@@ -181,8 +181,13 @@ class SyncOutcome:
     failed: bool = False
 
 
-def sync(ctx: Context, on_done: Callable[[Any], None] | None = None) -> SyncOutcome:
-    """Make production match the checked-out production branch (after a merge)."""
+def sync(
+    ctx: Context, on_done: Callable[[Any], None] | None = None, squash: bool = False
+) -> SyncOutcome:
+    """Make production match the checked-out production branch (after a merge).
+
+    After `git merge --squash` the merged content is not committed yet: HEAD is still the
+    commit before the merge, so no commit is recorded with the promotion."""
     from seeknal.envs import list_envs, promote_env, require_env
     from seeknal.runs import run_production
 
@@ -190,11 +195,20 @@ def sync(ctx: Context, on_done: Callable[[Any], None] | None = None) -> SyncOutc
     dirs = light.find_git(ctx.root)
     branch = light.current_branch(dirs) if dirs else None
     if dirs is not None and branch not in git.production_branches:
-        return SyncOutcome(
-            "skipped",
-            f"on branch {branch or '(detached)'}, not a production branch "
-            f"({', '.join(git.production_branches)}); nothing to sync",
-        )
+        if branch is None and GitRepo(ctx.root).production_tip(list(git.production_branches)):
+            pass  # a detached HEAD at a production branch's tip (CI): sync it
+        elif branch is None:
+            return SyncOutcome(
+                "skipped",
+                "HEAD is detached and not at the tip of a production branch "
+                f"({', '.join(git.production_branches)}); nothing to sync",
+            )
+        else:
+            return SyncOutcome(
+                "skipped",
+                f"on branch {branch}, not a production branch "
+                f"({', '.join(git.production_branches)}); nothing to sync",
+            )
     loaded = ctx.load()
     wanted = loaded.manifest_fingerprint
     prod = read_manifest(ctx.production) or {}
@@ -205,7 +219,7 @@ def sync(ctx: Context, on_done: Callable[[Any], None] | None = None) -> SyncOutc
             continue
         _, _, plan = require_env(ctx, row["name"])
         if plan.get("manifest_fingerprint") == wanted:
-            commit = _head_commit(ctx.root)
+            commit = None if squash else _head_commit(ctx.root)
             outcome = promote_env(ctx, row["name"], git_commit=commit)
             return SyncOutcome(
                 "promoted",

@@ -14,8 +14,8 @@ from seeknal.executor import NodeRun, RunRequest, execute
 from seeknal.fingerprint import entries_fingerprint
 from seeknal.plan import Decision, production_decisions
 from seeknal.state import atomic
+from seeknal.state.guard import mutating
 from seeknal.state.layout import Target
-from seeknal.state.lock import target_lock
 from seeknal.state.store import read_manifest, read_run_state, write_manifest, write_run_state
 from seeknal.types import NodeStatus, Project
 
@@ -128,7 +128,7 @@ def run_production(
 ) -> RunOutcome:
     target = ctx.production
     loaded = ctx.load()  # load errors are reported before anything under target/ is touched
-    with target_lock(target.base, command):
+    with mutating(target.base, ctx.root, command):
         plan = plan_production(ctx, full, nodes, loaded)
         if on_plan:
             on_plan(plan)
@@ -221,7 +221,7 @@ def record_results(
 def _remove_outputs(
     target: Target, manifest: dict[str, Any] | None, removed: list[str]
 ) -> list[str]:
-    """Delete outputs of nodes that no longer exist, only inside target/."""
+    """Delete outputs of nodes that no longer exist (only inside the project)."""
     gone: list[str] = []
     state = read_run_state(target)
     for node_id in removed:
@@ -229,8 +229,8 @@ def _remove_outputs(
         if not rel:
             continue
         path = target.absolute(rel)
-        try:
-            path.resolve().relative_to(target.base.resolve())
+        try:  # outputs live under target/ (exposures: inside the project); never elsewhere
+            path.resolve().relative_to(target.root.resolve())
         except ValueError:
             continue
         if path.is_file():

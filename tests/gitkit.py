@@ -158,3 +158,9 @@ def promotions(root: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def ignore_target(root: Path) -> Path:
+    """Commit a .gitignore for target/ (as `seeknal init` writes), so `git add -A` skips it."""
+    commit_files(root, {".gitignore": "target/\n"}, "ignore target/")
+    return root

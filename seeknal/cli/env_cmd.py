@@ -49,8 +49,7 @@ def context(project_path: Path | None, params: str | None = None) -> Any:
     from seeknal.envs import recover
 
     ctx = Context(project_path, parse_params(params))
-    message = recover(ctx)
-    if message:
+    for message in recover(ctx):
         warn(f"recovered: {message}")
     return ctx
 

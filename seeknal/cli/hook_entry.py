@@ -170,6 +170,8 @@ def post_merge(root: Path, args: list[str]) -> None:
 
     ctx = Context(root)
     recover(ctx)
-    outcome = sync(ctx)
+    # git passes 1 when the merge was a squash (pre-commit: PRE_COMMIT_IS_SQUASH_MERGE)
+    flag = args[0] if args else os.environ.get("PRE_COMMIT_IS_SQUASH_MERGE", "0")
+    outcome = sync(ctx, squash=flag == "1")
     if outcome.action != "skipped":
         say(f"seeknal: {outcome.message}")

@@ -87,6 +87,27 @@ class GitRepo:
                     return remote
         return None
 
+    def production_tip(self, candidates: list[str]) -> str | None:
+        """The production branch (local or remote-tracking) whose tip HEAD is: CI jobs check
+        out the merged commit on a detached HEAD, which still counts as the production branch."""
+        try:
+            head = self.repo.head.peel(pygit2.Commit).id
+        except (pygit2.GitError, KeyError, ValueError):
+            return None
+        for name in candidates:
+            for refname in self.repo.references:
+                if refname != f"refs/heads/{name}" and not (
+                    refname.startswith("refs/remotes/") and refname.endswith(f"/{name}")
+                ):
+                    continue
+                try:
+                    tip = self.repo.references[refname].peel(pygit2.Commit).id
+                except (pygit2.GitError, KeyError, ValueError):
+                    continue
+                if tip == head:
+                    return name
+        return None
+
     def files_at(self, commit: Any, project_root: Path) -> GitTreeFiles:
         rel = project_root.resolve().relative_to(self.workdir).as_posix()
         return GitTreeFiles(self, commit, "" if rel == "." else rel, project_root)

@@ -7,6 +7,7 @@ optionally the env's run results. Renderers never compute anything themselves.
 from __future__ import annotations
 
 import difflib
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,8 @@ CATEGORY_ORDER = (
     "indirect_non_breaking",
 )
 DIRECT = {"breaking", "non_breaking", "metadata", "added", "removed"}
+# direct changes whose effect reaches downstream nodes (a description edit reaches none)
+IMPACTING = DIRECT - {"metadata"}
 MAX_DIFF_LINES = 400
 
 
@@ -91,7 +94,7 @@ def build_report(
             "file_path": head.get("file_path") or base.get("file_path"),
             "description": head.get("description") or base.get("description") or "",
             "sql_diff": diff,
-            "downstream": _downstream(node_id, kids, affected) if category in DIRECT else [],
+            "downstream": _downstream(node_id, kids, affected) if category in IMPACTING else [],
         }
         if run is not None and node_id in run:
             item["run"] = dict(run[node_id])
@@ -122,7 +125,7 @@ def build_report(
             "by_category": counts,
         },
         "nodes": nodes,
-        "graph": _graph(affected, cats, head_nodes),
+        "graph": _graph(affected, cats, head_nodes, base_nodes),
         "run": _run_summary(run) if run is not None else None,
         "commands": _commands(env, git),
         "omitted": {},
@@ -151,28 +154,41 @@ def _summary_text(counts: Mapping[str, int], direct: int, to_execute: int, total
 
 
 def _graph(
-    affected: set[str], cats: Mapping[str, str], head_nodes: Mapping[str, Any]
+    affected: set[str],
+    cats: Mapping[str, str],
+    head_nodes: Mapping[str, Any],
+    base_nodes: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The affected part of the DAG plus one level of unchanged parents for context."""
-    members = {n for n in affected if n in head_nodes}
-    parents = {
-        up
-        for n in members
-        for up in head_nodes[n].get("inputs") or []
-        if up not in members and up in head_nodes
+    """The affected part of the DAG plus one level of unchanged parents for context.
+
+    Removed nodes are drawn from the plan's base snapshot, attached to parents that still exist."""
+    removed = {
+        n: base
+        for n, base in (base_nodes or {}).items()
+        if n in affected and n not in head_nodes and cats.get(n) == "removed"
     }
+    inputs = {n: list(head_nodes[n].get("inputs") or []) for n in affected if n in head_nodes}
+    inputs.update({n: list(base.get("inputs") or []) for n, base in removed.items()})
+    members = set(inputs)
+    parents = {up for n in members for up in inputs[n] if up not in members and up in head_nodes}
     ids = sorted(members | parents)
     edges = [
         {"from": up, "to": n}
         for n in ids
-        for up in head_nodes[n].get("inputs") or []
-        if up in members | parents and n in members
+        if n in members
+        for up in inputs[n]
+        if up in members | parents
     ]
+
+    def kind(n: str) -> Any:
+        entry = head_nodes.get(n) or removed.get(n) or {}
+        return entry.get("type") or n.split(".", 1)[0]
+
     return {
         "nodes": [
             {
                 "id": n,
-                "kind": head_nodes[n].get("type"),
+                "kind": kind(n),
                 "category": cats.get(n, "computed" if n in members else "unchanged"),
             }
             for n in ids
@@ -207,24 +223,26 @@ def _commands(env: str | None, git: Mapping[str, Any]) -> list[str]:
 
 
 def fold(report: dict[str, Any], details: int, graph: int, listed: int) -> dict[str, Any]:
-    """A copy of `report` limited to `details` detailed nodes, `graph` graph nodes and `listed`
-    listed nodes, recording what was left out."""
+    """A copy of `report` limited to `details` SQL diffs, `graph` graph nodes and `listed`
+    listed nodes, recording what was left out (`omitted`)."""
     folded = dict(report)
     nodes = report["nodes"]
     shown = []
+    dropped_diffs = 0
     for index, node in enumerate(nodes[:listed]):
         copy = dict(node)
-        if index >= details:
+        if index >= details and copy.get("sql_diff"):
             copy["sql_diff"] = ""
             copy["folded"] = True
+            dropped_diffs += 1
+        if index >= details and len(copy["downstream"]) > 10:
+            copy["downstream_total"] = len(copy["downstream"])
             copy["downstream"] = copy["downstream"][:10]
         shown.append(copy)
     folded["nodes"] = shown
     graph_nodes = report["graph"]["nodes"]
     if len(graph_nodes) > graph:
-        rank = {"unchanged": 2, "computed": 1}
-        keep = sorted(graph_nodes, key=lambda g: (rank.get(g["category"], 0), g["id"]))[:graph]
-        keep_ids = {g["id"] for g in keep}
+        keep_ids = set(_graph_priority(report["graph"])[:graph])
         folded["graph"] = {
             "nodes": [g for g in graph_nodes if g["id"] in keep_ids],
             "edges": [
@@ -232,8 +250,40 @@ def fold(report: dict[str, Any], details: int, graph: int, listed: int) -> dict[
             ],
         }
     folded["omitted"] = {
-        "details": max(0, min(listed, len(nodes)) - details),
+        "details": dropped_diffs,
         "nodes": max(0, len(nodes) - listed),
         "graph_nodes": max(0, len(graph_nodes) - graph),
     }
     return folded
+
+
+def _graph_priority(graph: Mapping[str, Any]) -> list[str]:
+    """Graph node ids, most telling first: changed nodes and their unchanged parents, then the
+    nodes nearest to them downstream, so that a cut graph stays connected around the changes."""
+    kids: dict[str, list[str]] = {}
+    for edge in graph["edges"]:
+        kids.setdefault(edge["from"], []).append(edge["to"])
+    category = {g["id"]: g["category"] for g in graph["nodes"]}
+    distance = {n: 0 for n, c in category.items() if c in DIRECT}
+    queue = deque(sorted(distance))
+    while queue:
+        node_id = queue.popleft()
+        for kid in kids.get(node_id, []):
+            if kid not in distance:
+                distance[kid] = distance[node_id] + 1
+                queue.append(kid)
+    far = len(category) + 1
+    for node_id, cat in category.items():
+        if cat == "unchanged":  # context for its nearest child
+            distance[node_id] = min(
+                (distance.get(k, far) for k in kids.get(node_id, [])), default=far
+            )
+    return sorted(
+        category,
+        key=lambda n: (
+            distance.get(n, far),
+            category[n] not in DIRECT,
+            category[n] == "unchanged",
+            n,
+        ),
+    )

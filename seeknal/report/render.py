@@ -114,13 +114,20 @@ def render(
     return redact(_fit_markdown(template, report), secrets)
 
 
+# Cheapest content first: the downstream table, then SQL diffs, then the graph, then the list.
+MARKDOWN_FOLDS = (
+    *((60, 120, listed) for listed in (2000, 1000, 500, 250, 100)),
+    *((details, 120, 100) for details in (30, 15, 7, 3, 1, 0)),
+    *((0, graph, 100) for graph in (60, 30, 10, 0)),
+    *((0, 0, listed) for listed in (50, 25, 10)),
+)
+
+
 def _fit_markdown(template: Any, report: dict[str, Any]) -> str:
     """Render the PR comment, folding details until it fits GitHub's comment limit."""
-    details, graph, listed = 60, 120, 2000
-    while True:
+    text = ""
+    for details, graph, listed in MARKDOWN_FOLDS:
         text = template.render(r=fold(report, details, graph, listed))
-        if len(text) <= MARKDOWN_LIMIT or (details == 0 and graph == 0 and listed <= 10):
-            return text[:MARKDOWN_LIMIT]
-        details, graph = details // 2, graph // 2
-        if details == 0 and graph == 0:
-            listed = max(10, listed // 2)
+        if len(text) <= MARKDOWN_LIMIT:
+            return text
+    return text[:MARKDOWN_LIMIT]

@@ -17,11 +17,12 @@ DEFAULT_WAIT_SECONDS = 10.0
 
 
 @contextmanager
-def target_lock(target: Path, command: str) -> Iterator[None]:
+def target_lock(target: Path, command: str, wait: float | None = None) -> Iterator[None]:
     target.mkdir(parents=True, exist_ok=True)
     lock_path = target / ".lock"
     info_path = target / ".lock.holder"
-    wait = float(os.environ.get("SEEKNAL_LOCK_TIMEOUT", DEFAULT_WAIT_SECONDS))
+    if wait is None:
+        wait = float(os.environ.get("SEEKNAL_LOCK_TIMEOUT", DEFAULT_WAIT_SECONDS))
     lock = FileLock(str(lock_path))
     try:
         lock.acquire(timeout=wait)

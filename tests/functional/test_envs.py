@@ -645,3 +645,64 @@ def test_damaged_env_state_is_reported_by_path(proj: Path) -> None:
     # planning again repairs it
     plan_apply(proj)
     assert cli(proj, "promote", "dev").exit_code == 0
+
+
+# --------------------------------------------------------------------------------------------
+# placeholders rendered at plan time: {{ run_id }} and --params
+
+
+def test_plan_using_run_id_and_params_can_be_applied_and_promoted(git_project: Path) -> None:
+    env_project(git_project)
+    tagged = "seeknal/transforms/tagged.yml"
+    (git_project / tagged).write_text(
+        "kind: transform\nname: tagged\ninputs:\n  - ref: transform.adults\n"
+        "transform: |\n  SELECT id, '{{ region }}' AS region, '{{ run_id }}' AS run\n"
+        "  FROM ref('transform.adults')\n"
+    )
+    assert cli(git_project, "run", "--params", '{"region": "eu"}').exit_code == 0
+    adults_30(git_project)
+    res = cli(git_project, "plan", "dev", "--params", '{"region": "us"}')
+    assert res.exit_code == 0, res.output
+    plan = env_json(git_project, "dev", "plan.json")
+    assert plan["params"] == {"region": "us"}
+    # another process, another run id, no --params: still the same project as planned
+    res = cli(git_project, "run", "--env", "dev")
+    assert res.exit_code == 0, res.output
+    tagged_rows = rows(env_output(git_project, "dev", "transform.tagged"), "SELECT * FROM t")
+    assert {(r[1], r[2]) for r in tagged_rows} == {("us", plan["run_id"])}
+    assert len(tagged_rows) == 2
+    # a real edit is still noticed
+    edit(git_project, tagged, "AS region", "AS area")
+    res = cli(git_project, "promote", "dev")
+    assert res.exit_code == 1 and STALE in res.stderr
+    edit(git_project, tagged, "AS area", "AS region")
+    res = cli(git_project, "promote", "dev")
+    assert res.exit_code == 0, res.output
+    assert rows(output(git_project, "transform.tagged"), "SELECT DISTINCT region FROM t") == [
+        ("us",)
+    ]
+
+
+def test_copying_an_env_already_promoted_needs_a_new_plan(proj: Path) -> None:
+    """The page's chain `promote dev; env promote dev staging; promote staging`."""
+    adults_30(proj)
+    plan_apply(proj)
+    assert cli(proj, "promote", "dev").exit_code == 0
+    promoted_outputs = outputs_digests(proj)
+    res = cli(proj, "env", "promote", "dev", "staging")
+    assert res.exit_code == 0, res.output
+    assert env_json(proj, "staging", "env_config.json")["promoted_from"] == "dev"
+    listed = {r["name"]: r["status"] for r in cli(proj, "env", "list", "--json").json()}
+    assert listed == {"dev": "promoted", "staging": "stale"}
+    # production already holds dev's changes: staging's plan is stale, production untouched
+    for args in (["run", "--env", "staging"], ["promote", "staging"]):
+        res = cli(proj, *args)
+        assert res.exit_code == 1, args
+        assert STALE in res.stderr and "seeknal plan staging" in res.stderr
+    assert outputs_digests(proj) == promoted_outputs
+    res = cli(proj, "plan", "staging")
+    assert res.exit_code == 0 and "No changes against production." in res.stdout
+    assert cli(proj, "run", "--env", "staging").exit_code == 0
+    res = cli(proj, "promote", "staging")
+    assert res.exit_code == 0 and "0 output(s) moved" in res.stdout
+    assert outputs_digests(proj) == promoted_outputs
