@@ -40,7 +40,7 @@ def run_demo(directory: Path | None) -> None:
     from seeknal.cli.run_cmd import node_printer
     from seeknal.context import Context
     from seeknal.envs import apply_env, plan_env, promote_env
-    from seeknal.git.repo import commit_all, init_and_commit
+    from seeknal.git.repo import commit_all, fast_forward, init_and_commit
     from seeknal.runs import run_production
     from seeknal.scaffold import scaffold
 
@@ -85,6 +85,9 @@ def run_demo(directory: Path | None) -> None:
         f"production now matches env 'dev': {len(promoted.moved)} output(s) moved by rename "
         f"in {promoted.seconds * 1000:.0f} ms"
     )
+
+    fast_forward(root, "main", "feature/revenue-metrics")
+    out("merged feature/revenue-metrics into main (fast-forward)")
 
     step("seeknal run  (production after promote)")
     after = run_production(Context(root), on_done=printer, command="seeknal demo")

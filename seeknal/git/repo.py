@@ -167,3 +167,13 @@ class GitTreeFiles:
             return str(memo[key])
         paths = expand(self.disk_root, table)
         return paths_digest(paths, memo) if paths else None
+
+
+def fast_forward(path: Path, branch: str, to_branch: str) -> str:
+    """Move `branch` to the tip of `to_branch` (a fast-forward merge) and check it out."""
+    repo = pygit2.Repository(str(path))
+    tip = repo.branches.local[to_branch].peel(pygit2.Commit)
+    ref = repo.lookup_reference(f"refs/heads/{branch}")
+    ref.set_target(tip.id)
+    repo.checkout(ref.name)
+    return str(tip.id)
