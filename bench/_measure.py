@@ -20,8 +20,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_core import CommandFailed, _tail, check, measure  # noqa: E402,F401
 import gen_project  # noqa: E402,F401
+from bench_core import CommandFailed, _tail, check, measure  # noqa: E402,F401
 
 GIT_IDENT = [
     "-c",
@@ -144,6 +144,35 @@ def print_table(rows: list[tuple[str, str]], title: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def seeknal_source_state(seeknal: str) -> dict:
+    """Identify the seeknal code that was measured (it may be an editable install that changes):
+    its package folder, a sha256 over its files (path + bytes) and the newest mtime."""
+    first = Path(seeknal).read_text(errors="replace").splitlines()[:1]
+    py = first[0][2:].strip().split()[0] if first and first[0].startswith("#!") else sys.executable
+    try:
+        pkg = subprocess.run(
+            [py, "-c", "import seeknal, os; print(os.path.dirname(seeknal.__file__))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    h = hashlib.sha256()
+    newest = 0.0
+    root = Path(pkg)
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".pyc":
+            continue
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+        newest = max(newest, path.stat().st_mtime)
+    return {
+        "package_dir": pkg,
+        "source_sha256": h.hexdigest()[:16],
+        "newest_file_mtime": datetime.fromtimestamp(newest, UTC).isoformat(timespec="seconds"),
+    }
+
+
 def meta(seeknal: str) -> dict:
     try:
         import duckdb  # only for the record
@@ -165,4 +194,5 @@ def meta(seeknal: str) -> dict:
         "git": git_version,
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
+        "seeknal_source": seeknal_source_state(seeknal),
     }

@@ -61,6 +61,7 @@ from _measure import (  # noqa: E402
     meta,
     print_table,
     run_ok,
+    seeknal_source_state,
 )
 
 TOOL_FILES = (".seeknal-cache/", ".lock", ".lock.holder")  # not production state or data
@@ -283,7 +284,10 @@ def make_size_project(proj: Path, rows: int, env: dict) -> float:
     )
     transforms = {
         # the changed node: mutate() lowers the literal (breaking; still keeps every row)
-        "wide": ("source.big", "SELECT *, val * 2 AS w FROM ref('source.big') WHERE val > -1000000"),
+        "wide": (
+            "source.big",
+            "SELECT *, val * 2 AS w FROM ref('source.big') WHERE val > -1000000",
+        ),
         "wide_stats": (
             "transform.wide",
             "SELECT count(*) AS n, sum(w) AS sw FROM ref('transform.wide')",
@@ -470,6 +474,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"(other projects left in {root})", file=sys.stderr)
         return 1
     doc["bench_total_s"] = time.perf_counter() - t_start
+    end_state = seeknal_source_state(seeknal)
+    doc["seeknal_source_changed_during_bench"] = end_state != doc["seeknal_source"]
+    if doc["seeknal_source_changed_during_bench"]:
+        doc["seeknal_source_end"] = end_state
+        print("warning: the seeknal source changed while the benchmark ran", file=sys.stderr)
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -507,11 +516,14 @@ def main(argv: list[str] | None = None) -> int:
         ]
     for b in doc.get("part_b", []):
         t = b["label"]
-        rows.append(
-            (f"[B] {t}: env cache size (MB)", f"{b['env_cache_bytes'] / 1e6:.1f}")
-        )
+        rows.append((f"[B] {t}: env cache size (MB)", f"{b['env_cache_bytes'] / 1e6:.1f}"))
         rows.append((f"[B] {t}: production run (s)", f"{b['prod_run_s']:.2f}"))
-        rows.append((f"[B] {t}: plan dev / run --env dev (s)", f"{b['plan_env_s']:.2f} / {b['run_env_s']:.2f}"))
+        rows.append(
+            (
+                f"[B] {t}: plan dev / run --env dev (s)",
+                f"{b['plan_env_s']:.2f} / {b['run_env_s']:.2f}",
+            )
+        )
         if "promote_move_s" in b:
             rows.append(
                 (
