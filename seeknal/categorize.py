@@ -152,6 +152,13 @@ def categorize(
             missing = "production has no valid output for it, so it is computed here"
             reasons[node_id] = f"{reasons[node_id]}; {missing}" if node_id in reasons else missing
             to_execute.append(node_id)
+    from seeknal.plan import unneeded_unsupported
+
+    idle = unneeded_unsupported(project, to_execute)
+    for node_id in idle:
+        note = f"kind {project.nodes[node_id].kind} is not supported for execution yet; not run"
+        reasons[node_id] = f"{reasons[node_id]}; {note}" if node_id in reasons else note
+    to_execute = [n for n in to_execute if n not in idle]
     removed = sorted(set(prod_nodes) - set(project.nodes))
     for node_id in removed:
         categories[node_id] = Category.REMOVED.value
@@ -163,7 +170,7 @@ def categorize(
         nodes_to_execute=to_execute,
         added=[n for n in project.order if categories.get(n) == Category.ADDED],
         removed=removed,
-        refs=[n for n in project.order if n not in executed],
+        refs=[n for n in project.order if n not in executed and n not in idle],
         direct=direct,
     )
 

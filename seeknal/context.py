@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
-import secrets
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,12 +15,21 @@ from seeknal import __version__
 from seeknal.dag import Dag
 from seeknal.errors import SeeknalError
 from seeknal.files import DiskFiles, ProjectFiles
-from seeknal.fingerprint import NodeFingerprint, fingerprint_project, manifest_fingerprint
+from seeknal.fingerprint import (
+    NodeFingerprint,
+    canonical,
+    fingerprint_project,
+    manifest_fingerprint,
+)
 from seeknal.manifest import build_manifest
+from seeknal.placeholders import render_env
 from seeknal.project import PROJECT_FILE, find_root, load_project
 from seeknal.state.layout import Target
 from seeknal.state.store import ToolCache
 from seeknal.types import FILE_SOURCE_TYPES, NodeKind, Project
+
+# placeholders whose value changes without any file changing
+VOLATILE = re.compile(rb"\{\{\s*(today|yesterday|run_date|run_id|env:)")
 
 
 def utc_now() -> str:
@@ -26,7 +37,7 @@ def utc_now() -> str:
 
 
 def new_run_id() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + os.urandom(3).hex()
 
 
 def parse_params(text: str | None) -> dict[str, Any]:
@@ -103,11 +114,44 @@ class Context:
         fingerprints = fingerprint_project(project, digests, self.cache.data)
         return Loaded(project, dag, fingerprints)
 
+    def manifest_fingerprint(self) -> str:
+        """The fingerprint `load()` would give, memoised by the bytes of every project file.
+
+        Staleness checks (run --env, promote, hooks) need only this; when no node uses a
+        placeholder whose value changes by itself (today, run_id, env vars, ...), a project
+        whose files did not change is not loaded again.
+        """
+        files = DiskFiles(self.root)
+        digest = hashlib.sha256(canonical(self.params).encode())
+        volatile = False
+        for rel in [PROJECT_FILE, *files.list_files("seeknal")]:
+            raw = files.read(rel) or b""
+            digest.update(rel.encode() + b"\0" + hashlib.sha1(raw).digest())
+            volatile = volatile or (b"{{" in raw and VOLATILE.search(raw) is not None)
+        key = "mfp:" + digest.hexdigest()
+        memo = self.cache.data.get(key)
+        if not volatile and isinstance(memo, dict):
+            tables = memo.get("data", {})
+            if all(files.data_digest(t, self.cache.data) == d for t, d in tables.items()):
+                return str(memo["fingerprint"])
+        loaded = self.load()
+        if not volatile:
+            self.cache.data[key] = {
+                "fingerprint": loaded.manifest_fingerprint,
+                "data": {
+                    str(n.config.get("table")): loaded.fingerprints[n.id].data_digest
+                    for n in loaded.project.nodes.values()
+                    if loaded.fingerprints[n.id].data_digest
+                },
+            }
+        return loaded.manifest_fingerprint
+
     def data_digests(self, project: Project, files: ProjectFiles) -> dict[str, str]:
         digests: dict[str, str] = {}
         for node in project.nodes.values():
             if node.kind is NodeKind.SOURCE and node.config.get("source") in FILE_SOURCE_TYPES:
-                digest = files.data_digest(str(node.config.get("table", "")), self.cache.data)
+                table = str(render_env(node.config.get("table", "")))
+                digest = files.data_digest(table, self.cache.data)
                 if digest:
                     digests[node.id] = digest
         return digests

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import secrets
 import shutil
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
@@ -12,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seeknal.categorize import EnvDecision, base_snapshot, categorize
 from seeknal.context import Context, Loaded, utc_now
 from seeknal.digest import file_digest, remember_digest
 from seeknal.env import (
@@ -30,7 +28,12 @@ from seeknal.state import atomic, transaction
 from seeknal.state.guard import mutating, recover_if_idle
 from seeknal.state.history import finish_promote
 from seeknal.state.layout import Target
-from seeknal.state.store import SCHEMA_VERSION, read_manifest, read_run_state
+from seeknal.state.store import (
+    SCHEMA_VERSION,
+    manifest_fingerprint_of,
+    read_manifest,
+    read_run_state,
+)
 from seeknal.types import NodeStatus
 
 OK_STATUSES = (NodeStatus.SUCCESS.value, NodeStatus.CACHED.value)
@@ -94,7 +97,7 @@ def resolve_profile(root: Path, env: str, explicit: Path | None) -> str | None:
 class EnvPlanResult:
     env: str
     plan: dict[str, Any]
-    decision: EnvDecision
+    decision: Any  # seeknal.categorize.EnvDecision
     loaded: Loaded
     path: Path
 
@@ -112,6 +115,8 @@ def plan_env(
     assume_production_valid: bool = False,
 ) -> EnvPlanResult:
     """Diff the project against production and save the env's plan (SPEC §5)."""
+    from seeknal.categorize import base_snapshot, categorize
+
     target = env_target(ctx, env)
     profile_path = resolve_profile(ctx.root, env, profile)
     with locked(ctx, f"seeknal plan {env}"):
@@ -135,7 +140,7 @@ def plan_env(
         now = utc_now()
         plan = {
             "schema_version": SCHEMA_VERSION,
-            "plan_id": secrets.token_hex(8),
+            "plan_id": os.urandom(8).hex(),
             "env_name": env,
             "created_at": now,
             "manifest_fingerprint": loaded.manifest_fingerprint,
@@ -211,28 +216,29 @@ def _prune_env_outputs(target: Target, keep: set[str]) -> None:
 
 
 # -- staleness and refs --------------------------------------------------------------------------
-def check_fresh(ctx: Context, env: str, plan: dict[str, Any]) -> None:
+def check_fresh(ctx: Context, env: str, plan: dict[str, Any], promoting: bool = False) -> None:
     """Refuse a plan whose YAML or production moved on since it was made."""
-    loaded = _load_as_planned(ctx, plan)
     hint = f"Run 'seeknal plan {env}' to refresh, or use --force to apply anyway."
-    if loaded.manifest_fingerprint != plan.get("manifest_fingerprint"):
+    if promoting:
+        hint = f"Run 'seeknal plan {env}' and 'seeknal run --env {env}' again, then promote."
+    if _fingerprint_as_planned(ctx, plan) != plan.get("manifest_fingerprint"):
         raise EnvError(STALE_MESSAGE.format(what="manifest"), hint)
-    prod = read_manifest(ctx.production) or {}
-    if prod.get("fingerprint") != plan.get("base_fingerprint"):
+    if manifest_fingerprint_of(ctx.production.manifest_path) != plan.get("base_fingerprint"):
         raise EnvError(
             STALE_MESSAGE.format(what="manifest")[:-1] + " (production changed since the plan).",
             hint,
         )
 
 
-def _load_as_planned(ctx: Context, plan: dict[str, Any]) -> Loaded:
-    """The project rendered with the plan's run id and --params (`run --env` takes no params):
-    otherwise a node using {{ run_id }} or a --params value would never match its plan."""
+def _fingerprint_as_planned(ctx: Context, plan: dict[str, Any]) -> str:
+    """The project's fingerprint rendered with the plan's run id and --params (`run --env`
+    takes no params): otherwise a node using {{ run_id }} or a --params value would never
+    match its plan."""
     saved = ctx.run_id, ctx.params
     ctx.run_id = str(plan.get("run_id") or ctx.run_id)
     ctx.params = dict(plan.get("params") or ctx.params)
     try:
-        return ctx.load()
+        return ctx.manifest_fingerprint()
     finally:
         ctx.run_id, ctx.params = saved
 
@@ -466,7 +472,7 @@ def delete_env(ctx: Context, env: str) -> Path:
 
 def _remove_tree(folder: Path) -> None:
     """Rename first, then delete: a kill halfway never leaves a half-deleted env behind."""
-    doomed = folder.with_name(f".deleting-{folder.name}-{secrets.token_hex(3)}")
+    doomed = folder.with_name(f".deleting-{folder.name}-{os.urandom(3).hex()}")
     os.replace(folder, doomed)
     shutil.rmtree(doomed, ignore_errors=True)
 
@@ -503,10 +509,20 @@ def copy_env(ctx: Context, src: str, dst: str) -> Target:
     """`seeknal env promote src dst`: dst becomes a copy of src's state and outputs."""
     source, config, plan = require_env(ctx, src)
     dest = env_target(ctx, dst)
+    if (
+        config.get("promoted_plan_id") == plan.get("plan_id")
+        and config.get("promoted_mode", "move") == "move"
+    ):
+        raise EnvError(
+            f"Environment '{src}' was promoted to production and its outputs moved there; "
+            "there is nothing left to copy.",
+            f"Copy envs before promoting them (seeknal env promote {src} {dst}, then "
+            f"seeknal promote {src}), promote with --copy-data, or 'seeknal plan {dst}'.",
+        )
     if src == dst:
         raise EnvError("Source and destination environments are the same.", "Name another env.")
     with locked(ctx, f"seeknal env promote {src} {dst}"):
-        tmp = dest.dir.with_name(f".copy-{dst}-{secrets.token_hex(3)}")
+        tmp = dest.dir.with_name(f".copy-{dst}-{os.urandom(3).hex()}")
         shutil.copytree(source.dir, tmp)
         old_prefix = source.relative(source.dir) + "/"
         new_prefix = dest.relative(dest.dir) + "/"
@@ -580,7 +596,7 @@ def promote_env(
                 f"Environment '{env}' has failed nodes: {', '.join(failed[:5])}.",
                 f"Fix them and run 'seeknal run --env {env}' again before promoting.",
             )
-        check_fresh(ctx, env, plan)
+        check_fresh(ctx, env, plan, promoting=True)
         check_refs(ctx, target, env, strict=True)
         manifest = _read(target, target.manifest_path, "Environment manifest") or {}
         snapshot = project_from_manifest(manifest, str(ctx.root))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, MutableMapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,6 +131,8 @@ def _execute_parallel(
     finish: Callable[[NodeRun], None],
     blocked_by: Callable[[str], str | None],
 ) -> None:
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
     project = request.project
     waiting = {
         nid: {up for up in project.nodes[nid].inputs if up in running} for nid in request.to_run

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from seeknal import placeholders
 from seeknal import sql as sqlmod
 from seeknal.types import Node, Project
 
@@ -40,9 +42,23 @@ def execution_content(node: Node, sql_cache: MutableMapping[str, Any] | None = N
     if node.sql is not None:
         config["transform"] = sqlmod.normalize(node.sql, sql_cache)
     rule = config.get("rule")
+    if isinstance(rule, list):
+        config["rule"] = [_normalized_rule(r, sql_cache) for r in rule]
+    elif isinstance(rule, dict):
+        config["rule"] = _normalized_rule(rule, sql_cache)
+    content: dict[str, Any] = {"kind": node.kind.value, "config": config}
+    names = placeholders.env_names([node.config, node.sql or ""])
+    if names:
+        # the values decide the output, but only their digest may be stored
+        values = canonical({n: os.environ.get(n) for n in sorted(names)})
+        content["env"] = hashlib.sha256(values.encode()).hexdigest()
+    return content
+
+
+def _normalized_rule(rule: Any, sql_cache: MutableMapping[str, Any] | None) -> Any:
     if isinstance(rule, dict) and isinstance(rule.get("sql"), str):
-        config["rule"] = {**rule, "sql": sqlmod.normalize(rule["sql"], sql_cache)}
-    return {"kind": node.kind.value, "config": config}
+        return {**rule, "sql": sqlmod.normalize(rule["sql"], sql_cache)}
+    return rule
 
 
 def fingerprint_project(

@@ -62,35 +62,70 @@ def common_values(sources: list[Any], rules: list[Any], transforms: list[Any]) -
     return values
 
 
-def render(text: str, values: Mapping[str, str], depth: int = 0) -> str:
-    """Replace every placeholder in `text`; raise UnknownPlaceholder for the first unknown key."""
+ENV_PLACEHOLDER = re.compile(r"\{\{\s*env:([^|}]+?)\s*(?:\|([^}]*?))?\s*\}\}")
+
+
+def render(text: str, values: Mapping[str, str], depth: int = 0, keep_env: bool = False) -> str:
+    """Replace every placeholder in `text`; raise UnknownPlaceholder for the first unknown key.
+
+    With `keep_env`, `{{ env:VAR }}` stays as written: values from the environment (passwords
+    among them) are filled in only when a node executes, never stored in state files.
+    """
     if "{{" not in text:
         return text
 
     def substitute(match: re.Match[str]) -> str:
         key = match.group(1)
         if key.startswith("env:"):
+            if keep_env:
+                return match.group(0)
             name, _, default = key[4:].partition("|")
             return os.environ.get(name.strip(), default.strip())
         if key in values:
             value = values[key]
             # common transformations may themselves use placeholders
-            return render(value, values, depth + 1) if depth < 5 else value
+            return render(value, values, depth + 1, keep_env) if depth < 5 else value
         close = difflib.get_close_matches(key, list(values), n=1, cutoff=0.5)
         raise UnknownPlaceholder(key, close[0] if close else None)
 
     return PLACEHOLDER.sub(substitute, text)
 
 
-def render_tree(value: Any, values: Mapping[str, str]) -> Any:
+def render_tree(value: Any, values: Mapping[str, str], keep_env: bool = False) -> Any:
     """Render every string inside a YAML value (mappings and lists included)."""
     if isinstance(value, str):
-        return render(value, values)
+        return render(value, values, keep_env=keep_env)
     if isinstance(value, dict):
-        return {k: render_tree(v, values) for k, v in value.items()}
+        return {k: render_tree(v, values, keep_env) for k, v in value.items()}
     if isinstance(value, list):
-        return [render_tree(v, values) for v in value]
+        return [render_tree(v, values, keep_env) for v in value]
     return value
+
+
+def render_env(value: Any) -> Any:
+    """Fill in the `{{ env:VAR|default }}` placeholders left in a node (strings, dicts, lists)."""
+    if isinstance(value, str):
+        if "{{" not in value:
+            return value
+        return ENV_PLACEHOLDER.sub(
+            lambda m: os.environ.get(m.group(1).strip(), (m.group(2) or "").strip()), value
+        )
+    if isinstance(value, dict):
+        return {k: render_env(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render_env(v) for v in value]
+    return value
+
+
+def env_names(value: Any) -> set[str]:
+    """Environment variables a node's config or SQL reads through placeholders."""
+    if isinstance(value, str):
+        return {m.group(1).strip() for m in ENV_PLACEHOLDER.finditer(value)}
+    if isinstance(value, dict):
+        return set().union(*(env_names(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(env_names(v) for v in value)) if value else set()
+    return set()
 
 
 def _text(value: Any) -> str:

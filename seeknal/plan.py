@@ -8,7 +8,7 @@ from typing import Any
 
 from seeknal.dag import Dag
 from seeknal.fingerprint import NodeFingerprint
-from seeknal.types import NodeKind, Project
+from seeknal.types import EXECUTABLE_KINDS, NodeKind, Project
 
 WEAK = "~"  # a reason the propagation pass may replace with a more precise one
 
@@ -35,6 +35,26 @@ def direct_change_reason(
     return "definition changed"
 
 
+def unneeded_unsupported(project: Project, to_run: list[str]) -> set[str]:
+    """Nodes of kinds that cannot execute yet, which no executable node in this run reads.
+
+    They stay in the DAG and in plans; they only fail ("not supported for execution yet")
+    when a run really needs them.
+    """
+    running = set(to_run)
+    kids: dict[str, list[str]] = {}
+    for node_id in to_run:
+        for up in project.nodes[node_id].inputs:
+            if up in running:
+                kids.setdefault(up, []).append(node_id)
+    keep: set[str] = set()
+    for node_id in reversed(to_run):
+        node = project.nodes[node_id]
+        if node.kind in EXECUTABLE_KINDS or any(k in keep for k in kids.get(node_id, [])):
+            keep.add(node_id)
+    return running - keep
+
+
 def production_decisions(
     project: Project,
     dag: Dag,
@@ -44,6 +64,7 @@ def production_decisions(
     outputs_present: Set[str],
     full: bool = False,
     selected: Set[str] | None = None,
+    changed_outputs: Set[str] = frozenset(),
 ) -> list[Decision]:
     """Decide, in run order, which nodes a production run executes."""
     direct: dict[str, str] = {}
@@ -60,6 +81,7 @@ def production_decisions(
                 manifest_nodes.get(node_id),
                 node_id in outputs_present,
                 full,
+                node_id in changed_outputs,
             )
             if reason:
                 direct[node_id] = reason
@@ -77,7 +99,18 @@ def production_decisions(
             decisions.append(Decision(node_id, False, "not selected (--nodes)"))
         else:
             decisions.append(Decision(node_id, False, "unchanged"))
-    return decisions
+    idle = unneeded_unsupported(project, [d.node_id for d in decisions if d.run])
+    return [
+        Decision(
+            d.node_id,
+            False,
+            f"kind {project.nodes[d.node_id].kind} is not supported for execution yet; "
+            "nothing in this run reads it",
+        )
+        if d.node_id in idle
+        else d
+        for d in decisions
+    ]
 
 
 def _direct_reason(
@@ -88,6 +121,7 @@ def _direct_reason(
     previous: Mapping[str, Any] | None,
     output_present: bool,
     full: bool,
+    output_changed: bool = False,
 ) -> str:
     if full:
         return "--full"
@@ -104,5 +138,5 @@ def _direct_reason(
         # only the upstream moved: the propagation pass names the upstream when it runs now
         return WEAK + "inputs changed since its last run"
     if not output_present:
-        return "output file missing"
+        return "output file changed since its last run" if output_changed else "output file missing"
     return ""

@@ -255,7 +255,7 @@ class _ProjectLoader:
             return None
         node_id = f"{kind.value}.{name}"
         try:
-            rendered = placeholders.render_tree(data, values)
+            rendered = placeholders.render_tree(data, values, keep_env=True)
         except placeholders.UnknownPlaceholder as exc:
             self.problems.append(Problem(path, str(exc), _placeholder_line(text, exc.key)))
             return None
@@ -389,7 +389,7 @@ class _ProjectLoader:
                 )
             )
             return
-        table = data.get("table")
+        table = placeholders.render_env(data.get("table"))
         if stype in FILE_SOURCE_TYPES:
             if not isinstance(table, str) or not table:
                 self.problems.append(Problem(path, f"{stype} source needs 'table: <path>'", line))

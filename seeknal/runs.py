@@ -43,12 +43,6 @@ class RunOutcome:
         return [r for r in self.results.values() if r.status is NodeStatus.FAILED]
 
 
-def select_nodes(project: Project, names: Iterable[str], dag: Any) -> set[str]:
-    """Resolve --nodes values (ids or unique names) to ids, plus everything downstream."""
-    chosen = set(select_nodes_exact(project, names))
-    return chosen | dag.downstream(chosen)
-
-
 def select_nodes_exact(project: Project, names: Iterable[str]) -> list[str]:
     """Resolve node ids or unique names (comma lists allowed) to ids."""
     chosen: list[str] = []
@@ -79,7 +73,15 @@ def valid_outputs(
     target: Target, project: Project, state_nodes: dict[str, Any], memo: dict[str, Any]
 ) -> set[str]:
     """Nodes whose output file exists and is exactly what the last run wrote."""
+    return output_states(target, project, state_nodes, memo)[0]
+
+
+def output_states(
+    target: Target, project: Project, state_nodes: dict[str, Any], memo: dict[str, Any]
+) -> tuple[set[str], set[str]]:
+    """(outputs exactly as the last run wrote them, outputs that exist but were changed)."""
     valid: set[str] = set()
+    changed: set[str] = set()
     for node_id, node in project.nodes.items():
         entry = state_nodes.get(node_id)
         if not entry:
@@ -90,7 +92,9 @@ def valid_outputs(
         recorded = entry.get("output_digest")
         if recorded is None or file_digest(path, memo) == recorded:
             valid.add(node_id)
-    return valid
+        else:
+            changed.add(node_id)
+    return valid, changed
 
 
 def plan_production(
@@ -101,16 +105,18 @@ def plan_production(
     state = read_run_state(target)
     manifest = read_manifest(target) or {}
     names = list(nodes)
-    selected = select_nodes(loaded.project, names, loaded.dag) if names else None
+    selected = set(select_nodes_exact(loaded.project, names)) if names else None
+    valid, changed = output_states(target, loaded.project, state["nodes"], ctx.cache.data)
     decisions = production_decisions(
         loaded.project,
         loaded.dag,
         loaded.fingerprints,
         state["nodes"],
         manifest.get("nodes", {}),
-        valid_outputs(target, loaded.project, state["nodes"], ctx.cache.data),
+        valid,
         full=full,
         selected=selected,
+        changed_outputs=changed,
     )
     removed = sorted(set(state["nodes"]) - set(loaded.project.nodes))
     return ProductionPlan(loaded, decisions, removed)

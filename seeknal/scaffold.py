@@ -32,7 +32,14 @@ def scaffold(directory: Path, name: str | None = None, example: bool = False) ->
         raise SeeknalError(f"{root} exists and is not a folder.", "Choose another path.")
     root.mkdir(parents=True, exist_ok=True)
     if example:
-        return _copy_example(root)
+        created = _copy_example(root)
+        if name:
+            settings = root / PROJECT_FILE
+            settings.write_text(
+                re.sub(r"^name: .*$", f"name: {name}", settings.read_text(), count=1, flags=re.M)
+            )
+            return Scaffolded(root, name, created.files)
+        return created
     project_name = name or re.sub(r"[^a-zA-Z0-9_-]+", "_", root.name) or "project"
     (root / PROJECT_FILE).write_text(
         f"name: {project_name}\n"

@@ -90,12 +90,14 @@ def isolated_git(folder: Path) -> Iterator[None]:
         yield
 
 
-def example_in_production(root: Path) -> Path:
-    """The example project committed on `main` in a new git repo, with production run."""
+def example_in_production(root: Path, extra: Mapping[str, str] | None = None) -> Path:
+    """The example project (plus `extra` files) committed on `main` in a new git repo, with
+    production run."""
     root.mkdir(parents=True, exist_ok=True)
     git(root, "init", "-q", "-b", "main")
     res = cli(root.parent, "init", "--example", str(root))
     assert res.exit_code == 0, res.output
+    write_tree(root, extra or {})
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "example")
     res = cli(root, "run")
@@ -123,8 +125,10 @@ def apply_example_edits(
     return git(root, "rev-parse", "HEAD").strip()
 
 
-def edited_example(root: Path, **kwargs: Any) -> Path:
-    example_in_production(root)
+def edited_example(
+    root: Path, production_extra: Mapping[str, str] | None = None, **kwargs: Any
+) -> Path:
+    example_in_production(root, production_extra)
     apply_example_edits(root, **kwargs)
     return root
 
@@ -241,7 +245,9 @@ def md_facts(markdown: str) -> dict[str, tuple[str, str]]:
             header, body, _ = table_rows(tokens, index)
             if header[:2] == ["Node", "Category"]:
                 for cells in body:
-                    facts[cells[0].strip("`")] = (cells[1], plain(cells[3]))
+                    # the reason, without the run result an applied env appends
+                    why = re.sub(r" — \w+(, \d+ rows)? in [\d.]+s$", "", plain(cells[3]))
+                    facts[cells[0].strip("`")] = (cells[1], why)
     return facts
 
 

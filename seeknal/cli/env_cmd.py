@@ -233,6 +233,9 @@ def apply_env_command(
             + (f", {len(outcome.reused)} reused" if outcome.reused else "")
         )
         out(styled(summary, typer.colors.RED if outcome.failed else None, bold=True))
+        if quiet:
+            for failed in outcome.failed:
+                out(f"{failed.node_id}: {failed.error}", err=True)
         if not outcome.failed:
             out(f"Next: seeknal promote {env} (or merge the branch, with hooks installed)")
     if outcome.failed:

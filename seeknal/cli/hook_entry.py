@@ -106,7 +106,8 @@ def _project_label(root: Path, dirs: light.GitDirs) -> str:
     return "" if root == dirs.worktree.resolve() else f" [{root.name}]"
 
 
-_TOP_FINGERPRINT = re.compile(r'^  "fingerprint": "([0-9a-f]+)"', re.MULTILINE)
+# keys are sorted, so the first "fingerprint" in a manifest is its own (edges have none)
+_TOP_FINGERPRINT = re.compile(r'"fingerprint":\s*"([0-9a-f]+)"')
 
 
 def quick_status(root: Path, env: str) -> str:

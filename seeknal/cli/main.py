@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import click
 import typer
 
 from seeknal import __version__
@@ -38,7 +39,7 @@ def handled(func: F) -> F:
                 raise
             report_error(exc)
             raise typer.Exit(1) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, click.UsageError):
             raise
         except BrokenPipeError:
             # the reader went away (e.g. `seeknal plan | head`): stop quietly

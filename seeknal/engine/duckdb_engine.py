@@ -6,13 +6,14 @@ import datetime as dt
 import os
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from seeknal.errors import ExecutionError
+from seeknal.placeholders import render_env
 from seeknal.project import REF_CALL
 from seeknal.types import EXECUTABLE_KINDS, Node, NodeKind
 
@@ -79,6 +80,9 @@ class DuckDBEngine:
                 "execution yet.",
                 f"Remove it from the run with --nodes, or delete {node.file_path}.",
             )
+        node = replace(
+            node, config=render_env(node.config), sql=render_env(node.sql) if node.sql else None
+        )
         output.parent.mkdir(parents=True, exist_ok=True)
         tmp = output.with_name(f".seeknal-tmp-{os.getpid()}-{threading.get_ident()}-{output.name}")
         try:
@@ -269,7 +273,8 @@ class DuckDBEngine:
             newest = con.execute(f"SELECT max({col})::TIMESTAMP FROM {source}").fetchone()
             stale = newest is None or newest[0] is None
             if not stale:
-                age = dt.datetime.now() - newest[0]
+                # timestamps without a zone are taken as UTC, like every time seeknal writes
+                age = dt.datetime.now(dt.UTC).replace(tzinfo=None) - newest[0]
                 stale = age.total_seconds() > max_age
             return f"newest {columns[0]} within {params.get('max_age', '1d')}", int(stale)
         if rtype == "sql_assertion":
@@ -319,6 +324,10 @@ def _trim(sql: str) -> str:
 
 
 def _single(node: Node, inputs: dict[str, Path]) -> Path:
+    """The node's one input. A rule checks its first input; further inputs are nodes its
+    sql_assertion joins against."""
+    if node.kind is NodeKind.RULE and node.inputs:
+        return inputs[node.inputs[0]]
     if len(node.inputs) != 1:
         raise ExecutionError(
             f"{node.id} ({node.file_path}) reads one input, but has {len(node.inputs)}.",

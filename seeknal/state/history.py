@@ -31,6 +31,7 @@ def finish_promote(root: Path, journal: dict[str, Any]) -> None:
     config = atomic.read_json(env_target_.env_config_path, "Environment config", "") or {}
     if config:
         config.update(
+            promoted_mode=line.get("mode", "move"),
             promoted_plan_id=details["plan_id"],
             promoted_at=line["time"],
             last_accessed=line["time"],

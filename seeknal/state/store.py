@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import pickle
+import re
 from pathlib import Path
 from typing import Any
 
+from seeknal import __version__
 from seeknal.errors import StateError
 from seeknal.state import atomic
 from seeknal.state.layout import Target
 
 SCHEMA_VERSION = "2.0"
+VERSION_KEY = "__seeknal_version__"
 
 
 def read_run_state(target: Target) -> dict[str, Any]:
@@ -50,6 +53,23 @@ def read_manifest(target: Target) -> dict[str, Any] | None:
     return data
 
 
+_FINGERPRINT = re.compile(r'"fingerprint":\s*"([0-9a-f]+)"')
+
+
+def manifest_fingerprint_of(path: Path) -> str | None:
+    """The manifest's own fingerprint, read without parsing it: keys are sorted, so the first
+    "fingerprint" in the file is the top-level one ("edges" entries have none)."""
+    try:
+        with path.open("r", encoding="utf-8") as handle:
+            head = handle.read(1 << 16)
+            match = _FINGERPRINT.search(head)
+            if match is None:
+                match = _FINGERPRINT.search(head + handle.read())
+    except OSError:
+        return None
+    return match.group(1) if match else None
+
+
 def write_manifest(target: Target, manifest: dict[str, Any]) -> None:
     atomic.write_json(target.manifest_path, manifest)
 
@@ -68,10 +88,12 @@ class ToolCache:
         try:
             with path.open("rb") as handle:
                 loaded = pickle.load(handle)  # noqa: S301 - our own file under target/
-            if isinstance(loaded, dict):
+            # entries depend on how this version parses, normalises and hashes
+            if isinstance(loaded, dict) and loaded.get(VERSION_KEY) == __version__:
                 self.data = loaded
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
             self.data = {}
+        self.data[VERSION_KEY] = __version__
         self._size = len(self.data)
 
     def save(self) -> None:

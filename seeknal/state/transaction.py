@@ -14,9 +14,7 @@ reverse (production exactly as before); `committed` → finish is completed (exa
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,7 +44,7 @@ class Transaction:
     root: Path  # project root; paths in the journal are relative to it
     kind: str
     details: dict[str, Any] = field(default_factory=dict)
-    id: str = field(default_factory=lambda: secrets.token_hex(6))
+    id: str = field(default_factory=lambda: os.urandom(6).hex())
     ops: list[Operation] = field(default_factory=list)
 
     @property
@@ -54,7 +52,8 @@ class Transaction:
         return self.target / TXN_DIR / self.id
 
     def _rel(self, path: Path) -> str:
-        return os.path.relpath(path, self.root)
+        text, root = str(path), str(self.root) + os.sep
+        return text[len(root) :] if text.startswith(root) else os.path.relpath(text, self.root)
 
     def stage_bytes(self, name: str, data: bytes) -> Path:
         path = self.folder / "staged" / name
@@ -62,8 +61,7 @@ class Transaction:
         return path
 
     def stage_json(self, name: str, value: Any) -> Path:
-        text = json.dumps(value, indent=2, sort_keys=True, default=str) + "\n"
-        return self.stage_bytes(name, text.encode())
+        return self.stage_bytes(name, atomic.dump_json(value).encode())
 
     def stage_copy(self, src: Path) -> Path:
         dest = self.folder / "staged" / f"copy-{len(self.ops)}-{src.name}"

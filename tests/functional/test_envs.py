@@ -28,6 +28,8 @@ from envkit import (
 
 STALE = "Plan is stale -- manifest has changed since plan was created"
 REFRESH = "Run 'seeknal plan dev' to refresh, or use --force to apply anyway"
+# promote has no --force: its hint sends the user back through plan and run
+REFRESH_PROMOTE = "Run 'seeknal plan dev' and 'seeknal run --env dev' again, then promote."
 
 
 @pytest.fixture
@@ -236,7 +238,7 @@ def test_yaml_edit_after_plan_makes_run_and_promote_stale(proj: Path) -> None:
     edit(proj, NAMES, "upper(name)", "lower(name)")
     res = cli(proj, "promote", "dev")
     assert res.exit_code == 1
-    assert STALE in res.stderr and REFRESH in res.stderr
+    assert STALE in res.stderr and REFRESH_PROMOTE in res.stderr and "--force" not in res.stderr
     assert production_digests(proj) == before
     assert promotions(proj) == []
 
@@ -253,10 +255,10 @@ def test_promoting_another_env_makes_dev_stale(proj: Path) -> None:
     adults_30(proj)
     listed = {r["name"]: r["status"] for r in cli(proj, "env", "list", "--json").json()}
     assert listed == {"dev": "stale", "other": "promoted"}
-    for args in (["run", "--env", "dev"], ["promote", "dev"]):
+    for args, hint in ((["run", "--env", "dev"], REFRESH), (["promote", "dev"], REFRESH_PROMOTE)):
         res = cli(proj, *args)
         assert res.exit_code == 1, args
-        assert STALE in res.stderr and REFRESH in res.stderr
+        assert STALE in res.stderr and hint in res.stderr
     assert rows(output(proj, "transform.names"), "SELECT name FROM t ORDER BY 1")[0] == ("ann",)
 
 
@@ -683,26 +685,32 @@ def test_plan_using_run_id_and_params_can_be_applied_and_promoted(git_project: P
     ]
 
 
-def test_copying_an_env_already_promoted_needs_a_new_plan(proj: Path) -> None:
-    """The page's chain `promote dev; env promote dev staging; promote staging`."""
+def test_copying_an_env_whose_outputs_were_promoted_is_refused(proj: Path) -> None:
+    """After `promote dev` moved dev's outputs into production, dev has nothing to copy:
+    `env promote dev staging` says so instead of making an empty, stale copy."""
     adults_30(proj)
     plan_apply(proj)
     assert cli(proj, "promote", "dev").exit_code == 0
     promoted_outputs = outputs_digests(proj)
     res = cli(proj, "env", "promote", "dev", "staging")
-    assert res.exit_code == 0, res.output
-    assert env_json(proj, "staging", "env_config.json")["promoted_from"] == "dev"
-    listed = {r["name"]: r["status"] for r in cli(proj, "env", "list", "--json").json()}
-    assert listed == {"dev": "promoted", "staging": "stale"}
-    # production already holds dev's changes: staging's plan is stale, production untouched
-    for args in (["run", "--env", "staging"], ["promote", "staging"]):
-        res = cli(proj, *args)
-        assert res.exit_code == 1, args
-        assert STALE in res.stderr and "seeknal plan staging" in res.stderr
+    assert res.exit_code == 1
+    assert "was promoted to production and its outputs moved" in res.stderr
+    assert "seeknal env promote dev staging, then seeknal promote dev" in res.stderr
+    assert not env_dir(proj, "staging").exists()
     assert outputs_digests(proj) == promoted_outputs
+    # planning staging afresh works: production already holds the change
     res = cli(proj, "plan", "staging")
     assert res.exit_code == 0 and "No changes against production." in res.stdout
-    assert cli(proj, "run", "--env", "staging").exit_code == 0
+
+
+def test_copy_then_promote_keeps_the_chain(proj: Path) -> None:
+    """The page's chain in the working order: copy dev to staging, then promote staging."""
+    adults_30(proj)
+    plan_apply(proj)
+    assert cli(proj, "env", "promote", "dev", "staging").exit_code == 0
+    assert env_json(proj, "staging", "env_config.json")["promoted_from"] == "dev"
     res = cli(proj, "promote", "staging")
-    assert res.exit_code == 0 and "0 output(s) moved" in res.stdout
-    assert outputs_digests(proj) == promoted_outputs
+    assert res.exit_code == 0, res.output
+    assert "output(s) moved" in res.stdout
+    run = cli(proj, "run")
+    assert run.exit_code == 0 and "Nothing to do" in run.stdout

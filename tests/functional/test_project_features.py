@@ -350,11 +350,29 @@ def test_unsupported_kinds_plan_but_fail_only_when_run(git_project: Path) -> Non
         "transform.names",
     }
 
+    # a full run leaves them out too: nothing executable reads them
+    res, summary = run_json(git_project)
+    assert res.exit_code == 0, res.output
+    idle = {n["id"]: n for n in summary["nodes"] if n["id"].startswith(("feature_group", "metric"))}
+    assert {n["status"] for n in idle.values()} == {"cached"}
+    assert "not supported for execution yet" in idle["feature_group.person_features"]["reason"]
+
+    # once an executable node reads one, the run needs it and fails clearly
+    write_tree(
+        git_project,
+        {
+            "seeknal/transforms/from_features.yml": (
+                "kind: transform\nname: from_features\n"
+                "inputs:\n  - ref: feature_group.person_features\n"
+                "transform: SELECT * FROM ref('feature_group.person_features')\n"
+            )
+        },
+    )
     res, summary = run_json(git_project)
     assert res.exit_code == 1
     st = statuses(summary)
     assert st["feature_group.person_features"] == "failed"
-    assert st["metric.adult_count"] == "skipped"  # downstream of the failed feature group
+    assert st["transform.from_features"] == "skipped"
     failed = next(n for n in summary["nodes"] if n["id"] == "feature_group.person_features")
     assert "not supported for execution yet" in failed["error"]
     assert "feature_group" in failed["error"]

@@ -14,7 +14,9 @@ import pytest
 from conftest import cli
 from reportkit import (
     FORMATS,
+    GOLDEN,
     SUFFIX,
+    UPDATE_GOLDEN,
     check_golden,
     edited_example,
     env_plan,
@@ -57,3 +59,38 @@ def test_revision_plan_markdown_matches_golden(project: Path) -> None:
     res = cli(project, "plan", "--base", "main", "--head", "HEAD", "--format", "markdown")
     assert res.exit_code == 0, res.output
     check_golden("example_revisions.md", mask(res.stdout, project, env=None) + "\n")
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_ci_doc_shows_the_golden_comment_and_a_complete_workflow() -> None:
+    import yaml
+
+    doc = (DOCS / "ci.md").read_text(encoding="utf-8")
+    head, rest = doc.split("<!-- golden: example_revisions.md -->\n`````markdown\n")
+    shown, tail = rest.split("`````\n<!-- /golden -->")
+    golden = (GOLDEN / "example_revisions.md").read_text(encoding="utf-8")
+    if UPDATE_GOLDEN and shown != golden:
+        doc = f"{head}<!-- golden: example_revisions.md -->\n`````markdown\n{golden}"
+        (DOCS / "ci.md").write_text(f"{doc}`````\n<!-- /golden -->{tail}", encoding="utf-8")
+        shown = golden
+    assert shown == golden, "docs/ci.md shows an old comment: rerun with SEEKNAL_UPDATE_GOLDEN=1"
+
+    block = doc.split("<!-- workflow -->\n```yaml\n")[1].split("```\n<!-- /workflow -->")[0]
+    workflow = yaml.safe_load(block)
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as a boolean
+    assert "pull_request" in triggers and triggers["push"]["branches"] == ["main"]
+    plan, sync = workflow["jobs"]["plan"], workflow["jobs"]["sync"]
+    assert plan["steps"][0]["with"]["fetch-depth"] == 0
+    runs = [s.get("run", "") for s in plan["steps"]]
+    assert "pip install seeknal" in runs
+    assert (
+        "seeknal plan --base origin/${{ github.base_ref }} --head HEAD --format markdown "
+        "--output plan.md" in [" ".join(r.split()) for r in runs]
+    )
+    (script,) = [s["with"]["script"] for s in plan["steps"] if "github-script" in s.get("uses", "")]
+    for call in ("listComments", "updateComment", "createComment", "'<!-- seeknal-plan:'"):
+        assert call in script
+    assert plan["permissions"]["pull-requests"] == "write"
+    assert "seeknal sync" in [s.get("run") for s in sync["steps"]]
