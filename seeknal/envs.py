@@ -23,7 +23,7 @@ from seeknal.env import (
 from seeknal.errors import EnvError, SeeknalError
 from seeknal.executor import NodeRun, RunRequest, execute
 from seeknal.manifest import project_from_manifest
-from seeknal.runs import valid_outputs
+from seeknal.runs import state_entry, valid_outputs
 from seeknal.state import atomic, transaction
 from seeknal.state.guard import mutating, recover_if_idle
 from seeknal.state.history import finish_promote
@@ -355,18 +355,7 @@ def apply_env(
         for node_id in snapshot.order:
             fp = manifest["nodes"][node_id]["fingerprint"]
             if node_id in outcome.results:
-                run = outcome.results[node_id]
-                nodes[node_id] = {
-                    "hash": fp,
-                    "status": run.status.value,
-                    "duration_ms": run.duration_ms,
-                    "row_count": run.row_count,
-                    "last_run": now,
-                    "output_path": target.relative(run.output_path) if run.output_path else None,
-                    "output_digest": run.output_digest,
-                    **({"error": run.error} if run.error else {}),
-                    **({"warnings": run.warnings} if run.warnings else {}),
-                }
+                nodes[node_id] = state_entry(target, fp, outcome.results[node_id], now)
             elif node_id in reused:
                 nodes[node_id] = {**previous["nodes"][node_id], "status": "cached"}
             elif node_id in refs:

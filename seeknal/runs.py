@@ -207,21 +207,26 @@ def record_results(
                     kept["status"] = NodeStatus.CACHED.value
                 nodes[node_id] = kept
             continue
-        entry: dict[str, Any] = {
-            "hash": fp,
-            "status": run.status.value,
-            "duration_ms": run.duration_ms,
-            "row_count": run.row_count,
-            "last_run": now,
-            "output_path": target.relative(run.output_path) if run.output_path else None,
-            "output_digest": run.output_digest,
-        }
-        if run.error:
-            entry["error"] = run.error
-        if run.warnings:
-            entry["warnings"] = run.warnings
-        nodes[node_id] = entry
+        nodes[node_id] = state_entry(target, fp, run, now)
     return {"run_id": ctx.run_id, "last_run": now, "nodes": nodes}
+
+
+def state_entry(target: Target, fingerprint: str, run: NodeRun, now: str) -> dict[str, Any]:
+    """A node's run_state entry after it executed (or failed, or was skipped)."""
+    entry: dict[str, Any] = {
+        "hash": fingerprint,
+        "status": run.status.value,
+        "duration_ms": run.duration_ms,
+        "row_count": run.row_count,
+        "last_run": now,
+        "output_path": target.relative(run.output_path) if run.output_path else None,
+        "output_digest": run.output_digest,
+    }
+    if run.error:
+        entry["error"] = run.error
+    if run.warnings:
+        entry["warnings"] = run.warnings
+    return entry
 
 
 def _remove_outputs(

@@ -71,6 +71,20 @@ def branch_binding(ctx: Any, env: str) -> dict[str, str] | None:
     return {"branch": branch}
 
 
+def named_env(project_path: Path | None, env: str | None, verb: str) -> str:
+    """The env a command acts on: the one named, else the active one; never production."""
+    from seeknal.cli.run_cmd import active_env
+    from seeknal.errors import EnvError
+
+    chosen = active_env(project_path, env)
+    if chosen.env is None:
+        raise EnvError(
+            f"No environment to {verb}: the active env is production ({chosen.rule}).",
+            f"Name one: seeknal {verb} dev",
+        )
+    return str(chosen.env)
+
+
 def print_env_plan(result: Any, rel_root: Path, template_dir: Path | None = None) -> None:
     """The terminal view of a fresh plan: the text template, then where it was saved."""
     from seeknal.report.model import build_report
@@ -253,17 +267,9 @@ def promote(
     project_path: Path | None = ProjectPath,
 ) -> None:
     """Make an applied environment production, atomically."""
-    from seeknal.cli.run_cmd import active_env
     from seeknal.envs import promote_env
-    from seeknal.errors import EnvError
 
-    chosen = active_env(project_path, env)
-    if chosen.env is None:
-        raise EnvError(
-            f"No environment to promote: the active env is production ({chosen.rule}).",
-            "Name one: seeknal promote dev",
-        )
-    env = chosen.env
+    env = named_env(project_path, env, "promote")
     ctx = context(project_path)
     outcome = promote_env(ctx, env, copy_data)
     how = "copied" if copy_data else "moved"
@@ -415,18 +421,11 @@ def report(
     project_path: Path | None = ProjectPath,
 ) -> None:
     """Render an environment's saved plan, with run results once it was applied."""
-    from seeknal.cli.run_cmd import active_env
-    from seeknal.errors import EnvError
     from seeknal.report.render import render, secret_values
     from seeknal.reports import env_report
 
-    chosen = active_env(project_path, env)
-    if chosen.env is None:
-        raise EnvError(
-            f"No environment to report on: the active env is production ({chosen.rule}).",
-            "Name one: seeknal report dev",
-        )
+    env = named_env(project_path, env, "report")
     ctx = context(project_path)
-    model, profile_path = env_report(ctx, chosen.env)
+    model, profile_path = env_report(ctx, env)
     fmt = fmt or "text"
     emit(render(model, fmt, template_dir, secret_values(profile_path)), output, f"{fmt} report")
