@@ -9,24 +9,18 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seeknal import __version__
-from seeknal.dag import Dag
 from seeknal.errors import SeeknalError
-from seeknal.files import DiskFiles, ProjectFiles
-from seeknal.fingerprint import (
-    NodeFingerprint,
-    canonical,
-    fingerprint_project,
-    manifest_fingerprint,
-)
-from seeknal.manifest import build_manifest
-from seeknal.placeholders import render_env
-from seeknal.project import PROJECT_FILE, find_root, load_project
+from seeknal.files import PROJECT_FILE, DiskFiles, ProjectFiles, find_root
 from seeknal.state.layout import Target
 from seeknal.state.store import ToolCache
 from seeknal.types import FILE_SOURCE_TYPES, NodeKind, Project
+
+if TYPE_CHECKING:
+    from seeknal.dag import Dag
+    from seeknal.fingerprint import NodeFingerprint
 
 # placeholders whose value changes without any file changing
 VOLATILE = re.compile(rb"\{\{\s*(today|yesterday|run_date|run_id|env:)")
@@ -63,9 +57,13 @@ class Loaded:
 
     @property
     def manifest_fingerprint(self) -> str:
+        from seeknal.fingerprint import manifest_fingerprint
+
         return manifest_fingerprint(self.fingerprints)
 
     def manifest(self) -> dict[str, Any]:
+        from seeknal.manifest import build_manifest
+
         return build_manifest(self.project, self.fingerprints, __version__, utc_now())
 
 
@@ -90,7 +88,7 @@ class Context:
         self.cache = ToolCache(self.production.tool_cache_path)
 
     def load_settings(self) -> dict[str, Any]:
-        from seeknal.project import parse_yaml
+        from seeknal.files import parse_yaml
 
         try:
             data = parse_yaml((self.root / PROJECT_FILE).read_text(encoding="utf-8"))
@@ -102,6 +100,12 @@ class Context:
         return Target(self.root, env)
 
     def load(self, files: ProjectFiles | None = None) -> Loaded:
+        # the loader, DAG and hashing are imported here: a staleness check whose project
+        # files did not change never needs them
+        from seeknal.dag import Dag
+        from seeknal.fingerprint import fingerprint_project
+        from seeknal.project import load_project
+
         project = load_project(
             self.root,
             files=files,
@@ -122,7 +126,8 @@ class Context:
         whose files did not change is not loaded again.
         """
         files = DiskFiles(self.root)
-        digest = hashlib.sha256(canonical(self.params).encode())
+        params = json.dumps(self.params, sort_keys=True, default=str)
+        digest = hashlib.sha256(f"{__version__}\0{params}".encode())
         volatile = False
         for rel in [PROJECT_FILE, *files.list_files("seeknal")]:
             raw = files.read(rel) or b""
@@ -147,10 +152,12 @@ class Context:
         return loaded.manifest_fingerprint
 
     def data_digests(self, project: Project, files: ProjectFiles) -> dict[str, str]:
+        from seeknal import placeholders
+
         digests: dict[str, str] = {}
         for node in project.nodes.values():
             if node.kind is NodeKind.SOURCE and node.config.get("source") in FILE_SOURCE_TYPES:
-                table = str(render_env(node.config.get("table", "")))
+                table = str(placeholders.render_env(node.config.get("table", "")))
                 digest = files.data_digest(table, self.cache.data)
                 if digest:
                     digests[node.id] = digest

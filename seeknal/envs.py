@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seeknal.context import Context, Loaded, utc_now
 from seeknal.digest import file_digest, remember_digest
@@ -21,9 +21,6 @@ from seeknal.env import (
     validate_env_name,
 )
 from seeknal.errors import EnvError, SeeknalError
-from seeknal.executor import NodeRun, RunRequest, execute
-from seeknal.manifest import project_from_manifest
-from seeknal.runs import state_entry, valid_outputs
 from seeknal.state import atomic, transaction
 from seeknal.state.guard import mutating, recover_if_idle
 from seeknal.state.history import finish_promote
@@ -35,6 +32,9 @@ from seeknal.state.store import (
     read_run_state,
 )
 from seeknal.types import NodeStatus
+
+if TYPE_CHECKING:
+    from seeknal.executor import NodeRun
 
 OK_STATUSES = (NodeStatus.SUCCESS.value, NodeStatus.CACHED.value)
 STALE_MESSAGE = "Plan is stale -- {what} has changed since plan was created."
@@ -70,6 +70,8 @@ def locked(ctx: Context, command: str) -> AbstractContextManager[list[str]]:
 
 
 def _prod_valid(ctx: Context, loaded: Loaded, prod_state: dict[str, Any]) -> set[str]:
+    from seeknal.runs import valid_outputs
+
     valid = valid_outputs(ctx.production, loaded.project, prod_state["nodes"], ctx.cache.data)
     return {n for n in valid if prod_state["nodes"][n].get("status") in OK_STATUSES}
 
@@ -249,17 +251,18 @@ def check_refs(ctx: Context, target: Target, env: str, strict: bool) -> dict[str
     paths: dict[str, Path] = {}
     for ref in refs:
         path = ctx.production.absolute(ref["output_path"])
-        if not path.is_file():
+        try:
+            digest = file_digest(path, ctx.cache.data) if strict else None
+            present = strict or path.is_file()
+        except (FileNotFoundError, IsADirectoryError):
+            present = False
+        if not present:
             raise EnvError(
                 f"Production output {ref['output_path']} ({ref['node_id']}), read by env "
                 f"'{env}', is missing.",
                 f"Run 'seeknal run' in production or 'seeknal plan {env}' again.",
             )
-        if (
-            strict
-            and ref.get("output_digest")
-            and (file_digest(path, ctx.cache.data) != ref["output_digest"])
-        ):
+        if strict and ref.get("output_digest") and digest != ref["output_digest"]:
             raise EnvError(
                 f"Production output {ref['output_path']} ({ref['node_id']}) changed since "
                 f"env '{env}' was planned.",
@@ -306,6 +309,10 @@ def apply_env(
     on_done: Callable[[NodeRun], None] | None = None,
     on_start: Callable[[EnvRunOutcome], None] | None = None,
 ) -> EnvRunOutcome:
+    from seeknal.executor import RunRequest, execute
+    from seeknal.manifest import project_from_manifest
+    from seeknal.runs import state_entry
+
     target, config, plan = require_env(ctx, env)
     with locked(ctx, f"seeknal run --env {env}"):
         if not force:
@@ -565,6 +572,8 @@ def promote_env(
 ) -> PromoteOutcome:
     import time
 
+    from seeknal.manifest import project_from_manifest
+
     started = time.perf_counter()
     target, config, plan = require_env(ctx, env)
     with locked(ctx, f"seeknal promote {env}"):
@@ -638,8 +647,8 @@ def promote_env(
             "promoted_from": env,
             "nodes": new_nodes,
         }
-        new_manifest = {**manifest}
-        txn.replace(prod.manifest_path, txn.stage_json("manifest.json", new_manifest))
+        # production's manifest becomes the env's, byte for byte
+        txn.replace(prod.manifest_path, txn.stage_copy(target.manifest_path))
         txn.replace(prod.run_state_path, txn.stage_json("run_state.json", run_state))
         txn.details = {
             "env": env,

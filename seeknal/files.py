@@ -13,6 +13,30 @@ from typing import Any, Protocol
 
 from seeknal.digest import expand, paths_digest
 
+PROJECT_FILE = "seeknal_project.yml"
+
+
+def find_root(start: Path) -> Path:
+    """Walk up from `start` to the folder holding seeknal_project.yml."""
+    from seeknal.errors import SeeknalError
+
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_FILE).is_file():
+            return folder
+    raise SeeknalError(
+        f"No seeknal project found in {here} or any parent folder ({PROJECT_FILE} is missing).",
+        "Run 'seeknal init' to create one, or pass --project-path.",
+    )
+
+
+def parse_yaml(text: str) -> Any:
+    """YAML with the C safe loader when available (yaml is imported on first use)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=loader)  # noqa: S506 - safe loaders only
+
 
 class ProjectFiles(Protocol):
     """Read-only access to a project's files by root-relative POSIX path."""

@@ -10,10 +10,10 @@ from typing import Any
 from seeknal.categorize import EnvDecision, base_snapshot, categorize
 from seeknal.context import Context, Loaded
 from seeknal.errors import ProjectError, SeeknalError
+from seeknal.files import PROJECT_FILE
 from seeknal.git import active, light
 from seeknal.git.repo import GitRepo
 from seeknal.git.settings import GitSettings, git_settings
-from seeknal.project import PROJECT_FILE
 from seeknal.state.store import read_manifest
 
 ZERO = "0" * 40

@@ -13,8 +13,8 @@ import yaml
 
 from seeknal import placeholders
 from seeknal.dag import Dag, format_cycle
-from seeknal.errors import Problem, ProjectError, SeeknalError
-from seeknal.files import DiskFiles, ProjectFiles
+from seeknal.errors import Problem, ProjectError
+from seeknal.files import PROJECT_FILE, DiskFiles, ProjectFiles, parse_yaml
 from seeknal.types import (
     FILE_SOURCE_TYPES,
     RULE_TYPES,
@@ -24,7 +24,6 @@ from seeknal.types import (
     Project,
 )
 
-PROJECT_FILE = "seeknal_project.yml"
 NODES_DIR = "seeknal"
 COMMON_DIR = "seeknal/common/"
 META_KEYS = ("description", "owner", "tags", "columns")
@@ -34,18 +33,6 @@ NODE_NAME = re.compile(r"^\w[\w.\-]*\Z")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def find_root(start: Path) -> Path:
-    """Walk up from `start` to the folder holding seeknal_project.yml."""
-    here = start.resolve()
-    for folder in (here, *here.parents):
-        if (folder / PROJECT_FILE).is_file():
-            return folder
-    raise SeeknalError(
-        f"No seeknal project found in {here} or any parent folder ({PROJECT_FILE} is missing).",
-        "Run 'seeknal init' to create one, or pass --project-path.",
-    )
-
-
 def sql_refs(sql: str) -> list[str]:
     """Node ids named by ref('...') in SQL, in order of first appearance."""
     seen: list[str] = []
@@ -53,10 +40,6 @@ def sql_refs(sql: str) -> list[str]:
         if match.group(2) not in seen:
             seen.append(match.group(2))
     return seen
-
-
-def parse_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
 
 
 def load_project(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seeknal.errors import SeeknalError
-from seeknal.project import PROJECT_FILE
+from seeknal.files import PROJECT_FILE
 
 EXAMPLE = Path(__file__).parent / "examples" / "shop"
 FOLDERS = ("sources", "transforms", "rules", "exposures", "profiles", "common")

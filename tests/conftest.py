@@ -281,6 +281,9 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     for name in ("SEEKNAL_DEBUG", "SEEKNAL_LOCK_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
+    # promote deletes replaced outputs in a background process; tests that compare whole
+    # trees need it done before the command returns (test_envs checks the background way)
+    monkeypatch.setenv("SEEKNAL_SYNC_CLEANUP", "1")
 
 
 @pytest.fixture

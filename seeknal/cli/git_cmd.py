@@ -30,7 +30,7 @@ def register(app: typer.Typer, env_app: typer.Typer) -> None:
 
 
 def _root(project_path: Path | None) -> Path:
-    from seeknal.project import PROJECT_FILE, find_root
+    from seeknal.files import PROJECT_FILE, find_root
 
     if project_path is not None:
         if not (project_path / PROJECT_FILE).is_file():

@@ -34,10 +34,14 @@ def _context(project_path: Path | None, params: str | None) -> Any:
 
 def active_env(project_path: Path | None, explicit: str | None) -> Any:
     """The env this command works on: --env > SEEKNAL_ENV > checkout > branch > production."""
-    from seeknal.git.active import resolve
+    from seeknal.files import PROJECT_FILE, find_root
+    from seeknal.git.active import ActiveEnv, resolve
     from seeknal.git.hook_support import settings_of
-    from seeknal.project import PROJECT_FILE, find_root
 
+    if explicit is not None:  # named: no need to read git or the project's settings
+        from seeknal.env import validate_env_name
+
+        return ActiveEnv(validate_env_name(explicit), "--env")
     if project_path is not None and (project_path / PROJECT_FILE).is_file():
         root = project_path.resolve()
     elif project_path is not None:

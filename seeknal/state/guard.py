@@ -17,6 +17,7 @@ def _recover(base: Path, root: Path) -> list[str]:
     message = transaction.recover(base, root, {"promote": lambda j: finish_promote(root, j)})
     if message:
         notes.append(message)
+    transaction.empty_trash(base, background=False)  # a deleter that died left it behind
     removed = atomic.remove_temp_files(base)
     if removed and not message:
         notes.append(f"removed {removed} temporary file(s) left by an interrupted command")

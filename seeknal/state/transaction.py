@@ -26,6 +26,7 @@ from seeknal.errors import StateError
 from seeknal.state import atomic
 
 TXN_DIR = ".txn"
+TRASH_DIR = ".trash"
 JOURNAL = "journal.json"
 
 
@@ -96,17 +97,24 @@ class Transaction:
         atomic.write_json(journal_path, self._journal("prepared"))
         failpoints.hit(f"{name}.journal")
         (self.folder / "backup").mkdir(parents=True, exist_ok=True)
+        root = str(self.root)
+        made: set[str] = set()
         for index, op in enumerate(self.ops):
-            dst = self.root / op.dst
-            if dst.exists():
-                os.replace(dst, self.root / op.backup)
+            dst = os.path.join(root, op.dst)
+            try:
+                os.replace(dst, os.path.join(root, op.backup))
                 failpoints.hit(f"{name}.backup.{index}")
+            except FileNotFoundError:
+                pass  # a new file: nothing to keep
             if op.src is not None:
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(self.root / op.src, dst)
+                parent = os.path.dirname(dst)
+                if parent not in made:
+                    os.makedirs(parent, exist_ok=True)
+                    made.add(parent)
+                os.replace(os.path.join(root, op.src), dst)
                 failpoints.hit(f"{name}.apply.{index}")
-        for folder in {(self.root / op.dst).parent for op in self.ops}:
-            atomic.fsync_dir(folder)
+        for folder in {os.path.dirname(os.path.join(root, op.dst)) for op in self.ops}:
+            atomic.fsync_dir(Path(folder))
         atomic.write_json(journal_path, self._journal("committed"))
         failpoints.hit(f"{name}.committed")
         _finish(self.target, self._journal("committed"), finish)
@@ -117,9 +125,38 @@ def _finish(
 ) -> None:
     finish(journal)
     failpoints.hit(f"{journal['kind']}.finished")
-    shutil.rmtree(target / TXN_DIR / journal["id"], ignore_errors=True)
+    folder = target / TXN_DIR / journal["id"]
+    if folder.exists():
+        # the replaced files (old outputs, maybe gigabytes) are deleted off the critical path
+        (target / TRASH_DIR).mkdir(exist_ok=True)
+        os.replace(folder, target / TRASH_DIR / journal["id"])
     (target / TXN_DIR / JOURNAL).unlink(missing_ok=True)
     shutil.rmtree(target / TXN_DIR, ignore_errors=True)
+    empty_trash(target, background=os.environ.get("SEEKNAL_SYNC_CLEANUP") != "1")
+
+
+def empty_trash(target: Path, background: bool = True) -> None:
+    """Delete target/.trash. In the background, a detached grandchild process does it, so a
+    promotion's time does not grow with the size of the outputs it replaced."""
+    trash = target / TRASH_DIR
+    if not trash.exists():
+        return
+    if background and hasattr(os, "fork"):
+        try:
+            child = os.fork()
+        except OSError:
+            child = -1
+        if child == 0:  # child: fork the deleter and leave at once, so nothing waits on it
+            try:
+                if os.fork() == 0:
+                    os.setsid()
+                    shutil.rmtree(trash, ignore_errors=True)
+            finally:
+                os._exit(0)
+        if child > 0:
+            os.waitpid(child, 0)
+            return
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def pending(target: Path) -> bool:

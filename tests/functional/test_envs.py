@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import cli, git, manifest, output, ran, rows, run_json, run_state
+from conftest import cli, git, manifest, output, ran, rows, run_json, run_state, seeknal_cmd
 from envkit import (
     ADULTS,
     ADULTS_DOWNSTREAM,
@@ -712,5 +712,27 @@ def test_copy_then_promote_keeps_the_chain(proj: Path) -> None:
     res = cli(proj, "promote", "staging")
     assert res.exit_code == 0, res.output
     assert "output(s) moved" in res.stdout
+    run = cli(proj, "run")
+    assert run.exit_code == 0 and "Nothing to do" in run.stdout
+
+
+def test_promote_deletes_replaced_outputs_in_the_background(
+    proj: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """By default the replaced production files go to target/.trash and a detached process
+    deletes them, so promote does not wait on deleting large files."""
+    import time
+
+    monkeypatch.delenv("SEEKNAL_SYNC_CLEANUP")
+    adults_30(proj)
+    plan_apply(proj)
+    res = seeknal_cmd(proj, "promote", "dev")
+    assert res.exit_code == 0, res.output
+    trash = proj / "target" / ".trash"
+    deadline = time.monotonic() + 10
+    while trash.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not trash.exists()
+    assert not (proj / "target" / ".txn").exists()
     run = cli(proj, "run")
     assert run.exit_code == 0 and "Nothing to do" in run.stdout

@@ -8,7 +8,8 @@ import pytest
 from conftest import minimal_project, small_project, write_tree
 
 from seeknal.errors import ProjectError, SeeknalError
-from seeknal.project import find_root, load_project, sql_refs
+from seeknal.files import find_root
+from seeknal.project import load_project, sql_refs
 from seeknal.types import NodeKind
 
 
