@@ -28,7 +28,15 @@ EXECUTABLE_KINDS = frozenset(
 SOURCE_TYPES = ("csv", "parquet", "json", "jsonl", "postgresql", "iceberg")
 FILE_SOURCE_TYPES = frozenset({"csv", "parquet", "json", "jsonl"})
 
-RULE_TYPES = ("null", "uniqueness", "range", "freshness", "sql_assertion", "custom")
+RULE_TYPES = (
+    "null",
+    "uniqueness",
+    "range",
+    "freshness",
+    "sql_assertion",
+    "custom",
+    "profile_check",  # the older tool's thresholds on profile statistics
+)
 
 
 class NodeStatus(StrEnum):

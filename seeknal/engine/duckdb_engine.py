@@ -192,15 +192,20 @@ class DuckDBEngine:
         )
         params = node.config.get("params") or {}
         severity = str(params.get("severity", "error"))
-        rows: list[tuple[str, str, int, int, bool]] = []
+        rows: list[tuple[str, str, int, int, bool, str]] = []
         total_row = con.execute(f"SELECT count(*) FROM {source}").fetchone()
         total = int(total_row[0]) if total_row else 0
         for entry in entries:
+            if entry.get("type") == "profile_check":
+                rows.extend(self._profile_checks(con, node, entry, source, severity))
+                continue
             check, violations = self._rule_violations(con, node, entry, inputs, source)
-            rows.append((str(entry.get("type")), check, violations, total, violations == 0))
+            rows.append(
+                (str(entry.get("type")), check, violations, total, violations == 0, severity)
+            )
         values = ", ".join(
-            f"({literal(t)}, {literal(c)}, {v}, {n}, {literal(ok)}, {literal(severity)})"
-            for t, c, v, n, ok in rows
+            f"({literal(t)}, {literal(c)}, {v}, {n}, {literal(ok)}, {literal(sev)})"
+            for t, c, v, n, ok, sev in rows
         )
         select = (
             "SELECT * FROM (VALUES "
@@ -208,18 +213,53 @@ class DuckDBEngine:
             + ") AS r(rule_type, check_description, violations, total_rows, passed, severity)"
         )
         self._copy(select, tmp, out)
-        failed = [r for r in rows if not r[4]]
-        warnings: list[str] = []
-        if failed:
-            detail = "; ".join(f"{r[1]}: {r[2]} violating row(s)" for r in failed)
-            message = str(params.get("error_message") or f"rule {node.id} failed")
-            if severity == "error":
-                raise ExecutionError(
-                    f"{node.id} ({node.file_path}): {message} ({detail})",
-                    "Fix the data or the rule, or set params.severity: warn to only report it.",
-                )
-            warnings.append(f"{message} ({detail})")
+        message = str(params.get("error_message") or f"rule {node.id} failed")
+        errors = [r for r in rows if not r[4] and r[5] == "error"]
+        if errors:
+            detail = "; ".join(_violation(r) for r in errors)
+            raise ExecutionError(
+                f"{node.id} ({node.file_path}): {message} ({detail})",
+                "Fix the data or the rule, or set params.severity: warn to only report it.",
+            )
+        warned = [r for r in rows if not r[4]]
+        warnings = [f"{message} ({'; '.join(_violation(r) for r in warned)})"] if warned else []
         return NodeResult(row_count=len(rows), output_path=out, warnings=warnings)
+
+    def _profile_checks(
+        self, con: Any, node: Node, entry: dict[str, Any], source: str, severity: str
+    ) -> list[tuple[str, str, int, int, bool, str]]:
+        """The older tool's `profile_check`: thresholds on a profile's (or a table's) statistics.
+
+        Each check has a `metric` (row_count, avg, min, max, stddev, null_percent,
+        distinct_count), a `column` for column metrics, and `fail:` and/or `warn:` conditions
+        like "> 50" or "= 0"."""
+        rows: list[tuple[str, str, int, int, bool, str]] = []
+        columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+        summarized = {"column_name", "null_percentage", "approx_unique"} <= set(columns)
+        for check in entry.get("checks") or []:
+            if not isinstance(check, dict) or "metric" not in check:
+                raise ExecutionError(
+                    f"{node.id} ({node.file_path}): each profile_check check needs a 'metric'."
+                )
+            metric, column = str(check["metric"]), check.get("column")
+            value = _profile_metric(con, node, source, summarized, metric, column)
+            label = f"{metric}({column})" if column else metric
+            for level in ("fail", "warn"):
+                if level not in check:
+                    continue
+                condition = str(check[level])
+                hit = _condition(node, value, condition)
+                rows.append(
+                    (
+                        "profile_check",
+                        f"{label} = {value:g} must not be {condition}",
+                        int(hit),
+                        1,
+                        not hit,
+                        severity if level == "fail" else "warn",
+                    )
+                )
+        return rows
 
     def _rule_violations(
         self, con: Any, node: Node, entry: dict[str, Any], inputs: dict[str, Path], source: str
@@ -334,6 +374,75 @@ def _single(node: Node, inputs: dict[str, Path]) -> Path:
             "List exactly one input under 'inputs' (or 'depends_on').",
         )
     return inputs[node.inputs[0]]
+
+
+def _violation(row: tuple[str, str, int, int, bool, str]) -> str:
+    if row[0] == "profile_check":
+        return row[1]
+    return f"{row[1]}: {row[2]} violating row(s)"
+
+
+_PROFILE_COLUMNS = {
+    "avg": ("avg", "avg({c})"),
+    "mean": ("avg", "avg({c})"),
+    "min": ("min", "min({c})"),
+    "max": ("max", "max({c})"),
+    "stddev": ("std", "stddev({c})"),
+    "std": ("std", "stddev({c})"),
+    "null_percent": ("null_percentage", "100.0 * count_if({c} IS NULL) / count(*)"),
+    "null_percentage": ("null_percentage", "100.0 * count_if({c} IS NULL) / count(*)"),
+    "distinct_count": ("approx_unique", "count(DISTINCT {c})"),
+}
+_CONDITION = re.compile(r"^\s*(==|=|!=|<>|<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+def _profile_metric(
+    con: Any, node: Node, source: str, summarized: bool, metric: str, column: Any
+) -> float:
+    def one(sql: str) -> float:
+        row = con.execute(sql).fetchone()
+        return float(row[0]) if row and row[0] is not None else 0.0
+
+    if metric == "row_count":
+        if summarized:
+            return one(f"SELECT max(count) FROM {source}")
+        return one(f"SELECT count(*) FROM {source}")
+    if metric not in _PROFILE_COLUMNS or not column:
+        raise ExecutionError(
+            f"{node.id} ({node.file_path}): profile_check metric '{metric}' "
+            + ("needs a 'column'." if metric in _PROFILE_COLUMNS else "is unknown")
+            + (
+                ""
+                if metric in _PROFILE_COLUMNS
+                else f" (known: row_count, {', '.join(_PROFILE_COLUMNS)})."
+            ),
+        )
+    stat, expression = _PROFILE_COLUMNS[metric]
+    if summarized:
+        return one(
+            f"SELECT TRY_CAST({ident(stat)} AS DOUBLE) FROM {source} "
+            f"WHERE column_name = {literal(column)}"
+        )
+    return one(f"SELECT ({expression.format(c=ident(str(column)))})::DOUBLE FROM {source}")
+
+
+def _condition(node: Node, value: float, condition: str) -> bool:
+    match = _CONDITION.match(condition)
+    if not match:
+        raise ExecutionError(
+            f"{node.id} ({node.file_path}): condition '{condition}' is not like '> 50' or '= 0'."
+        )
+    op, number = match.group(1), float(match.group(2))
+    return {
+        "=": value == number,
+        "==": value == number,
+        "!=": value != number,
+        "<>": value != number,
+        "<": value < number,
+        "<=": value <= number,
+        ">": value > number,
+        ">=": value >= number,
+    }[op]
 
 
 def _seconds(value: Any, node: Node) -> float:

@@ -1,0 +1,94 @@
+"""Rule kinds beyond the basics: the older tool's profile_check, and sql_assertion joins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import cli, rows, run_json, write_tree
+
+PROJECT = {
+    "seeknal_project.yml": "name: rules\nversion: 1.0.0\n",
+    "data/products.csv": "product_id,price,category\n1,10.5,a\n2,,b\n3,99,a\n",
+    "data/orders.csv": "order_id,product_id\n10,1\n11,2\n12,7\n",
+    "seeknal/sources/products.yml": (
+        "kind: source\nname: products\nsource: csv\ntable: data/products.csv\n"
+    ),
+    "seeknal/sources/orders.yml": "kind: source\nname: orders\nsource: csv\ntable: data/orders.csv\n",
+    "seeknal/profiles/products_stats.yml": (
+        "kind: profile\nname: products_stats\ninputs:\n  - ref: source.products\n"
+    ),
+}
+
+PROFILE_CHECK = """kind: rule
+name: products_quality
+inputs:
+  - ref: profile.products_stats
+rule:
+  type: profile_check
+  checks:
+    - metric: row_count
+      fail: "= 0"
+    - column: price
+      metric: avg
+      warn: "> 50"
+    - column: price
+      metric: null_percent
+      fail: "{null_limit}"
+    - column: category
+      metric: distinct_count
+      fail: "< 2"
+"""
+
+
+def test_profile_check_warns_and_fails_on_profile_statistics(git_project: Path) -> None:
+    write_tree(
+        git_project,
+        {**PROJECT, "seeknal/rules/products_quality.yml": PROFILE_CHECK.format(null_limit="> 50")},
+    )
+    res, summary = run_json(git_project)
+    assert res.exit_code == 0, res.output
+    quality = next(n for n in summary["nodes"] if n["id"] == "rule.products_quality")
+    assert quality["status"] == "success"
+    assert quality["warnings"] == [
+        "rule rule.products_quality failed (avg(price) = 54.75 must not be > 50)"
+    ]
+    out = git_project / "target/cache/rule/products_quality.parquet"
+    checks = rows(out, "SELECT check_description, passed, severity FROM t ORDER BY 1")
+    assert checks == [
+        ("avg(price) = 54.75 must not be > 50", False, "warn"),
+        ("distinct_count(category) = 2 must not be < 2", True, "error"),
+        ("null_percent(price) = 33.33 must not be > 50", True, "error"),
+        ("row_count = 3 must not be = 0", True, "error"),
+    ]
+
+    # a tighter fail threshold makes the rule fail the run
+    write_tree(
+        git_project, {"seeknal/rules/products_quality.yml": PROFILE_CHECK.format(null_limit="> 20")}
+    )
+    res = cli(git_project, "run")
+    assert res.exit_code == 1
+    assert "null_percent(price) = 33.33 must not be > 20" in res.output
+
+
+def test_sql_assertion_may_join_another_node(git_project: Path) -> None:
+    write_tree(
+        git_project,
+        {
+            **PROJECT,
+            "seeknal/rules/orders_have_products.yml": (
+                "kind: rule\nname: orders_have_products\n"
+                "inputs:\n  - ref: source.orders\n"
+                "rule:\n  type: sql_assertion\n"
+                "  sql: >\n"
+                "    SELECT o.* FROM __THIS__ o\n"
+                "    LEFT JOIN ref('source.products') p USING (product_id)\n"
+                "    WHERE p.product_id IS NULL\n"
+                "params:\n  severity: warn\n"
+            ),
+        },
+    )
+    res, summary = run_json(git_project)
+    assert res.exit_code == 0, res.output
+    rule = next(n for n in summary["nodes"] if n["id"] == "rule.orders_have_products")
+    assert rule["status"] == "success"
+    assert "1 violating row(s)" in rule["warnings"][0]
