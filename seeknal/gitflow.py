@@ -181,13 +181,9 @@ class SyncOutcome:
     failed: bool = False
 
 
-def sync(
-    ctx: Context, on_done: Callable[[Any], None] | None = None, squash: bool = False
-) -> SyncOutcome:
-    """Make production match the checked-out production branch (after a merge).
-
-    After `git merge --squash` the merged content is not committed yet: HEAD is still the
-    commit before the merge, so no commit is recorded with the promotion."""
+def sync(ctx: Context, on_done: Callable[[Any], None] | None = None) -> SyncOutcome:
+    """Make production match the checked-out production branch (after a merge, or after the
+    commit that completes a `git merge --squash`)."""
     from seeknal.envs import list_envs, promote_env, require_env
     from seeknal.runs import run_production
 
@@ -219,7 +215,7 @@ def sync(
             continue
         _, _, plan = require_env(ctx, row["name"])
         if plan.get("manifest_fingerprint") == wanted:
-            commit = None if squash else _head_commit(ctx.root)
+            commit = _head_commit(ctx.root)
             outcome = promote_env(ctx, row["name"], git_commit=commit)
             return SyncOutcome(
                 "promoted",

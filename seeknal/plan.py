@@ -18,6 +18,7 @@ class Decision:
     node_id: str
     run: bool
     reason: str
+    unsupported: bool = False  # a kind that cannot execute yet, and nothing in the run needs it
 
 
 def direct_change_reason(
@@ -106,6 +107,7 @@ def production_decisions(
             False,
             f"kind {project.nodes[d.node_id].kind} is not supported for execution yet; "
             "nothing in this run reads it",
+            unsupported=True,
         )
         if d.node_id in idle
         else d

@@ -106,7 +106,9 @@ def compare_sql(old: str, new: str) -> SqlChange:
         return SqlChange(False, f"SQL changed (could not be analysed: {first[:80]})")
     if not old_stmts or not new_stmts:
         return SqlChange(False, "SQL changed")
-    if [s.sql("duckdb") for s in old_stmts[:-1]] != [s.sql("duckdb") for s in new_stmts[:-1]]:
+    if [s.sql("duckdb", comments=False) for s in old_stmts[:-1]] != [
+        s.sql("duckdb", comments=False) for s in new_stmts[:-1]
+    ]:
         return SqlChange(False, "SQL changed: a statement before the final SELECT changed")
     old_q, new_q = old_stmts[-1], new_stmts[-1]
     old_p, new_p = _projections(old_q), _projections(new_q)
@@ -119,7 +121,7 @@ def compare_sql(old: str, new: str) -> SqlChange:
     if added and not removed and not any(_is_star(p) for p in new_p):
         trimmed = new_q.copy()
         trimmed.set("expressions", [p for p in trimmed.expressions if p.alias_or_name in old_names])
-        if trimmed.sql("duckdb") == old_q.sql("duckdb"):
+        if trimmed.sql("duckdb", comments=False) == old_q.sql("duckdb", comments=False):
             cols = ", ".join(f"`{c}`" for c in added)
             plural = "s" if len(added) > 1 else ""
             risk = _rows_change(old_q, new_q, old_names, new_names, added)
@@ -176,7 +178,7 @@ def _breaking_reason(
     if removed and len(removed) == len(added) == 1:
         old_expr = next(p for p in old_p if p.alias_or_name == removed[0])
         new_expr = next(p for p in new_p if p.alias_or_name == added[0])
-        if old_expr.unalias().sql() == new_expr.unalias().sql():
+        if old_expr.unalias().sql(comments=False) == new_expr.unalias().sql(comments=False):
             return f"SQL changed: column `{removed[0]}` renamed to `{added[0]}`"
     if removed:
         cols = ", ".join(f"`{c}`" for c in removed)
@@ -195,8 +197,8 @@ def _breaking_reason(
         ("order", "ORDER BY"),
         ("limit", "LIMIT"),
     )
-    old_ctes = {c.alias: c.sql() for c in old_q.find_all(_cte_type())}
-    new_ctes = {c.alias: c.sql() for c in new_q.find_all(_cte_type())}
+    old_ctes = {c.alias: c.sql(comments=False) for c in old_q.find_all(_cte_type())}
+    new_ctes = {c.alias: c.sql(comments=False) for c in new_q.find_all(_cte_type())}
     changed_ctes = sorted(
         n for n in set(old_ctes) | set(new_ctes) if old_ctes.get(n) != new_ctes.get(n)
     )
@@ -229,7 +231,11 @@ def _breaking_reason(
                 used = sorted({c for j in (b or []) for c in _columns_in(j)})
             on = f" on {', '.join(used[:4])}" if used else ""
             return f"SQL changed: {label}{on}"
-    changed = [n.alias_or_name for n, o in zip(new_p, old_p, strict=False) if n.sql() != o.sql()]
+    changed = [
+        n.alias_or_name
+        for n, o in zip(new_p, old_p, strict=False)
+        if n.sql(comments=False) != o.sql(comments=False)
+    ]
     if changed:
         cols = ", ".join(f"`{c}`" for c in changed[:4])
         return f"SQL changed: expression for {cols}"
@@ -238,8 +244,8 @@ def _breaking_reason(
 
 def _clause_sql(clause: Any) -> list[str]:
     if isinstance(clause, list):
-        return [x.sql() for x in clause]
-    return [clause.sql()] if clause else []
+        return [x.sql(comments=False) for x in clause]
+    return [clause.sql(comments=False)] if clause else []
 
 
 def _cte_type() -> Any:

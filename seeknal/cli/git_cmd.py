@@ -99,6 +99,9 @@ def hooks_status(project_path: Path | None = ProjectPath) -> None:
         "notify": "promote a matching applied env, else print what to run",
     }[git.on_merge]
     out(f"  post-merge     on {'/'.join(git.production_branches)}: {merge}")
+    out(
+        "  post-commit    only the commit completing a `git merge --squash`: the same as post-merge"
+    )
     for conflict in report.conflicts:
         warn(f"{conflict.tool}: {conflict.detail}; {conflict.advice}")
     current = resolve(root, git)

@@ -16,7 +16,8 @@ from typing import Any
 
 from seeknal.git import light
 
-HOOK_NAMES = ("post-checkout", "pre-push", "post-merge")
+HOOK_NAMES = ("post-checkout", "pre-push", "post-merge", "post-commit")
+SQUASH_MARKER = "seeknal/squash-pending"
 REGISTRY = "seeknal/hooks.json"
 
 
@@ -46,6 +47,14 @@ def main(argv: list[str]) -> int:
     dirs = light.find_git(Path.cwd())
     if dirs is None:
         return 0
+    squash_marker = dirs.gitdir / SQUASH_MARKER
+    if name == "post-commit":
+        # only the commit that completes a `git merge --squash` concerns seeknal
+        if not squash_marker.exists():
+            return 0
+        squash_marker.unlink(missing_ok=True)
+    elif name == "post-checkout":
+        squash_marker.unlink(missing_ok=True)  # switching away abandons a staged squash
     stdin = sys.stdin.read() if name == "pre-push" and not sys.stdin.isatty() else ""
     code = 0
     for root in registered_projects(dirs):
@@ -56,7 +65,9 @@ def main(argv: list[str]) -> int:
             if name == "post-checkout":
                 post_checkout(root, dirs, args)
             elif name == "post-merge":
-                post_merge(root, args)
+                post_merge(root, dirs, args)
+            elif name == "post-commit":
+                post_merge(root, dirs, ["0"])
             else:
                 code |= pre_push(root, args, stdin)
         except Exception as exc:  # noqa: BLE001 - a hook never breaks the git command
@@ -164,15 +175,23 @@ def pre_push(root: Path, args: list[str], stdin: str) -> int:
     return 0
 
 
-def post_merge(root: Path, args: list[str]) -> None:
+def post_merge(root: Path, dirs: light.GitDirs, args: list[str]) -> None:
+    """After a merge (or the commit that completes a squash merge): sync production."""
+    # git passes 1 when the merge was a squash (pre-commit: PRE_COMMIT_IS_SQUASH_MERGE)
+    flag = args[0] if args else os.environ.get("PRE_COMMIT_IS_SQUASH_MERGE", "0")
+    if flag == "1":
+        # nothing is committed yet (the squash may still be abandoned): wait for the commit
+        marker = dirs.gitdir / SQUASH_MARKER
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text("pending\n")
+        say("seeknal: squash merge staged; production follows when you commit it")
+        return
     from seeknal.context import Context
     from seeknal.envs import recover
     from seeknal.gitflow import sync
 
     ctx = Context(root)
     recover(ctx)
-    # git passes 1 when the merge was a squash (pre-commit: PRE_COMMIT_IS_SQUASH_MERGE)
-    flag = args[0] if args else os.environ.get("PRE_COMMIT_IS_SQUASH_MERGE", "0")
-    outcome = sync(ctx, squash=flag == "1")
+    outcome = sync(ctx)
     if outcome.action != "skipped":
         say(f"seeknal: {outcome.message}")

@@ -156,7 +156,9 @@ def run(
     counts = {s: 0 for s in ("success", "failed", "skipped", "cached")}
     for res in outcome.results.values():
         counts[res.status.value] += 1
-    counts["cached"] = len(outcome.plan.decisions) - len(outcome.plan.to_run)
+    unsupported = [d.node_id for d in outcome.plan.decisions if d.unsupported]
+    counts["unsupported"] = len(unsupported)
+    counts["cached"] = len(outcome.plan.decisions) - len(outcome.plan.to_run) - len(unsupported)
     if as_json:
         out(json.dumps(_run_json(outcome, counts, elapsed), indent=2, sort_keys=True))
     else:
@@ -168,6 +170,17 @@ def run(
         )
         if not outcome.plan.to_run:
             summary = f"Nothing to do: all {counts['cached']} nodes are up to date."
+        if unsupported:
+            summary = summary.rstrip(".") + (
+                f"; {len(unsupported)} not executable yet ({', '.join(unsupported[:3])}"
+                + (", ..." if len(unsupported) > 3 else "")
+                + ")"
+            )
+            if not outcome.plan.to_run:
+                summary = (
+                    f"Nothing to do: {counts['cached']} nodes up to date"
+                    + summary[summary.index(";") :]
+                )
         out(styled(summary, typer.colors.RED if counts["failed"] else None, bold=True))
     if outcome.failed:
         if not as_json:
@@ -182,7 +195,7 @@ def _run_json(outcome: Any, counts: dict[str, int], elapsed: float) -> dict[str,
         res = outcome.results.get(decision.node_id)
         item: dict[str, Any] = {"id": decision.node_id, "reason": decision.reason}
         if res is None:
-            item["status"] = "cached"
+            item["status"] = "unsupported" if decision.unsupported else "cached"
         else:
             item.update(
                 status=res.status.value,

@@ -19,7 +19,7 @@ from pathlib import Path
 from seeknal.errors import SeeknalError
 from seeknal.git import light
 
-HOOKS = ("pre-push", "post-merge", "post-checkout")
+HOOKS = ("pre-push", "post-merge", "post-checkout", "post-commit")
 MARKER = "seeknal-hook-shim"
 USER_SUFFIX = ".seeknal-user"
 REGISTRY = "seeknal/hooks.json"

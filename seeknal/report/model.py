@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 REPORT_SCHEMA_VERSION = "1.0"
+GIT_KEYS = ("branch", "base_ref", "base", "head")
 CATEGORY_ORDER = (
     "breaking",
     "non_breaking",
@@ -104,7 +105,8 @@ def build_report(
     direct = [n for n in nodes if n["direct"]]
     total = int(plan.get("total_nodes") or len(head_nodes))
     env = plan.get("env_name")
-    git = plan.get("git") or {}
+    # every key present (null when unknown), so templates and readers need no guards
+    git = {k: (plan.get("git") or {}).get(k) for k in GIT_KEYS} if plan.get("git") else {}
     summary_text = _summary_text(counts, len(direct), len(to_execute), total)
     return {
         "schema_version": REPORT_SCHEMA_VERSION,

@@ -122,7 +122,13 @@ def test_example_manifest_and_run_state(example: Path) -> None:
     res, summary = run_json(example)
     assert res.exit_code == 0, res.output
     assert summary["ok"] is True
-    assert summary["counts"] == {"success": 14, "cached": 0, "failed": 0, "skipped": 0}
+    assert summary["counts"] == {
+        "success": 14,
+        "cached": 0,
+        "failed": 0,
+        "skipped": 0,
+        "unsupported": 0,
+    }
 
     man = manifest(example)
     assert man["metadata"]["project"] == "shop"
@@ -189,7 +195,11 @@ def test_parallel_run_gives_the_same_outputs_as_sequential(tmp_path: Path, examp
     res_seq, seq = run_json(example)
     res_par, par = run_json(other, "--parallel", "--max-workers", "2")
     assert res_seq.exit_code == 0 and res_par.exit_code == 0, res_par.output
-    assert par["counts"] == seq["counts"] == {"success": 14, "cached": 0, "failed": 0, "skipped": 0}
+    assert (
+        par["counts"]
+        == seq["counts"]
+        == {"success": 14, "cached": 0, "failed": 0, "skipped": 0, "unsupported": 0}
+    )
     for node_id in EXAMPLE_NODES - {"exposure.customer_ltv_export"}:
         assert rows(output(other, node_id)) == rows(output(example, node_id)), node_id
     assert rows(other / EXPORT) == rows(example / EXPORT)

@@ -52,7 +52,7 @@ def test_json_summary_reports_failure(small: Path) -> None:
     res, summary = run_json(small)
     assert res.exit_code == 1
     assert summary["ok"] is False
-    assert summary["counts"] == {"success": 2, "cached": 0, "failed": 1, "skipped": 1}
+    assert summary["counts"] == {"success": 2, "cached": 0, "failed": 1, "skipped": 1, "unsupported": 0}
     assert statuses(summary)["transform.city_counts"] == "skipped"
     failed = next(n for n in summary["nodes"] if n["id"] == "transform.adults")
     assert "no_such_column" in failed["error"]

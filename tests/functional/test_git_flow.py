@@ -214,8 +214,10 @@ def merge(root: Path, branch: str, how: str) -> str:
     elif how == "ff":
         done = run_git(root, "merge", "--ff-only", branch)
     else:
-        done = run_git(root, "merge", "--squash", branch)
-        run_git(root, "commit", "-q", "-m", f"squash {branch}")
+        staged = run_git(root, "merge", "--squash", branch)
+        assert "squash merge staged" in staged.stderr
+        done = run_git(root, "commit", "-q", "-m", f"squash {branch}")
+        return staged.stderr + done.stderr
     return done.stderr
 
 
@@ -241,15 +243,33 @@ def test_merge_promotes_the_applied_branch_env(small: Path, how: str) -> None:
     promotion = promotions(small)[-1]
     assert promotion["env"] == "feature-m"
     assert promotion["nodes"] == ["transform.adults"]
-    if how == "squash":  # promoted before the squash commit exists: none is recorded
-        assert promotion["git_commit"] in (None, rev(small, "HEAD"))
-        assert promotion["git_commit"] != before_merge
-    else:
-        assert promotion["git_commit"] == rev(small, "HEAD")
+    # a squash merge is promoted by the commit that completes it (post-commit)
+    assert promotion["git_commit"] == rev(small, "HEAD") != before_merge
     assert sha(output(small, "transform.adults")) == env_sha
     assert "age_months" in columns(output(small, "transform.adults"))
     _, summary = run_json(small)
     assert ran(summary) == set()
+
+
+def test_abandoned_squash_merge_leaves_production_alone(small: Path) -> None:
+    assert cli(small, "run").exit_code == 0
+    install_hooks(small)
+    run_git(small, "checkout", "-q", "-b", "feature/s")
+    commit_files(small, {ADULTS: ADULTS_WITH_COLUMN}, "adults: age in months")
+    assert cli(small, "run").exit_code == 0
+    run_git(small, "checkout", "-q", "main")
+    before = sha(output(small, "transform.adults"))
+    staged = run_git(small, "merge", "--squash", "feature/s")
+    assert "squash merge staged" in staged.stderr
+    assert "promoted" not in staged.stderr
+    run_git(small, "reset", "-q", "--hard")  # the squash is abandoned
+    assert sha(output(small, "transform.adults")) == before
+    assert promotions(small) == []
+    # an unrelated commit on main afterwards does not promote the branch env either
+    commit_files(small, {"notes.txt": "later\n"}, "notes")
+    assert promotions(small) == []
+    listed = {r["name"]: r["status"] for r in cli(small, "env", "list", "--json").json()}
+    assert listed["feature-s"] == "applied"
 
 
 def test_merge_runs_what_changed_with_on_merge_run(small: Path) -> None:

@@ -55,7 +55,7 @@ def test_install_status_uninstall(small: Path) -> None:
 
     status = cli(small, "hooks", "status")
     assert status.exit_code == 0, status.output
-    for hook in ("pre-push", "post-merge", "post-checkout"):
+    for hook in ("pre-push", "post-merge", "post-checkout", "post-commit"):
         assert any(line.split()[:2] == ["ok", hook] for line in status.stdout.splitlines()), (
             status.stdout
         )
@@ -71,7 +71,7 @@ def test_install_status_uninstall(small: Path) -> None:
     for hook in HOOKS:
         assert not (hooks / hook).exists(), hook
     status = cli(small, "hooks", "status")
-    assert status.stdout.count("not installed") == 3, status.stdout
+    assert status.stdout.count("not installed") == 4, status.stdout
 
 
 def test_user_hook_is_kept_runs_and_is_restored(small: Path) -> None:

@@ -35,8 +35,9 @@ EXPECTED = {
     "seeknal-pre-push": ("seeknal hook pre-push", ["pre-push"]),
     "seeknal-post-checkout": ("seeknal hook post-checkout", ["post-checkout"]),
     "seeknal-post-merge": ("seeknal hook post-merge", ["post-merge"]),
+    "seeknal-post-commit": ("seeknal hook post-commit", ["post-commit"]),
 }
-HOOK_TYPES = ("post-checkout", "pre-push", "post-merge")
+HOOK_TYPES = ("post-checkout", "pre-push", "post-merge", "post-commit")
 
 
 def manifest_hooks() -> list[dict[str, Any]]:

@@ -354,7 +354,8 @@ def test_unsupported_kinds_plan_but_fail_only_when_run(git_project: Path) -> Non
     res, summary = run_json(git_project)
     assert res.exit_code == 0, res.output
     idle = {n["id"]: n for n in summary["nodes"] if n["id"].startswith(("feature_group", "metric"))}
-    assert {n["status"] for n in idle.values()} == {"cached"}
+    assert {n["status"] for n in idle.values()} == {"unsupported"}
+    assert "2 not executable yet" in cli(git_project, "run").stdout
     assert "not supported for execution yet" in idle["feature_group.person_features"]["reason"]
 
     # once an executable node reads one, the run needs it and fails clearly

@@ -141,7 +141,7 @@ def test_the_installed_cli_renders_all_formats_and_installs_hooks(
         proc = run(installed, root, "hooks", "install")
         assert "Hooks installed in" in proc.stdout
     binary = installed["site"] / "bin" / "seeknal"
-    for hook in ("pre-push", "post-merge", "post-checkout"):
+    for hook in ("pre-push", "post-merge", "post-checkout", "post-commit"):
         shim = root / ".git" / "hooks" / hook
         text = shim.read_text()
         assert "seeknal-hook-shim" in text, hook
