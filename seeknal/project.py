@@ -69,6 +69,12 @@ class _ProjectLoader:
         self.cache = parse_cache if parse_cache is not None else {}
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
+        # files that could define nodes but were not loaded: refs into them get one clear
+        # message (Python) or none at all (a broken file already has its own problem)
+        self.python_files: dict[str, str] = {}
+        self.broken_files: dict[str, str] = {}
+        self.broken_common = False
+        self._texts: dict[str, str] = {}
 
     # -- reading -------------------------------------------------------------------------
     def read_yaml(self, path: str) -> tuple[Any, str] | None:
@@ -146,6 +152,8 @@ class _ProjectLoader:
         ):
             path = COMMON_DIR + fname
             loaded = self.read_yaml(path)
+            if loaded is None and self.files.read(path) is not None:
+                self.broken_common = True
             entries: Any = []
             if loaded is not None and isinstance(loaded[0], dict):
                 entries = loaded[0].get(key) or []
@@ -167,11 +175,14 @@ class _ProjectLoader:
                 self.warnings.append(
                     f"{path}: Python node files are not supported yet; this file is not loaded"
                 )
+                raw = self.files.read(path) or b""
+                self.python_files[path] = raw.decode("utf-8", errors="replace")
                 continue
             if not path.endswith((".yml", ".yaml")):
                 continue
             loaded = self.read_yaml(path)
             if loaded is None:
+                self.broken_files[Path(path).stem] = path
                 continue
             data, text = loaded
             if not isinstance(data, dict):
@@ -190,6 +201,7 @@ class _ProjectLoader:
         nodes: dict[str, Node] = {}
         where: dict[str, str] = {}
         for path, data, text in raw_nodes:
+            self._texts[path] = text
             node = self.build_node(path, data, text, values)
             if node is None:
                 continue
@@ -240,7 +252,8 @@ class _ProjectLoader:
         try:
             rendered = placeholders.render_tree(data, values, keep_env=True)
         except placeholders.UnknownPlaceholder as exc:
-            self.problems.append(Problem(path, str(exc), _placeholder_line(text, exc.key)))
+            if not self.broken_common:  # else the broken common file is the one problem
+                self.problems.append(Problem(path, str(exc), _placeholder_line(text, exc.key)))
             return None
 
         if kind is NodeKind.RULE:
@@ -410,12 +423,25 @@ class _ProjectLoader:
     def check_refs(self, nodes: dict[str, Node]) -> None:
         for node in nodes.values():
             for ref in node.inputs:
-                if ref not in nodes:
+                if ref in nodes:
+                    continue
+                name = ref.rsplit(".", 1)[-1]
+                if name in self.broken_files:
+                    continue  # its file failed to load: that problem is already reported
+                by_stem = [p for p in self.python_files if Path(p).stem == name]
+                by_text = [p for p, text in self.python_files.items() if name in text]
+                python = (by_stem or by_text)[0] if (by_stem or by_text) else None
+                if python:
+                    message = (
+                        f"ref to '{ref}', which {python} defines: Python node files are not "
+                        "supported yet, so it does not exist here (write it as YAML)"
+                    )
+                else:
                     close = difflib.get_close_matches(ref, list(nodes), n=1, cutoff=0.4)
                     hint = f"; did you mean '{close[0]}'?" if close else ""
-                    self.problems.append(
-                        Problem(node.file_path, f"ref to unknown node '{ref}'{hint}", node.line)
-                    )
+                    message = f"ref to unknown node '{ref}'{hint}"
+                line = _find_line(self._texts.get(node.file_path, ""), ref) or node.line
+                self.problems.append(Problem(node.file_path, message, line))
 
     def check_graph(self, nodes: dict[str, Node]) -> list[str]:
         dag = Dag({nid: n.inputs for nid, n in nodes.items()})

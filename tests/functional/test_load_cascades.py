@@ -1,0 +1,63 @@
+"""One broken or unsupported file gives one clear problem, not a cascade of false ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import cli, write_tree
+
+BASE = {
+    "seeknal_project.yml": "name: cascade\nversion: 1.0.0\n",
+    "data/people.csv": "id,name\n1,Ann\n",
+    "seeknal/transforms/names.yml": (
+        "kind: transform\nname: names\ninputs:\n  - ref: source.people\n"
+        "transform: SELECT name FROM ref('source.people')\n"
+    ),
+}
+
+
+def test_a_broken_node_file_is_the_only_problem(git_project: Path) -> None:
+    write_tree(
+        git_project, {**BASE, "seeknal/sources/people.yml": "kind: source\nname: [people\n"}
+    )
+    res = cli(git_project, "plan")
+    assert res.exit_code == 1
+    assert "seeknal/sources/people.yml" in res.stderr and "invalid YAML" in res.stderr
+    assert "unknown node" not in res.stderr
+    assert "Project has 1 error" in res.stderr
+
+
+def test_a_ref_to_a_python_node_says_python_is_not_loaded(git_project: Path) -> None:
+    write_tree(
+        git_project,
+        {
+            **BASE,
+            "seeknal/pipelines/people.py": "@source(name='people')\ndef people(): ...\n",
+        },
+    )
+    res = cli(git_project, "plan")
+    assert res.exit_code == 1
+    assert "seeknal/transforms/names.yml:4" in res.stderr
+    assert "ref to 'source.people', which seeknal/pipelines/people.py defines" in res.stderr
+    assert "Python node files are not supported yet" in res.stderr
+
+
+def test_a_broken_common_file_hides_its_placeholder_cascade(git_project: Path) -> None:
+    write_tree(
+        git_project,
+        {
+            **BASE,
+            "seeknal/sources/people.yml": (
+                "kind: source\nname: people\nsource: csv\ntable: data/people.csv\n"
+            ),
+            "seeknal/common/rules.yml": "rules: [ {id: adult\n",
+            "seeknal/transforms/adults.yml": (
+                "kind: transform\nname: adults\ninputs:\n  - ref: source.people\n"
+                "transform: SELECT * FROM ref('source.people') WHERE {{ rules.adult }}\n"
+            ),
+        },
+    )
+    res = cli(git_project, "plan")
+    assert res.exit_code == 1
+    assert "seeknal/common/rules.yml" in res.stderr
+    assert "unknown placeholder" not in res.stderr
