@@ -588,10 +588,14 @@ def promote_env(
                 f"Environment '{env}' has not been applied.",
                 f"Run 'seeknal run --env {env}' first, then 'seeknal promote {env}'.",
             )
-        failed = [n for n, e in state["nodes"].items() if e.get("status") not in OK_STATUSES]
+        failed = [
+            f"{n} ({e.get('status')})"
+            for n, e in state["nodes"].items()
+            if e.get("status") not in OK_STATUSES
+        ]
         if failed:
             raise EnvError(
-                f"Environment '{env}' has failed nodes: {', '.join(failed[:5])}.",
+                f"Environment '{env}' has nodes that did not succeed: {', '.join(failed[:5])}.",
                 f"Fix them and run 'seeknal run --env {env}' again before promoting.",
             )
         check_fresh(ctx, env, plan, promoting=True)

@@ -219,7 +219,7 @@ def sync(ctx: Context, on_done: Callable[[Any], None] | None = None) -> SyncOutc
             outcome = promote_env(ctx, row["name"], git_commit=commit)
             return SyncOutcome(
                 "promoted",
-                f"promoted env {row['name']} ({len(outcome.moved)} outputs, "
+                f"promoted env {row['name']} ({len(outcome.moved)} output(s), "
                 f"{outcome.seconds * 1000:.0f} ms, nothing recomputed)",
                 row["name"],
             )

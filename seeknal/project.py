@@ -333,6 +333,23 @@ class _ProjectLoader:
         return refs
 
     def check_kind(self, kind: NodeKind, path: str, text: str, data: dict[str, Any]) -> None:
+        if kind is NodeKind.PROFILE:
+            options = data.get("profile") or {}
+            extra = sorted(set(options) - {"columns"}) if isinstance(options, dict) else []
+            params = options.get("params") if isinstance(options, dict) else None
+            if extra or params:
+                ignored = ", ".join([*(k for k in extra if k != "params"), *(params or {})])
+                self.warnings.append(
+                    f"{path}: profile options {ignored} are not supported; the profile has "
+                    "DuckDB SUMMARIZE's statistics for every column (or profile.columns)"
+                )
+        if kind is NodeKind.EXPOSURE:
+            target_path = str((data.get("params") or {}).get("path", ""))
+            if target_path.startswith("target/"):
+                self.warnings.append(
+                    f"{path}: params.path {target_path} is inside target/, seeknal's own state "
+                    "folder; write exports elsewhere (e.g. exports/)"
+                )
         if kind is NodeKind.SOURCE:
             self.check_source(path, text, data)
         elif kind is NodeKind.RULE:

@@ -64,7 +64,7 @@ def select_nodes_exact(project: Project, names: Iterable[str]) -> list[str]:
                 raise SeeknalError(
                     f"No node '{name}'"
                     + (f"; did you mean {', '.join(options)}?" if options else "."),
-                    "Use node ids like transform.orders_clean ('seeknal plan' lists them).",
+                    "Use node ids (kind.name) or unique node names; 'seeknal plan' lists them.",
                 )
     return chosen
 

@@ -352,14 +352,16 @@ def env_list(
     if not rows:
         out("No environments. Create one with: seeknal plan dev")
         return
-    header = f"{'NAME':<20} {'STATUS':<9} {'BRANCH':<20} {'CREATED':<17} {'LAST USED':<17} "
-    out(header + f"{'EXPIRES':<17} {'SIZE':>9}")
+    name_w = max(4, *(len(r["name"]) for r in rows))
+    branch_w = max(6, *(len(r["branch"] or "-") for r in rows))
+    header = f"{'NAME':<{name_w}} {'STATUS':<9} {'BRANCH':<{branch_w}} {'CREATED':<17} "
+    out(header + f"{'LAST USED':<17} {'EXPIRES':<17} {'SIZE':>9}")
     for row in rows:
         expires = "EXPIRED" if row["expired"] else _when(row["expires_at"])
         out(
-            f"{row['name']:<20} {status_label(row['status'], 9)} {(row['branch'] or '-'):<20} "
-            f"{_when(row['created_at']):<17} {_when(row['last_accessed']):<17} "
-            f"{expires:<17} {_size(row['disk_bytes']):>9}"
+            f"{row['name']:<{name_w}} {status_label(row['status'], 9)} "
+            f"{(row['branch'] or '-'):<{branch_w}} {_when(row['created_at']):<17} "
+            f"{_when(row['last_accessed']):<17} {expires:<17} {_size(row['disk_bytes']):>9}"
         )
 
 

@@ -63,7 +63,11 @@ class node_printer:  # noqa: N801 - used like a function
     def __call__(self, result: Any) -> None:
         if self.silent:
             return
-        rows = "" if result.row_count is None else f"{result.row_count:>9,} rows"
+        rows = (
+            ""
+            if result.row_count is None
+            else f"{result.row_count:>9,} row{'' if result.row_count == 1 else 's'}"
+        )
         secs = f"{result.duration_ms / 1000:6.2f}s"
         label = status_label(result.status.value)
         out(f"  {label} {result.node_id.ljust(self.width)} {rows} {secs}")
@@ -251,7 +255,9 @@ def _print_decisions(plan_obj: Any, as_json: bool, header: str) -> None:
 def plan(
     env: str | None = typer.Argument(None, help="Environment to plan (omit for production)."),
     full: bool = typer.Option(False, "--full", help="Plan a run of every node."),
-    nodes: list[str] | None = Nodes,
+    nodes: list[str] | None = typer.Option(
+        None, "--nodes", "-n", help="Plan only these nodes (ids or names) and their downstream."
+    ),
     breaking: list[str] | None = typer.Option(
         None, "--breaking", help="With ENV: treat this changed node as breaking."
     ),

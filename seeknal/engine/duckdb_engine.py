@@ -93,7 +93,13 @@ class DuckDBEngine:
             message = str(exc).strip().splitlines()
             raise ExecutionError(
                 f"{node.id} ({node.file_path}) failed in DuckDB: " + " ".join(message[:3]),
-                f"Fix the SQL in {node.file_path}, check it with 'seeknal plan', and run again.",
+                (
+                    f"Fix the SQL in {node.file_path}"
+                    if node.kind is NodeKind.TRANSFORM
+                    else f"Check {node.file_path} against its input's columns and types "
+                    "(the data may have changed)"
+                )
+                + f", then run it again: seeknal run --nodes {node.id}",
             ) from None
         finally:
             tmp.unlink(missing_ok=True)
@@ -106,7 +112,14 @@ class DuckDBEngine:
             return self._transform(node, inputs, tmp, out)
         if node.kind is NodeKind.PROFILE:
             upstream = _single(node, inputs)
-            sql = f"SELECT * FROM (SUMMARIZE SELECT * FROM read_parquet({literal(upstream)}))"
+            # `profile: {columns: [...]}` limits the statistics to those columns
+            options = node.config.get("profile") or {}
+            wanted = options.get("columns") if isinstance(options, dict) else None
+            selected = ", ".join(ident(str(c)) for c in wanted) if wanted else "*"
+            sql = (
+                f"SELECT * FROM (SUMMARIZE SELECT {selected} "
+                f"FROM read_parquet({literal(upstream)}))"
+            )
             return self._copy(sql, tmp, out)
         if node.kind is NodeKind.RULE:
             return self._rule(node, inputs, tmp, out)

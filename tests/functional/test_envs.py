@@ -550,7 +550,9 @@ def test_failed_env_node_blocks_promote(proj: Path) -> None:
     assert cli(proj, "env", "list", "--json").json()[0]["status"] == "failed"
     res = cli(proj, "promote", "dev")
     assert res.exit_code == 1
-    assert "has failed nodes" in res.stderr and "transform.adults" in res.stderr
+    assert "has nodes that did not succeed" in res.stderr
+    assert "transform.adults (failed)" in res.stderr
+    assert "exposure.adults_export (skipped)" in res.stderr
     assert production_digests(proj) == before
 
 
