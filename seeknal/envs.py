@@ -121,8 +121,8 @@ def plan_env(
 
     target = env_target(ctx, env)
     profile_path = resolve_profile(ctx.root, env, profile)
+    loaded = loaded or ctx.load()  # load errors are reported before target/ is touched
     with locked(ctx, f"seeknal plan {env}"):
-        loaded = loaded or ctx.load()
         if prod_manifest is None:
             prod_manifest = read_manifest(ctx.production) or {}
         if prod_state is None:
