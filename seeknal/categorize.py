@@ -216,7 +216,8 @@ def _apply_overrides(
             if current not in (Category.BREAKING, Category.NON_BREAKING):
                 raise EnvError(
                     f"--{wanted.value.replace('_', '-')} {node_id}: the node is not directly "
-                    f"changed in this plan (it is {current or 'unchanged'}).",
+                    "changed in this plan"
+                    + (f" (it is {current})." if current else " (its own file did not change)."),
                     "Only nodes whose SQL or config changed can be re-categorised.",
                 )
             if current != wanted:

@@ -116,10 +116,14 @@ def pre_push(
         else:
             continue  # tags and other refs
         if local_sha == ZERO:
-            report.lines.append(
-                f"seeknal: remote branch {branch} deleted; its env stays until the local branch "
-                "is deleted too, then 'seeknal env gc' removes it"
-            )
+            env_name = active.env_for_branch(ctx.root, branch, git)
+            if env_name and ctx.target(env_name).dir.is_dir():
+                report.lines.append(
+                    f"seeknal: remote branch {branch} deleted; env {env_name} stays until the "
+                    "local branch is deleted too, then 'seeknal env gc' removes it"
+                )
+            else:
+                report.lines.append(f"seeknal: remote branch {branch} deleted")
             continue
         if branch in git.production_branches:
             report.lines.append(

@@ -454,7 +454,8 @@ class _ProjectLoader:
                         "supported yet, so it does not exist here (write it as YAML)"
                     )
                 else:
-                    close = difflib.get_close_matches(ref, list(nodes), n=1, cutoff=0.4)
+                    others = [n for n in nodes if n != node.id]
+                    close = difflib.get_close_matches(ref, others, n=1, cutoff=0.4)
                     hint = f"; did you mean '{close[0]}'?" if close else ""
                     message = f"ref to unknown node '{ref}'{hint}"
                 line = _find_line(self._texts.get(node.file_path, ""), ref) or node.line

@@ -235,8 +235,15 @@ def _remove_outputs(
     """Delete outputs of nodes that no longer exist (only inside the project)."""
     gone: list[str] = []
     state = read_run_state(target)
+    old_nodes = (manifest or {}).get("nodes", {})
     for node_id in removed:
         rel = (state["nodes"].get(node_id) or {}).get("output_path")
+        if not rel and node_id in old_nodes:
+            # its last run failed (no output recorded): an older output may still be there
+            from seeknal.manifest import project_from_manifest
+
+            node = project_from_manifest({"nodes": {node_id: old_nodes[node_id]}}, "").nodes
+            rel = target.relative(target.output_path(node[node_id]))
         if not rel:
             continue
         path = target.absolute(rel)

@@ -14,6 +14,7 @@ STATUS_STYLE = {
     "failed": ("FAILED", typer.colors.RED),
     "skipped": ("skipped", typer.colors.YELLOW),
     "run": ("run", typer.colors.CYAN),
+    "unsupported": ("unsupported", typer.colors.MAGENTA),
 }
 
 

@@ -85,7 +85,9 @@ def named_env(project_path: Path | None, env: str | None, verb: str) -> str:
     return str(chosen.env)
 
 
-def print_env_plan(result: Any, rel_root: Path, template_dir: Path | None = None) -> None:
+def print_env_plan(
+    result: Any, rel_root: Path, template_dir: Path | None = None, next_step: bool = True
+) -> None:
     """The terminal view of a fresh plan: the text template, then where it was saved."""
     from seeknal.report.model import build_report
     from seeknal.report.render import render, secret_values
@@ -99,6 +101,8 @@ def print_env_plan(result: Any, rel_root: Path, template_dir: Path | None = None
         shown = result.path
     out(f"Plan saved to {shown}")
     total = result.plan["total_nodes_to_execute"]
+    if not next_step:
+        return
     if total:
         out(f"Next: seeknal run --env {result.env}")
     elif result.plan["categorized_changes"]:
@@ -203,7 +207,7 @@ def apply_env_command(
         result = plan_env(ctx, env, git=branch_binding(ctx, env))
         if not (quiet or as_json):
             out(f"(env {env} from the {rule}: planning first)")
-            print_env_plan(result, ctx.root)
+            print_env_plan(result, ctx.root, next_step=False)
             out("")
     printer = node_printer(quiet or as_json)
 

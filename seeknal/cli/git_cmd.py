@@ -43,7 +43,7 @@ def _root(project_path: Path | None) -> Path:
 
 @handled
 def hooks_install(project_path: Path | None = ProjectPath) -> None:
-    """Install the pre-push, post-merge and post-checkout hooks (your own hooks are kept)."""
+    """Install the pre-push, post-merge, post-checkout and post-commit hooks (yours are kept)."""
     from seeknal.git import hooks
 
     report = hooks.install(_root(project_path))

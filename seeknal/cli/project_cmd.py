@@ -31,7 +31,7 @@ def init(
     if len(created.files) > 12:
         out(f"  ... and {len(created.files) - 12} more files")
     hint = "seeknal run" if example else "add nodes under seeknal/, then seeknal run"
-    out(f"Next: cd {directory} && {hint}")
+    out(f"Next: {hint}" if directory == Path(".") else f"Next: cd {directory} && {hint}")
 
 
 @handled

@@ -189,6 +189,11 @@ def run(
     if outcome.failed:
         if not as_json:
             first = outcome.failed[0]
+            if quiet:  # the progress lines were not shown: give the errors here
+                for failed in outcome.failed:
+                    out(f"{failed.node_id}: {failed.error}", err=True)
+                    if failed.hint:
+                        out(f"  next: {failed.hint}", err=True)
             out(f"{len(outcome.failed)} node(s) failed; first: {first.node_id}", err=True)
         raise typer.Exit(1)
 
@@ -230,7 +235,9 @@ def _print_decisions(plan_obj: Any, as_json: bool, header: str) -> None:
                     "nodes": [
                         {
                             "id": d.node_id,
-                            "action": "run" if d.run else "cached",
+                            "action": "run"
+                            if d.run
+                            else ("unsupported" if d.unsupported else "cached"),
                             "reason": d.reason,
                         }
                         for d in plan_obj.decisions
@@ -242,9 +249,10 @@ def _print_decisions(plan_obj: Any, as_json: bool, header: str) -> None:
         return
     out(header)
     width = max((len(d.node_id) for d in plan_obj.decisions), default=10)
+    label_width = 11 if any(d.unsupported for d in plan_obj.decisions) else 8
     for d in plan_obj.decisions:
-        action = "run" if d.run else "cached"
-        out(f"  {status_label(action)} {d.node_id.ljust(width)}  {d.reason}")
+        action = "run" if d.run else ("unsupported" if d.unsupported else "cached")
+        out(f"  {status_label(action, label_width)} {d.node_id.ljust(width)}  {d.reason}")
     for node_id in plan_obj.removed:
         out(f"  {status_label('removed')} {node_id.ljust(width)}  no longer in the project")
     n = len(plan_obj.to_run)
@@ -297,6 +305,15 @@ def plan(
     if head is not None:
         raise typer.BadParameter("--head goes with --base")
     chosen = active_env(project_path, env)
+    if chosen.env is None and (breaking or non_breaking or profile):
+        raise typer.BadParameter(
+            "--breaking, --non-breaking and --profile go with an environment: seeknal plan dev ..."
+        )
+    if chosen.env is not None and (full or nodes):
+        raise typer.BadParameter(
+            f"--full and --nodes plan production runs; the active env is {chosen.env} "
+            f"({chosen.rule}). An env plan always covers the whole change."
+        )
     if chosen.env is not None:
         from seeknal.cli.env_cmd import plan_env_command
 

@@ -226,7 +226,7 @@ class DuckDBEngine:
             + ") AS r(rule_type, check_description, violations, total_rows, passed, severity)"
         )
         self._copy(select, tmp, out)
-        message = str(params.get("error_message") or f"rule {node.id} failed")
+        message = str(params.get("error_message") or f"rule {node.id} found violations")
         errors = [r for r in rows if not r[4] and r[5] == "error"]
         if errors:
             detail = "; ".join(_violation(r) for r in errors)

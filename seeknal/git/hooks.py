@@ -135,7 +135,7 @@ def conflicts(dirs: light.GitDirs, folder: Path) -> list[Conflict]:
             Conflict(
                 "husky",
                 f"core.hooksPath is {hooks_path} (husky manages these hooks)",
-                f"add `{line}` to .husky/pre-push, .husky/post-merge and .husky/post-checkout "
+                f"add `{line}` to .husky/pre-push, .husky/post-merge, .husky/post-checkout and .husky/post-commit "
                 "(for pre-push husky passes the refs on stdin, which seeknal reads)",
             )
         )
@@ -145,8 +145,8 @@ def conflicts(dirs: light.GitDirs, folder: Path) -> list[Conflict]:
                 Conflict(
                     "lefthook",
                     f"{name} manages the hooks",
-                    "add a command `seeknal hook pre-push {0}` etc. under pre-push, post-merge "
-                    f"and post-checkout in {name}, with `use_stdin: true` for pre-push",
+                    "add a command `seeknal hook pre-push {0}` etc. under pre-push, post-merge, "
+                    f"post-checkout and post-commit in {name}, with `use_stdin: true` for pre-push",
                 )
             )
     for hook in HOOKS:

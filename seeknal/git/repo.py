@@ -68,7 +68,10 @@ class GitRepo:
         ca, cb = self.commit(a), self.commit(b)
         base = self.repo.merge_base(ca.id, cb.id)
         if base is None:
-            raise SeeknalError(f"'{a}' and '{b}' have no common ancestor.")
+            hint = "Fetch the full history (git fetch --unshallow; in CI checkout with fetch-depth: 0)."
+            if not (self.workdir / ".git" / "shallow").exists():
+                hint = "Plan against a revision that shares history with the branch."
+            raise SeeknalError(f"'{a}' and '{b}' have no common ancestor.", hint)
         return self.repo[base]
 
     def current_branch(self) -> str | None:

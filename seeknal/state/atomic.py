@@ -13,9 +13,16 @@ from seeknal.errors import StateError
 TEMP_PREFIX = ".seeknal-tmp-"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; state files follow the umask
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

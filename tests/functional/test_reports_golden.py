@@ -84,7 +84,8 @@ def test_ci_doc_shows_the_golden_comment_and_a_complete_workflow() -> None:
     plan, sync = workflow["jobs"]["plan"], workflow["jobs"]["sync"]
     assert plan["steps"][0]["with"]["fetch-depth"] == 0
     runs = [s.get("run", "") for s in plan["steps"]]
-    assert "pip install seeknal" in runs
+    assert 'pip install "$SEEKNAL_PIP_SPEC"' in runs
+    assert workflow["env"]["SEEKNAL_PIP_SPEC"].startswith("seeknal @ ")
     assert (
         "seeknal plan --base origin/${{ github.base_ref }} --head HEAD --format markdown "
         "--output plan.md" in [" ".join(r.split()) for r in runs]

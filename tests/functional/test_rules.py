@@ -50,7 +50,7 @@ def test_profile_check_warns_and_fails_on_profile_statistics(git_project: Path) 
     quality = next(n for n in summary["nodes"] if n["id"] == "rule.products_quality")
     assert quality["status"] == "success"
     assert quality["warnings"] == [
-        "rule rule.products_quality failed (avg(price) = 54.75 must not be > 50)"
+        "rule rule.products_quality found violations (avg(price) = 54.75 must not be > 50)"
     ]
     out = git_project / "target/cache/rule/products_quality.parquet"
     checks = rows(out, "SELECT check_description, passed, severity FROM t ORDER BY 1")
