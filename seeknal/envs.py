@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import shutil
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -12,18 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seeknal.context import Context, Loaded, utc_now
-from seeknal.digest import file_digest, remember_digest
+from seeknal.digest import file_digest
 from seeknal.env import (
     DEFAULT_TTL_SECONDS,
-    env_status,
-    expires_at,
-    is_expired,
     validate_env_name,
 )
-from seeknal.errors import EnvError, SeeknalError
-from seeknal.state import atomic, transaction
+from seeknal.errors import EnvError
+from seeknal.state import atomic
 from seeknal.state.guard import mutating, recover_if_idle
-from seeknal.state.history import finish_promote
 from seeknal.state.layout import Target
 from seeknal.state.store import (
     SCHEMA_VERSION,
@@ -45,16 +39,16 @@ def env_target(ctx: Context, env: str) -> Target:
     return ctx.target(validate_env_name(env))
 
 
-def _read(target: Target, path: Path, what: str) -> Any:
+def read_env_file(target: Target, path: Path, what: str) -> Any:
     return atomic.read_json(path, what, f"Run 'seeknal plan {target.env}' to write it again.")
 
 
 def require_env(ctx: Context, env: str) -> tuple[Target, dict[str, Any], dict[str, Any]]:
     target = env_target(ctx, env)
-    config = _read(target, target.env_config_path, "Environment config")
+    config = read_env_file(target, target.env_config_path, "Environment config")
     if config is None:
         raise EnvError(f"Environment '{env}' not found.", f"Run 'seeknal plan {env}' to create it.")
-    plan = _read(target, target.plan_path, "Plan")
+    plan = read_env_file(target, target.plan_path, "Plan")
     if plan is None:
         raise EnvError(f"Environment '{env}' has no plan.", f"Run 'seeknal plan {env}'.")
     return target, config, plan
@@ -175,7 +169,7 @@ def plan_env(
                     "output_digest": entry.get("output_digest"),
                 }
             )
-        config = _read(target, target.env_config_path, "Environment config") or {}
+        config = read_env_file(target, target.env_config_path, "Environment config") or {}
         ttl = (ctx.load_settings().get("environments") or {}).get("ttl_seconds")
         config = {
             "name": env,
@@ -247,7 +241,7 @@ def _fingerprint_as_planned(ctx: Context, plan: dict[str, Any]) -> str:
 
 def check_refs(ctx: Context, target: Target, env: str, strict: bool) -> dict[str, Path]:
     """Production outputs the env reads; with `strict`, any byte changed since the plan blocks."""
-    refs = (_read(target, target.refs_path, "Refs file") or {}).get("refs", [])
+    refs = (read_env_file(target, target.refs_path, "Refs file") or {}).get("refs", [])
     paths: dict[str, Path] = {}
     for ref in refs:
         path = ctx.production.absolute(ref["output_path"])
@@ -275,8 +269,8 @@ def check_refs(ctx: Context, target: Target, env: str, strict: bool) -> dict[str
 def plan_is_current(ctx: Context, env: str) -> bool:
     """The env has a plan that is neither promoted nor stale against the YAML or production."""
     target = env_target(ctx, env)
-    config = _read(target, target.env_config_path, "Environment config")
-    plan = _read(target, target.plan_path, "Plan")
+    config = read_env_file(target, target.env_config_path, "Environment config")
+    plan = read_env_file(target, target.plan_path, "Plan")
     if not config or not plan or config.get("promoted_plan_id") == plan.get("plan_id"):
         return False
     try:
@@ -320,7 +314,7 @@ def apply_env(
         ref_paths = check_refs(ctx, target, env, strict=not force)
         # half-written outputs of an env run that was killed: nobody else writes here (lock)
         atomic.remove_temp_files(target.dir)
-        manifest = _read(target, target.manifest_path, "Environment manifest") or {}
+        manifest = read_env_file(target, target.manifest_path, "Environment manifest") or {}
         snapshot = project_from_manifest(manifest, str(ctx.root))
         previous = read_run_state(target)
         planned = [n for n in plan.get("nodes_to_execute", []) if n in snapshot.nodes]
@@ -355,7 +349,7 @@ def apply_env(
         now = utc_now()
         refs = {
             r["node_id"]: r
-            for r in (_read(target, target.refs_path, "Refs file") or {}).get("refs", [])
+            for r in (read_env_file(target, target.refs_path, "Refs file") or {}).get("refs", [])
         }
         prod_state = read_run_state(ctx.production)
         nodes: dict[str, Any] = {}
@@ -403,277 +397,3 @@ def _reusable(
         return False
     path = target.output_path(node)
     return path.is_file() and file_digest(path, ctx.cache.data) == entry.get("output_digest")
-
-
-# -- status and listing --------------------------------------------------------------------------
-def list_envs(ctx: Context, now: dt.datetime | None = None) -> list[dict[str, Any]]:
-    now = now or dt.datetime.now(dt.UTC)
-    folder = ctx.production.base / "environments"
-    prod_fp = (read_manifest(ctx.production) or {}).get("fingerprint")
-    rows: list[dict[str, Any]] = []
-    if not folder.is_dir():
-        return rows
-    for child in sorted(folder.iterdir()):
-        if not child.is_dir() or child.name.startswith("."):
-            continue
-        target = Target(ctx.root, child.name)
-        config = plan = None
-        try:
-            config = _read(target, target.env_config_path, "Environment config")
-            plan = _read(target, target.plan_path, "Plan")
-            state = _read(target, target.run_state_path, "Run state")
-            status = env_status(config or {}, plan, state, prod_fp)
-        except SeeknalError:  # a damaged env must not hide the others
-            config, status = config or {"name": child.name}, "corrupt"
-        if config is None:
-            continue
-        expiry = expires_at(config.get("last_accessed"), config.get("ttl_seconds"))
-        expired = is_expired(config.get("last_accessed"), config.get("ttl_seconds"), now)
-        rows.append(
-            {
-                "name": child.name,
-                "status": status,
-                "branch": config.get("branch"),
-                "created_at": config.get("created_at"),
-                "last_accessed": config.get("last_accessed"),
-                "expires_at": expiry.strftime("%Y-%m-%dT%H:%M:%SZ") if expiry else None,
-                "expired": expired,
-                "promoted_from": config.get("promoted_from"),
-                "nodes_to_execute": (plan or {}).get("total_nodes_to_execute"),
-                "disk_bytes": _disk_size(child),
-            }
-        )
-    return rows
-
-
-def _disk_size(folder: Path) -> int:
-    total = 0
-    for dirpath, _, files in os.walk(folder):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(dirpath, name)).st_size
-            except OSError:
-                pass
-    return total
-
-
-def delete_env(ctx: Context, env: str) -> Path:
-    target = env_target(ctx, env)
-    if not target.dir.is_dir():
-        raise EnvError(f"Environment '{env}' not found.", "'seeknal env list' shows the envs.")
-    with locked(ctx, f"seeknal env delete {env}"):
-        _remove_tree(target.dir)
-    return target.dir
-
-
-def _remove_tree(folder: Path) -> None:
-    """Rename first, then delete: a kill halfway never leaves a half-deleted env behind."""
-    doomed = folder.with_name(f".deleting-{folder.name}-{os.urandom(3).hex()}")
-    os.replace(folder, doomed)
-    shutil.rmtree(doomed, ignore_errors=True)
-
-
-def gc_envs(
-    ctx: Context,
-    dry_run: bool = False,
-    branch_exists: Callable[[str], bool] | None = None,
-    now: dt.datetime | None = None,
-) -> list[tuple[str, str]]:
-    """Envs past their TTL, or bound to a git branch that no longer exists."""
-    doomed: list[tuple[str, str]] = []
-    for row in list_envs(ctx, now):
-        if row["expired"]:
-            doomed.append((row["name"], f"expired {row['expires_at']}"))
-        elif row.get("branch") and branch_exists is not None and not branch_exists(row["branch"]):
-            doomed.append((row["name"], f"branch '{row['branch']}' no longer exists"))
-    if not dry_run and doomed:
-        with locked(ctx, "seeknal env gc"):
-            for name, _ in doomed:
-                folder = Target(ctx.root, name).dir
-                if folder.is_dir():
-                    _remove_tree(folder)
-    leftovers = ctx.production.base / "environments"
-    if not dry_run and leftovers.is_dir():
-        for pattern in (".deleting-*", ".copy-*"):
-            for child in leftovers.glob(pattern):
-                shutil.rmtree(child, ignore_errors=True)
-    return doomed
-
-
-# -- env → env -----------------------------------------------------------------------------------
-def copy_env(ctx: Context, src: str, dst: str) -> Target:
-    """`seeknal env promote src dst`: dst becomes a copy of src's state and outputs."""
-    source, config, plan = require_env(ctx, src)
-    dest = env_target(ctx, dst)
-    if (
-        config.get("promoted_plan_id") == plan.get("plan_id")
-        and config.get("promoted_mode", "move") == "move"
-    ):
-        raise EnvError(
-            f"Environment '{src}' was promoted to production and its outputs moved there; "
-            "there is nothing left to copy.",
-            f"Copy envs before promoting them (seeknal env promote {src} {dst}, then "
-            f"seeknal promote {src}), promote with --copy-data, or 'seeknal plan {dst}'.",
-        )
-    if src == dst:
-        raise EnvError("Source and destination environments are the same.", "Name another env.")
-    with locked(ctx, f"seeknal env promote {src} {dst}"):
-        tmp = dest.dir.with_name(f".copy-{dst}-{os.urandom(3).hex()}")
-        shutil.copytree(source.dir, tmp)
-        old_prefix = source.relative(source.dir) + "/"
-        new_prefix = dest.relative(dest.dir) + "/"
-        now = utc_now()
-        tmp_target = _FolderTarget(tmp)
-        state = atomic.read_json(tmp_target.run_state_path, "Run state", "")
-        if state:
-            for entry in state.get("nodes", {}).values():
-                rel = entry.get("output_path") or ""
-                if rel.startswith(old_prefix):
-                    entry["output_path"] = new_prefix + rel[len(old_prefix) :]
-            atomic.write_json(tmp_target.run_state_path, state)
-        atomic.write_json(tmp_target.plan_path, {**plan, "env_name": dst})
-        atomic.write_json(
-            tmp_target.env_config_path,
-            {
-                **{k: v for k, v in config.items() if k not in ("promoted_plan_id", "branch")},
-                "name": dst,
-                "created_at": now,
-                "last_accessed": now,
-                "promoted_from": src,
-            },
-        )
-        if dest.dir.exists():
-            _remove_tree(dest.dir)
-        os.replace(tmp, dest.dir)
-        atomic.fsync_dir(dest.dir.parent)
-    return dest
-
-
-class _FolderTarget:
-    def __init__(self, folder: Path) -> None:
-        self.run_state_path = folder / "run_state.json"
-        self.plan_path = folder / "plan.json"
-        self.env_config_path = folder / "env_config.json"
-
-
-# -- promote -------------------------------------------------------------------------------------
-@dataclass
-class PromoteOutcome:
-    env: str
-    plan_id: str
-    moved: list[str]
-    removed: list[str]
-    copy_data: bool
-    seconds: float
-
-
-def promote_env(
-    ctx: Context, env: str, copy_data: bool = False, git_commit: str | None = None
-) -> PromoteOutcome:
-    import time
-
-    from seeknal.manifest import project_from_manifest
-
-    started = time.perf_counter()
-    target, config, plan = require_env(ctx, env)
-    with locked(ctx, f"seeknal promote {env}"):
-        state = _read(target, target.run_state_path, "Run state")
-        if config.get("promoted_plan_id") == plan.get("plan_id"):
-            raise EnvError(
-                f"Environment '{env}' has already been promoted.",
-                f"Plan it again ('seeknal plan {env}') to promote new changes.",
-            )
-        if not state or state.get("plan_id") != plan.get("plan_id"):
-            raise EnvError(
-                f"Environment '{env}' has not been applied.",
-                f"Run 'seeknal run --env {env}' first, then 'seeknal promote {env}'.",
-            )
-        failed = [
-            f"{n} ({e.get('status')})"
-            for n, e in state["nodes"].items()
-            if e.get("status") not in OK_STATUSES
-        ]
-        if failed:
-            raise EnvError(
-                f"Environment '{env}' has nodes that did not succeed: {', '.join(failed[:5])}.",
-                f"Fix them and run 'seeknal run --env {env}' again before promoting.",
-            )
-        check_fresh(ctx, env, plan, promoting=True)
-        check_refs(ctx, target, env, strict=True)
-        manifest = _read(target, target.manifest_path, "Environment manifest") or {}
-        snapshot = project_from_manifest(manifest, str(ctx.root))
-        prod = ctx.production
-        prod_state = read_run_state(prod)
-        txn = transaction.Transaction(prod.base, ctx.root, "promote")
-        new_nodes: dict[str, Any] = {}
-        moved: list[str] = []
-        digests: dict[Path, str] = {}
-        for node_id in snapshot.order:
-            entry = state["nodes"].get(node_id)
-            if entry is None:
-                continue
-            if entry.get("ref"):
-                new_nodes[node_id] = {
-                    **prod_state["nodes"].get(node_id, {}),
-                    "hash": entry["hash"],
-                    "status": "cached",
-                }
-                continue
-            src = target.absolute(entry["output_path"])
-            if not src.is_file():
-                raise EnvError(
-                    f"Output {entry['output_path']} of {node_id} in env '{env}' is missing.",
-                    f"Run 'seeknal run --env {env}' again.",
-                )
-            dst = prod.output_path(snapshot.nodes[node_id])
-            txn.replace(dst, txn.stage_copy(src) if copy_data else src)
-            old = prod_state["nodes"].get(node_id, {}).get("output_path")
-            if old and prod.absolute(old) != dst and prod.absolute(old).is_file():
-                txn.delete(prod.absolute(old))
-            digests[dst] = entry.get("output_digest")
-            new_nodes[node_id] = {
-                **entry,
-                "status": "success",
-                "output_path": prod.relative(dst),
-            }
-            moved.append(node_id)
-        removed: list[str] = []
-        for node_id in plan.get("removed_nodes", []):
-            rel = prod_state["nodes"].get(node_id, {}).get("output_path")
-            if rel and prod.absolute(rel).is_file():
-                txn.delete(prod.absolute(rel))
-                removed.append(rel)
-        now = utc_now()
-        run_state = {
-            "schema_version": SCHEMA_VERSION,
-            "run_id": state.get("run_id"),
-            "last_run": now,
-            "promoted_from": env,
-            "nodes": new_nodes,
-        }
-        # production's manifest becomes the env's, byte for byte
-        txn.replace(prod.manifest_path, txn.stage_copy(target.manifest_path))
-        txn.replace(prod.run_state_path, txn.stage_json("run_state.json", run_state))
-        txn.details = {
-            "env": env,
-            "plan_id": plan.get("plan_id"),
-            "promotion": {
-                "id": txn.id,
-                "env": env,
-                "plan_id": plan.get("plan_id"),
-                "git_commit": git_commit,
-                "time": now,
-                "mode": "copy" if copy_data else "move",
-                "nodes": moved,
-                "removed_nodes": plan.get("removed_nodes", []),
-                "manifest_fingerprint": manifest.get("fingerprint"),
-            },
-        }
-        txn.commit(lambda journal: finish_promote(ctx.root, journal))
-        for path, digest in digests.items():
-            if digest:
-                remember_digest(path, digest, ctx.cache.data)
-        ctx.save_cache()
-    return PromoteOutcome(
-        env, str(plan.get("plan_id")), moved, removed, copy_data, time.perf_counter() - started
-    )

@@ -188,7 +188,9 @@ class SyncOutcome:
 def sync(ctx: Context, on_done: Callable[[Any], None] | None = None) -> SyncOutcome:
     """Make production match the checked-out production branch (after a merge, or after the
     commit that completes a `git merge --squash`)."""
-    from seeknal.envs import list_envs, promote_env, require_env
+    from seeknal.env_store import list_envs
+    from seeknal.envs import require_env
+    from seeknal.promote import promote_env
     from seeknal.runs import run_production
 
     git = git_settings(ctx.load_settings())

@@ -39,8 +39,9 @@ def run_demo(directory: Path | None) -> None:
     from seeknal.cli.env_cmd import print_env_plan
     from seeknal.cli.run_cmd import node_printer
     from seeknal.context import Context
-    from seeknal.envs import apply_env, plan_env, promote_env
+    from seeknal.envs import apply_env, plan_env
     from seeknal.git.repo import commit_all, fast_forward, init_and_commit
+    from seeknal.promote import promote_env
     from seeknal.runs import run_production
     from seeknal.scaffold import scaffold
 

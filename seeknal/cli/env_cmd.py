@@ -271,7 +271,7 @@ def promote(
     project_path: Path | None = ProjectPath,
 ) -> None:
     """Make an applied environment production, atomically."""
-    from seeknal.envs import promote_env
+    from seeknal.promote import promote_env
 
     env = named_env(project_path, env, "promote")
     ctx = context(project_path)
@@ -320,7 +320,7 @@ def env_promote(
     project_path: Path | None = ProjectPath,
 ) -> None:
     """Copy one environment's state and outputs into another."""
-    from seeknal.envs import copy_env
+    from seeknal.env_store import copy_env
 
     ctx = context(project_path)
     copy_env(ctx, source, dest)
@@ -346,7 +346,7 @@ def env_list(
     project_path: Path | None = ProjectPath,
 ) -> None:
     """List environments with status, branch, age, expiry and disk size."""
-    from seeknal.envs import list_envs
+    from seeknal.env_store import list_envs
 
     ctx = context(project_path)
     rows = list_envs(ctx)
@@ -377,7 +377,7 @@ def env_delete(
 ) -> None:
     """Delete an environment and its outputs (production is never touched)."""
     from seeknal.env import validate_env_name
-    from seeknal.envs import delete_env
+    from seeknal.env_store import delete_env
 
     validate_env_name(env)
     ctx = context(project_path)
@@ -394,7 +394,7 @@ def env_gc(
     project_path: Path | None = ProjectPath,
 ) -> None:
     """Delete expired environments (and those whose git branch is gone)."""
-    from seeknal.envs import gc_envs
+    from seeknal.env_store import gc_envs
     from seeknal.git import light
 
     ctx = context(project_path)
