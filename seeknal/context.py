@@ -85,6 +85,11 @@ class Context:
         self.params = params or {}
         self.run_id = new_run_id()
         self.production = Target(self.root)
+        if self.production.base.exists() and not self.production.base.is_dir():
+            raise SeeknalError(
+                f"{self.production.base} is a file, but seeknal keeps its state in that folder.",
+                f"Move or delete {self.production.base}, then run the command again.",
+            )
         self.cache = ToolCache(self.production.tool_cache_path)
 
     def load_settings(self) -> dict[str, Any]:

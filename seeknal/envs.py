@@ -15,7 +15,7 @@ from seeknal.env import (
     DEFAULT_TTL_SECONDS,
     validate_env_name,
 )
-from seeknal.errors import EnvError
+from seeknal.errors import EnvError, StateError
 from seeknal.state import atomic
 from seeknal.state.guard import mutating, recover_if_idle
 from seeknal.state.layout import Target
@@ -40,7 +40,12 @@ def env_target(ctx: Context, env: str) -> Target:
 
 
 def read_env_file(target: Target, path: Path, what: str) -> Any:
-    return atomic.read_json(path, what, f"Run 'seeknal plan {target.env}' to write it again.")
+    return atomic.read_json(
+        path,
+        what,
+        f"Delete {target.relative(path)} (or the whole env: seeknal env delete {target.env}), "
+        f"then run 'seeknal plan {target.env}' to write it again.",
+    )
 
 
 def require_env(ctx: Context, env: str) -> tuple[Target, dict[str, Any], dict[str, Any]]:
@@ -169,7 +174,10 @@ def plan_env(
                     "output_digest": entry.get("output_digest"),
                 }
             )
-        config = read_env_file(target, target.env_config_path, "Environment config") or {}
+        try:
+            config = read_env_file(target, target.env_config_path, "Environment config") or {}
+        except StateError:
+            config = {}  # a damaged config is replaced by this plan's
         ttl = (ctx.load_settings().get("environments") or {}).get("ttl_seconds")
         config = {
             "name": env,

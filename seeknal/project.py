@@ -15,6 +15,7 @@ from seeknal import placeholders
 from seeknal.dag import Dag, format_cycle
 from seeknal.errors import Problem, ProjectError
 from seeknal.files import PROJECT_FILE, DiskFiles, ProjectFiles, parse_yaml
+from seeknal.node_shapes import non_text_keys, plain, shape_problems, yaml_type
 from seeknal.types import (
     FILE_SOURCE_TYPES,
     RULE_TYPES,
@@ -141,6 +142,25 @@ class _ProjectLoader:
             return {}
         if not data.get("name"):
             self.problems.append(Problem(PROJECT_FILE, "missing 'name'", 1))
+        elif isinstance(data["name"], dict | list):
+            self.problems.append(
+                Problem(PROJECT_FILE, "'name' must be text, e.g. name: my_project", 1)
+            )
+        envs = data.get("environments")
+        if envs is not None and not isinstance(envs, dict):
+            self.problems.append(
+                Problem(PROJECT_FILE, "'environments' must be a mapping, e.g. {ttl_seconds: 86400}")
+            )
+        elif envs and envs.get("ttl_seconds") is not None:
+            ttl = envs["ttl_seconds"]
+            if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0:
+                self.problems.append(
+                    Problem(
+                        PROJECT_FILE,
+                        f"environments.ttl_seconds must be a whole number of seconds above 0, "
+                        f"not {ttl!r}",
+                    )
+                )
         return data
 
     def placeholder_values(self) -> dict[str, str]:
@@ -159,12 +179,39 @@ class _ProjectLoader:
                 entries = loaded[0].get(key) or []
             elif loaded is not None and loaded[0] is not None:
                 self.problems.append(Problem(path, f"must be a mapping with a '{key}:' list", 1))
-            lists[key] = entries if isinstance(entries, list) else []
+            lists[key] = self.common_entries(path, loaded[1] if loaded else "", key, entries)
         values = placeholders.common_values(
             lists["sources"], lists["rules"], lists["transformations"]
         )
         values.update(placeholders.builtin_values(self.run_id, self.params))
         return values
+
+    def common_entries(self, path: str, text: str, key: str, entries: Any) -> list[dict[str, Any]]:
+        """The well-formed entries of a seeknal/common/ list; a problem for every other one."""
+        if not isinstance(entries, list):
+            self.broken_common = True
+            self.problems.append(
+                Problem(path, f"'{key}' must be a list of entries with an 'id'", _line(text, key))
+            )
+            return []
+        good: list[dict[str, Any]] = []
+        for index, entry in enumerate(entries, 1):
+            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str | int):
+                what = "has no 'id'" if isinstance(entry, dict) else f"is {entry!r}, not a mapping"
+                self.problems.append(
+                    Problem(path, f"{key} entry {index} {what}; give each entry an 'id: name'")
+                )
+            elif key == "sources" and not isinstance(entry.get("params") or {}, dict):
+                self.problems.append(
+                    Problem(
+                        path, f"params of source '{entry['id']}' must be a mapping of key: value"
+                    )
+                )
+            else:
+                good.append(entry)
+                continue
+            self.broken_common = True
+        return good
 
     def read_nodes(self) -> list[tuple[str, dict[str, Any], str]]:
         found: list[tuple[str, dict[str, Any], str]] = []
@@ -236,7 +283,39 @@ class _ProjectLoader:
                 Problem(path, f"unknown kind '{kind_text}' (known: {known})", _line(text, "kind"))
             )
             return None
-        name = str(data["name"])
+        bad_keys = non_text_keys(data)
+        if bad_keys:
+            shown = "null" if bad_keys[0] is None else str(bad_keys[0])
+            self.problems.append(
+                Problem(
+                    path,
+                    f"key {shown} is not text; keys are names like 'inputs' or 'params' "
+                    "(quote it if it is meant as text)",
+                    None if bad_keys[0] is None else _find_line(text, str(bad_keys[0])),
+                )
+            )
+            return None
+        if not isinstance(data["name"], str):
+            self.problems.append(
+                Problem(
+                    path,
+                    f"name must be text, not {yaml_type(data['name'])}; quote it: "
+                    f'name: "{plain(data["name"])}"',
+                    _line(text, "name"),
+                )
+            )
+            return None
+        name = data["name"]
+        if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+            self.problems.append(
+                Problem(
+                    path,
+                    f"name is {len(name.encode('utf-8'))} bytes long; node names become file "
+                    f"names, keep them to {MAX_NAME_BYTES} bytes",
+                    _line(text, "name"),
+                )
+            )
+            return None
         if not NODE_NAME.match(name):
             # the name becomes a file name under target/cache/<kind>/
             self.problems.append(
@@ -258,6 +337,12 @@ class _ProjectLoader:
 
         if kind is NodeKind.RULE:
             rendered = _null_rule_type(rendered)
+        shape = [
+            Problem(path, msg, _line(text, key)) for key, msg in shape_problems(kind, rendered)
+        ]
+        if shape:
+            self.problems.extend(shape)
+            return None
         meta = {k: rendered[k] for k in META_KEYS if k in rendered}
         config = {
             k: v for k, v in rendered.items() if k not in META_KEYS and k not in ("name", "kind")
@@ -338,17 +423,23 @@ class _ProjectLoader:
             extra = sorted(set(options) - {"columns"}) if isinstance(options, dict) else []
             params = options.get("params") if isinstance(options, dict) else None
             if extra or params:
-                ignored = ", ".join([*(k for k in extra if k != "params"), *(params or {})])
+                named = params if isinstance(params, dict) else {"params": params}
+                ignored = ", ".join([*(k for k in extra if k != "params"), *named])
                 self.warnings.append(
                     f"{path}: profile options {ignored} are not supported; the profile has "
                     "DuckDB SUMMARIZE's statistics for every column (or profile.columns)"
                 )
         if kind is NodeKind.EXPOSURE:
             target_path = str((data.get("params") or {}).get("path", ""))
-            if target_path.startswith("target/"):
-                self.warnings.append(
-                    f"{path}: params.path {target_path} is inside target/, seeknal's own state "
-                    "folder; write exports elsewhere (e.g. exports/)"
+            if Path(target_path).parts[:1] == ("target",):
+                # an export there could overwrite seeknal's state files
+                self.problems.append(
+                    Problem(
+                        path,
+                        f"params.path {target_path} is inside target/, seeknal's own state "
+                        "folder; write exports elsewhere (e.g. exports/)",
+                        _find_line(text, target_path),
+                    )
                 )
         if kind is NodeKind.SOURCE:
             self.check_source(path, text, data)
@@ -468,6 +559,9 @@ class _ProjectLoader:
             first = nodes[cycle[0]]
             self.problems.append(Problem(first.file_path, f"cycle: {format_cycle(cycle)}"))
         return [] if cycles else dag.order()
+
+
+MAX_NAME_BYTES = 200
 
 
 def _null_rule_type(data: dict[str, Any]) -> dict[str, Any]:

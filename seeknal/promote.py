@@ -11,7 +11,7 @@ from seeknal.digest import remember_digest
 from seeknal.envs import OK_STATUSES, check_fresh, check_refs, locked, read_env_file, require_env
 from seeknal.errors import EnvError
 from seeknal.state import transaction
-from seeknal.state.history import finish_promote
+from seeknal.state.history import finish_promote, promotions
 from seeknal.state.store import SCHEMA_VERSION, read_run_state
 
 
@@ -62,6 +62,7 @@ def promote_env(
         snapshot = project_from_manifest(manifest, str(ctx.root))
         prod = ctx.production
         prod_state = read_run_state(prod)
+        promotions(prod.base)  # its history must be readable before production changes
         txn = transaction.Transaction(prod.base, ctx.root, "promote")
         new_nodes: dict[str, Any] = {}
         moved: list[str] = []

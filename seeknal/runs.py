@@ -45,6 +45,7 @@ class RunOutcome:
 
 def select_nodes_exact(project: Project, names: Iterable[str]) -> list[str]:
     """Resolve node ids or unique names (comma lists allowed) to ids."""
+    names = list(names)
     chosen: list[str] = []
     by_name: dict[str, list[str]] = {}
     for node in project.nodes.values():
@@ -66,6 +67,12 @@ def select_nodes_exact(project: Project, names: Iterable[str]) -> list[str]:
                     + (f"; did you mean {', '.join(options)}?" if options else "."),
                     "Use node ids (kind.name) or unique node names; 'seeknal plan' lists them.",
                 )
+    if names and not chosen:
+        raise SeeknalError(
+            f"No node selected: {', '.join(repr(n) for n in names)} names no node.",
+            "Pass node ids (kind.name) or names, e.g. --nodes transform.orders, or leave the "
+            "option out.",
+        )
     return chosen
 
 

@@ -23,18 +23,14 @@ def git_settings(settings: dict[str, Any]) -> GitSettings:
             "seeknal_project.yml: 'git:' must be a mapping.",
             "See docs/git.md for the git settings.",
         )
-    branches = raw.get("production_branches", ["main", "master"])
-    if isinstance(branches, str):
-        branches = [branches]
+    branches = _names(raw, "production_branches", ["main", "master"])
     on_merge = str(raw.get("on_merge", "promote"))
     if on_merge not in ON_MERGE:
         raise SeeknalError(
             f"seeknal_project.yml: git.on_merge is '{on_merge}'; use one of {', '.join(ON_MERGE)}.",
             "Fix seeknal_project.yml.",
         )
-    block = raw.get("pre_push_block_on", ["error"])
-    if isinstance(block, str):
-        block = [block]
+    block = _names(raw, "pre_push_block_on", ["error"])
     unknown = [b for b in block if b not in ("error", "breaking")]
     if unknown:
         raise SeeknalError(
@@ -47,3 +43,16 @@ def git_settings(settings: dict[str, Any]) -> GitSettings:
         on_merge=on_merge,
         pre_push_block_on=tuple(str(b) for b in block),
     )
+
+
+def _names(raw: dict[str, Any], key: str, default: list[str]) -> list[str]:
+    """A setting that is one name or a list of names."""
+    value = raw.get(key, default)
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SeeknalError(
+            f"seeknal_project.yml: git.{key} must be a name or a list of names, not {value!r}.",
+            f"Fix seeknal_project.yml, e.g. {key}: [{', '.join(default)}].",
+        )
+    return value

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from seeknal.errors import StateError
 from seeknal.state import atomic
 from seeknal.state.layout import Target
 
@@ -45,15 +46,23 @@ def _history_has(history: Path, promotion_id: str) -> bool:
 
 def _history(history: Path) -> list[dict[str, Any]]:
     try:
-        lines = history.read_text(encoding="utf-8").splitlines()
+        raw = history.read_bytes()
     except FileNotFoundError:
         return []
+    except OSError as exc:
+        raise StateError(
+            f"Promotion history {history} cannot be read: {exc.strerror or exc}.",
+            f"Move {history} aside (it is only a log of past promotions), then run the "
+            "command again.",
+        ) from None
     entries = []
-    for line in lines:
+    for line in raw.decode("utf-8", errors="replace").splitlines():
         try:
-            entries.append(json.loads(line))
+            entry = json.loads(line)
         except json.JSONDecodeError:
             continue  # a line torn by a crash before its promotion committed
+        if isinstance(entry, dict):  # anything else is not a promotion: skip it like a torn line
+            entries.append(entry)
     return entries
 
 

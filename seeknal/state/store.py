@@ -20,9 +20,9 @@ def read_run_state(target: Target) -> dict[str, Any]:
     data = atomic.read_json(
         target.run_state_path,
         "Run state",
-        "Delete it and run 'seeknal run --full' to rebuild it"
-        + ("" if target.env is None else f", or 'seeknal plan {target.env}' again")
-        + ".",
+        "Delete it and run 'seeknal run --full' to rebuild it."
+        if target.env is None
+        else f"Delete it and run 'seeknal plan {target.env}' again.",
     )
     if data is None:
         return {"schema_version": SCHEMA_VERSION, "nodes": {}}
@@ -65,8 +65,8 @@ def manifest_fingerprint_of(path: Path) -> str | None:
             match = _FINGERPRINT.search(head)
             if match is None:
                 match = _FINGERPRINT.search(head + handle.read())
-    except OSError:
-        return None
+    except (OSError, UnicodeDecodeError):
+        return None  # unreadable: no fingerprint, so plans made against it count as stale
     return match.group(1) if match else None
 
 
@@ -105,6 +105,6 @@ class ToolCache:
             self.data = dict(list(self.data.items())[-self.MAX_ENTRIES // 2 :])
         try:
             atomic.write_bytes(self.path, pickle.dumps(self.data, protocol=5))
-        except OSError:
-            pass
+        except (OSError, StateError):
+            pass  # losing the cache only costs time
         self._size = len(self.data)
