@@ -196,3 +196,21 @@ def meta(seeknal: str) -> dict:
         "cpus": os.cpu_count(),
         "seeknal_source": seeknal_source_state(seeknal),
     }
+
+
+def finish_bench(doc: dict, t_start: float, seeknal: str, root: Path, keep: bool, out: str) -> None:
+    """Record the total time and whether the seeknal source moved, clean up, write the JSON."""
+    import json
+    import time
+
+    doc["bench_total_s"] = time.perf_counter() - t_start
+    end_state = seeknal_source_state(seeknal)
+    doc["seeknal_source_changed_during_bench"] = end_state != doc["seeknal_source"]
+    if doc["seeknal_source_changed_during_bench"]:
+        doc["seeknal_source_end"] = end_state
+        print("warning: the seeknal source changed while the benchmark ran", file=sys.stderr)
+    if not keep:
+        shutil.rmtree(root, ignore_errors=True)
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2) + "\n")

@@ -55,13 +55,13 @@ from _measure import (  # noqa: E402
     digest_tree,
     du_bytes,
     find_seeknal,
+    finish_bench,
     gen_project,
     git_init,
     med,
     meta,
     print_table,
     run_ok,
-    seeknal_source_state,
 )
 
 TOOL_FILES = (".seeknal-cache/", ".lock", ".lock.holder")  # not production state or data
@@ -473,18 +473,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"(deleted the big project {big_dir})", file=sys.stderr)
         print(f"(other projects left in {root})", file=sys.stderr)
         return 1
-    doc["bench_total_s"] = time.perf_counter() - t_start
-    end_state = seeknal_source_state(seeknal)
-    doc["seeknal_source_changed_during_bench"] = end_state != doc["seeknal_source"]
-    if doc["seeknal_source_changed_during_bench"]:
-        doc["seeknal_source_end"] = end_state
-        print("warning: the seeknal source changed while the benchmark ran", file=sys.stderr)
-    if not args.keep:
-        shutil.rmtree(root, ignore_errors=True)
-
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(doc, indent=2) + "\n")
+    finish_bench(doc, t_start, seeknal, root, args.keep, args.out)
 
     rows: list[tuple[str, str]] = []
     a = doc.get("part_a")
@@ -543,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
         f"total bench time: {doc['bench_total_s']:.0f}s"
     )
     log(print_table(rows))
-    log(f"\nJSON written to {out}" + (f"; projects kept in {root}" if args.keep else ""))
+    log(f"\nJSON written to {args.out}" + (f"; projects kept in {root}" if args.keep else ""))
     return 0
 
 

@@ -35,9 +35,7 @@ output.
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import shutil
 import sys
 import tempfile
 import time
@@ -50,6 +48,7 @@ from _measure import (  # noqa: E402
     _tail,
     bench_env,
     find_seeknal,
+    finish_bench,
     gen_project,
     git,
     git_init,
@@ -57,7 +56,6 @@ from _measure import (  # noqa: E402
     meta,
     print_table,
     run_ok,
-    seeknal_source_state,
 )
 
 FORBIDDEN = ("duckdb", "networkx", "jinja2", "pygit2")
@@ -164,17 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         print(str(e), file=sys.stderr)
         print(f"(project left in {root})", file=sys.stderr)
         return 1
-    doc["bench_total_s"] = time.perf_counter() - t_start
-    end_state = seeknal_source_state(seeknal)
-    doc["seeknal_source_changed_during_bench"] = end_state != doc["seeknal_source"]
-    if doc["seeknal_source_changed_during_bench"]:
-        doc["seeknal_source_end"] = end_state
-        print("warning: the seeknal source changed while the benchmark ran", file=sys.stderr)
-    if not args.keep:
-        shutil.rmtree(root, ignore_errors=True)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(doc, indent=2) + "\n")
+    finish_bench(doc, t_start, seeknal, root, args.keep, args.out)
 
     pc, pp = doc["post_checkout"], doc["pre_push"]
     rows = [
@@ -232,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         f"total bench time: {doc['bench_total_s']:.0f}s"
     )
     log(print_table(rows, title=f"N={args.n} nodes"))
-    log(f"\nJSON written to {out}" + (f"; project kept in {root}" if args.keep else ""))
+    log(f"\nJSON written to {args.out}" + (f"; project kept in {root}" if args.keep else ""))
     return 0
 
 
