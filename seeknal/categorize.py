@@ -17,7 +17,7 @@ from seeknal import sql as sqlmod
 from seeknal.dag import Dag
 from seeknal.errors import EnvError
 from seeknal.fingerprint import NodeFingerprint
-from seeknal.types import EXECUTABLE_KINDS, Node, NodeKind, Project
+from seeknal.types import Node, NodeKind, Project
 
 
 class Category(StrEnum):
@@ -148,7 +148,7 @@ def categorize(
                     )
         if node_id in running:
             to_execute.append(node_id)
-        elif node_id not in prod_valid and node.kind in EXECUTABLE_KINDS:
+        elif node_id not in prod_valid and node.executable:
             missing = "production has no valid output for it, so it is computed here"
             reasons[node_id] = f"{reasons[node_id]}; {missing}" if node_id in reasons else missing
             to_execute.append(node_id)
@@ -156,7 +156,7 @@ def categorize(
 
     idle = unneeded_unsupported(project, to_execute)
     for node_id in idle:
-        note = f"kind {project.nodes[node_id].kind} is not supported for execution yet, so it is not run"
+        note = f"{project.nodes[node_id].idle_reason}, so it is not run"
         reasons[node_id] = f"{reasons[node_id]}; {note}" if node_id in reasons else note
     to_execute = [n for n in to_execute if n not in idle]
     removed = sorted(set(prod_nodes) - set(project.nodes))
@@ -170,11 +170,7 @@ def categorize(
         nodes_to_execute=to_execute,
         added=[n for n in project.order if categories.get(n) == Category.ADDED],
         removed=removed,
-        refs=[
-            n
-            for n in project.order
-            if n not in executed and project.nodes[n].kind in EXECUTABLE_KINDS
-        ],
+        refs=[n for n in project.order if n not in executed and project.nodes[n].executable],
         direct=direct,
     )
 

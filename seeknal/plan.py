@@ -8,7 +8,7 @@ from typing import Any
 
 from seeknal.dag import Dag
 from seeknal.fingerprint import NodeFingerprint
-from seeknal.types import EXECUTABLE_KINDS, NodeKind, Project
+from seeknal.types import NodeKind, Project
 
 WEAK = "~"  # a reason the propagation pass may replace with a more precise one
 
@@ -51,7 +51,7 @@ def unneeded_unsupported(project: Project, to_run: list[str]) -> set[str]:
     keep: set[str] = set()
     for node_id in reversed(to_run):
         node = project.nodes[node_id]
-        if node.kind in EXECUTABLE_KINDS or any(k in keep for k in kids.get(node_id, [])):
+        if node.executable or any(k in keep for k in kids.get(node_id, [])):
             keep.add(node_id)
     return running - keep
 
@@ -105,8 +105,7 @@ def production_decisions(
         Decision(
             d.node_id,
             False,
-            f"kind {project.nodes[d.node_id].kind} is not supported for execution yet; "
-            "nothing in this run reads it",
+            f"{project.nodes[d.node_id].idle_reason}; nothing in this run reads it",
             unsupported=True,
         )
         if d.node_id in idle

@@ -68,6 +68,21 @@ class Node:
     def description(self) -> str:
         return str(self.meta.get("description") or "")
 
+    @property
+    def executable(self) -> bool:
+        """Whether a run can compute this node. Exposures other than `type: file` (dashboards,
+        notebooks, ...) only document a consumer, as in dbt: there is nothing to run."""
+        if self.kind is NodeKind.EXPOSURE:
+            return str(self.config.get("type", "file")) == "file"
+        return self.kind in EXECUTABLE_KINDS
+
+    @property
+    def idle_reason(self) -> str:
+        """Why a node that is not executable does not run."""
+        if self.kind is NodeKind.EXPOSURE:
+            return f"exposure type '{self.config.get('type')}' documents a consumer; nothing to run"
+        return f"kind {self.kind} is not supported for execution yet"
+
 
 @dataclass(frozen=True)
 class Project:

@@ -442,7 +442,8 @@ def test_rule_sql_ending_in_a_comment(git_project: Path) -> None:
     assert rows(output(git_project, "rule.sane"), "SELECT violations FROM t") == [(0,)]
 
 
-def test_non_file_exposure_fails_as_unsupported_and_writes_nothing(git_project: Path) -> None:
+def test_non_file_exposure_only_documents_and_writes_nothing(git_project: Path) -> None:
+    """A dashboard exposure documents a consumer (as in dbt): it never runs, never fails."""
     small_project(
         git_project,
         {
@@ -454,9 +455,12 @@ def test_non_file_exposure_fails_as_unsupported_and_writes_nothing(git_project: 
     )
     before = sorted(p.name for p in git_project.iterdir())
     res, summary = run_json(git_project)
-    assert res.exit_code == 1
-    failed = next(n for n in summary["nodes"] if n["id"] == "exposure.dash")
-    assert failed["status"] == "failed"
-    assert "exposure type 'dashboard' is not supported for execution yet" in failed["error"]
+    assert res.exit_code == 0, res.output
+    dash = next(n for n in summary["nodes"] if n["id"] == "exposure.dash")
+    assert dash["status"] == "unsupported"
+    assert "exposure type 'dashboard' documents a consumer; nothing to run" in dash["reason"]
     assert statuses(summary)["transform.city_counts"] == "success"
+    # an env plan over it works and can be promoted
+    assert cli(git_project, "plan", "dev").exit_code == 0
+    assert cli(git_project, "run", "--env", "dev").exit_code == 0
     assert sorted(p.name for p in git_project.iterdir()) == sorted([*before, "target"])
