@@ -160,6 +160,12 @@ def plan_env(
             "run_id": ctx.run_id,
             "params": ctx.params,
         }
+        kept = _same_plan(target, plan)
+        if kept is not None:
+            # nothing moved since this env was planned: keep that plan (and its applied state)
+            config = read_env_file(target, target.env_config_path, "Environment config") or {}
+            atomic.write_json(target.env_config_path, {**config, "last_accessed": now})
+            return EnvPlanResult(env, kept, decision, loaded, target.plan_path)
         refs = []
         for node_id in decision.refs:
             entry = prod_state["nodes"].get(node_id, {})
@@ -195,6 +201,29 @@ def plan_env(
         atomic.write_json(target.plan_path, plan)
         ctx.save_cache()
     return EnvPlanResult(env, plan, decision, loaded, target.plan_path)
+
+
+SAME_PLAN_KEYS = (
+    "manifest_fingerprint",
+    "base_fingerprint",
+    "categorized_changes",
+    "nodes_to_execute",
+    "profile_path",
+)
+
+
+def _same_plan(target: Target, plan: dict[str, Any]) -> dict[str, Any] | None:
+    """The env's current plan when a new one would decide exactly the same, else None."""
+    try:
+        old = read_env_file(target, target.plan_path, "Plan")
+        config = read_env_file(target, target.env_config_path, "Environment config") or {}
+    except StateError:
+        return None
+    if not old or config.get("promoted_plan_id") == old.get("plan_id"):
+        return None
+    if any(old.get(k) != plan.get(k) for k in SAME_PLAN_KEYS):
+        return None
+    return dict(old)
 
 
 def _resolve_ids(loaded: Loaded, names: Iterable[str]) -> list[str]:

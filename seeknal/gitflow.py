@@ -93,7 +93,10 @@ class PushReport:
 
 
 def pre_push(
-    ctx: Context, updates: list[str], summarize: Callable[[str, RevisionPlan], list[str]]
+    ctx: Context,
+    updates: list[str],
+    summarize: Callable[[str, RevisionPlan], list[str]],
+    remote: str | None = None,
 ) -> PushReport:
     """Plan every pushed non-production branch against the production branch."""
     from seeknal.envs import plan_env
@@ -131,7 +134,7 @@ def pre_push(
                 "(post-merge hook or 'seeknal sync')"
             )
             continue
-        base = repo.production_branch(list(git.production_branches))
+        base = repo.production_branch(list(git.production_branches), remote)
         if base is None:
             report.lines.append(
                 f"seeknal: no production branch ({', '.join(git.production_branches)}) to plan "

@@ -231,14 +231,21 @@ def _breaking_reason(
                 used = sorted({c for j in (b or []) for c in _columns_in(j)})
             on = f" on {', '.join(used[:4])}" if used else ""
             return f"SQL changed: {label}{on}"
+    # compare columns by name, not position: a column inserted in the middle moves the others
+    before = {o.alias_or_name: o.sql(comments=False) for o in old_p}
     changed = [
         n.alias_or_name
-        for n, o in zip(new_p, old_p, strict=False)
-        if n.sql(comments=False) != o.sql(comments=False)
+        for n in new_p
+        if n.alias_or_name in before and n.sql(comments=False) != before[n.alias_or_name]
     ]
     if changed:
         cols = ", ".join(f"`{c}`" for c in changed[:4])
         return f"SQL changed: expression for {cols}"
+    if added:
+        cols = ", ".join(f"`{c}`" for c in added[:4])
+        return f"SQL changed: new column{'s' if len(added) > 1 else ''} {cols}"
+    if [n.alias_or_name for n in new_p] != [o.alias_or_name for o in old_p]:
+        return "SQL changed: column order"
     return "SQL changed: query logic"
 
 

@@ -19,7 +19,14 @@ STATUS_STYLE = {
 
 
 def out(text: str = "", err: bool = False) -> None:
-    typer.echo(text, err=err)
+    try:
+        typer.echo(text, err=err)
+    except BrokenPipeError:
+        # the reader went away (`seeknal run | head`): keep working, print nowhere
+        import os
+
+        stream = sys.stderr if err else sys.stdout
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 def styled(text: str, color: str | None = None, bold: bool = False) -> str:

@@ -164,7 +164,9 @@ def pre_push(root: Path, args: list[str], stdin: str) -> int:
             )
         ]
     ctx = Context(root)
-    report = run_pre_push(ctx, updates, plan_summary_lines)
+    # git passes the remote's name first (pre-commit: PRE_COMMIT_REMOTE_NAME)
+    remote = args[0] if args else os.environ.get("PRE_COMMIT_REMOTE_NAME")
+    report = run_pre_push(ctx, updates, plan_summary_lines, remote)
     for line in report.lines:
         say(line)
     if report.blocked:

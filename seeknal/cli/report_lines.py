@@ -18,5 +18,7 @@ def plan_summary_lines(env: str, planned: Any) -> list[str]:
         lines.append(f"  {category:<13} {node_id}: {d.reasons.get(node_id, '')}")
     if len(direct) > 20:
         lines.append(f"  ... and {len(direct) - 20} more")
-    lines.append(f"seeknal: 'seeknal run --env {env}' computes it; merging promotes an applied env")
+    lines.append(
+        "seeknal: 'seeknal run' on the branch computes it; merging promotes an applied env"
+    )
     return lines

@@ -130,6 +130,15 @@ def run(
         return
     if force:
         raise typer.BadParameter("--force only goes with --env")
+    if chosen.rule == "detached HEAD" and not dry_run:
+        from seeknal.errors import SeeknalError
+
+        raise SeeknalError(
+            "HEAD is detached and not known to be production: a run here would write code that "
+            "may not be on the production branch into production.",
+            "Check out the production branch (git checkout main), or name an env: "
+            "seeknal run --env NAME (SEEKNAL_ENV=prod forces production).",
+        )
     ctx = _context(project_path, params)
     if dry_run:
         plan_obj = plan_production(ctx, full, nodes or ())

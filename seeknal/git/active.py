@@ -14,6 +14,8 @@ from seeknal.env import branch_env_name, validate_env_name
 from seeknal.git import light
 from seeknal.git.settings import GitSettings
 
+DETACHED = "detached HEAD"
+
 
 class ActiveEnv(NamedTuple):
     env: str | None  # None: production
@@ -23,7 +25,7 @@ class ActiveEnv(NamedTuple):
     @property
     def implicit(self) -> bool:
         """Chosen from git rather than named by the user."""
-        return self.rule in ("checkout", "branch")
+        return self.rule.startswith(("checkout", "branch"))
 
 
 def project_key(root: Path, dirs: light.GitDirs) -> str:
@@ -70,6 +72,14 @@ def resolve(root: Path, git: GitSettings, explicit: str | None = None) -> Active
     if switched and switched.get("branch") == branch:
         return ActiveEnv(switched.get("env"), "checkout", branch)
     if branch is None:
-        return ActiveEnv(None, "detached HEAD", None)
+        rebasing = light.rebasing_branch(dirs)
+        if rebasing:  # a rebase detaches HEAD: keep working on the rebased branch's env
+            env = env_for_branch(root, rebasing, git)
+            return ActiveEnv(env, "branch being rebased" if env else "production branch", rebasing)
+        if switched and switched.get("env"):
+            return ActiveEnv(
+                switched["env"], "checkout (HEAD detached since)", switched.get("branch")
+            )
+        return ActiveEnv(None, DETACHED, None)
     env = env_for_branch(root, branch, git)
     return ActiveEnv(env, "branch" if env else "production branch", branch)

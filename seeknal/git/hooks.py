@@ -282,8 +282,8 @@ def status(root: Path) -> tuple[HookReport, list[HookState], list[str]]:
         user = folder / (hook + USER_SUFFIX)
         if path.exists() and _is_ours(path):
             state = "seeknal+user" if user.exists() else "seeknal"
-            detail = "seeknal shim" + (
-                f", then your {user.name} runs first" if user.exists() else ""
+            detail = (f"your {user.name} runs first, then " if user.exists() else "") + (
+                "seeknal shim"
             )
             executable = os.access(path, os.X_OK)
             if not executable:

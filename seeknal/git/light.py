@@ -51,6 +51,18 @@ def current_branch(dirs: GitDirs) -> str | None:
     return head[len(prefix) :] if head.startswith(prefix) else None
 
 
+def rebasing_branch(dirs: GitDirs) -> str | None:
+    """The branch a rebase in progress is rewriting (HEAD is detached meanwhile)."""
+    for folder in ("rebase-merge", "rebase-apply"):
+        try:
+            head = (dirs.gitdir / folder / "head-name").read_text(encoding="utf-8").strip()
+        except OSError:
+            continue
+        if head.startswith("refs/heads/"):
+            return head[len("refs/heads/") :]
+    return None
+
+
 def rebase_in_progress(dirs: GitDirs) -> bool:
     if any((dirs.gitdir / name).exists() for name in ("rebase-merge", "rebase-apply")):
         return True

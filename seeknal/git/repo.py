@@ -80,7 +80,13 @@ class GitRepo:
     def branch_exists(self, name: str) -> bool:
         return name in self.repo.branches.local
 
-    def production_branch(self, candidates: list[str]) -> str | None:
+    def production_branch(self, candidates: list[str], remote: str | None = None) -> str | None:
+        """The branch to plan against: the pushed-to remote's copy of a production branch when
+        known (the local one may be behind what was merged there), else the local branch."""
+        if remote:
+            for name in candidates:
+                if f"{remote}/{name}" in self.repo.branches.remote:
+                    return f"{remote}/{name}"
         for name in candidates:
             if name in self.repo.branches.local:
                 return name

@@ -301,8 +301,15 @@ def test_promote_before_apply_is_refused(proj: Path) -> None:
     assert "Environment 'dev' has not been applied" in res.stderr
     assert "seeknal run --env dev" in res.stderr
     assert production_digests(proj) == before
-    # a re-plan after an apply also needs a new apply
+    # a re-plan that changes nothing keeps the env applied ...
     assert cli(proj, "run", "--env", "dev").exit_code == 0
+    plan_id = env_json(proj, "dev", "plan.json")["plan_id"]
+    assert cli(proj, "plan", "dev").exit_code == 0
+    assert env_json(proj, "dev", "plan.json")["plan_id"] == plan_id
+    listed = {r["name"]: r["status"] for r in cli(proj, "env", "list", "--json").json()}
+    assert listed["dev"] == "applied"
+    # ... while a re-plan after an edit needs a new apply
+    edit(proj, ADULTS, "WHERE age >= 30", "WHERE age >= 31")
     assert cli(proj, "plan", "dev").exit_code == 0
     res = cli(proj, "promote", "dev")
     assert res.exit_code == 1 and "has not been applied" in res.stderr

@@ -45,12 +45,13 @@ def test_env_plan_report_matches_golden(project: Path, fmt: str, tmp_path: Path)
 
 
 def test_fresh_plan_renders_like_the_saved_one(project: Path, tmp_path: Path) -> None:
-    # `seeknal plan dev -f markdown` re-plans (a new plan id) and renders the same report
+    # `seeknal plan dev -f markdown` re-plans; nothing changed, so the saved plan (and its
+    # applied state) is kept, and it renders the same report
     first = env_plan(project)["plan_id"]
     out = tmp_path / "plan.md"
     res = cli(project, "plan", "dev", "--format", "markdown", "--output", out)
     assert res.exit_code == 0, res.output
-    assert env_plan(project)["plan_id"] != first
+    assert env_plan(project)["plan_id"] == first
     check_golden("example_plan.md", mask(out.read_text(encoding="utf-8"), project))
 
 

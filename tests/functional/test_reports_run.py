@@ -97,6 +97,14 @@ def test_text_and_markdown_show_the_results(applied: dict[str, Any]) -> None:
 
 def test_a_new_plan_drops_the_old_results(applied: dict[str, Any], tmp_path: Path) -> None:
     root = applied["root"]
+    # re-planning unchanged content keeps the plan and its results ...
+    res = cli(root, "plan", "dev")
+    assert res.exit_code == 0, res.output
+    report = json.loads(cli(root, "report", "dev", "-f", "json").stdout)
+    assert report["run"] is not None
+    # ... a plan of changed content starts without results
+    stg = root / "seeknal/transforms/stg_orders.yml"
+    stg.write_text(stg.read_text().replace("owner: analytics", "owner: analytics-team", 1))
     res = cli(root, "plan", "dev")
     assert res.exit_code == 0, res.output
     report = json.loads(cli(root, "report", "dev", "-f", "json").stdout)
