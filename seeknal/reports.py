@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from seeknal.context import Context
-from seeknal.envs import require_env
+from seeknal.envs import check_fresh, require_env
+from seeknal.errors import SeeknalError
 from seeknal.report.model import build_report
 from seeknal.state import atomic
 from seeknal.state.store import read_run_state
@@ -22,7 +23,12 @@ def env_report(ctx: Context, env: str) -> tuple[dict[str, Any], str | None]:
     run = None
     if state.get("plan_id") == plan.get("plan_id"):
         run = run_details(ctx, plan, state)
-    return build_report(plan, manifest, run), plan.get("profile_path")
+    stale = None
+    try:
+        check_fresh(ctx, env, plan)
+    except SeeknalError as exc:  # YAML or production moved on (or the YAML no longer loads)
+        stale = exc.message.splitlines()[0]
+    return build_report(plan, manifest, run, stale=stale), plan.get("profile_path")
 
 
 def run_details(ctx: Context, plan: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:

@@ -62,6 +62,7 @@ def build_report(
     manifest: Mapping[str, Any],
     run: Mapping[str, Any] | None = None,
     project: str | None = None,
+    stale: str | None = None,
 ) -> dict[str, Any]:
     """`run` (optional) maps node id → {status, rows, seconds, prod_rows, schema_added, ...}."""
     cats: dict[str, str] = dict(plan.get("categorized_changes") or {})
@@ -131,6 +132,7 @@ def build_report(
         "run": _run_summary(run) if run is not None else None,
         "commands": _commands(env, git),
         "omitted": {},
+        "stale": stale,
     }
 
 
