@@ -109,6 +109,13 @@ def print_env_plan(
         out(f"Next: seeknal run --env {result.env} (nothing to compute), then seeknal promote")
 
 
+def check_format(fmt: str | None) -> None:
+    from seeknal.report.render import FORMATS
+
+    if fmt is not None and fmt not in FORMATS:
+        raise typer.BadParameter(f"--format {fmt}: use one of {', '.join(FORMATS)}")
+
+
 def emit(text: str, output: Path | None, what: str) -> None:
     """Write a rendered report to --output (atomically) or stdout."""
     if output is None:
@@ -134,6 +141,7 @@ def plan_env_command(
 ) -> None:
     from seeknal.envs import plan_env
 
+    check_format(fmt)
     ctx = context(project_path, params)
     result = plan_env(
         ctx, env, breaking or (), non_breaking or (), profile, git=branch_binding(ctx, env)
@@ -169,6 +177,7 @@ def plan_revisions_command(
     from seeknal.report.model import build_report
     from seeknal.report.render import render, secret_values
 
+    check_format(fmt)
     ctx = context(project_path, params)
     planned = plan_revisions(ctx, base, head)
     plan = planned.as_plan(env)
@@ -430,6 +439,7 @@ def report(
     from seeknal.report.render import render, secret_values
     from seeknal.reports import env_report
 
+    check_format(fmt)
     env = named_env(project_path, env, "report")
     ctx = context(project_path)
     model, profile_path = env_report(ctx, env)

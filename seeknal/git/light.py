@@ -70,12 +70,20 @@ def rebase_in_progress(dirs: GitDirs) -> bool:
 
 
 def branch_exists(dirs: GitDirs, branch: str) -> bool:
+    """A local branch of that name, or a remote-tracking one (the branch lives on elsewhere)."""
     if (dirs.common / "refs" / "heads" / branch).is_file():
+        return True
+    remotes = dirs.common / "refs" / "remotes"
+    if remotes.is_dir() and any((r / branch).is_file() for r in remotes.iterdir()):
         return True
     packed = dirs.common / "packed-refs"
     if packed.is_file():
-        wanted = f" refs/heads/{branch}"
-        return any(line.endswith(wanted) for line in packed.read_text().splitlines())
+        for line in packed.read_text().splitlines():
+            ref = line.partition(" ")[2]
+            if ref == f"refs/heads/{branch}" or (
+                ref.startswith("refs/remotes/") and ref.split("/", 3)[-1] == branch
+            ):
+                return True
     return False
 
 

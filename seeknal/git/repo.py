@@ -59,9 +59,13 @@ class GitRepo:
         try:
             return self.repo.revparse_single(rev).peel(pygit2.Commit)
         except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            shallow = (Path(self.repo.path) / "shallow").exists()
             raise SeeknalError(
                 f"git revision '{rev}' not found.",
-                "Name a branch, tag or commit that exists (git log --oneline shows them).",
+                "This clone is shallow: fetch the branch and its history (git fetch --unshallow "
+                "origin; in CI checkout with fetch-depth: 0)."
+                if shallow
+                else "Name a branch, tag or commit that exists (git log --oneline shows them).",
             ) from None
 
     def merge_base(self, a: str, b: str) -> Any:

@@ -26,3 +26,11 @@ def test_report_of_a_stale_plan_warns(git_project: Path) -> None:
     assert "This plan is stale:" in markdown and "Run `seeknal plan dev` again" in markdown
     text = cli(git_project, "report", "dev").stdout
     assert "WARNING: this plan is stale" in text
+
+
+def test_an_unknown_report_format_is_a_usage_error(git_project: Path) -> None:
+    small_project(git_project)
+    assert cli(git_project, "plan", "dev").exit_code == 0
+    res = cli(git_project, "report", "dev", "-f", "xml")
+    assert res.exit_code == 2
+    assert "use one of text, markdown, html, json" in res.output
