@@ -94,6 +94,10 @@ def get_app() -> typer.Typer:
 
 
 def main() -> None:
+    from seeknal import notices
+    from seeknal.cli.console import warn
+
+    notices.on_lock_wait = warn  # a command queued behind another one says so
     get_app()
     try:
         app()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from seeknal import notices
 from seeknal.errors import LockError
 
 DEFAULT_WAIT_SECONDS = 10.0
@@ -25,7 +26,14 @@ def target_lock(target: Path, command: str, wait: float | None = None) -> Iterat
         wait = float(os.environ.get("SEEKNAL_LOCK_TIMEOUT", DEFAULT_WAIT_SECONDS))
     lock = FileLock(str(lock_path))
     try:
-        lock.acquire(timeout=wait)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if wait <= 0:
+                raise
+            if notices.on_lock_wait is not None:
+                notices.on_lock_wait(f"waiting up to {wait:g}s for {_holder(info_path)} to finish")
+            lock.acquire(timeout=wait)
     except Timeout:
         holder = _holder(info_path)
         raise LockError(

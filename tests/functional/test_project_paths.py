@@ -132,6 +132,8 @@ def test_second_mutating_command_waits_then_names_the_holder(
         # another process gets the same answer
         other = seeknal_cmd(small, "run", env={"SEEKNAL_LOCK_TIMEOUT": "1"})
         assert other.exit_code == 1 and f"pid {holder.pid}" in other.stderr
+        # and said it was waiting before it gave up
+        assert f"waiting up to 1s for pid {holder.pid}" in other.stderr
 
         # read-only commands do not wait for the lock
         plan = cli(small, "plan")
