@@ -21,18 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import gen_project  # noqa: E402,F401
-from bench_core import CommandFailed, _tail, check, measure  # noqa: E402,F401
-
-GIT_IDENT = [
-    "-c",
-    "user.name=bench",
-    "-c",
-    "user.email=bench@example.invalid",
-    "-c",
-    "commit.gpgsign=false",
-    "-c",
-    "init.defaultBranch=main",
-]
+from bench_core import GIT_IDENT, CommandFailed, _tail, check, measure  # noqa: E402,F401
 
 
 def find_seeknal(explicit: str | None) -> str | None:

@@ -137,19 +137,21 @@ def check(res: dict, cwd: Path) -> dict:
     return res
 
 
+GIT_IDENT = [
+    "-c",
+    "user.name=bench",
+    "-c",
+    "user.email=bench@example.invalid",
+    "-c",
+    "commit.gpgsign=false",
+    "-c",
+    "init.defaultBranch=main",
+]
+
+
 def git_init(repo: Path) -> None:
     env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1")
-    g = [
-        "git",
-        "-c",
-        "user.name=bench",
-        "-c",
-        "user.email=bench@example.invalid",
-        "-c",
-        "commit.gpgsign=false",
-        "-c",
-        "init.defaultBranch=main",
-    ]
+    g = ["git", *GIT_IDENT]
     subprocess.run(g + ["init", "-q", str(repo)], check=True, env=env)
     subprocess.run(g + ["add", "-A"], cwd=repo, check=True, env=env)
     subprocess.run(

@@ -89,12 +89,7 @@ def print_env_plan(
     result: Any, rel_root: Path, template_dir: Path | None = None, next_step: bool = True
 ) -> None:
     """The terminal view of a fresh plan: the text template, then where it was saved."""
-    from seeknal.report.model import build_report
-    from seeknal.report.render import render, secret_values
-
-    report = build_report(result.plan, result.loaded.manifest())
-    secrets = secret_values(result.plan.get("profile_path"))
-    out(render(report, "text", template_dir, secrets).rstrip("\n"))
+    out(render_plan(result.plan, result.loaded.manifest(), "text", template_dir).rstrip("\n"))
     try:
         shown = result.path.relative_to(rel_root)
     except ValueError:
@@ -114,6 +109,17 @@ def check_format(fmt: str | None) -> None:
 
     if fmt is not None and fmt not in FORMATS:
         raise typer.BadParameter(f"--format {fmt}: use one of {', '.join(FORMATS)}")
+
+
+def render_plan(
+    plan: dict[str, Any], manifest: dict[str, Any], fmt: str, template_dir: Path | None
+) -> str:
+    """A plan rendered in `fmt`, with the plan's profile secrets and sensitive env vars hidden."""
+    from seeknal.report.model import build_report
+    from seeknal.report.render import render, secret_values
+
+    report = build_report(plan, manifest)
+    return render(report, fmt, template_dir, secret_values(plan.get("profile_path")))
 
 
 def emit(text: str, output: Path | None, what: str) -> None:
@@ -154,12 +160,8 @@ def plan_env_command(
     if fmt is None:
         print_env_plan(result, ctx.root, template_dir)
         return
-    from seeknal.report.model import build_report
-    from seeknal.report.render import render, secret_values
-
-    report = build_report(result.plan, result.loaded.manifest())
-    secrets = secret_values(result.plan.get("profile_path"))
-    emit(render(report, fmt, template_dir, secrets), output, f"{fmt} report")
+    text = render_plan(result.plan, result.loaded.manifest(), fmt, template_dir)
+    emit(text, output, f"{fmt} report")
 
 
 def plan_revisions_command(
@@ -174,8 +176,6 @@ def plan_revisions_command(
     template_dir: Path | None = None,
 ) -> None:
     from seeknal.gitflow import plan_revisions
-    from seeknal.report.model import build_report
-    from seeknal.report.render import render, secret_values
 
     check_format(fmt)
     ctx = context(project_path, params)
@@ -184,13 +184,12 @@ def plan_revisions_command(
     if as_json:
         out(json.dumps(plan, indent=2, sort_keys=True))
         return
-    report = build_report(plan, planned.head_loaded.manifest())
     if fmt is None:
         out(
             styled(f"Changes of {planned.head} since {base}", bold=True)
             + f" (merge-base {planned.merge_base[:10]}, head {planned.head_commit[:10]})"
         )
-    text = render(report, fmt or "text", template_dir, secret_values())
+    text = render_plan(plan, planned.head_loaded.manifest(), fmt or "text", template_dir)
     emit(text, output, f"{fmt or 'text'} report")
 
 
