@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from seeknal import __version__
 from seeknal.errors import SeeknalError
-from seeknal.files import PROJECT_FILE, DiskFiles, ProjectFiles, find_root
+from seeknal.project.files import PROJECT_FILE, DiskFiles, ProjectFiles, find_root
 from seeknal.state.layout import Target
 from seeknal.state.store import ToolCache
 from seeknal.types import FILE_SOURCE_TYPES, NodeKind, Project
 
 if TYPE_CHECKING:
     from seeknal.dag import Dag
-    from seeknal.fingerprint import NodeFingerprint
+    from seeknal.planning.fingerprint import NodeFingerprint
 
 # placeholders whose value changes without any file changing
 VOLATILE = re.compile(rb"\{\{\s*(today|yesterday|run_date|run_id|env:)")
@@ -57,12 +57,12 @@ class Loaded:
 
     @property
     def manifest_fingerprint(self) -> str:
-        from seeknal.fingerprint import manifest_fingerprint
+        from seeknal.planning.fingerprint import manifest_fingerprint
 
         return manifest_fingerprint(self.fingerprints)
 
     def manifest(self) -> dict[str, Any]:
-        from seeknal.manifest import build_manifest
+        from seeknal.planning.manifest import build_manifest
 
         return build_manifest(self.project, self.fingerprints, __version__, utc_now())
 
@@ -93,7 +93,7 @@ class Context:
         self.cache = ToolCache(self.production.tool_cache_path)
 
     def load_settings(self) -> dict[str, Any]:
-        from seeknal.files import parse_yaml
+        from seeknal.project.files import parse_yaml
 
         try:
             data = parse_yaml((self.root / PROJECT_FILE).read_text(encoding="utf-8"))
@@ -108,8 +108,8 @@ class Context:
         # the loader, DAG and hashing are imported here: a staleness check whose project
         # files did not change never needs them
         from seeknal.dag import Dag
-        from seeknal.fingerprint import fingerprint_project
-        from seeknal.project import load_project
+        from seeknal.planning.fingerprint import fingerprint_project
+        from seeknal.project.loader import load_project
 
         project = load_project(
             self.root,
@@ -157,7 +157,7 @@ class Context:
         return loaded.manifest_fingerprint
 
     def data_digests(self, project: Project, files: ProjectFiles) -> dict[str, str]:
-        from seeknal import placeholders
+        from seeknal.project import placeholders
 
         digests: dict[str, str] = {}
         for node in project.nodes.values():

@@ -39,11 +39,12 @@ def run_demo(directory: Path | None) -> None:
     from seeknal.cli.env_cmd import print_env_plan
     from seeknal.cli.run_cmd import node_printer
     from seeknal.context import Context
-    from seeknal.envs import apply_env, plan_env
+    from seeknal.envs.apply import apply_env
+    from seeknal.envs.plan import plan_env
+    from seeknal.envs.promote import promote_env
     from seeknal.git.repo import commit_all, fast_forward, init_and_commit
-    from seeknal.promote import promote_env
-    from seeknal.runs import run_production
-    from seeknal.scaffold import scaffold
+    from seeknal.project.scaffold import scaffold
+    from seeknal.runner.production import run_production
 
     root = (directory or Path(tempfile.mkdtemp(prefix="seeknal-demo-"))).resolve()
     started = time.perf_counter()

@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
 def context(project_path: Path | None, params: str | None = None) -> Any:
     """A Context for the project, after finishing or undoing any interrupted promotion."""
     from seeknal.context import Context, parse_params
-    from seeknal.envs import recover
+    from seeknal.envs.access import recover
 
     ctx = Context(project_path, parse_params(params))
     for message in recover(ctx):
@@ -58,11 +58,11 @@ def branch_binding(ctx: Any, env: str) -> dict[str, str] | None:
     """`{"branch": name}` when `env` is the env of the checked-out branch, so that planning it
     (explicitly, or implicitly by `seeknal run` on the branch) binds it to that branch: `env list`
     shows it, `env gc` removes it once the branch is deleted, and no other branch takes it."""
-    from seeknal.git import active, light
+    from seeknal.git import active, dotgit
     from seeknal.git.hook_support import settings_of
 
-    dirs = light.find_git(ctx.root)
-    branch = light.current_branch(dirs) if dirs is not None else None
+    dirs = dotgit.find_git(ctx.root)
+    branch = dotgit.current_branch(dirs) if dirs is not None else None
     if branch is None:
         return None
     settings = settings_of(ctx.root)
@@ -145,7 +145,7 @@ def plan_env_command(
     output: Path | None = None,
     template_dir: Path | None = None,
 ) -> None:
-    from seeknal.envs import plan_env
+    from seeknal.envs.plan import plan_env
 
     check_format(fmt)
     ctx = context(project_path, params)
@@ -175,7 +175,7 @@ def plan_revisions_command(
     output: Path | None = None,
     template_dir: Path | None = None,
 ) -> None:
-    from seeknal.gitflow import plan_revisions
+    from seeknal.envs.git_events import plan_revisions
 
     check_format(fmt)
     ctx = context(project_path, params)
@@ -207,7 +207,9 @@ def apply_env_command(
     import time
 
     from seeknal.cli.run_cmd import node_printer
-    from seeknal.envs import apply_env, plan_env, plan_is_current
+    from seeknal.envs.access import plan_is_current
+    from seeknal.envs.apply import apply_env
+    from seeknal.envs.plan import plan_env
 
     ctx = context(project_path)
     started = time.perf_counter()
@@ -279,7 +281,7 @@ def promote(
     project_path: Path | None = ProjectPath,
 ) -> None:
     """Make an applied environment production, atomically."""
-    from seeknal.promote import promote_env
+    from seeknal.envs.promote import promote_env
 
     env = named_env(project_path, env, "promote")
     ctx = context(project_path)
@@ -328,7 +330,7 @@ def env_promote(
     project_path: Path | None = ProjectPath,
 ) -> None:
     """Copy one environment's state and outputs into another."""
-    from seeknal.env_store import copy_env
+    from seeknal.envs.store import copy_env
 
     ctx = context(project_path)
     copy_env(ctx, source, dest)
@@ -354,7 +356,7 @@ def env_list(
     project_path: Path | None = ProjectPath,
 ) -> None:
     """List environments with status, branch, age, expiry and disk size."""
-    from seeknal.env_store import list_envs
+    from seeknal.envs.store import list_envs
 
     ctx = context(project_path)
     rows = list_envs(ctx)
@@ -384,8 +386,8 @@ def env_delete(
     project_path: Path | None = ProjectPath,
 ) -> None:
     """Delete an environment and its outputs (production is never touched)."""
-    from seeknal.env import validate_env_name
-    from seeknal.env_store import delete_env
+    from seeknal.envs.names import validate_env_name
+    from seeknal.envs.store import delete_env
 
     validate_env_name(env)
     ctx = context(project_path)
@@ -402,12 +404,12 @@ def env_gc(
     project_path: Path | None = ProjectPath,
 ) -> None:
     """Delete expired environments (and those whose git branch is gone)."""
-    from seeknal.env_store import gc_envs
-    from seeknal.git import light
+    from seeknal.envs.store import gc_envs
+    from seeknal.git import dotgit
 
     ctx = context(project_path)
-    dirs = light.find_git(ctx.root)
-    exists = None if dirs is None else (lambda branch: light.branch_exists(dirs, branch))
+    dirs = dotgit.find_git(ctx.root)
+    exists = None if dirs is None else (lambda branch: dotgit.branch_exists(dirs, branch))
     doomed = gc_envs(ctx, dry_run, branch_exists=exists, now=dt.datetime.now(dt.UTC))
     if not doomed:
         out("Nothing to collect.")
@@ -435,8 +437,8 @@ def report(
     project_path: Path | None = ProjectPath,
 ) -> None:
     """Render an environment's saved plan, with run results once it was applied."""
+    from seeknal.report.build import env_report
     from seeknal.report.render import render, secret_values
-    from seeknal.reports import env_report
 
     check_format(fmt)
     env = named_env(project_path, env, "report")

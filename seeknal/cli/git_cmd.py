@@ -30,7 +30,7 @@ def register(app: typer.Typer, env_app: typer.Typer) -> None:
 
 
 def _root(project_path: Path | None) -> Path:
-    from seeknal.files import PROJECT_FILE, find_root
+    from seeknal.project.files import PROJECT_FILE, find_root
 
     if project_path is not None:
         if not (project_path / PROJECT_FILE).is_file():
@@ -125,7 +125,7 @@ def sync(project_path: Path | None = ProjectPath) -> None:
     """Make production match the checked-out production branch (what post-merge does)."""
     from seeknal.cli.env_cmd import context
     from seeknal.cli.run_cmd import node_printer
-    from seeknal.gitflow import sync as do_sync
+    from seeknal.envs.git_events import sync as do_sync
 
     ctx = context(project_path)
     printer: Any = node_printer(False)

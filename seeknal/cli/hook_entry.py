@@ -14,14 +14,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from seeknal.git import light
+from seeknal.git import dotgit
 
 HOOK_NAMES = ("post-checkout", "pre-push", "post-merge", "post-commit")
 SQUASH_MARKER = "seeknal/squash-pending"
 REGISTRY = "seeknal/hooks.json"
 
 
-def registered_projects(dirs: light.GitDirs) -> list[Path]:
+def registered_projects(dirs: dotgit.GitDirs) -> list[Path]:
     try:
         data = json.loads((dirs.common / REGISTRY).read_text(encoding="utf-8"))
         rels = [str(p) for p in data.get("projects", [])]
@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
     name, args = argv[0], argv[1:]
     if os.environ.get("SEEKNAL_SKIP_HOOKS") == "1":
         return 0
-    dirs = light.find_git(Path.cwd())
+    dirs = dotgit.find_git(Path.cwd())
     if dirs is None:
         return 0
     squash_marker = dirs.gitdir / SQUASH_MARKER
@@ -89,11 +89,11 @@ def _settings(root: Path) -> Any:
 
 
 # -- post-checkout --------------------------------------------------------------------------------
-def post_checkout(root: Path, dirs: light.GitDirs, args: list[str]) -> None:
+def post_checkout(root: Path, dirs: dotgit.GitDirs, args: list[str]) -> None:
     flag = args[2] if len(args) >= 3 else os.environ.get("PRE_COMMIT_CHECKOUT_TYPE", "1")
-    if flag != "1" or light.rebase_in_progress(dirs):
+    if flag != "1" or dotgit.rebase_in_progress(dirs):
         return
-    branch = light.current_branch(dirs)
+    branch = dotgit.current_branch(dirs)
     if branch is None:
         return
     from seeknal.git import active
@@ -103,7 +103,7 @@ def post_checkout(root: Path, dirs: light.GitDirs, args: list[str]) -> None:
         return
     env = active.env_for_branch(root, branch, git)
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    light.write_switch(
+    dotgit.write_switch(
         dirs, active.project_key(root, dirs), {"env": env, "branch": branch, "at": now}
     )
     label = _project_label(root, dirs)
@@ -113,7 +113,7 @@ def post_checkout(root: Path, dirs: light.GitDirs, args: list[str]) -> None:
         say(f"seeknal{label}: env {env} ({quick_status(root, env)})")
 
 
-def _project_label(root: Path, dirs: light.GitDirs) -> str:
+def _project_label(root: Path, dirs: dotgit.GitDirs) -> str:
     return "" if root == dirs.worktree.resolve() else f" [{root.name}]"
 
 
@@ -123,7 +123,7 @@ _TOP_FINGERPRINT = re.compile(r'"fingerprint":\s*"([0-9a-f]+)"')
 
 def quick_status(root: Path, env: str) -> str:
     """planned / applied / promoted / stale from the env's small files (no manifest parse)."""
-    from seeknal.env import env_status
+    from seeknal.envs.names import env_status
 
     folder = root / "target" / "environments" / env
     try:
@@ -149,7 +149,7 @@ def quick_status(root: Path, env: str) -> str:
 def pre_push(root: Path, args: list[str], stdin: str) -> int:
     from seeknal.cli.report_lines import plan_summary_lines
     from seeknal.context import Context
-    from seeknal.gitflow import pre_push as run_pre_push
+    from seeknal.envs.git_events import pre_push as run_pre_push
 
     updates = [line for line in stdin.splitlines() if line.strip()]
     if not updates and os.environ.get("PRE_COMMIT_TO_REF"):
@@ -177,7 +177,7 @@ def pre_push(root: Path, args: list[str], stdin: str) -> int:
     return 0
 
 
-def post_merge(root: Path, dirs: light.GitDirs, args: list[str]) -> None:
+def post_merge(root: Path, dirs: dotgit.GitDirs, args: list[str]) -> None:
     """After a merge (or the commit that completes a squash merge): sync production."""
     # git passes 1 when the merge was a squash (pre-commit: PRE_COMMIT_IS_SQUASH_MERGE)
     flag = args[0] if args else os.environ.get("PRE_COMMIT_IS_SQUASH_MERGE", "0")
@@ -189,8 +189,8 @@ def post_merge(root: Path, dirs: light.GitDirs, args: list[str]) -> None:
         say("seeknal: squash merge staged; production follows when you commit it")
         return
     from seeknal.context import Context
-    from seeknal.envs import recover
-    from seeknal.gitflow import sync
+    from seeknal.envs.access import recover
+    from seeknal.envs.git_events import sync
 
     ctx = Context(root)
     recover(ctx)

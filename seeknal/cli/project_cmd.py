@@ -22,7 +22,7 @@ def init(
     example: bool = typer.Option(False, "--example", help="Write the example shop project."),
 ) -> None:
     """Create a new project (or the example project with --example)."""
-    from seeknal.scaffold import scaffold
+    from seeknal.project.scaffold import scaffold
 
     created = scaffold(directory, name=name, example=example)
     out(f"Created seeknal project '{created.name}' in {created.root}")

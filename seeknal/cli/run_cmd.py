@@ -34,12 +34,12 @@ def _context(project_path: Path | None, params: str | None) -> Any:
 
 def active_env(project_path: Path | None, explicit: str | None) -> Any:
     """The env this command works on: --env > SEEKNAL_ENV > checkout > branch > production."""
-    from seeknal.files import PROJECT_FILE, find_root
     from seeknal.git.active import ActiveEnv, resolve
     from seeknal.git.hook_support import settings_of
+    from seeknal.project.files import PROJECT_FILE, find_root
 
     if explicit is not None:  # named: no need to read git or the project's settings
-        from seeknal.env import validate_env_name
+        from seeknal.envs.names import validate_env_name
 
         return ActiveEnv(validate_env_name(explicit), "--env")
     if project_path is not None and (project_path / PROJECT_FILE).is_file():
@@ -105,7 +105,7 @@ def run(
 
     With --env ENV, execute that environment's plan instead (only what changed).
     """
-    from seeknal.runs import plan_production, run_production
+    from seeknal.runner.production import plan_production, run_production
 
     chosen = active_env(project_path, env)
     if chosen.env is not None:
@@ -302,7 +302,7 @@ def plan(
     With ENV (or on a branch bound to an env), plan that environment against production.
     With --base REV [--head REV], plan the changes between two git revisions.
     """
-    from seeknal.runs import plan_production
+    from seeknal.runner.production import plan_production
 
     if base is not None:
         from seeknal.cli.env_cmd import plan_revisions_command

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from seeknal.env import branch_env_name, validate_env_name
-from seeknal.git import light
+from seeknal.envs.names import branch_env_name, validate_env_name
+from seeknal.git import dotgit
 from seeknal.git.settings import GitSettings
 
 DETACHED = "detached HEAD"
@@ -28,7 +28,7 @@ class ActiveEnv(NamedTuple):
         return self.rule.startswith(("checkout", "branch"))
 
 
-def project_key(root: Path, dirs: light.GitDirs) -> str:
+def project_key(root: Path, dirs: dotgit.GitDirs) -> str:
     try:
         return root.resolve().relative_to(dirs.worktree.resolve()).as_posix()
     except ValueError:
@@ -62,17 +62,17 @@ def resolve(root: Path, git: GitSettings, explicit: str | None = None) -> Active
         if from_env in ("prod", "production"):
             return ActiveEnv(None, "SEEKNAL_ENV")
         return ActiveEnv(validate_env_name(from_env), "SEEKNAL_ENV")
-    dirs = light.find_git(root)
+    dirs = dotgit.find_git(root)
     if dirs is None:
         return ActiveEnv(None, "not a git repository")
-    branch = light.current_branch(dirs)
+    branch = dotgit.current_branch(dirs)
     if not git.bind_branches:
         return ActiveEnv(None, "bind_branches is off", branch)
-    switched = light.read_switch(dirs, project_key(root, dirs))
+    switched = dotgit.read_switch(dirs, project_key(root, dirs))
     if switched and switched.get("branch") == branch:
         return ActiveEnv(switched.get("env"), "checkout", branch)
     if branch is None:
-        rebasing = light.rebasing_branch(dirs)
+        rebasing = dotgit.rebasing_branch(dirs)
         if rebasing:  # a rebase detaches HEAD: keep working on the rebased branch's env
             env = env_for_branch(root, rebasing, git)
             return ActiveEnv(env, "branch being rebased" if env else "production branch", rebasing)

@@ -15,7 +15,7 @@ def settings_of(root: Path, strict: bool = False) -> GitSettings:
     project report it properly), or, with `strict`, a SeeknalError: the hooks say so in one line
     instead of acting on settings the project may not have.
     """
-    from seeknal.files import PROJECT_FILE, parse_yaml
+    from seeknal.project.files import PROJECT_FILE, parse_yaml
 
     try:
         data = parse_yaml((root / PROJECT_FILE).read_text(encoding="utf-8"))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from seeknal.errors import SeeknalError
-from seeknal.git import light
+from seeknal.git import dotgit
 
 HOOKS = ("pre-push", "post-merge", "post-checkout", "post-commit")
 MARKER = "seeknal-hook-shim"
@@ -82,7 +82,7 @@ def seeknal_binary() -> str:
     return str(candidate)
 
 
-def _git(dirs: light.GitDirs, *args: str) -> str:
+def _git(dirs: dotgit.GitDirs, *args: str) -> str:
     try:
         done = subprocess.run(
             ["git", *args], cwd=dirs.worktree, capture_output=True, text=True, check=True
@@ -94,13 +94,13 @@ def _git(dirs: light.GitDirs, *args: str) -> str:
     return done.stdout.strip()
 
 
-def hooks_dir(dirs: light.GitDirs) -> Path:
+def hooks_dir(dirs: dotgit.GitDirs) -> Path:
     path = Path(_git(dirs, "rev-parse", "--git-path", "hooks"))
     return path if path.is_absolute() else (dirs.worktree / path).resolve()
 
 
-def _repo(root: Path) -> light.GitDirs:
-    dirs = light.find_git(root)
+def _repo(root: Path) -> dotgit.GitDirs:
+    dirs = dotgit.find_git(root)
     if dirs is None:
         raise SeeknalError(
             f"{root} is not inside a git repository.", "Run 'git init' first, then install hooks."
@@ -122,7 +122,7 @@ class Conflict:
     advice: str
 
 
-def conflicts(dirs: light.GitDirs, folder: Path) -> list[Conflict]:
+def conflicts(dirs: dotgit.GitDirs, folder: Path) -> list[Conflict]:
     found: list[Conflict] = []
     hooks_path = ""
     try:
@@ -169,11 +169,11 @@ def conflicts(dirs: light.GitDirs, folder: Path) -> list[Conflict]:
     return found
 
 
-def _registry(dirs: light.GitDirs) -> Path:
+def _registry(dirs: dotgit.GitDirs) -> Path:
     return dirs.common / REGISTRY
 
 
-def _projects(dirs: light.GitDirs) -> list[str]:
+def _projects(dirs: dotgit.GitDirs) -> list[str]:
     try:
         data = json.loads(_registry(dirs).read_text(encoding="utf-8"))
         return [str(p) for p in data.get("projects", [])]
@@ -181,7 +181,7 @@ def _projects(dirs: light.GitDirs) -> list[str]:
         return []
 
 
-def _save_projects(dirs: light.GitDirs, projects: list[str]) -> None:
+def _save_projects(dirs: dotgit.GitDirs, projects: list[str]) -> None:
     path = _registry(dirs)
     if not projects:
         path.unlink(missing_ok=True)
@@ -190,7 +190,7 @@ def _save_projects(dirs: light.GitDirs, projects: list[str]) -> None:
     path.write_text(json.dumps({"projects": sorted(set(projects))}, indent=2) + "\n")
 
 
-def _project_rel(root: Path, dirs: light.GitDirs) -> str:
+def _project_rel(root: Path, dirs: dotgit.GitDirs) -> str:
     return os.path.relpath(root.resolve(), dirs.worktree.resolve()).replace(os.sep, "/")
 
 

@@ -65,7 +65,7 @@ def secret_values(profile_path: str | None = None) -> list[str]:
     values = [v for k, v in os.environ.items() if SECRET_NAME.search(k) and len(v) >= 4]
     if profile_path and Path(profile_path).is_file():
         try:
-            from seeknal.files import parse_yaml
+            from seeknal.project.files import parse_yaml
 
             data = parse_yaml(Path(profile_path).read_text(encoding="utf-8"))
         except Exception:  # noqa: BLE001 - a broken profile only means nothing to redact

@@ -7,17 +7,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from seeknal.errors import LockError
-from seeknal.state import atomic, transaction
+from seeknal.state import atomic, journal
 from seeknal.state.history import finish_promote
 from seeknal.state.lock import target_lock
 
 
 def _recover(base: Path, root: Path) -> list[str]:
     notes = []
-    message = transaction.recover(base, root, {"promote": lambda j: finish_promote(root, j)})
+    message = journal.recover(base, root, {"promote": lambda j: finish_promote(root, j)})
     if message:
         notes.append(message)
-    transaction.empty_trash(base, background=False)  # a deleter that died left it behind
+    journal.empty_trash(base, background=False)  # a deleter that died left it behind
     removed = atomic.remove_temp_files(base)
     if removed and not message:
         notes.append(f"removed {removed} temporary file(s) left by an interrupted command")
@@ -34,7 +34,7 @@ def mutating(base: Path, root: Path, command: str) -> Iterator[list[str]]:
 def recover_if_idle(base: Path, root: Path) -> list[str]:
     """For any command: repair a crashed promotion now, unless another command holds the lock
     (a live promotion finishes by itself; read-only commands never wait)."""
-    if not transaction.pending(base):
+    if not journal.pending(base):
         return []
     try:
         with target_lock(base, "seeknal (recovering an interrupted promotion)", wait=0):

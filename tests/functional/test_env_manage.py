@@ -13,7 +13,7 @@ import pytest
 from conftest import Result, _check_clean, cli, git, working_dir
 from envkit import ADULTS, NAMES, edit, env_dir, env_json, env_project, production_digests
 
-from seeknal.env import expires_at, is_expired, parse_utc
+from seeknal.envs.names import expires_at, is_expired, parse_utc
 
 UTC = dt.UTC
 

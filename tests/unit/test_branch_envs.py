@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from seeknal.env import ENV_NAME, RESERVED, branch_env_name, validate_env_name
+from seeknal.envs.names import ENV_NAME, RESERVED, branch_env_name, validate_env_name
 from seeknal.git.active import env_for_branch
 from seeknal.git.settings import GitSettings, git_settings
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from seeknal.categorize import EnvDecision, categorize
 from seeknal.dag import Dag
 from seeknal.errors import EnvError
-from seeknal.fingerprint import NodeFingerprint, fingerprint_project
-from seeknal.manifest import build_manifest
-from seeknal.project import load_project
-from seeknal.sql import compare_sql
+from seeknal.planning.changes import EnvDecision, categorize
+from seeknal.planning.fingerprint import NodeFingerprint, fingerprint_project
+from seeknal.planning.manifest import build_manifest
+from seeknal.project.loader import load_project
+from seeknal.sql.compare import compare_sql
 from seeknal.types import Project
 
 

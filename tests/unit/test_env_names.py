@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import cli, git, small_project, snapshot
 
-from seeknal.env import validate_env_name
+from seeknal.envs.names import validate_env_name
 from seeknal.errors import EnvError
 
 VALID = ["dev", "a", "0day", "dev.1", "feature_x-2", "ci-3f2a9c", "a" * 63, "x.y.z"]

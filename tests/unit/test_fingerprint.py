@@ -13,8 +13,8 @@ import pytest
 from conftest import small_project, write_tree
 
 from seeknal.context import Context
-from seeknal.fingerprint import NodeFingerprint, manifest_fingerprint
-from seeknal.sql import normalize
+from seeknal.planning.fingerprint import NodeFingerprint, manifest_fingerprint
+from seeknal.sql.compare import normalize
 
 
 def fingerprints(root: Path) -> dict[str, NodeFingerprint]:

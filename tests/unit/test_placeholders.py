@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from seeknal.placeholders import (
+from seeknal.project.placeholders import (
     UnknownPlaceholder,
     builtin_values,
     common_values,

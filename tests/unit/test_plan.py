@@ -9,7 +9,7 @@ import pytest
 from conftest import small_project
 
 from seeknal.context import Context, Loaded
-from seeknal.plan import Decision, production_decisions
+from seeknal.planning.production import Decision, production_decisions
 
 ALL = ["source.people", "transform.adults", "transform.city_counts", "transform.names"]
 

@@ -8,8 +8,9 @@ import pytest
 from conftest import minimal_project, small_project, write_tree
 
 from seeknal.errors import ProjectError, SeeknalError
-from seeknal.files import find_root
-from seeknal.project import load_project, sql_refs
+from seeknal.project.files import find_root
+from seeknal.project.loader import load_project
+from seeknal.sql.refs import sql_refs
 from seeknal.types import NodeKind
 
 

@@ -13,8 +13,8 @@ from typing import Any
 import duckdb
 
 from seeknal.errors import ExecutionError
-from seeknal.placeholders import render_env
-from seeknal.project import REF_CALL
+from seeknal.project.placeholders import render_env
+from seeknal.sql.refs import replace_refs
 from seeknal.types import EXECUTABLE_KINDS, Node, NodeKind
 
 CSV_OPTIONS = {
@@ -171,7 +171,7 @@ class DuckDBEngine:
                 "CREATE OR REPLACE TEMP VIEW __THIS__ AS "
                 f"SELECT * FROM read_parquet({literal(_single(node, inputs))})"
             )
-        return REF_CALL.sub(lambda m: f"read_parquet({literal(inputs[m.group(2)])})", sql)
+        return replace_refs(sql, lambda ref: f"read_parquet({literal(inputs[ref])})")
 
     def _transform(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Path) -> NodeResult:
         assert node.sql is not None

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from seeknal.context import Context
-from seeknal.envs import check_fresh, require_env
+from seeknal.envs.access import check_fresh, require_env
 from seeknal.errors import SeeknalError
 from seeknal.report.model import build_report
 from seeknal.state import atomic
@@ -63,7 +63,7 @@ def schema_changes(env_file: Path | None, prod_file: Path | None) -> list[str]:
         return []
     if not env_file.is_file() or not prod_file.is_file():
         return []
-    from seeknal.engine.duckdb_engine import parquet_schema
+    from seeknal.engine.duckdb import parquet_schema
 
     new, old = dict(parquet_schema(env_file)), dict(parquet_schema(prod_file))
     changes = [f"+{c} {t}" for c, t in new.items() if c not in old]

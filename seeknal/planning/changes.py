@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from seeknal import sql as sqlmod
 from seeknal.dag import Dag
 from seeknal.errors import EnvError
-from seeknal.fingerprint import NodeFingerprint
+from seeknal.planning.fingerprint import NodeFingerprint
+from seeknal.sql import compare as sqlmod
 from seeknal.types import Node, NodeKind, Project
 
 
@@ -152,7 +152,7 @@ def categorize(
             missing = "production has no valid output for it, so it is computed here"
             reasons[node_id] = f"{reasons[node_id]}; {missing}" if node_id in reasons else missing
             to_execute.append(node_id)
-    from seeknal.plan import unneeded_unsupported
+    from seeknal.planning.production import unneeded_unsupported
 
     idle = unneeded_unsupported(project, to_execute)
     for node_id in idle:

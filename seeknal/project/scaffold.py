@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seeknal.errors import SeeknalError
-from seeknal.files import PROJECT_FILE
+from seeknal.project.files import PROJECT_FILE
 
-EXAMPLE = Path(__file__).parent / "examples" / "shop"
+EXAMPLE = Path(__file__).parent.parent / "examples" / "shop"
 FOLDERS = ("sources", "transforms", "rules", "exposures", "profiles", "common")
 
 

@@ -10,9 +10,9 @@ from typing import Any
 from seeknal.context import Context, Loaded, utc_now
 from seeknal.digest import file_digest
 from seeknal.errors import SeeknalError
-from seeknal.executor import NodeRun, RunRequest, execute
-from seeknal.fingerprint import entries_fingerprint
-from seeknal.plan import Decision, production_decisions
+from seeknal.planning.fingerprint import entries_fingerprint
+from seeknal.planning.production import Decision, production_decisions
+from seeknal.runner.scheduler import NodeRun, RunRequest, execute
 from seeknal.state import atomic
 from seeknal.state.guard import mutating
 from seeknal.state.layout import Target
@@ -247,7 +247,7 @@ def _remove_outputs(
         rel = (state["nodes"].get(node_id) or {}).get("output_path")
         if not rel and node_id in old_nodes:
             # its last run failed (no output recorded): an older output may still be there
-            from seeknal.manifest import project_from_manifest
+            from seeknal.planning.manifest import project_from_manifest
 
             node = project_from_manifest({"nodes": {node_id: old_nodes[node_id]}}, "").nodes
             rel = target.relative(target.output_path(node[node_id]))

@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seeknal import failpoints
 from seeknal.errors import StateError
-from seeknal.state import atomic
+from seeknal.state import atomic, failpoints
 
 TXN_DIR = ".txn"
 TRASH_DIR = ".trash"

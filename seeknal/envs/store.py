@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from seeknal.context import Context, utc_now
-from seeknal.env import env_status, expires_at, is_expired
-from seeknal.envs import env_target, locked, read_env_file, require_env
+from seeknal.envs.access import env_target, locked, read_env_file, require_env
+from seeknal.envs.names import env_status, expires_at, is_expired
 from seeknal.errors import EnvError, SeeknalError
 from seeknal.state import atomic
 from seeknal.state.layout import Target

@@ -8,9 +8,16 @@ from typing import Any
 
 from seeknal.context import Context, utc_now
 from seeknal.digest import remember_digest
-from seeknal.envs import OK_STATUSES, check_fresh, check_refs, locked, read_env_file, require_env
+from seeknal.envs.access import (
+    OK_STATUSES,
+    check_fresh,
+    check_refs,
+    locked,
+    read_env_file,
+    require_env,
+)
 from seeknal.errors import EnvError
-from seeknal.state import transaction
+from seeknal.state import journal
 from seeknal.state.history import finish_promote, promotions
 from seeknal.state.store import SCHEMA_VERSION, read_run_state
 
@@ -30,7 +37,7 @@ def promote_env(
 ) -> PromoteOutcome:
     import time
 
-    from seeknal.manifest import project_from_manifest
+    from seeknal.planning.manifest import project_from_manifest
 
     started = time.perf_counter()
     target, config, plan = require_env(ctx, env)
@@ -63,7 +70,7 @@ def promote_env(
         prod = ctx.production
         prod_state = read_run_state(prod)
         promotions(prod.base)  # its history must be readable before production changes
-        txn = transaction.Transaction(prod.base, ctx.root, "promote")
+        txn = journal.Transaction(prod.base, ctx.root, "promote")
         new_nodes: dict[str, Any] = {}
         moved: list[str] = []
         digests: dict[Path, str] = {}

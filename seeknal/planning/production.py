@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seeknal.dag import Dag
-from seeknal.fingerprint import NodeFingerprint
+from seeknal.planning.fingerprint import NodeFingerprint
 from seeknal.types import NodeKind, Project
 
 WEAK = "~"  # a reason the propagation pass may replace with a more precise one

@@ -9,8 +9,8 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from seeknal import placeholders
-from seeknal import sql as sqlmod
+from seeknal.project import placeholders
+from seeknal.sql import compare as sqlmod
 from seeknal.types import Node, Project
 
 

@@ -11,11 +11,12 @@ from typing import Any
 
 import yaml
 
-from seeknal import placeholders
 from seeknal.dag import Dag, format_cycle
 from seeknal.errors import Problem, ProjectError
-from seeknal.files import PROJECT_FILE, DiskFiles, ProjectFiles, parse_yaml
-from seeknal.node_shapes import non_text_keys, plain, shape_problems, yaml_type
+from seeknal.project import placeholders
+from seeknal.project.files import PROJECT_FILE, DiskFiles, ProjectFiles, parse_yaml
+from seeknal.project.shapes import non_text_keys, plain, shape_problems, yaml_type
+from seeknal.sql.refs import sql_refs, strip_ref_call
 from seeknal.types import (
     FILE_SOURCE_TYPES,
     RULE_TYPES,
@@ -28,19 +29,9 @@ from seeknal.types import (
 NODES_DIR = "seeknal"
 COMMON_DIR = "seeknal/common/"
 META_KEYS = ("description", "owner", "tags", "columns")
-REF_CALL = re.compile(r"""\bref\(\s*(['"])([^'"]*)\1\s*\)""")
 UNSAFE_PATH = re.compile(r"""['";\n\r\x00]""")
 NODE_NAME = re.compile(r"^\w[\w.\-]*\Z")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def sql_refs(sql: str) -> list[str]:
-    """Node ids named by ref('...') in SQL, in order of first appearance."""
-    seen: list[str] = []
-    for match in REF_CALL.finditer(sql):
-        if match.group(2) not in seen:
-            seen.append(match.group(2))
-    return seen
 
 
 def load_project(
@@ -392,7 +383,7 @@ class _ProjectLoader:
                         Problem(path, f"'{key}' entry {entry!r} has no 'ref'", _line(text, key))
                     )
                     continue
-                ref = _strip_ref_call(ref)
+                ref = strip_ref_call(ref)
                 if ref in inputs:
                     self.problems.append(
                         Problem(
@@ -410,7 +401,7 @@ class _ProjectLoader:
         refs: list[str] = []
         model = data.get("model")
         if kind is NodeKind.SEMANTIC_MODEL and isinstance(model, str):
-            refs.append(_strip_ref_call(model))
+            refs.append(strip_ref_call(model))
         rule = data.get("rule")
         for entry in rule if isinstance(rule, list) else [rule]:
             if isinstance(entry, dict) and isinstance(entry.get("sql"), str):
@@ -576,11 +567,6 @@ def _null_rule_type(data: dict[str, Any]) -> dict[str, Any]:
     if isinstance(rule, list):
         return {**data, "rule": [fix(e) for e in rule]}
     return {**data, "rule": fix(rule)} if isinstance(rule, dict) else data
-
-
-def _strip_ref_call(text: str) -> str:
-    match = REF_CALL.search(text)
-    return match.group(2) if match else text.strip()
 
 
 def _line(text: str, key: str) -> int | None:

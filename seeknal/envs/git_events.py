@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seeknal.categorize import EnvDecision, base_snapshot, categorize
 from seeknal.context import Context, Loaded
 from seeknal.errors import ProjectError, SeeknalError
-from seeknal.files import PROJECT_FILE
-from seeknal.git import active, light
+from seeknal.git import active, dotgit
 from seeknal.git.repo import GitRepo
 from seeknal.git.settings import GitSettings, git_settings
+from seeknal.planning.changes import EnvDecision, base_snapshot, categorize
+from seeknal.project.files import PROJECT_FILE
 from seeknal.state.store import read_manifest
 
 ZERO = "0" * 40
@@ -99,7 +99,7 @@ def pre_push(
     remote: str | None = None,
 ) -> PushReport:
     """Plan every pushed non-production branch against the production branch."""
-    from seeknal.envs import plan_env
+    from seeknal.envs.plan import plan_env
 
     git = git_settings(ctx.load_settings())
     report = PushReport()
@@ -191,14 +191,14 @@ class SyncOutcome:
 def sync(ctx: Context, on_done: Callable[[Any], None] | None = None) -> SyncOutcome:
     """Make production match the checked-out production branch (after a merge, or after the
     commit that completes a `git merge --squash`)."""
-    from seeknal.env_store import list_envs
-    from seeknal.envs import require_env
-    from seeknal.promote import promote_env
-    from seeknal.runs import run_production
+    from seeknal.envs.access import require_env
+    from seeknal.envs.promote import promote_env
+    from seeknal.envs.store import list_envs
+    from seeknal.runner.production import run_production
 
     git = git_settings(ctx.load_settings())
-    dirs = light.find_git(ctx.root)
-    branch = light.current_branch(dirs) if dirs else None
+    dirs = dotgit.find_git(ctx.root)
+    branch = dotgit.current_branch(dirs) if dirs else None
     if dirs is not None and branch not in git.production_branches:
         if branch is None and GitRepo(ctx.root).production_tip(list(git.production_branches)):
             pass  # a detached HEAD at a production branch's tip (CI): sync it

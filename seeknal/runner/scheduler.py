@@ -44,7 +44,7 @@ class RunRequest:
 
 
 def execute(request: RunRequest) -> dict[str, NodeRun]:
-    from seeknal.engine.duckdb_engine import DuckDBEngine  # duckdb only when something runs
+    from seeknal.engine.duckdb import DuckDBEngine  # duckdb only when something runs
 
     project = request.project
     engine = DuckDBEngine(Path(project.root))

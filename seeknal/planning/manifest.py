@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from seeknal.fingerprint import NodeFingerprint, manifest_fingerprint
+from seeknal.planning.fingerprint import NodeFingerprint, manifest_fingerprint
 from seeknal.types import Project
 
 MANIFEST_VERSION = "2.0"
