@@ -36,8 +36,8 @@ def step(title: str) -> None:
 
 
 def run_demo(directory: Path | None) -> None:
-    from seeknal.cli.env_cmd import print_env_plan
-    from seeknal.cli.run_cmd import node_printer
+    from seeknal.cli.plan_view import print_env_plan
+    from seeknal.cli.progress import node_printer
     from seeknal.context import Context
     from seeknal.envs.apply import apply_env
     from seeknal.envs.plan import plan_env

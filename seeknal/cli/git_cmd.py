@@ -1,4 +1,4 @@
-"""Git commands: `seeknal hooks ...`, `seeknal env current`, `seeknal sync`."""
+"""Git commands: the `seeknal hooks` group and `seeknal sync`."""
 
 from __future__ import annotations
 
@@ -9,36 +9,23 @@ import typer
 
 from seeknal.cli.console import out, styled, warn
 from seeknal.cli.main import handled
+from seeknal.cli.options import ProjectPath
+from seeknal.cli.progress import node_printer
+from seeknal.cli.scope import context, project_root
 
 hooks_app = typer.Typer(
     help="Install, remove or explain seeknal's git hooks.",
     no_args_is_help=True,
     add_completion=False,
 )
-ProjectPath = typer.Option(
-    None, "--project-path", "-p", help="Project folder (default: found from the current one)."
-)
 
 
-def register(app: typer.Typer, env_app: typer.Typer) -> None:
+def register(app: typer.Typer) -> None:
     hooks_app.command("install")(hooks_install)
     hooks_app.command("uninstall")(hooks_uninstall)
     hooks_app.command("status")(hooks_status)
     app.add_typer(hooks_app, name="hooks")
     app.command("sync")(sync)
-    env_app.command("current")(env_current)
-
-
-def _root(project_path: Path | None) -> Path:
-    from seeknal.project.files import PROJECT_FILE, find_root
-
-    if project_path is not None:
-        if not (project_path / PROJECT_FILE).is_file():
-            from seeknal.errors import SeeknalError
-
-            raise SeeknalError(f"{project_path} is not a seeknal project ({PROJECT_FILE} missing).")
-        return project_path.resolve()
-    return find_root(Path.cwd())
 
 
 @handled
@@ -46,7 +33,7 @@ def hooks_install(project_path: Path | None = ProjectPath) -> None:
     """Install the pre-push, post-merge, post-checkout and post-commit hooks (yours are kept)."""
     from seeknal.git import hooks
 
-    report = hooks.install(_root(project_path))
+    report = hooks.install(project_root(project_path))
     for action in report.actions:
         out(f"  {action}")
     for conflict in report.conflicts:
@@ -59,7 +46,7 @@ def hooks_uninstall(project_path: Path | None = ProjectPath) -> None:
     """Remove seeknal's hooks and restore any hook they replaced."""
     from seeknal.git import hooks
 
-    report = hooks.uninstall(_root(project_path))
+    report = hooks.uninstall(project_root(project_path))
     for action in report.actions:
         out(f"  {action}")
 
@@ -71,7 +58,7 @@ def hooks_status(project_path: Path | None = ProjectPath) -> None:
     from seeknal.git.active import resolve
     from seeknal.git.hook_support import settings_of
 
-    root = _root(project_path)
+    root = project_root(project_path)
     report, states, projects = hooks.status(root)
     git = settings_of(root)
     out(f"Hooks folder: {report.folder}")
@@ -109,22 +96,8 @@ def hooks_status(project_path: Path | None = ProjectPath) -> None:
 
 
 @handled
-def env_current(project_path: Path | None = ProjectPath) -> None:
-    """Print the active environment and which rule chose it."""
-    from seeknal.git.active import resolve
-    from seeknal.git.hook_support import settings_of
-
-    root = _root(project_path)
-    current = resolve(root, settings_of(root))
-    branch = f", branch {current.branch}" if current.branch else ""
-    out(f"{current.env or 'production'}  ({current.rule}{branch})")
-
-
-@handled
 def sync(project_path: Path | None = ProjectPath) -> None:
     """Make production match the checked-out production branch (what post-merge does)."""
-    from seeknal.cli.env_cmd import context
-    from seeknal.cli.run_cmd import node_printer
     from seeknal.envs.git_events import sync as do_sync
 
     ctx = context(project_path)

@@ -83,12 +83,19 @@ def get_app() -> typer.Typer:
     """The app with every command registered (command modules import the core lazily)."""
     global _registered
     if not _registered:
-        from seeknal.cli import env_cmd, git_cmd, project_cmd, run_cmd
+        from seeknal.cli import (
+            env_cmd,
+            git_cmd,
+            plan_cmd,
+            project_cmd,
+            promote_cmd,
+            report_cmd,
+            run_cmd,
+        )
 
-        run_cmd.register(app)
-        env_cmd.register(app)
-        git_cmd.register(app, env_cmd.env_app)
-        project_cmd.register(app)
+        # registration order is the order `seeknal --help` lists the commands in
+        for module in (run_cmd, plan_cmd, promote_cmd, report_cmd, env_cmd, git_cmd, project_cmd):
+            module.register(app)
         _registered = True
     return app
 

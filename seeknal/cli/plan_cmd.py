@@ -1,0 +1,180 @@
+"""`seeknal plan`: production, an environment (ENV), or the changes between two revisions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from seeknal.cli.console import out, styled, warn
+from seeknal.cli.main import handled
+from seeknal.cli.options import Params, ProjectPath
+from seeknal.cli.plan_view import check_format, emit, print_decisions, print_env_plan, render_plan
+from seeknal.cli.progress import print_warnings
+from seeknal.cli.scope import active_env, branch_binding, context
+
+EnvArgument = typer.Argument(None, help="Environment to plan (omit for production).")
+Nodes = typer.Option(
+    None, "--nodes", "-n", help="Plan only these nodes (ids or names) and their downstream."
+)
+Breaking = typer.Option(None, "--breaking", help="With ENV: treat this changed node as breaking.")
+NonBreaking = typer.Option(
+    None, "--non-breaking", help="With ENV: treat this changed node as non-breaking."
+)
+Profile = typer.Option(None, "--profile", help="With ENV: profiles file.")
+Base = typer.Option(
+    None, "--base", help="Plan the changes since this git revision (from git objects)."
+)
+Head = typer.Option(None, "--head", help="With --base: the revision to plan.")
+Format = typer.Option(None, "--format", "-f", help="Report format: text, markdown, html or json.")
+Output = typer.Option(None, "--output", "-o", help="Write the report here.")
+TemplateDir = typer.Option(
+    None, "--template-dir", help="Folder whose plan.*.j2 files override the shipped ones."
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan)
+
+
+@handled
+def plan(
+    env: str | None = EnvArgument,
+    full: bool = typer.Option(False, "--full", help="Plan a run of every node."),
+    nodes: list[str] | None = Nodes,
+    breaking: list[str] | None = Breaking,
+    non_breaking: list[str] | None = NonBreaking,
+    profile: Path | None = Profile,
+    base: str | None = Base,
+    head: str | None = Head,
+    fmt: str | None = Format,
+    output: Path | None = Output,
+    template_dir: Path | None = TemplateDir,
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+    project_path: Path | None = ProjectPath,
+    params: str | None = Params,
+) -> None:
+    """Show what would run and why.
+
+    With ENV (or on a branch bound to an env), plan that environment against production.
+    With --base REV [--head REV], plan the changes between two git revisions.
+    """
+    if base is not None:
+        plan_revisions_command(
+            base, head, env, as_json, project_path, params, fmt, output, template_dir
+        )
+        return
+    if head is not None:
+        raise typer.BadParameter("--head goes with --base")
+    chosen = active_env(project_path, env)
+    _refuse_other_scope(chosen, full or bool(nodes), bool(breaking or non_breaking or profile))
+    if chosen.env is not None:
+        if chosen.implicit and not as_json:
+            out(f"(env {chosen.env}: {chosen.rule} {chosen.branch or ''})".replace(" )", ")"))
+        plan_env_command(
+            chosen.env,
+            breaking,
+            non_breaking,
+            profile,
+            as_json,
+            project_path,
+            params,
+            fmt,
+            output,
+            template_dir,
+        )
+        return
+    if fmt is not None or output is not None:
+        raise typer.BadParameter(
+            "--format/--output render environment plans: name an env (seeknal plan dev) "
+            "or use --base"
+        )
+    ctx = context(project_path, params)
+    show_production_plan(ctx, full, nodes, as_json, as_json, "Production plan:")
+    ctx.save_cache()
+
+
+def _refuse_other_scope(chosen: Any, production_only: bool, env_only: bool) -> None:
+    """Options of a production plan given for an env plan, or the other way round."""
+    if chosen.env is None and env_only:
+        raise typer.BadParameter(
+            "--breaking, --non-breaking and --profile go with an environment: seeknal plan dev ..."
+        )
+    if chosen.env is not None and production_only:
+        raise typer.BadParameter(
+            f"--full and --nodes plan production runs; the active env is {chosen.env} "
+            f"({chosen.rule}). An env plan always covers the whole change."
+        )
+
+
+def show_production_plan(
+    ctx: Any, full: bool, nodes: list[str] | None, quiet: bool, as_json: bool, header: str
+) -> None:
+    """What a production run would do (`plan`, `run --dry-run`); writes nothing."""
+    from seeknal.runner.production import plan_production
+
+    plan_obj = plan_production(ctx, full, nodes or ())
+    print_warnings(plan_obj.loaded.project, quiet or as_json)
+    print_decisions(plan_obj, as_json, header=header)
+
+
+def plan_env_command(
+    env: str,
+    breaking: list[str] | None,
+    non_breaking: list[str] | None,
+    profile: Path | None,
+    as_json: bool,
+    project_path: Path | None,
+    params: str | None,
+    fmt: str | None = None,
+    output: Path | None = None,
+    template_dir: Path | None = None,
+) -> None:
+    from seeknal.envs.plan import plan_env
+
+    check_format(fmt)
+    ctx = context(project_path, params)
+    result = plan_env(
+        ctx, env, breaking or (), non_breaking or (), profile, git=branch_binding(ctx, env)
+    )
+    if as_json:
+        out(json.dumps(result.plan, indent=2, sort_keys=True))
+        return
+    for text in result.loaded.project.warnings:
+        warn(text)
+    if fmt is None:
+        print_env_plan(result, ctx.root, template_dir)
+        return
+    text = render_plan(result.plan, result.loaded.manifest(), fmt, template_dir)
+    emit(text, output, f"{fmt} report")
+
+
+def plan_revisions_command(
+    base: str,
+    head: str | None,
+    env: str | None,
+    as_json: bool,
+    project_path: Path | None,
+    params: str | None,
+    fmt: str | None = None,
+    output: Path | None = None,
+    template_dir: Path | None = None,
+) -> None:
+    from seeknal.envs.git_events import plan_revisions
+
+    check_format(fmt)
+    ctx = context(project_path, params)
+    planned = plan_revisions(ctx, base, head)
+    plan = planned.as_plan(env)
+    if as_json:
+        out(json.dumps(plan, indent=2, sort_keys=True))
+        return
+    if fmt is None:
+        out(
+            styled(f"Changes of {planned.head} since {base}", bold=True)
+            + f" (merge-base {planned.merge_base[:10]}, head {planned.head_commit[:10]})"
+        )
+    text = render_plan(plan, planned.head_loaded.manifest(), fmt or "text", template_dir)
+    emit(text, output, f"{fmt or 'text'} report")

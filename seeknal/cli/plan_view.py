@@ -1,0 +1,90 @@
+"""Plans as the CLI shows them: production decisions, env plans rendered through the report
+templates, and where a rendered report goes (stdout or --output)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from seeknal.cli.console import out, status_label
+
+
+def _action(decision: Any) -> str:
+    return "run" if decision.run else ("unsupported" if decision.unsupported else "cached")
+
+
+def decisions_json(plan_obj: Any) -> dict[str, Any]:
+    return {
+        "to_run": plan_obj.to_run,
+        "removed": plan_obj.removed,
+        "nodes": [
+            {"id": d.node_id, "action": _action(d), "reason": d.reason} for d in plan_obj.decisions
+        ],
+    }
+
+
+def print_decisions(plan_obj: Any, as_json: bool, header: str) -> None:
+    """A production plan: one line per node with what happens to it and why."""
+    if as_json:
+        out(json.dumps(decisions_json(plan_obj), indent=2))
+        return
+    out(header)
+    width = max((len(d.node_id) for d in plan_obj.decisions), default=10)
+    label_width = 11 if any(d.unsupported for d in plan_obj.decisions) else 8
+    for d in plan_obj.decisions:
+        out(f"  {status_label(_action(d), label_width)} {d.node_id.ljust(width)}  {d.reason}")
+    for node_id in plan_obj.removed:
+        out(f"  {status_label('removed')} {node_id.ljust(width)}  no longer in the project")
+    n = len(plan_obj.to_run)
+    out(f"{n} node(s) to run, {len(plan_obj.decisions) - n} cached.")
+
+
+def print_env_plan(
+    result: Any, rel_root: Path, template_dir: Path | None = None, next_step: bool = True
+) -> None:
+    """The terminal view of a fresh plan: the text template, then where it was saved."""
+    out(render_plan(result.plan, result.loaded.manifest(), "text", template_dir).rstrip("\n"))
+    try:
+        shown = result.path.relative_to(rel_root)
+    except ValueError:
+        shown = result.path
+    out(f"Plan saved to {shown}")
+    total = result.plan["total_nodes_to_execute"]
+    if not next_step:
+        return
+    if total:
+        out(f"Next: seeknal run --env {result.env}")
+    elif result.plan["categorized_changes"]:
+        out(f"Next: seeknal run --env {result.env} (nothing to compute), then seeknal promote")
+
+
+def check_format(fmt: str | None) -> None:
+    from seeknal.report.render import FORMATS
+
+    if fmt is not None and fmt not in FORMATS:
+        raise typer.BadParameter(f"--format {fmt}: use one of {', '.join(FORMATS)}")
+
+
+def render_plan(
+    plan: dict[str, Any], manifest: dict[str, Any], fmt: str, template_dir: Path | None
+) -> str:
+    """A plan rendered in `fmt`, with the plan's profile secrets and sensitive env vars hidden."""
+    from seeknal.report.model import build_report
+    from seeknal.report.render import render, secret_values
+
+    report = build_report(plan, manifest)
+    return render(report, fmt, template_dir, secret_values(plan.get("profile_path")))
+
+
+def emit(text: str, output: Path | None, what: str) -> None:
+    """Write a rendered report to --output (atomically) or stdout."""
+    if output is None:
+        out(text.rstrip("\n"))
+        return
+    from seeknal.state.atomic import write_bytes
+
+    write_bytes(output, text.encode("utf-8"))
+    out(f"{what} written to {output}", err=True)

@@ -1,0 +1,41 @@
+"""What a command prints while it works: the project's warnings and one line per finished node."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from seeknal.cli.console import out, status_label, styled, warn
+
+
+class node_printer:  # noqa: N801 - used like a function
+    """Prints each node as it finishes: status, id, rows, seconds, then errors and warnings."""
+
+    def __init__(self, silent: bool) -> None:
+        self.silent = silent
+        self.width = 10
+
+    def __call__(self, result: Any) -> None:
+        if self.silent:
+            return
+        rows = (
+            ""
+            if result.row_count is None
+            else f"{result.row_count:>9,} row{'' if result.row_count == 1 else 's'}"
+        )
+        secs = f"{result.duration_ms / 1000:6.2f}s"
+        label = status_label(result.status.value)
+        out(f"  {label} {result.node_id.ljust(self.width)} {rows} {secs}")
+        for text in result.warnings:
+            warn(f"{result.node_id}: {text}")
+        if result.error:
+            out(f"      {styled(result.error, typer.colors.RED)}")
+            if result.hint:
+                out(f"      next: {result.hint}")
+
+
+def print_warnings(project: Any, quiet: bool) -> None:
+    if not quiet:
+        for text in project.warnings:
+            warn(text)

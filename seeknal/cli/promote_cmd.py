@@ -1,0 +1,39 @@
+"""`seeknal promote`: an applied environment becomes production."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from seeknal.cli.console import out
+from seeknal.cli.main import handled
+from seeknal.cli.options import ProjectPath
+from seeknal.cli.scope import context, named_env
+
+
+def register(app: typer.Typer) -> None:
+    app.command("promote")(promote)
+
+
+@handled
+def promote(
+    env: str | None = typer.Argument(
+        None, help="Environment to make production (default: the active env)."
+    ),
+    copy_data: bool = typer.Option(
+        False, "--copy-data", help="Copy outputs instead of moving them; the env stays intact."
+    ),
+    project_path: Path | None = ProjectPath,
+) -> None:
+    """Make an applied environment production, atomically."""
+    from seeknal.envs.promote import promote_env
+
+    env = named_env(project_path, env, "promote")
+    ctx = context(project_path)
+    outcome = promote_env(ctx, env, copy_data)
+    how = "copied" if copy_data else "moved"
+    out(
+        f"Promoted env '{env}' to production in {outcome.seconds * 1000:.0f} ms: "
+        f"{len(outcome.moved)} output(s) {how}, {len(outcome.removed)} removed."
+    )

@@ -1,0 +1,44 @@
+"""`seeknal report`: an environment's saved plan, with its run results once applied."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from seeknal.cli.main import handled
+from seeknal.cli.options import ProjectPath
+from seeknal.cli.plan_view import check_format, emit
+from seeknal.cli.scope import context, named_env
+
+FormatOption = typer.Option(
+    None, "--format", "-f", help="text, markdown (PR comment), html (standalone page) or json."
+)
+OutputOption = typer.Option(None, "--output", "-o", help="Write the report to this file.")
+TemplateDirOption = typer.Option(
+    None, "--template-dir", help="Folder whose plan.*.j2 files override the shipped templates."
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)
+
+
+@handled
+def report(
+    env: str | None = typer.Argument(None, help="Environment (default: the active env)."),
+    fmt: str | None = FormatOption,
+    output: Path | None = OutputOption,
+    template_dir: Path | None = TemplateDirOption,
+    project_path: Path | None = ProjectPath,
+) -> None:
+    """Render an environment's saved plan, with run results once it was applied."""
+    from seeknal.report.build import env_report
+    from seeknal.report.render import render, secret_values
+
+    check_format(fmt)
+    env = named_env(project_path, env, "report")
+    ctx = context(project_path)
+    model, profile_path = env_report(ctx, env)
+    fmt = fmt or "text"
+    emit(render(model, fmt, template_dir, secret_values(profile_path)), output, f"{fmt} report")

@@ -1,0 +1,83 @@
+"""What a command acts on: the project folder, its `Context`, and the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from seeknal.cli.console import warn
+
+
+def context(project_path: Path | None, params: str | None = None) -> Any:
+    """A Context for the project, after finishing or undoing any interrupted promotion."""
+    from seeknal.context import Context, parse_params
+    from seeknal.envs.access import recover
+
+    ctx = Context(project_path, parse_params(params))
+    for message in recover(ctx):
+        warn(f"recovered: {message}")
+    return ctx
+
+
+def project_root(project_path: Path | None) -> Path:
+    """The project folder without loading the project (the git commands need no more)."""
+    from seeknal.project.files import PROJECT_FILE, find_root
+
+    if project_path is not None:
+        if not (project_path / PROJECT_FILE).is_file():
+            from seeknal.errors import SeeknalError
+
+            raise SeeknalError(f"{project_path} is not a seeknal project ({PROJECT_FILE} missing).")
+        return project_path.resolve()
+    return find_root(Path.cwd())
+
+
+def active_env(project_path: Path | None, explicit: str | None) -> Any:
+    """The env this command works on: --env > SEEKNAL_ENV > checkout > branch > production."""
+    from seeknal.git.active import ActiveEnv, resolve
+    from seeknal.git.hook_support import settings_of
+    from seeknal.project.files import PROJECT_FILE, find_root
+
+    if explicit is not None:  # named: no need to read git or the project's settings
+        from seeknal.envs.names import validate_env_name
+
+        return ActiveEnv(validate_env_name(explicit), "--env")
+    if project_path is not None and (project_path / PROJECT_FILE).is_file():
+        root = project_path.resolve()
+    elif project_path is not None:
+        from seeknal.context import Context
+
+        root = Context(project_path).root  # raises the usual "not a project" error
+    else:
+        root = find_root(Path.cwd())
+    return resolve(root, settings_of(root), explicit)
+
+
+def named_env(project_path: Path | None, env: str | None, verb: str) -> str:
+    """The env a command acts on: the one named, else the active one; never production."""
+    from seeknal.errors import EnvError
+
+    chosen = active_env(project_path, env)
+    if chosen.env is None:
+        raise EnvError(
+            f"No environment to {verb}: the active env is production ({chosen.rule}).",
+            f"Name one: seeknal {verb} dev",
+        )
+    return str(chosen.env)
+
+
+def branch_binding(ctx: Any, env: str) -> dict[str, str] | None:
+    """`{"branch": name}` when `env` is the env of the checked-out branch, so that planning it
+    (explicitly, or implicitly by `seeknal run` on the branch) binds it to that branch: `env list`
+    shows it, `env gc` removes it once the branch is deleted, and no other branch takes it."""
+    from seeknal.git import active, dotgit
+    from seeknal.git.hook_support import settings_of
+
+    dirs = dotgit.find_git(ctx.root)
+    branch = dotgit.current_branch(dirs) if dirs is not None else None
+    if branch is None:
+        return None
+    settings = settings_of(ctx.root)
+    if not settings.bind_branches or active.env_for_branch(ctx.root, branch, settings) != env:
+        return None
+    return {"branch": branch}
