@@ -12,6 +12,8 @@ from pathlib import Path
 import typer
 
 from seeknal.cli.console import out, styled
+from seeknal.cli.plan_view import print_env_plan
+from seeknal.cli.progress import node_printer
 
 EDITS = {
     # a new column in the final SELECT: non-breaking, downstream keeps production data
@@ -36,29 +38,35 @@ def step(title: str) -> None:
 
 
 def run_demo(directory: Path | None) -> None:
-    from seeknal.cli.plan_view import print_env_plan
-    from seeknal.cli.progress import node_printer
+    root = (directory or Path(tempfile.mkdtemp(prefix="seeknal-demo-"))).resolve()
+    started = time.perf_counter()
+    printer = node_printer(False)
+    printer.width = 34
+    _production_from_scratch(root, printer)
+    commit = _branch_with_edits(root)
+    _env_to_production(root, commit, printer)
+    _report(root, started)
+
+
+def _production_from_scratch(root: Path, printer: node_printer) -> None:
     from seeknal.context import Context
-    from seeknal.envs.apply import apply_env
-    from seeknal.envs.plan import plan_env
-    from seeknal.envs.promote import promote_env
-    from seeknal.git.repo import commit_all, fast_forward, init_and_commit
+    from seeknal.git.repo import init_and_commit
     from seeknal.project.scaffold import scaffold
     from seeknal.runner.production import run_production
 
-    root = (directory or Path(tempfile.mkdtemp(prefix="seeknal-demo-"))).resolve()
-    started = time.perf_counter()
     step(f"Example project in a new git repository: {root}")
     created = scaffold(root, example=True)
     commit = init_and_commit(root, "Example shop pipeline")
     out(f"{len(created.files)} files committed on main ({commit[:10]})")
 
     step("seeknal run  (production, everything is new)")
-    printer = node_printer(False)
-    printer.width = 34
     outcome = run_production(Context(root), on_done=printer, command="seeknal demo")
     if outcome.failed:
         raise typer.Exit(1)
+
+
+def _branch_with_edits(root: Path) -> str:
+    from seeknal.git.repo import commit_all
 
     step("On branch feature/revenue-metrics: three edits")
     for rel, (old, new) in EDITS.items():
@@ -70,6 +78,16 @@ def run_demo(directory: Path | None) -> None:
         out(f"  edited {rel}")
     commit = commit_all(root, "Revenue per customer; ignore page views", "feature/revenue-metrics")
     out(f"committed {commit[:10]} on feature/revenue-metrics")
+    return commit
+
+
+def _env_to_production(root: Path, commit: str, printer: node_printer) -> None:
+    from seeknal.context import Context
+    from seeknal.envs.apply import apply_env
+    from seeknal.envs.plan import plan_env
+    from seeknal.envs.promote import promote_env
+    from seeknal.git.repo import fast_forward
+    from seeknal.runner.production import run_production
 
     step("seeknal plan dev")
     ctx = Context(root)
@@ -96,6 +114,8 @@ def run_demo(directory: Path | None) -> None:
     left = len(after.plan.to_run)
     out("nothing to do: production is up to date" if not left else f"{left} node(s) ran")
 
+
+def _report(root: Path, started: float) -> None:
     step("Report")
     out(f"project:       {root}")
     out(f"production:    {root / 'target'}  (manifest.json, run_state.json, cache/)")
