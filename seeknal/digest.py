@@ -40,6 +40,15 @@ def paths_digest(paths: list[Path], memo: MutableMapping[str, Any] | None = None
     return combined.hexdigest()
 
 
+def tree_digest(folder: Path, memo: MutableMapping[str, Any] | None = None) -> str:
+    """sha256 over every file below `folder`: its path inside the folder and its content."""
+    combined = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        combined.update(name.encode() + b"\0" + file_digest(path, memo).encode() + b"\n")
+    return combined.hexdigest()
+
+
 def expand(root: Path, table: str) -> list[Path]:
     """The data files a source `table:` names (globs allowed), resolved against the root."""
     base = Path(table) if os.path.isabs(table) else root / table

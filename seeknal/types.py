@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
+
+from seeknal.errors import SeeknalError
 
 
 class NodeKind(StrEnum):
@@ -94,3 +97,38 @@ class Project:
     nodes: dict[str, Node]
     warnings: tuple[str, ...] = ()
     order: tuple[str, ...] = field(default=())
+
+
+class OutputKind(StrEnum):
+    FILE = "file"
+    TABLE = "table"
+    DIR = "dir"
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where a node's result lives: a file, a folder of files, or a table an engine keeps.
+
+    A value rather than a bare `Path`, so an engine that writes tables or folders fits where
+    DuckDB writes one file. Defined here, below every layer, because `state/layout.py` hands
+    them out; `engine/base.py` is where engines take them.
+    """
+
+    kind: OutputKind
+    location: str  # a path for file and dir outputs, a table name for table outputs
+
+    @classmethod
+    def file(cls, path: Path) -> Output:
+        return cls(OutputKind.FILE, str(path))
+
+    @property
+    def path(self) -> Path:
+        if self.kind is OutputKind.TABLE:
+            raise SeeknalError(
+                f"Output {self.location} is a table, not a file or folder.",
+                "This command reads files; run it on a project whose outputs are files.",
+            )
+        return Path(self.location)
+
+    def __str__(self) -> str:
+        return self.location

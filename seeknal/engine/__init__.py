@@ -1,1 +1,29 @@
-"""Execution engines. DuckDB is the only one so far and the only module importing duckdb."""
+"""Execution engines, created by name. Light on purpose: an engine's module (and its database
+library) is imported only when that engine is created."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from seeknal.errors import SeeknalError
+
+if TYPE_CHECKING:
+    from seeknal.engine.base import Engine
+
+DEFAULT_ENGINE = "duckdb"
+
+# name → "module:class"; an engine registers by adding its line here
+ENGINES = {"duckdb": "seeknal.engine.duckdb:DuckDBEngine"}
+
+
+def create_engine(name: str, project_root: Path) -> Engine:
+    spec = ENGINES.get(name)
+    if spec is None:
+        raise SeeknalError(
+            f"Unknown engine '{name}'.", f"Known engines: {', '.join(sorted(ENGINES))}."
+        )
+    module, cls = spec.split(":")
+    engine: Engine = getattr(importlib.import_module(module), cls)(project_root)
+    return engine

@@ -1,21 +1,26 @@
-"""Execute one node on DuckDB and write its output file (temp file, then rename)."""
+"""The DuckDB engine: materializes one node into its output file (temp file, then rename), and
+reads outputs back (digest, schema, row count, read-only queries)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 import re
+import shutil
 import threading
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, MutableMapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from seeknal.digest import file_digest, tree_digest
+from seeknal.engine.base import NodeResult, QueryResult
 from seeknal.errors import ExecutionError
 from seeknal.project.placeholders import render_env
 from seeknal.sql.refs import replace_refs
-from seeknal.types import EXECUTABLE_KINDS, Node, NodeKind
+from seeknal.types import EXECUTABLE_KINDS, Node, NodeKind, Output, OutputKind
 
 CSV_OPTIONS = {
     "delimiter": "delim",
@@ -35,13 +40,6 @@ _AGE = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _AGE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-@dataclass
-class NodeResult:
-    row_count: int
-    output_path: Path
-    warnings: list[str] = field(default_factory=list)
-
-
 def literal(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -55,7 +53,11 @@ def ident(name: str) -> str:
 
 
 class DuckDBEngine:
-    """One in-memory database; every worker thread gets a connection of its own."""
+    """One in-memory database; every worker thread gets a connection of its own. Outputs are
+    files (parquet, or an exposure's csv/json) and folders of parquet files; DuckDB keeps no
+    tables between runs."""
+
+    name = "duckdb"
 
     def __init__(self, project_root: Path) -> None:
         self.root = project_root
@@ -72,8 +74,10 @@ class DuckDBEngine:
     def close(self) -> None:
         self.db.close()
 
-    def execute(self, node: Node, inputs: dict[str, Path], output: Path) -> NodeResult:
-        """Run `node` reading upstream outputs from `inputs` (id → parquet) into `output`."""
+    def materialize(self, node: Node, inputs: Mapping[str, Output], output: Output) -> NodeResult:
+        """Run `node` reading upstream outputs from `inputs` (id → output) into `output`."""
+        if output.kind is not OutputKind.FILE:
+            raise _unsupported(output, "write")
         if node.kind not in EXECUTABLE_KINDS:
             raise ExecutionError(
                 f"{node.id} ({node.file_path}): kind '{node.kind}' is not supported for "
@@ -83,11 +87,12 @@ class DuckDBEngine:
         node = replace(
             node, config=render_env(node.config), sql=render_env(node.sql) if node.sql else None
         )
-        output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(f".seeknal-tmp-{os.getpid()}-{threading.get_ident()}-{output.name}")
+        path = output.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".seeknal-tmp-{os.getpid()}-{threading.get_ident()}-{path.name}")
         try:
-            result = self._dispatch(node, inputs, tmp, output)
-            os.replace(tmp, output)
+            result = self._dispatch(node, {n: o.path for n, o in inputs.items()}, tmp, output)
+            os.replace(tmp, path)
             return result
         except duckdb.Error as exc:
             message = str(exc).strip().splitlines()
@@ -104,8 +109,82 @@ class DuckDBEngine:
         finally:
             tmp.unlink(missing_ok=True)
 
+    # -- outputs ---------------------------------------------------------------------------
+    def exists(self, output: Output) -> bool:
+        if output.kind is OutputKind.DIR:
+            return output.path.is_dir()
+        if output.kind is OutputKind.FILE:
+            return output.path.is_file()
+        raise _unsupported(output, "read")
+
+    def digest(self, output: Output, memo: MutableMapping[str, Any] | None = None) -> str | None:
+        if not self.exists(output):
+            return None
+        if output.kind is OutputKind.DIR:
+            return tree_digest(output.path, memo)
+        return file_digest(output.path, memo)
+
+    def schema(self, output: Output) -> list[tuple[str, str]]:
+        rows = self._read(output, f"DESCRIBE SELECT * FROM {self._relation(output)}").fetchall()
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    def row_count(self, output: Output) -> int:
+        row = self._read(output, f"SELECT count(*) FROM {self._relation(output)}").fetchone()
+        return int(row[0]) if row else 0
+
+    def query(self, sql: str, relations: Mapping[str, Output]) -> QueryResult:
+        try:
+            statements = duckdb.extract_statements(sql)
+        except duckdb.Error as exc:
+            raise ExecutionError(f"The query is not valid SQL: {str(exc).strip()}") from None
+        if len(statements) != 1 or statements[0].type is not duckdb.StatementType.SELECT:
+            raise ExecutionError(
+                "A query must be one SELECT statement; it only reads outputs.",
+                "Remove other statements (CREATE, COPY, INSERT, ...) from the query.",
+            )
+
+        def bind(ref: str) -> str:
+            if ref not in relations:
+                raise ExecutionError(
+                    f"The query reads ref('{ref}'), which is not one of its inputs.",
+                    f"Its inputs: {', '.join(sorted(relations)) or 'none'}.",
+                )
+            return self._relation(relations[ref])
+
+        bound = replace_refs(_trim(sql), bind)
+        cursor = self._read(None, bound)
+        return QueryResult([str(d[0]) for d in cursor.description or []], cursor.fetchall())
+
+    def drop(self, output: Output) -> None:
+        if output.kind is OutputKind.DIR:
+            shutil.rmtree(output.path, ignore_errors=True)
+        elif output.kind is OutputKind.FILE:
+            output.path.unlink(missing_ok=True)
+        else:
+            raise _unsupported(output, "drop")
+
+    def _relation(self, output: Output) -> str:
+        """SQL that reads an output: a parquet folder, or a file by its extension."""
+        if output.kind is OutputKind.DIR:
+            return f"read_parquet({literal(output.path / '**' / '*.parquet')})"
+        if output.kind is not OutputKind.FILE:
+            raise _unsupported(output, "read")
+        reader = _READERS.get(output.path.suffix.lower(), "read_parquet")
+        return f"{reader}({literal(output.location)})"
+
+    def _read(self, output: Output | None, sql: str) -> Any:
+        try:
+            return self._con().execute(sql)
+        except duckdb.Error as exc:
+            what = f"Reading {output}" if output else "The query"
+            raise ExecutionError(
+                f"{what} failed in DuckDB: " + " ".join(str(exc).strip().splitlines()[:3]),
+                "Check the output exists and the SQL names its columns; "
+                "'seeknal run' writes outputs again.",
+            ) from None
+
     # -- kinds -----------------------------------------------------------------------------
-    def _dispatch(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Path) -> NodeResult:
+    def _dispatch(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Output) -> NodeResult:
         if node.kind is NodeKind.SOURCE:
             return self._copy(self.source_sql(node), tmp, out)
         if node.kind is NodeKind.TRANSFORM:
@@ -125,14 +204,14 @@ class DuckDBEngine:
             return self._rule(node, inputs, tmp, out)
         return self._exposure(node, inputs, tmp, out)
 
-    def _copy(self, select: str, tmp: Path, out: Path, fmt: str = "parquet") -> NodeResult:
+    def _copy(self, select: str, tmp: Path, out: Output, fmt: str = "parquet") -> NodeResult:
         options = {
             "parquet": "FORMAT parquet",
             "csv": "FORMAT csv, HEADER true",
             "json": "FORMAT json",
         }[fmt]
         row = self._con().execute(f"COPY ({select}) TO {literal(tmp)} ({options})").fetchone()
-        return NodeResult(row_count=int(row[0]) if row else 0, output_path=out)
+        return NodeResult(row_count=int(row[0]) if row else 0, output=out)
 
     def source_sql(self, node: Node) -> str:
         stype = str(node.config.get("source"))
@@ -173,7 +252,7 @@ class DuckDBEngine:
             )
         return replace_refs(sql, lambda ref: f"read_parquet({literal(inputs[ref])})")
 
-    def _transform(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Path) -> NodeResult:
+    def _transform(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Output) -> NodeResult:
         assert node.sql is not None
         statements = [_trim(s.query) for s in duckdb.extract_statements(node.sql)]
         statements = [s for s in statements if s]
@@ -183,7 +262,7 @@ class DuckDBEngine:
             con = self._con()
             sql = self._bind_inputs(con, node, inputs, statements[0])
             row = con.execute(f"COPY ({sql}) TO {literal(tmp)} (FORMAT parquet)").fetchone()
-            return NodeResult(row_count=int(row[0]) if row else 0, output_path=out)
+            return NodeResult(row_count=int(row[0]) if row else 0, output=out)
         # Several statements may create tables; give them a database of their own so that
         # names never collide with another node's.
         con = duckdb.connect(":memory:")
@@ -192,11 +271,11 @@ class DuckDBEngine:
                 con.execute(self._bind_inputs(con, node, inputs, statement))
             last = self._bind_inputs(con, node, inputs, statements[-1])
             row = con.execute(f"COPY ({last}) TO {literal(tmp)} (FORMAT parquet)").fetchone()
-            return NodeResult(row_count=int(row[0]) if row else 0, output_path=out)
+            return NodeResult(row_count=int(row[0]) if row else 0, output=out)
         finally:
             con.close()
 
-    def _rule(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Path) -> NodeResult:
+    def _rule(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Output) -> NodeResult:
         con = self._con()
         source = f"read_parquet({literal(_single(node, inputs))})"
         rules = node.config.get("rule")
@@ -236,7 +315,7 @@ class DuckDBEngine:
             )
         warned = [r for r in rows if not r[4]]
         warnings = [f"{message} ({'; '.join(_violation(r) for r in warned)})"] if warned else []
-        return NodeResult(row_count=len(rows), output_path=out, warnings=warnings)
+        return NodeResult(row_count=len(rows), output=out, warnings=warnings)
 
     def _profile_checks(
         self, con: Any, node: Node, entry: dict[str, Any], source: str, severity: str
@@ -343,7 +422,7 @@ class DuckDBEngine:
         cond = _trim(expr)
         return expr, count(f"SELECT count(*) FROM {source} WHERE NOT coalesce(({cond}), false)")
 
-    def _exposure(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Path) -> NodeResult:
+    def _exposure(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Output) -> NodeResult:
         etype = str(node.config.get("type", "file"))
         if etype != "file":
             # only file exposures produce something; never invent a file for the others
@@ -467,11 +546,12 @@ def _seconds(value: Any, node: Node) -> float:
     return int(match.group(1)) * _AGE_UNITS[match.group(2)]
 
 
-def parquet_schema(path: Path) -> list[tuple[str, str]]:
-    """Column names and types of a parquet file."""
-    con = duckdb.connect(":memory:")
-    try:
-        rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal(path)})").fetchall()
-    finally:
-        con.close()
-    return [(str(r[0]), str(r[1])) for r in rows]
+_READERS = {".csv": "read_csv_auto", ".json": "read_json_auto", ".jsonl": "read_json_auto"}
+
+
+def _unsupported(output: Output, action: str) -> ExecutionError:
+    return ExecutionError(
+        f"The duckdb engine cannot {action} {output.kind} output {output.location}; it writes "
+        "files and reads files and folders.",
+        "Use an engine that keeps tables for table outputs.",
+    )

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seeknal.context import Context, utc_now
 from seeknal.digest import file_digest
+from seeknal.engine import DEFAULT_ENGINE, create_engine
 from seeknal.state import atomic
 from seeknal.state.layout import Target
 from seeknal.state.store import (
     SCHEMA_VERSION,
     read_run_state,
 )
-from seeknal.types import NodeStatus
+from seeknal.types import NodeStatus, Output
 
 if TYPE_CHECKING:
     from seeknal.runner.scheduler import NodeRun
@@ -77,25 +78,27 @@ def apply_env(
         outcome = EnvRunOutcome(env, plan, to_run, reused)
         if on_start:
             on_start(outcome)
-        env_outputs = {n: target.output_path(snapshot.nodes[n]) for n in planned}
+        env_outputs = {n: target.output(snapshot.nodes[n]) for n in planned}
 
-        def resolve(node_id: str) -> Path:
-            return env_outputs.get(node_id) or ref_paths[node_id]
+        def resolve(node_id: str) -> Output:
+            return env_outputs.get(node_id) or Output.file(ref_paths[node_id])
 
         if to_run:
-            outcome.results = execute(
-                RunRequest(
-                    project=snapshot,
-                    to_run=to_run,
-                    reasons=plan.get("reasons", {}),
-                    output_for=target.output_path,
-                    resolve_input=resolve,
-                    parallel=parallel,
-                    max_workers=max_workers,
-                    on_done=on_done,
-                    digest_memo=ctx.cache.data,
+            with closing(create_engine(DEFAULT_ENGINE, ctx.root)) as engine:
+                outcome.results = execute(
+                    RunRequest(
+                        project=snapshot,
+                        to_run=to_run,
+                        reasons=plan.get("reasons", {}),
+                        output_for=target.output,
+                        resolve_input=resolve,
+                        parallel=parallel,
+                        max_workers=max_workers,
+                        on_done=on_done,
+                        digest_memo=ctx.cache.data,
+                    ),
+                    engine,
                 )
-            )
         now = utc_now()
         refs = {
             r["node_id"]: r
@@ -145,5 +148,5 @@ def _reusable(
         return False
     if entry.get("hash") != manifest["nodes"][node.id]["fingerprint"]:
         return False
-    path = target.output_path(node)
+    path = target.output(node).path
     return path.is_file() and file_digest(path, ctx.cache.data) == entry.get("output_digest")

@@ -133,7 +133,7 @@ def plan_env(
                     "node_id": node_id,
                     "output_path": entry.get("output_path")
                     or ctx.production.relative(
-                        ctx.production.output_path(loaded.project.nodes[node_id])
+                        ctx.production.output(loaded.project.nodes[node_id]).path
                     ),
                     "fingerprint": entry.get("hash"),
                     "output_digest": entry.get("output_digest"),

@@ -91,7 +91,7 @@ def promote_env(
                     f"Output {entry['output_path']} of {node_id} in env '{env}' is missing.",
                     f"Run 'seeknal run --env {env}' again.",
                 )
-            dst = prod.output_path(snapshot.nodes[node_id])
+            dst = prod.output(snapshot.nodes[node_id]).path
             txn.replace(dst, txn.stage_copy(src) if copy_data else src)
             old = prod_state["nodes"].get(node_id, {}).get("output_path")
             if old and prod.absolute(old) != dst and prod.absolute(old).is_file():

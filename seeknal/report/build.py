@@ -11,6 +11,7 @@ from seeknal.errors import SeeknalError
 from seeknal.report.model import build_report
 from seeknal.state import atomic
 from seeknal.state.store import read_run_state
+from seeknal.types import Output
 
 
 def env_report(ctx: Context, env: str) -> tuple[dict[str, Any], str | None]:
@@ -47,6 +48,7 @@ def run_details(ctx: Context, plan: dict[str, Any], state: dict[str, Any]) -> di
             "prod_rows": prod_rows,
             "row_delta": rows - prod_rows if rows is not None and prod_rows is not None else None,
             "schema_changes": schema_changes(
+                ctx.root,
                 ctx.production.absolute(entry["output_path"]) if entry.get("output_path") else None,
                 ctx.production.absolute(prod_entry["output_path"])
                 if prod_entry.get("output_path")
@@ -56,16 +58,21 @@ def run_details(ctx: Context, plan: dict[str, Any], state: dict[str, Any]) -> di
     return details
 
 
-def schema_changes(env_file: Path | None, prod_file: Path | None) -> list[str]:
+def schema_changes(root: Path, env_file: Path | None, prod_file: Path | None) -> list[str]:
     if env_file is None or prod_file is None:
         return []
     if env_file.suffix != ".parquet" or prod_file.suffix != ".parquet":
         return []
     if not env_file.is_file() or not prod_file.is_file():
         return []
-    from seeknal.engine.duckdb import parquet_schema
+    from seeknal.engine import DEFAULT_ENGINE, create_engine
 
-    new, old = dict(parquet_schema(env_file)), dict(parquet_schema(prod_file))
+    engine = create_engine(DEFAULT_ENGINE, root)
+    try:
+        new = dict(engine.schema(Output.file(env_file)))
+        old = dict(engine.schema(Output.file(prod_file)))
+    finally:
+        engine.close()
     changes = [f"+{c} {t}" for c, t in new.items() if c not in old]
     changes += [f"-{c}" for c in old if c not in new]
     changes += [f"{c}: {old[c]} → {t}" for c, t in new.items() if c in old and old[c] != t]

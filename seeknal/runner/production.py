@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
 from seeknal.context import Context, Loaded, utc_now
 from seeknal.digest import file_digest
+from seeknal.engine import DEFAULT_ENGINE, create_engine
 from seeknal.errors import SeeknalError
 from seeknal.planning.fingerprint import entries_fingerprint
 from seeknal.planning.production import Decision, production_decisions
@@ -93,7 +95,7 @@ def output_states(
         entry = state_nodes.get(node_id)
         if not entry:
             continue
-        path = target.output_path(node)
+        path = target.output(node).path
         if not path.is_file():
             continue
         recorded = entry.get("output_digest")
@@ -148,19 +150,21 @@ def run_production(
         project = plan.loaded.project
         outcome = RunOutcome(plan, run_id=ctx.run_id)
         if plan.to_run:
-            outcome.results = execute(
-                RunRequest(
-                    project=project,
-                    to_run=plan.to_run,
-                    reasons={d.node_id: d.reason for d in plan.decisions},
-                    output_for=target.output_path,
-                    resolve_input=lambda nid: target.output_path(project.nodes[nid]),
-                    parallel=parallel,
-                    max_workers=max_workers,
-                    on_done=on_done,
-                    digest_memo=ctx.cache.data,
+            with closing(create_engine(DEFAULT_ENGINE, ctx.root)) as engine:
+                outcome.results = execute(
+                    RunRequest(
+                        project=project,
+                        to_run=plan.to_run,
+                        reasons={d.node_id: d.reason for d in plan.decisions},
+                        output_for=target.output,
+                        resolve_input=lambda nid: target.output(project.nodes[nid]),
+                        parallel=parallel,
+                        max_workers=max_workers,
+                        on_done=on_done,
+                        digest_memo=ctx.cache.data,
+                    ),
+                    engine,
                 )
-            )
         outcome.removed_outputs = _remove_outputs(target, read_manifest(target), plan.removed)
         state = read_run_state(target)
         new_state = record_results(target, plan.loaded, state, outcome.results, ctx)
@@ -226,7 +230,7 @@ def state_entry(target: Target, fingerprint: str, run: NodeRun, now: str) -> dic
         "duration_ms": run.duration_ms,
         "row_count": run.row_count,
         "last_run": now,
-        "output_path": target.relative(run.output_path) if run.output_path else None,
+        "output_path": target.relative(run.output.path) if run.output else None,
         "output_digest": run.output_digest,
     }
     if run.error:
@@ -250,7 +254,7 @@ def _remove_outputs(
             from seeknal.planning.manifest import project_from_manifest
 
             node = project_from_manifest({"nodes": {node_id: old_nodes[node_id]}}, "").nodes
-            rel = target.relative(target.output_path(node[node_id]))
+            rel = target.relative(target.output(node[node_id]).path)
         if not rel:
             continue
         path = target.absolute(rel)

@@ -8,12 +8,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from seeknal.digest import file_digest
 from seeknal.errors import ExecutionError, SeeknalError
-from seeknal.types import Node, NodeStatus, Project
+from seeknal.types import Node, NodeStatus, Output, Project
+
+if TYPE_CHECKING:
+    from seeknal.engine.base import Engine
 
 
 @dataclass
@@ -23,7 +24,7 @@ class NodeRun:
     reason: str = ""
     duration_ms: int = 0
     row_count: int | None = None
-    output_path: Path | None = None
+    output: Output | None = None
     output_digest: str | None = None
     error: str | None = None
     hint: str | None = None
@@ -35,50 +36,75 @@ class RunRequest:
     project: Project
     to_run: list[str]  # in dependency order
     reasons: dict[str, str]
-    output_for: Callable[[Node], Path]
-    resolve_input: Callable[[str], Path]  # outputs of nodes that do not run now
+    output_for: Callable[[Node], Output]
+    resolve_input: Callable[[str], Output]  # outputs of nodes that do not run now
     parallel: bool = False
     max_workers: int = 4
     on_done: Callable[[NodeRun], None] | None = None
     digest_memo: MutableMapping[str, Any] | None = None
 
 
-def execute(request: RunRequest) -> dict[str, NodeRun]:
-    from seeknal.engine.duckdb import DuckDBEngine  # duckdb only when something runs
+def execute(request: RunRequest, engine: Engine) -> dict[str, NodeRun]:
+    """Run `request.to_run` on `engine`; the caller owns the engine (and closes it)."""
+    run = _Run(request, engine)
+    if not request.parallel or request.max_workers <= 1:
+        for node_id in request.to_run:
+            up = run.blocked_by(node_id)
+            if up:
+                run.finish(NodeRun(node_id, NodeStatus.SKIPPED, f"upstream {up} did not succeed"))
+            else:
+                run.finish(run.run_one(node_id))
+    else:
+        _execute_parallel(run)
+    return run.results
 
-    project = request.project
-    engine = DuckDBEngine(Path(project.root))
-    results: dict[str, NodeRun] = {}
-    running = set(request.to_run)
 
-    def finish(run: NodeRun) -> None:
-        results[run.node_id] = run
-        if request.on_done:
-            request.on_done(run)
+_STOPPED = (NodeStatus.FAILED, NodeStatus.SKIPPED)
 
-    def blocked_by(node_id: str) -> str | None:
-        for up in project.nodes[node_id].inputs:
-            if up in running and results[up].status in (NodeStatus.FAILED, NodeStatus.SKIPPED):
+
+class _Run:
+    """The nodes of one request run so far, and how one more node runs."""
+
+    def __init__(self, request: RunRequest, engine: Engine) -> None:
+        self.request = request
+        self.engine = engine
+        self.results: dict[str, NodeRun] = {}
+        self.running = set(request.to_run)
+
+    def finish(self, run: NodeRun) -> None:
+        self.results[run.node_id] = run
+        if self.request.on_done:
+            self.request.on_done(run)
+
+    def blocked_by(self, node_id: str) -> str | None:
+        for up in self.request.project.nodes[node_id].inputs:
+            if up in self.running and self.results[up].status in _STOPPED:
                 return up
         return None
 
-    def run_one(node_id: str) -> NodeRun:
-        node = project.nodes[node_id]
+    def inputs(self, node: Node) -> dict[str, Output]:
+        inputs = {}
+        for up in node.inputs:
+            output = (
+                self.results[up].output if up in self.running else self.request.resolve_input(up)
+            )
+            if output is None or not self.engine.exists(output):
+                raise ExecutionError(
+                    f"{node.id}: upstream {up} has no output to read.",
+                    f"Run it first: seeknal run --nodes {up}",
+                )
+            inputs[up] = output
+        return inputs
+
+    def run_one(self, node_id: str) -> NodeRun:
+        node = self.request.project.nodes[node_id]
         started = time.perf_counter()
-        reason = request.reasons.get(node_id, "")
+        reason = self.request.reasons.get(node_id, "")
         try:
-            inputs = {}
-            for up in node.inputs:
-                path = results[up].output_path if up in running else request.resolve_input(up)
-                if path is None or not path.exists():
-                    raise ExecutionError(
-                        f"{node_id}: upstream {up} has no output to read.",
-                        f"Run it first: seeknal run --nodes {up}",
-                    )
-                inputs[up] = path
-            output = request.output_for(node)
-            result = engine.execute(node, inputs, output)
-            digest = file_digest(output, request.digest_memo)
+            inputs = self.inputs(node)
+            output = self.request.output_for(node)
+            result = self.engine.materialize(node, inputs, output)
+            digest = self.engine.digest(output, self.request.digest_memo)
             return NodeRun(
                 node_id,
                 NodeStatus.SUCCESS,
@@ -91,12 +117,7 @@ def execute(request: RunRequest) -> dict[str, NodeRun]:
             )
         except SeeknalError as exc:
             return NodeRun(
-                node_id,
-                NodeStatus.FAILED,
-                reason,
-                _ms(started),
-                error=exc.message,
-                hint=exc.hint,
+                node_id, NodeStatus.FAILED, reason, _ms(started), error=exc.message, hint=exc.hint
             )
         except OSError as exc:
             return NodeRun(
@@ -108,34 +129,13 @@ def execute(request: RunRequest) -> dict[str, NodeRun]:
                 hint="Check free disk space and permissions under target/, then run again.",
             )
 
-    try:
-        if not request.parallel or request.max_workers <= 1:
-            for node_id in request.to_run:
-                up = blocked_by(node_id)
-                if up:
-                    finish(NodeRun(node_id, NodeStatus.SKIPPED, f"upstream {up} did not succeed"))
-                else:
-                    finish(run_one(node_id))
-        else:
-            _execute_parallel(request, running, results, run_one, finish, blocked_by)
-    finally:
-        engine.close()
-    return results
 
-
-def _execute_parallel(
-    request: RunRequest,
-    running: set[str],
-    results: dict[str, NodeRun],
-    run_one: Callable[[str], NodeRun],
-    finish: Callable[[NodeRun], None],
-    blocked_by: Callable[[str], str | None],
-) -> None:
+def _execute_parallel(run: _Run) -> None:
     from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-    project = request.project
+    request, project = run.request, run.request.project
     waiting = {
-        nid: {up for up in project.nodes[nid].inputs if up in running} for nid in request.to_run
+        nid: {up for up in project.nodes[nid].inputs if up in run.running} for nid in request.to_run
     }
     order = {nid: i for i, nid in enumerate(request.to_run)}
     pending: dict[Future[NodeRun], str] = {}
@@ -144,12 +144,14 @@ def _execute_parallel(
             ready = sorted((n for n, ups in waiting.items() if not ups), key=order.__getitem__)
             for node_id in ready:
                 del waiting[node_id]
-                up = blocked_by(node_id)
+                up = run.blocked_by(node_id)
                 if up:
-                    finish(NodeRun(node_id, NodeStatus.SKIPPED, f"upstream {up} did not succeed"))
+                    run.finish(
+                        NodeRun(node_id, NodeStatus.SKIPPED, f"upstream {up} did not succeed")
+                    )
                     _release(waiting, node_id)
                 else:
-                    pending[pool.submit(run_one, node_id)] = node_id
+                    pending[pool.submit(run.run_one, node_id)] = node_id
             if ready and not pending:
                 continue
             if not pending:
@@ -157,7 +159,7 @@ def _execute_parallel(
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 node_id = pending.pop(future)
-                finish(future.result())
+                run.finish(future.result())
                 _release(waiting, node_id)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seeknal.types import Node, NodeKind
+from seeknal.types import Node, NodeKind, Output
 
 TARGET = "target"
 TOOL_CACHE = ".seeknal-cache"
@@ -47,12 +47,12 @@ class Target:
     def tool_cache_path(self) -> Path:
         return self.base / TOOL_CACHE / "cache.pickle"
 
-    def output_path(self, node: Node) -> Path:
-        """The file a node writes: parquet in the cache, or an exposure's own file."""
+    def output(self, node: Node) -> Output:
+        """What a node writes: a parquet file in the cache, or an exposure's own file."""
         if node.kind is NodeKind.EXPOSURE:
             rel = str((node.config.get("params") or {}).get("path", f"{node.name}.out"))
-            return (self.root if self.env is None else self.dir) / rel
-        return self.cache_dir / node.kind.value / f"{node.name}.parquet"
+            return Output.file((self.root if self.env is None else self.dir) / rel)
+        return Output.file(self.cache_dir / node.kind.value / f"{node.name}.parquet")
 
     def relative(self, path: Path) -> str:
         try:

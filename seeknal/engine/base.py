@@ -1,0 +1,66 @@
+"""What an engine is: it materializes one node from its inputs' outputs, and it can say what
+an output holds (whether it exists, its digest, schema and row count, a read-only query over
+it) and drop it. `engine/duckdb.py` is the default implementation; `create_engine` in
+`engine/__init__.py` picks one by name.
+
+Outputs are `Output` values (a file, a folder, or a table), never bare paths, so an engine
+that writes tables or folders needs no change in the runner, envs or state layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from seeknal.types import Output, OutputKind
+
+if TYPE_CHECKING:
+    from seeknal.types import Node
+
+__all__ = ["Engine", "NodeResult", "Output", "OutputKind", "QueryResult"]
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    row_count: int
+    output: Output
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+class Engine(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def materialize(self, node: Node, inputs: Mapping[str, Output], output: Output) -> NodeResult:
+        """Compute `node` from its inputs (node id → output) into `output`. A reader never sees
+        a half-written output: it is replaced whole or left as it was."""
+        ...
+
+    def exists(self, output: Output) -> bool: ...
+
+    def digest(self, output: Output, memo: MutableMapping[str, Any] | None = None) -> str | None:
+        """A digest of the whole content (None when there is nothing), memoised in `memo`."""
+        ...
+
+    def schema(self, output: Output) -> list[tuple[str, str]]:
+        """Column names and types."""
+        ...
+
+    def row_count(self, output: Output) -> int: ...
+
+    def query(self, sql: str, relations: Mapping[str, Output]) -> QueryResult:
+        """Run one read-only SELECT in which ref('x') reads `relations['x']`."""
+        ...
+
+    def drop(self, output: Output) -> None:
+        """Delete the output; nothing happens when it does not exist."""
+        ...
+
+    def close(self) -> None: ...
