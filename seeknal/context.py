@@ -16,7 +16,7 @@ from seeknal.errors import SeeknalError
 from seeknal.project.files import PROJECT_FILE, DiskFiles, ProjectFiles, find_root
 from seeknal.state.layout import Target
 from seeknal.state.store import ToolCache
-from seeknal.types import FILE_SOURCE_TYPES, NodeKind, Project
+from seeknal.types import Project
 
 if TYPE_CHECKING:
     from seeknal.dag import Dag
@@ -146,10 +146,12 @@ class Context:
                 return str(memo["fingerprint"])
         loaded = self.load()
         if not volatile:
+            from seeknal.kinds import spec_for
+
             self.cache.data[key] = {
                 "fingerprint": loaded.manifest_fingerprint,
                 "data": {
-                    str(n.config.get("table")): loaded.fingerprints[n.id].data_digest
+                    str(spec_for(n.kind).data_file(n)): loaded.fingerprints[n.id].data_digest
                     for n in loaded.project.nodes.values()
                     if loaded.fingerprints[n.id].data_digest
                 },
@@ -157,12 +159,12 @@ class Context:
         return loaded.manifest_fingerprint
 
     def data_digests(self, project: Project, files: ProjectFiles) -> dict[str, str]:
-        from seeknal.project import placeholders
+        from seeknal.kinds import spec_for
 
         digests: dict[str, str] = {}
         for node in project.nodes.values():
-            if node.kind is NodeKind.SOURCE and node.config.get("source") in FILE_SOURCE_TYPES:
-                table = str(placeholders.render_env(node.config.get("table", "")))
+            table = spec_for(node.kind).data_file(node)
+            if table is not None:
                 digest = files.data_digest(table, self.cache.data)
                 if digest:
                     digests[node.id] = digest

@@ -11,6 +11,8 @@ from seeknal.errors import SeeknalError
 
 
 class NodeKind(StrEnum):
+    """The kinds seeknal ships; seeknal/kinds/ has a module for each, and may know more."""
+
     SOURCE = "source"
     TRANSFORM = "transform"
     RULE = "rule"
@@ -22,24 +24,6 @@ class NodeKind(StrEnum):
     MODEL = "model"
     SEMANTIC_MODEL = "semantic_model"
     METRIC = "metric"
-
-
-EXECUTABLE_KINDS = frozenset(
-    {NodeKind.SOURCE, NodeKind.TRANSFORM, NodeKind.RULE, NodeKind.EXPOSURE, NodeKind.PROFILE}
-)
-
-SOURCE_TYPES = ("csv", "parquet", "json", "jsonl", "postgresql", "iceberg")
-FILE_SOURCE_TYPES = frozenset({"csv", "parquet", "json", "jsonl"})
-
-RULE_TYPES = (
-    "null",
-    "uniqueness",
-    "range",
-    "freshness",
-    "sql_assertion",
-    "custom",
-    "profile_check",  # the older tool's thresholds on profile statistics
-)
 
 
 class NodeStatus(StrEnum):
@@ -58,7 +42,7 @@ class Node:
     """
 
     id: str
-    kind: NodeKind
+    kind: str  # a NodeKind for the kinds seeknal ships
     name: str
     file_path: str
     line: int
@@ -73,18 +57,17 @@ class Node:
 
     @property
     def executable(self) -> bool:
-        """Whether a run can compute this node. Exposures other than `type: file` (dashboards,
-        notebooks, ...) only document a consumer, as in dbt: there is nothing to run."""
-        if self.kind is NodeKind.EXPOSURE:
-            return str(self.config.get("type", "file")) == "file"
-        return self.kind in EXECUTABLE_KINDS
+        """Whether a run can compute this node (its kind decides)."""
+        from seeknal.kinds import spec_for  # types stays free of imports from above
+
+        return spec_for(self.kind).executable(self)
 
     @property
     def idle_reason(self) -> str:
         """Why a node that is not executable does not run."""
-        if self.kind is NodeKind.EXPOSURE:
-            return f"exposure type '{self.config.get('type')}' documents a consumer; nothing to run"
-        return f"kind {self.kind} is not supported for execution yet"
+        from seeknal.kinds import spec_for
+
+        return spec_for(self.kind).idle_reason(self)
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,16 @@
 """The DuckDB engine: materializes one node into its output file (temp file, then rename), and
-reads outputs back (digest, schema, row count, read-only queries)."""
+reads outputs back (digest, schema, row count, read-only queries).
+
+What a node computes is its kind's (seeknal/kinds/); this module hands the kind an `ExecutionIO`
+over a DuckDB connection, with the node's inputs as parquet files.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import re
 import shutil
 import threading
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,38 +20,11 @@ import duckdb
 from seeknal.digest import file_digest, tree_digest
 from seeknal.engine.base import NodeResult, QueryResult
 from seeknal.errors import ExecutionError
+from seeknal.kinds import spec_for
 from seeknal.project.placeholders import render_env
+from seeknal.sql.quote import literal
 from seeknal.sql.refs import replace_refs
-from seeknal.types import EXECUTABLE_KINDS, Node, NodeKind, Output, OutputKind
-
-CSV_OPTIONS = {
-    "delimiter": "delim",
-    "delim": "delim",
-    "sep": "delim",
-    "header": "header",
-    "quote": "quote",
-    "escape": "escape",
-    "skip": "skip",
-    "dateformat": "dateformat",
-    "timestampformat": "timestampformat",
-    "nullstr": "nullstr",
-    "all_varchar": "all_varchar",
-    "sample_size": "sample_size",
-}
-_AGE = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
-_AGE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+from seeknal.types import Node, Output, OutputKind
 
 
 class DuckDBEngine:
@@ -78,12 +53,9 @@ class DuckDBEngine:
         """Run `node` reading upstream outputs from `inputs` (id → output) into `output`."""
         if output.kind is not OutputKind.FILE:
             raise _unsupported(output, "write")
-        if node.kind not in EXECUTABLE_KINDS:
-            raise ExecutionError(
-                f"{node.id} ({node.file_path}): kind '{node.kind}' is not supported for "
-                "execution yet.",
-                f"Remove it from the run with --nodes, or delete {node.file_path}.",
-            )
+        spec = spec_for(node.kind)
+        if not spec.runs:
+            raise spec.cannot_execute(node)
         node = replace(
             node, config=render_env(node.config), sql=render_env(node.sql) if node.sql else None
         )
@@ -98,13 +70,7 @@ class DuckDBEngine:
             message = str(exc).strip().splitlines()
             raise ExecutionError(
                 f"{node.id} ({node.file_path}) failed in DuckDB: " + " ".join(message[:3]),
-                (
-                    f"Fix the SQL in {node.file_path}"
-                    if node.kind is NodeKind.TRANSFORM
-                    else f"Check {node.file_path} against its input's columns and types "
-                    "(the data may have changed)"
-                )
-                + f", then run it again: seeknal run --nodes {node.id}",
+                spec.failure_hint(node) + f", then run it again: seeknal run --nodes {node.id}",
             ) from None
         finally:
             tmp.unlink(missing_ok=True)
@@ -183,258 +149,76 @@ class DuckDBEngine:
                 "'seeknal run' writes outputs again.",
             ) from None
 
-    # -- kinds -----------------------------------------------------------------------------
+    # -- nodes ---------------------------------------------------------------------------
     def _dispatch(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Output) -> NodeResult:
-        if node.kind is NodeKind.SOURCE:
-            return self._copy(self.source_sql(node), tmp, out)
-        if node.kind is NodeKind.TRANSFORM:
-            return self._transform(node, inputs, tmp, out)
-        if node.kind is NodeKind.PROFILE:
-            upstream = _single(node, inputs)
-            # `profile: {columns: [...]}` limits the statistics to those columns
-            options = node.config.get("profile") or {}
-            wanted = options.get("columns") if isinstance(options, dict) else None
-            selected = ", ".join(ident(str(c)) for c in wanted) if wanted else "*"
-            sql = (
-                f"SELECT * FROM (SUMMARIZE SELECT {selected} "
-                f"FROM read_parquet({literal(upstream)}))"
-            )
-            return self._copy(sql, tmp, out)
-        if node.kind is NodeKind.RULE:
-            return self._rule(node, inputs, tmp, out)
-        return self._exposure(node, inputs, tmp, out)
+        io = _NodeIO(self._con(), self.root, node, inputs, tmp)
+        done = spec_for(node.kind).execute(node, io)
+        return NodeResult(row_count=done.row_count, output=out, warnings=list(done.warnings))
 
-    def _copy(self, select: str, tmp: Path, out: Output, fmt: str = "parquet") -> NodeResult:
-        options = {
-            "parquet": "FORMAT parquet",
-            "csv": "FORMAT csv, HEADER true",
-            "json": "FORMAT json",
-        }[fmt]
-        row = self._con().execute(f"COPY ({select}) TO {literal(tmp)} ({options})").fetchone()
-        return NodeResult(row_count=int(row[0]) if row else 0, output=out)
 
-    def source_sql(self, node: Node) -> str:
-        stype = str(node.config.get("source"))
-        table = str(node.config.get("table", ""))
-        path = table if os.path.isabs(table) else str(self.root / table)
-        params = node.config.get("params") or {}
-        if stype == "csv":
-            args = [literal(path)]
-            for key, value in params.items():
-                if str(key).lower() in CSV_OPTIONS:
-                    args.append(f"{CSV_OPTIONS[str(key).lower()]}={literal(value)}")
-            return f"SELECT * FROM read_csv_auto({', '.join(args)})"
-        if stype == "parquet":
-            return f"SELECT * FROM read_parquet({literal(path)})"
-        if stype == "json":
-            return f"SELECT * FROM read_json_auto({literal(path)})"
-        if stype == "jsonl":
-            return f"SELECT * FROM read_json_auto({literal(path)}, format='newline_delimited')"
-        raise ExecutionError(
-            f"{node.id} ({node.file_path}): source type '{stype}' is not supported for "
-            "execution yet.",
-            "Use a csv, parquet, json or jsonl source, or leave this node out with --nodes.",
-        )
+_FORMATS = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER true", "json": "FORMAT json"}
 
-    def _bind_inputs(self, con: Any, node: Node, inputs: dict[str, Path], sql: str) -> str:
-        """Replace ref('x') with the upstream file, and define input_N / __THIS__ views."""
-        for index, up in enumerate(node.inputs):
+
+class _NodeIO:
+    """The `ExecutionIO` of one node: inputs are parquet files, the output is written to `tmp`."""
+
+    def __init__(
+        self, con: Any, root: Path, node: Node, inputs: dict[str, Path], tmp: Path
+    ) -> None:
+        self.con = con
+        self.root = root
+        self.node = node
+        self.inputs = inputs
+        self.tmp = tmp
+
+    def relation(self, node_id: str) -> str:
+        return f"read_parquet({literal(self.inputs[node_id])})"
+
+    def file_path(self, rel: str) -> str:
+        return rel if os.path.isabs(rel) else str(self.root / rel)
+
+    def trim(self, sql: str) -> str:
+        return _trim(sql)
+
+    def statements(self, sql: str) -> list[str]:
+        trimmed = [_trim(s.query) for s in duckdb.extract_statements(sql)]
+        return [s for s in trimmed if s]
+
+    def bind(self, sql: str) -> str:
+        for index, up in enumerate(self.node.inputs):
             name = f"input_{index}"
             if name in sql:
-                con.execute(
-                    f"CREATE OR REPLACE TEMP VIEW {name} AS "
-                    f"SELECT * FROM read_parquet({literal(inputs[up])})"
+                self.con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {self.relation(up)}"
                 )
         if "__THIS__" in sql:
-            con.execute(
-                "CREATE OR REPLACE TEMP VIEW __THIS__ AS "
-                f"SELECT * FROM read_parquet({literal(_single(node, inputs))})"
+            this = spec_for(self.node.kind).this_input(self.node)
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP VIEW __THIS__ AS SELECT * FROM {self.relation(this)}"
             )
-        return replace_refs(sql, lambda ref: f"read_parquet({literal(inputs[ref])})")
+        return replace_refs(sql, self.relation)
 
-    def _transform(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Output) -> NodeResult:
-        assert node.sql is not None
-        statements = [_trim(s.query) for s in duckdb.extract_statements(node.sql)]
-        statements = [s for s in statements if s]
-        if not statements:
-            raise ExecutionError(f"{node.id} ({node.file_path}): the transform SQL is empty.")
-        if len(statements) == 1:
-            con = self._con()
-            sql = self._bind_inputs(con, node, inputs, statements[0])
-            row = con.execute(f"COPY ({sql}) TO {literal(tmp)} (FORMAT parquet)").fetchone()
-            return NodeResult(row_count=int(row[0]) if row else 0, output=out)
-        # Several statements may create tables; give them a database of their own so that
-        # names never collide with another node's.
+    def scalar(self, sql: str) -> Any:
+        row = self.con.execute(sql).fetchone()
+        return row[0] if row else None
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return list(self.con.execute(sql).fetchall())
+
+    def write(self, select_sql: str, fmt: str = "parquet") -> int:
+        copy = f"COPY ({select_sql}) TO {literal(self.tmp)} ({_FORMATS[fmt]})"
+        row = self.con.execute(copy).fetchone()
+        return int(row[0]) if row else 0
+
+    def write_script(self, statements: Sequence[str]) -> int:
         con = duckdb.connect(":memory:")
         try:
+            script = _NodeIO(con, self.root, self.node, self.inputs, self.tmp)
             for statement in statements[:-1]:
-                con.execute(self._bind_inputs(con, node, inputs, statement))
-            last = self._bind_inputs(con, node, inputs, statements[-1])
-            row = con.execute(f"COPY ({last}) TO {literal(tmp)} (FORMAT parquet)").fetchone()
-            return NodeResult(row_count=int(row[0]) if row else 0, output=out)
+                con.execute(script.bind(statement))
+            return script.write(script.bind(statements[-1]))
         finally:
             con.close()
-
-    def _rule(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Output) -> NodeResult:
-        con = self._con()
-        source = f"read_parquet({literal(_single(node, inputs))})"
-        rules = node.config.get("rule")
-        entries: list[dict[str, Any]] = (
-            rules if isinstance(rules, list) else [rules] if isinstance(rules, dict) else []
-        )
-        params = node.config.get("params") or {}
-        severity = str(params.get("severity", "error"))
-        rows: list[tuple[str, str, int, int, bool, str]] = []
-        total_row = con.execute(f"SELECT count(*) FROM {source}").fetchone()
-        total = int(total_row[0]) if total_row else 0
-        for entry in entries:
-            if entry.get("type") == "profile_check":
-                rows.extend(self._profile_checks(con, node, entry, source, severity))
-                continue
-            check, violations = self._rule_violations(con, node, entry, inputs, source)
-            rows.append(
-                (str(entry.get("type")), check, violations, total, violations == 0, severity)
-            )
-        values = ", ".join(
-            f"({literal(t)}, {literal(c)}, {v}, {n}, {literal(ok)}, {literal(sev)})"
-            for t, c, v, n, ok, sev in rows
-        )
-        select = (
-            "SELECT * FROM (VALUES "
-            + values
-            + ") AS r(rule_type, check_description, violations, total_rows, passed, severity)"
-        )
-        self._copy(select, tmp, out)
-        message = str(params.get("error_message") or f"rule {node.id} found violations")
-        errors = [r for r in rows if not r[4] and r[5] == "error"]
-        if errors:
-            detail = "; ".join(_violation(r) for r in errors)
-            raise ExecutionError(
-                f"{node.id} ({node.file_path}): {message} ({detail})",
-                "Fix the data or the rule, or set params.severity: warn to only report it.",
-            )
-        warned = [r for r in rows if not r[4]]
-        warnings = [f"{message} ({'; '.join(_violation(r) for r in warned)})"] if warned else []
-        return NodeResult(row_count=len(rows), output=out, warnings=warnings)
-
-    def _profile_checks(
-        self, con: Any, node: Node, entry: dict[str, Any], source: str, severity: str
-    ) -> list[tuple[str, str, int, int, bool, str]]:
-        """The older tool's `profile_check`: thresholds on a profile's (or a table's) statistics.
-
-        Each check has a `metric` (row_count, avg, min, max, stddev, null_percent,
-        distinct_count), a `column` for column metrics, and `fail:` and/or `warn:` conditions
-        like "> 50" or "= 0"."""
-        rows: list[tuple[str, str, int, int, bool, str]] = []
-        columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-        summarized = {"column_name", "null_percentage", "approx_unique"} <= set(columns)
-        for check in entry.get("checks") or []:
-            if not isinstance(check, dict) or "metric" not in check:
-                raise ExecutionError(
-                    f"{node.id} ({node.file_path}): each profile_check check needs a 'metric'."
-                )
-            metric, column = str(check["metric"]), check.get("column")
-            value = _profile_metric(con, node, source, summarized, metric, column)
-            label = f"{metric}({column})" if column else metric
-            for level in ("fail", "warn"):
-                if level not in check:
-                    continue
-                condition = str(check[level])
-                hit = _condition(node, value, condition)
-                rows.append(
-                    (
-                        "profile_check",
-                        f"{label} = {value:g} must not be {condition}",
-                        int(hit),
-                        1,
-                        not hit,
-                        severity if level == "fail" else "warn",
-                    )
-                )
-        return rows
-
-    def _rule_violations(
-        self, con: Any, node: Node, entry: dict[str, Any], inputs: dict[str, Path], source: str
-    ) -> tuple[str, int]:
-        rtype = str(entry.get("type"))
-        params = entry.get("params") or {}
-        columns = entry.get("columns") or ([entry["column"]] if entry.get("column") else [])
-        columns = [str(c) for c in (columns if isinstance(columns, list) else [columns])]
-        need_column = rtype in ("null", "uniqueness", "range", "freshness")
-        if need_column and not columns:
-            raise ExecutionError(
-                f"{node.id} ({node.file_path}): rule type '{rtype}' needs 'column' or 'columns'."
-            )
-
-        def count(sql: str) -> int:
-            row = con.execute(sql).fetchone()
-            return int(row[0]) if row and row[0] is not None else 0
-
-        if rtype == "null":
-            # max_null_percentage is a percentage of rows (0-100); 0 allows no nulls at all
-            limit = float(params.get("max_null_percentage", 0.0))
-            total = count(f"SELECT count(*) FROM {source}")
-            worst = 0
-            for col in columns:
-                nulls = count(f"SELECT count(*) FROM {source} WHERE {ident(col)} IS NULL")
-                if total and 100.0 * nulls / total > limit:
-                    worst += nulls
-            return f"nulls in {', '.join(columns)} at most {limit:g}%", worst
-        if rtype == "uniqueness":
-            cols = ", ".join(ident(c) for c in columns)
-            dupes = count(
-                f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {source} "
-                f"GROUP BY {cols} HAVING count(*) > 1)"
-            )
-            return f"{', '.join(columns)} unique", dupes
-        if rtype == "range":
-            col = ident(columns[0])
-            conds = []
-            if params.get("min_val") is not None:
-                conds.append(f"{col} < {literal(params['min_val'])}")
-            if params.get("max_val") is not None:
-                conds.append(f"{col} > {literal(params['max_val'])}")
-            where = " OR ".join(conds) or "false"
-            bounds = f"[{params.get('min_val', '-inf')}, {params.get('max_val', 'inf')}]"
-            return f"{columns[0]} in {bounds}", count(
-                f"SELECT count(*) FROM {source} WHERE {where}"
-            )
-        if rtype == "freshness":
-            col = ident(columns[0])
-            max_age = _seconds(params.get("max_age", "1d"), node)
-            newest = con.execute(f"SELECT max({col})::TIMESTAMP FROM {source}").fetchone()
-            stale = newest is None or newest[0] is None
-            if not stale:
-                # timestamps without a zone are taken as UTC, like every time seeknal writes
-                age = dt.datetime.now(dt.UTC).replace(tzinfo=None) - newest[0]
-                stale = age.total_seconds() > max_age
-            return f"newest {columns[0]} within {params.get('max_age', '1d')}", int(stale)
-        if rtype == "sql_assertion":
-            sql = str(entry.get("sql") or params.get("sql") or "")
-            if not sql:
-                raise ExecutionError(f"{node.id} ({node.file_path}): sql_assertion needs 'sql'.")
-            bound = self._bind_inputs(con, node, inputs, _trim(sql))
-            return "assertion query returns no rows", count(f"SELECT count(*) FROM ({bound})")
-        # custom: a boolean expression every row must satisfy
-        expr = str(entry.get("expression") or entry.get("sql") or params.get("expression") or "")
-        if not expr:
-            raise ExecutionError(f"{node.id} ({node.file_path}): custom rule needs 'expression'.")
-        cond = _trim(expr)
-        return expr, count(f"SELECT count(*) FROM {source} WHERE NOT coalesce(({cond}), false)")
-
-    def _exposure(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Output) -> NodeResult:
-        etype = str(node.config.get("type", "file"))
-        if etype != "file":
-            # only file exposures produce something; never invent a file for the others
-            raise ExecutionError(
-                f"{node.id} ({node.file_path}): exposure type '{etype}' is not supported for "
-                "execution yet (supported: file).",
-                f"Leave it out of the run with --nodes, or delete {node.file_path}.",
-            )
-        params = node.config.get("params") or {}
-        fmt = str(params.get("format", "csv"))
-        upstream = _single(node, inputs)
-        return self._copy(f"SELECT * FROM read_parquet({literal(upstream)})", tmp, out, fmt)
 
 
 def _trim(sql: str) -> str:
@@ -453,97 +237,6 @@ def _trim(sql: str) -> str:
         else:
             break
     return sql[:cut].strip()
-
-
-def _single(node: Node, inputs: dict[str, Path]) -> Path:
-    """The node's one input. A rule checks its first input; further inputs are nodes its
-    sql_assertion joins against."""
-    if node.kind is NodeKind.RULE and node.inputs:
-        return inputs[node.inputs[0]]
-    if len(node.inputs) != 1:
-        raise ExecutionError(
-            f"{node.id} ({node.file_path}) reads one input, but has {len(node.inputs)}.",
-            "List exactly one input under 'inputs' (or 'depends_on').",
-        )
-    return inputs[node.inputs[0]]
-
-
-def _violation(row: tuple[str, str, int, int, bool, str]) -> str:
-    if row[0] == "profile_check":
-        return row[1]
-    return f"{row[1]}: {row[2]} violating row(s)"
-
-
-_PROFILE_COLUMNS = {
-    "avg": ("avg", "avg({c})"),
-    "mean": ("avg", "avg({c})"),
-    "min": ("min", "min({c})"),
-    "max": ("max", "max({c})"),
-    "stddev": ("std", "stddev({c})"),
-    "std": ("std", "stddev({c})"),
-    "null_percent": ("null_percentage", "100.0 * count_if({c} IS NULL) / count(*)"),
-    "null_percentage": ("null_percentage", "100.0 * count_if({c} IS NULL) / count(*)"),
-    "distinct_count": ("approx_unique", "count(DISTINCT {c})"),
-}
-_CONDITION = re.compile(r"^\s*(==|=|!=|<>|<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
-
-
-def _profile_metric(
-    con: Any, node: Node, source: str, summarized: bool, metric: str, column: Any
-) -> float:
-    def one(sql: str) -> float:
-        row = con.execute(sql).fetchone()
-        return float(row[0]) if row and row[0] is not None else 0.0
-
-    if metric == "row_count":
-        if summarized:
-            return one(f"SELECT max(count) FROM {source}")
-        return one(f"SELECT count(*) FROM {source}")
-    if metric not in _PROFILE_COLUMNS or not column:
-        raise ExecutionError(
-            f"{node.id} ({node.file_path}): profile_check metric '{metric}' "
-            + ("needs a 'column'." if metric in _PROFILE_COLUMNS else "is unknown")
-            + (
-                ""
-                if metric in _PROFILE_COLUMNS
-                else f" (known: row_count, {', '.join(_PROFILE_COLUMNS)})."
-            ),
-        )
-    stat, expression = _PROFILE_COLUMNS[metric]
-    if summarized:
-        return one(
-            f"SELECT TRY_CAST({ident(stat)} AS DOUBLE) FROM {source} "
-            f"WHERE column_name = {literal(column)}"
-        )
-    return one(f"SELECT ({expression.format(c=ident(str(column)))})::DOUBLE FROM {source}")
-
-
-def _condition(node: Node, value: float, condition: str) -> bool:
-    match = _CONDITION.match(condition)
-    if not match:
-        raise ExecutionError(
-            f"{node.id} ({node.file_path}): condition '{condition}' is not like '> 50' or '= 0'."
-        )
-    op, number = match.group(1), float(match.group(2))
-    return {
-        "=": value == number,
-        "==": value == number,
-        "!=": value != number,
-        "<>": value != number,
-        "<": value < number,
-        "<=": value <= number,
-        ">": value > number,
-        ">=": value >= number,
-    }[op]
-
-
-def _seconds(value: Any, node: Node) -> float:
-    match = _AGE.match(str(value))
-    if not match:
-        raise ExecutionError(
-            f"{node.id} ({node.file_path}): max_age '{value}' is not like 30m, 24h or 7d."
-        )
-    return int(match.group(1)) * _AGE_UNITS[match.group(2)]
 
 
 _READERS = {".csv": "read_csv_auto", ".json": "read_json_auto", ".jsonl": "read_json_auto"}

@@ -15,9 +15,10 @@ from typing import Any
 
 from seeknal.dag import Dag
 from seeknal.errors import EnvError
+from seeknal.kinds import spec_for
 from seeknal.planning.fingerprint import NodeFingerprint
 from seeknal.sql import compare as sqlmod
-from seeknal.types import Node, NodeKind, Project
+from seeknal.types import Node, Project
 
 
 class Category(StrEnum):
@@ -33,8 +34,6 @@ class Category(StrEnum):
 DIRECT = {Category.ADDED, Category.BREAKING, Category.NON_BREAKING, Category.METADATA}
 # running nodes in these categories force every child to run as well
 FORCES_CHILDREN = {Category.ADDED, Category.BREAKING, Category.INDIRECT_BREAKING}
-# kinds that pass every upstream column through, like SELECT *
-PASS_THROUGH_KINDS = {NodeKind.EXPOSURE, NodeKind.PROFILE}
 
 
 @dataclass(frozen=True)
@@ -66,19 +65,13 @@ def direct_change(
     if prev.get("content_hash") != fp.content:
         old_config = prev.get("config") or {}
         keys = _changed_keys(old_config, node.config)
-        if node.kind is NodeKind.TRANSFORM and keys in (["transform"], []):
-            if prev.get("sql") is not None and node.sql is not None:
-                change = sqlmod.compare_sql(str(prev["sql"]), node.sql)
-                category = Category.NON_BREAKING if change.non_breaking else Category.BREAKING
-                return category, change.reason
-        if node.kind is NodeKind.SOURCE and not keys:
-            return Category.BREAKING, "source data changed"
+        spec = spec_for(node.kind)
+        own = spec.describe_change(node, keys, prev)
+        if own is not None:
+            return (Category.BREAKING if own.breaking else Category.NON_BREAKING), own.reason
         if "inputs" in keys or "depends_on" in keys:
             return Category.BREAKING, "inputs changed"
-        shown = ", ".join(k for k in keys if k != "transform") or "definition"
-        if "transform" in keys:
-            shown = "SQL and " + shown if shown != "definition" else "SQL"
-        return Category.BREAKING, f"{node.kind.value} {shown} changed"
+        return Category.BREAKING, f"{node.kind} {spec.changed_fields(keys)} changed"
     if prev.get("metadata_hash") != fp.metadata:
         old_meta = {k: prev.get(k) for k in ("description", "owner", "tags", "columns")}
         new_meta = {
@@ -123,29 +116,7 @@ def categorize(
         if category in (Category.ADDED, Category.BREAKING, Category.NON_BREAKING):
             running.add(node_id)
         else:
-            breaking_up = [
-                u for u in node.inputs if u in running and categories[u] in FORCES_CHILDREN
-            ]
-            widening_up = [u for u in node.inputs if u in running and u not in breaking_up]
-            note = f"; also {reasons[node_id]}" if category == Category.METADATA else ""
-            if breaking_up:
-                up = breaking_up[0]
-                categories[node_id] = Category.INDIRECT_BREAKING.value
-                reasons[node_id] = f"upstream {up} is {_label(categories[up])}{note}"
-                running.add(node_id)
-            elif widening_up:
-                up = widening_up[0]
-                categories[node_id] = Category.INDIRECT_NON_BREAKING.value
-                if _passes_new_columns(node, widening_up):
-                    reasons[node_id] = f"passes on the new columns of {up} (SELECT *){note}"
-                    if node.kind in PASS_THROUGH_KINDS:
-                        reasons[node_id] = f"{node.kind.value} of {up}, which gains columns{note}"
-                    running.add(node_id)
-                else:
-                    reasons[node_id] = (
-                        f"upstream {up} only adds columns this node does not select; "
-                        f"production data kept{note}"
-                    )
+            _indirect(node, categories, reasons, running)
         if node_id in running:
             to_execute.append(node_id)
         elif node_id not in prod_valid and node.executable:
@@ -175,8 +146,36 @@ def categorize(
     )
 
 
+def _indirect(
+    node: Node, categories: dict[str, str], reasons: dict[str, str], running: set[str]
+) -> None:
+    """Categorise a node that did not change itself by what its running upstream does to it."""
+    node_id = node.id
+    breaking_up = [u for u in node.inputs if u in running and categories[u] in FORCES_CHILDREN]
+    widening_up = [u for u in node.inputs if u in running and u not in breaking_up]
+    note = f"; also {reasons[node_id]}" if categories.get(node_id) == Category.METADATA else ""
+    if breaking_up:
+        up = breaking_up[0]
+        categories[node_id] = Category.INDIRECT_BREAKING.value
+        reasons[node_id] = f"upstream {up} is {_label(categories[up])}{note}"
+        running.add(node_id)
+    elif widening_up:
+        up = widening_up[0]
+        categories[node_id] = Category.INDIRECT_NON_BREAKING.value
+        if _passes_new_columns(node, widening_up):
+            reasons[node_id] = f"passes on the new columns of {up} (SELECT *){note}"
+            if spec_for(node.kind).passes_columns_through:
+                reasons[node_id] = f"{node.kind} of {up}, which gains columns{note}"
+            running.add(node_id)
+        else:
+            reasons[node_id] = (
+                f"upstream {up} only adds columns this node does not select; "
+                f"production data kept{note}"
+            )
+
+
 def _passes_new_columns(node: Node, widened: list[str]) -> bool:
-    if node.kind in PASS_THROUGH_KINDS:
+    if spec_for(node.kind).passes_columns_through:
         return True
     if not node.sql:
         return False

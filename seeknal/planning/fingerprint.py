@@ -9,6 +9,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from seeknal.kinds import spec_for
 from seeknal.project import placeholders
 from seeknal.sql import compare as sqlmod
 from seeknal.types import Node, Project
@@ -38,27 +39,16 @@ def _hash(*parts: str) -> str:
 
 def execution_content(node: Node, sql_cache: MutableMapping[str, Any] | None = None) -> dict:
     """What decides the node's output, with SQL in canonical form."""
-    config = dict(node.config)
-    if node.sql is not None:
-        config["transform"] = sqlmod.normalize(node.sql, sql_cache)
-    rule = config.get("rule")
-    if isinstance(rule, list):
-        config["rule"] = [_normalized_rule(r, sql_cache) for r in rule]
-    elif isinstance(rule, dict):
-        config["rule"] = _normalized_rule(rule, sql_cache)
-    content: dict[str, Any] = {"kind": node.kind.value, "config": config}
+    config = spec_for(node.kind).execution_config(
+        node, lambda sql: sqlmod.normalize(sql, sql_cache)
+    )
+    content: dict[str, Any] = {"kind": str(node.kind), "config": config}
     names = placeholders.env_names([node.config, node.sql or ""])
     if names:
         # the values decide the output, but only their digest may be stored
         values = canonical({n: os.environ.get(n) for n in sorted(names)})
         content["env"] = hashlib.sha256(values.encode()).hexdigest()
     return content
-
-
-def _normalized_rule(rule: Any, sql_cache: MutableMapping[str, Any] | None) -> Any:
-    if isinstance(rule, dict) and isinstance(rule.get("sql"), str):
-        return {**rule, "sql": sqlmod.normalize(rule["sql"], sql_cache)}
-    return rule
 
 
 def fingerprint_project(

@@ -25,7 +25,7 @@ def build_manifest(
         nodes[node_id] = {
             "id": node_id,
             "name": node.name,
-            "type": node.kind.value,
+            "type": str(node.kind),
             "description": node.meta.get("description"),
             "owner": node.meta.get("owner"),
             "tags": node.meta.get("tags") or [],
@@ -56,7 +56,8 @@ def build_manifest(
 
 def project_from_manifest(manifest: dict[str, Any], root: str) -> Project:
     """Rebuild the nodes a plan snapshotted, to execute exactly what was planned."""
-    from seeknal.types import Node, NodeKind
+    from seeknal.kinds import spec_for
+    from seeknal.types import Node
 
     nodes: dict[str, Node] = {}
     for node_id, entry in manifest.get("nodes", {}).items():
@@ -67,7 +68,7 @@ def project_from_manifest(manifest: dict[str, Any], root: str) -> Project:
         }
         nodes[node_id] = Node(
             id=node_id,
-            kind=NodeKind(entry["type"]),
+            kind=spec_for(entry["type"]).kind,
             name=entry["name"],
             file_path=entry.get("file_path", ""),
             line=1,

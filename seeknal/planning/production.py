@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from seeknal.dag import Dag
+from seeknal.kinds import spec_for
 from seeknal.planning.fingerprint import NodeFingerprint
-from seeknal.types import NodeKind, Project
+from seeknal.types import Project
 
 WEAK = "~"  # a reason the propagation pass may replace with a more precise one
 
@@ -21,19 +22,13 @@ class Decision:
     unsupported: bool = False  # a kind that cannot execute yet, and nothing in the run needs it
 
 
-def direct_change_reason(
-    kind: NodeKind, fp: NodeFingerprint, previous: Mapping[str, Any] | None
-) -> str:
+def direct_change_reason(kind: str, fp: NodeFingerprint, previous: Mapping[str, Any] | None) -> str:
     """Why a node whose fingerprint moved changed, as far as the last manifest tells."""
     if previous is None:
         return "definition changed"
     if previous.get("content_hash") == fp.content:
         return ""
-    if kind is NodeKind.SOURCE and previous.get("data_digest") != fp.data_digest:
-        return "source data changed"
-    if kind is NodeKind.TRANSFORM:
-        return "SQL or config changed"
-    return "definition changed"
+    return spec_for(kind).change_reason(previous, fp.data_digest)
 
 
 def unneeded_unsupported(project: Project, to_run: list[str]) -> set[str]:

@@ -1,60 +1,38 @@
-"""Shapes of node YAML: which fields must be text, lists or mappings. Pure."""
+"""Shapes of node YAML: which fields must be text, lists or mappings. Pure.
+
+The fields every node has are checked here; each kind module checks its own fields."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from seeknal.types import NodeKind
-
-_TEXT_LIST = "a list of names, e.g. [a, b]"
+TEXT_LIST = "a list of names, e.g. [a, b]"
 
 
-def shape_problems(kind: NodeKind, data: dict[str, Any]) -> list[tuple[str, str]]:
-    """(top-level key, message) for every field whose YAML type is not what seeknal reads."""
-    found: list[tuple[str, str]] = []
+class Shape:
+    """Collects (top-level key, message) for fields whose YAML type is not what seeknal reads."""
 
-    def expect(key: str, field: str, value: Any, ok: bool, wanted: str) -> None:
+    def __init__(self) -> None:
+        self.found: list[tuple[str, str]] = []
+
+    def expect(self, key: str, field: str, value: Any, ok: bool, wanted: str) -> None:
         if value is not None and not ok:
-            found.append((key, f"{field} must be {wanted}, not {yaml_type(value)}"))
+            self.found.append((key, f"{field} must be {wanted}, not {yaml_type(value)}"))
 
+
+def shape_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The problems of the fields every kind has; each kind checks its own fields."""
+    shape = Shape()
     for key in ("description", "owner"):
-        expect(key, key, data.get(key), isinstance(data.get(key), str | int | float), "text")
-    expect("tags", "tags", data.get("tags"), is_text_list(data.get("tags")), _TEXT_LIST)
+        shape.expect(key, key, data.get(key), isinstance(data.get(key), str | int | float), "text")
+    shape.expect("tags", "tags", data.get("tags"), is_text_list(data.get("tags")), TEXT_LIST)
     columns = data.get("columns")
-    expect(
-        "columns", "columns", columns, isinstance(columns, dict), "a mapping of name: description"
-    )
+    ok = isinstance(columns, dict)
+    shape.expect("columns", "columns", columns, ok, "a mapping of name: description")
     params = data.get("params")
-    expect("params", "params", params, isinstance(params, dict), "a mapping of key: value")
-    params = params if isinstance(params, dict) else {}
-    if kind is NodeKind.EXPOSURE:
-        target = params.get("path")
-        expect("params", "params.path", target, isinstance(target, str), "a file path")
-    if kind is NodeKind.PROFILE:
-        options = data.get("profile")
-        ok = isinstance(options, dict)
-        expect("profile", "profile", options, ok, "a mapping, e.g. {columns: [a, b]}")
-        if isinstance(options, dict):
-            wanted = options.get("columns")
-            expect("profile", "profile.columns", wanted, is_text_list(wanted), _TEXT_LIST)
-    rule = data.get("rule") if kind is NodeKind.RULE else None
-    for entry in rule if isinstance(rule, list) else [rule]:
-        if not isinstance(entry, dict):
-            continue  # check_kind reports it
-        rparams = entry.get("params")
-        ok = isinstance(rparams, dict)
-        expect("rule", "rule.params", rparams, ok, "a mapping of key: value")
-        for field in ("column", "columns"):
-            value = entry.get(field)
-            ok = isinstance(value, str) or is_text_list(value)
-            expect("rule", f"rule.{field}", value, ok, "a column name or " + _TEXT_LIST)
-        checks = entry.get("checks")
-        expect("rule", "rule.checks", checks, isinstance(checks, list), "a list of checks")
-        limit = rparams.get("max_null_percentage") if isinstance(rparams, dict) else None
-        ok = isinstance(limit, int | float) and not isinstance(limit, bool)
-        field = "rule.params.max_null_percentage"
-        expect("rule", field, limit, ok, "a number from 0 to 100")
-    return found
+    ok = isinstance(params, dict)
+    shape.expect("params", "params", params, ok, "a mapping of key: value")
+    return shape.found
 
 
 def is_text_list(value: Any) -> bool:

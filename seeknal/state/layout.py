@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seeknal.types import Node, NodeKind, Output
+from seeknal.types import Node, Output
 
 TARGET = "target"
 TOOL_CACHE = ".seeknal-cache"
@@ -48,11 +48,13 @@ class Target:
         return self.base / TOOL_CACHE / "cache.pickle"
 
     def output(self, node: Node) -> Output:
-        """What a node writes: a parquet file in the cache, or an exposure's own file."""
-        if node.kind is NodeKind.EXPOSURE:
-            rel = str((node.config.get("params") or {}).get("path", f"{node.name}.out"))
+        """What a node writes: a parquet file in the cache, or a file its kind names."""
+        from seeknal.kinds import spec_for  # lazily: hooks build Targets but place no node
+
+        rel = spec_for(node.kind).output_file(node)
+        if rel is not None:
             return Output.file((self.root if self.env is None else self.dir) / rel)
-        return Output.file(self.cache_dir / node.kind.value / f"{node.name}.parquet")
+        return Output.file(self.cache_dir / str(node.kind) / f"{node.name}.parquet")
 
     def relative(self, path: Path) -> str:
         try:

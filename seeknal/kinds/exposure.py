@@ -1,0 +1,74 @@
+"""`kind: exposure`: a consumer of a node. `type: file` exports its input to a file (csv,
+parquet or json); other types (dashboards, notebooks, ...) only document a consumer, as in dbt.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from seeknal.errors import ExecutionError
+from seeknal.kinds.base import Executed, ExecutionIO, FileChecks, KindSpec
+from seeknal.project.shapes import Shape
+from seeknal.types import Node, NodeKind
+
+FORMATS = ("csv", "parquet", "json")
+
+
+class ExposureSpec(KindSpec):
+    kind = NodeKind.EXPOSURE
+    passes_columns_through = True
+
+    def shape_problems(self, data: dict[str, Any]) -> list[tuple[str, str]]:
+        shape = Shape()
+        params = data.get("params")
+        target = params.get("path") if isinstance(params, dict) else None
+        shape.expect("params", "params.path", target, isinstance(target, str), "a file path")
+        return shape.found
+
+    def check(self, data: dict[str, Any], checks: FileChecks) -> None:
+        params = data.get("params") or {}
+        target_path = str(params.get("path", ""))
+        if Path(target_path).parts[:1] == ("target",):
+            # an export there could overwrite seeknal's state files
+            checks.problem(
+                f"params.path {target_path} is inside target/, seeknal's own state "
+                "folder; write exports elsewhere (e.g. exports/)",
+                checks.find_line(target_path),
+            )
+        if data.get("type", "file") != "file":
+            return
+        fmt = params.get("format", "csv")
+        if fmt not in FORMATS:
+            checks.problem(f"exposure format '{fmt}' (supported: {', '.join(FORMATS)})")
+        if not params.get("path"):
+            checks.problem("file exposure needs params.path")
+        elif _escapes(str(params["path"])):
+            checks.problem("params.path must stay inside the project (no '..')")
+
+    def executable(self, node: Node) -> bool:
+        return str(node.config.get("type", "file")) == "file"
+
+    def idle_reason(self, node: Node) -> str:
+        return f"exposure type '{node.config.get('type')}' documents a consumer; nothing to run"
+
+    def output_file(self, node: Node) -> str | None:
+        return str((node.config.get("params") or {}).get("path", f"{node.name}.out"))
+
+    def execute(self, node: Node, io: ExecutionIO) -> Executed:
+        etype = str(node.config.get("type", "file"))
+        if etype != "file":
+            # only file exposures produce something; never invent a file for the others
+            raise ExecutionError(
+                f"{node.id} ({node.file_path}): exposure type '{etype}' is not supported for "
+                "execution yet (supported: file).",
+                f"Leave it out of the run with --nodes, or delete {node.file_path}.",
+            )
+        fmt = str((node.config.get("params") or {}).get("format", "csv"))
+        source = io.relation(self.this_input(node))
+        return Executed(io.write(f"SELECT * FROM {source}", fmt))
+
+
+def _escapes(path: str) -> bool:
+    parts = Path(path).parts
+    return Path(path).is_absolute() or ".." in parts

@@ -1,0 +1,13 @@
+"""`kind: model`: parsed, checked like any node and planned; not executable yet.
+
+Executing it is on the roadmap (docs/roadmap.md); it will be added here.
+"""
+
+from __future__ import annotations
+
+from seeknal.kinds.base import PlannedOnly
+from seeknal.types import NodeKind
+
+
+class ModelSpec(PlannedOnly):
+    kind = NodeKind.MODEL

@@ -1,0 +1,108 @@
+"""`kind: source`: data read from a file (csv, parquet, json, jsonl) or, later, a database."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from seeknal.errors import ExecutionError
+from seeknal.kinds.base import Change, Executed, ExecutionIO, FileChecks, KindSpec
+from seeknal.project.placeholders import render_env
+from seeknal.sql.quote import literal
+from seeknal.types import Node, NodeKind
+
+SOURCE_TYPES = ("csv", "parquet", "json", "jsonl", "postgresql", "iceberg")
+FILE_SOURCE_TYPES = frozenset({"csv", "parquet", "json", "jsonl"})
+UNSAFE_PATH = re.compile(r"""['";\n\r\x00]""")
+CSV_OPTIONS = {
+    "delimiter": "delim",
+    "delim": "delim",
+    "sep": "delim",
+    "header": "header",
+    "quote": "quote",
+    "escape": "escape",
+    "skip": "skip",
+    "dateformat": "dateformat",
+    "timestampformat": "timestampformat",
+    "nullstr": "nullstr",
+    "all_varchar": "all_varchar",
+    "sample_size": "sample_size",
+}
+
+
+class SourceSpec(KindSpec):
+    kind = NodeKind.SOURCE
+
+    def check(self, data: dict[str, Any], checks: FileChecks) -> None:
+        stype = str(data.get("source", ""))
+        line = checks.line("source")
+        if stype not in SOURCE_TYPES:
+            supported = ", ".join(SOURCE_TYPES)
+            checks.problem(f"unsupported source type '{stype}' (supported: {supported})", line)
+            return
+        table = render_env(data.get("table"))
+        if stype in FILE_SOURCE_TYPES:
+            _check_file_table(stype, table, checks)
+        elif stype == "postgresql":
+            if not table and not (data.get("params") or {}).get("query"):
+                checks.problem("postgresql source needs 'table:' or 'params.query'", line)
+        elif stype == "iceberg" and (not isinstance(table, str) or table.count(".") != 2):
+            checks.problem("iceberg source needs 'table: catalog.namespace.table'", line)
+
+    def data_file(self, node: Node) -> str | None:
+        if node.config.get("source") not in FILE_SOURCE_TYPES:
+            return None
+        return str(render_env(node.config.get("table", "")))
+
+    def describe_change(
+        self, node: Node, changed_keys: list[str], previous: Mapping[str, Any]
+    ) -> Change | None:
+        # the content moved while the config did not: only the data file can have
+        return None if changed_keys else Change(True, "source data changed")
+
+    def change_reason(self, previous: Mapping[str, Any], data_digest: str | None) -> str:
+        if previous.get("data_digest") != data_digest:
+            return "source data changed"
+        return super().change_reason(previous, data_digest)
+
+    def execute(self, node: Node, io: ExecutionIO) -> Executed:
+        return Executed(io.write(source_sql(node, io)))
+
+
+def _check_file_table(stype: str, table: Any, checks: FileChecks) -> None:
+    if not isinstance(table, str) or not table:
+        checks.problem(f"{stype} source needs 'table: <path>'", checks.line("source"))
+    elif UNSAFE_PATH.search(table):
+        checks.problem(
+            f"table path {table!r} contains a quote, ';' or newline; use a plain file path",
+            checks.line("table"),
+        )
+    elif not checks.data_exists(table):
+        checks.problem(
+            f"data file '{table}' does not exist (paths are relative to the project root)",
+            checks.line("table"),
+        )
+
+
+def source_sql(node: Node, io: ExecutionIO) -> str:
+    """A query reading the source's file."""
+    stype = str(node.config.get("source"))
+    path = io.file_path(str(node.config.get("table", "")))
+    params = node.config.get("params") or {}
+    if stype == "csv":
+        args = [literal(path)]
+        for key, value in params.items():
+            if str(key).lower() in CSV_OPTIONS:
+                args.append(f"{CSV_OPTIONS[str(key).lower()]}={literal(value)}")
+        return f"SELECT * FROM read_csv_auto({', '.join(args)})"
+    if stype == "parquet":
+        return f"SELECT * FROM read_parquet({literal(path)})"
+    if stype == "json":
+        return f"SELECT * FROM read_json_auto({literal(path)})"
+    if stype == "jsonl":
+        return f"SELECT * FROM read_json_auto({literal(path)}, format='newline_delimited')"
+    raise ExecutionError(
+        f"{node.id} ({node.file_path}): source type '{stype}' is not supported for execution yet.",
+        "Use a csv, parquet, json or jsonl source, or leave this node out with --nodes.",
+    )

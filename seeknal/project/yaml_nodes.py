@@ -1,0 +1,189 @@
+"""One YAML node file → a `Node`: the checks every node has, then its kind's (seeknal/kinds/)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import MutableMapping
+from typing import Any
+
+from seeknal import kinds
+from seeknal.errors import Problem
+from seeknal.kinds.base import KindSpec
+from seeknal.project import placeholders
+from seeknal.project.files import ProjectFiles
+from seeknal.project.shapes import non_text_keys, plain, shape_problems, yaml_type
+from seeknal.sql.refs import sql_refs, strip_ref_call
+from seeknal.types import Node
+
+META_KEYS = ("description", "owner", "tags", "columns")
+NODE_NAME = re.compile(r"^\w[\w.\-]*\Z")
+MAX_NAME_BYTES = 200
+
+
+class NodeFile:
+    """One node file being loaded; the `FileChecks` its kind reports problems through."""
+
+    def __init__(
+        self,
+        path: str,
+        text: str,
+        problems: list[Problem],
+        warnings: list[str],
+        files: ProjectFiles,
+        cache: MutableMapping[str, Any],
+    ) -> None:
+        self.path = path
+        self.text = text
+        self.problems = problems
+        self.warnings = warnings
+        self.files = files
+        self.cache = cache
+
+    def problem(self, message: str, line: int | None = None) -> None:
+        self.problems.append(Problem(self.path, message, line))
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(f"{self.path}: {message}")
+
+    def line(self, key: str) -> int | None:
+        return key_line(self.text, key)
+
+    def find_line(self, needle: str) -> int | None:
+        return find_line(self.text, needle)
+
+    def data_exists(self, table: str) -> bool:
+        return self.files.data_digest(table, self.cache) is not None
+
+
+def build_node(
+    file: NodeFile, data: dict[str, Any], values: dict[str, str], broken_common: bool = False
+) -> Node | None:
+    """The node a file defines, or None when a problem keeps it from being one.
+
+    `values` are the placeholder values. With `broken_common` they are incomplete and a broken
+    seeknal/common/ file is already reported, so an unknown placeholder is not."""
+    identity = _identity(file, data)
+    if identity is None:
+        return None
+    spec, name = identity
+    try:
+        rendered = placeholders.render_tree(data, values, keep_env=True)
+    except placeholders.UnknownPlaceholder as exc:
+        if not broken_common:
+            file.problem(str(exc), placeholder_line(file.text, exc.key))
+        return None
+    rendered = spec.prepare(rendered)
+    shape = shape_problems(rendered) + spec.shape_problems(rendered)
+    for key, message in shape:
+        file.problem(message, file.line(key))
+    if shape:
+        return None
+    inputs = declared_inputs(file, rendered)
+    before = len(file.problems)
+    sql = spec.node_sql(rendered, file)
+    if len(file.problems) > before:
+        return None
+    for up in sql_refs(sql or "") + spec.declared_refs(rendered):
+        if up not in inputs:
+            inputs.append(up)
+            if sql and up in sql_refs(sql):
+                file.warn(f"ref('{up}') is used in SQL but not listed in inputs; added")
+    spec.check(rendered, file)
+    return Node(
+        id=f"{spec.kind}.{name}",
+        kind=spec.kind,
+        name=name,
+        file_path=file.path,
+        line=file.line("name") or 1,
+        inputs=tuple(inputs),
+        config={k: v for k, v in rendered.items() if k not in (*META_KEYS, "name", "kind")},
+        meta={k: rendered[k] for k in META_KEYS if k in rendered},
+        sql=sql,
+    )
+
+
+def _identity(file: NodeFile, data: dict[str, Any]) -> tuple[KindSpec, str] | None:
+    """The node's kind and name, once both are there and well-formed."""
+    missing = [k for k in ("kind", "name") if not data.get(k)]
+    if missing:
+        names = " and ".join(f"'{k}'" for k in missing)
+        file.problem(f"missing {names}", 1)
+        return None
+    kind_text = str(data["kind"])
+    spec = kinds.find(kind_text)
+    if spec is None:
+        known = ", ".join(kinds.kind_names())
+        file.problem(f"unknown kind '{kind_text}' (known: {known})", file.line("kind"))
+        return None
+    bad_keys = non_text_keys(data)
+    if bad_keys:
+        shown = "null" if bad_keys[0] is None else str(bad_keys[0])
+        file.problem(
+            f"key {shown} is not text; keys are names like 'inputs' or 'params' "
+            "(quote it if it is meant as text)",
+            None if bad_keys[0] is None else file.find_line(str(bad_keys[0])),
+        )
+        return None
+    problem = _name_problem(data["name"])
+    if problem:
+        file.problem(problem, file.line("name"))
+        return None
+    return spec, data["name"]
+
+
+def _name_problem(name: Any) -> str | None:
+    """What is wrong with a node name; it becomes a file name under target/cache/<kind>/."""
+    if not isinstance(name, str):
+        return f'name must be text, not {yaml_type(name)}; quote it: name: "{plain(name)}"'
+    size = len(name.encode("utf-8"))
+    if size > MAX_NAME_BYTES:
+        return (
+            f"name is {size} bytes long; node names become file names, "
+            f"keep them to {MAX_NAME_BYTES} bytes"
+        )
+    if not NODE_NAME.match(name):
+        return (
+            f"name {name!r} may only contain letters, digits, '_', '-' and '.', "
+            "and must not start with '.' or '-'"
+        )
+    return None
+
+
+def declared_inputs(file: NodeFile, data: dict[str, Any]) -> list[str]:
+    """The node ids under `inputs` and `depends_on`, each once."""
+    inputs: list[str] = []
+    for key in ("inputs", "depends_on"):
+        entries = data.get(key) or []
+        if not isinstance(entries, list):
+            file.problem(f"'{key}' must be a list of {{ref: kind.name}}", file.line(key))
+            continue
+        for entry in entries:
+            ref = entry.get("ref") if isinstance(entry, dict) else entry
+            if not isinstance(ref, str) or not ref:
+                file.problem(f"'{key}' entry {entry!r} has no 'ref'", file.line(key))
+                continue
+            ref = strip_ref_call(ref)
+            if ref in inputs:
+                file.problem(
+                    f"'{ref}' is listed twice in {key}; list each input once",
+                    file.find_line(ref),
+                )
+                continue
+            inputs.append(ref)
+    return inputs
+
+
+def key_line(text: str, key: str) -> int | None:
+    """The line of a top-level `key:` in a YAML text."""
+    match = re.search(rf"^{re.escape(key)}\s*:", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def find_line(text: str, needle: str) -> int | None:
+    pos = text.find(needle)
+    return text.count("\n", 0, pos) + 1 if pos >= 0 else None
+
+
+def placeholder_line(text: str, key: str) -> int | None:
+    match = re.search(r"\{\{\s*" + re.escape(key) + r"\s*\}\}", text)
+    return text.count("\n", 0, match.start()) + 1 if match else find_line(text, key)
