@@ -124,25 +124,28 @@ _TOP_FINGERPRINT = re.compile(r'"fingerprint":\s*"([0-9a-f]+)"')
 def quick_status(root: Path, env: str) -> str:
     """planned / applied / promoted / stale from the env's small files (no manifest parse)."""
     from seeknal.envs.names import env_status
+    from seeknal.errors import StateError
+    from seeknal.state.records import EnvConfig, Plan, RunState
 
     folder = root / "target" / "environments" / env
-    try:
-        config = json.loads((folder / "env_config.json").read_text())
-    except (OSError, ValueError):
-        return "new; 'seeknal plan' creates it"
 
-    def load(name: str) -> Any:
+    def load(name: str, record: Any) -> Any:
         try:
-            return json.loads((folder / name).read_text())
-        except (OSError, ValueError):
+            return record.from_json(json.loads((folder / name).read_text()), folder / name)
+        except (OSError, ValueError, StateError):
             return None
+
+    config = load("env_config.json", EnvConfig)
+    if config is None:
+        return "new; 'seeknal plan' creates it"
 
     try:
         match = _TOP_FINGERPRINT.search((root / "target" / "manifest.json").read_text())
         prod_fp = match.group(1) if match else None
     except OSError:
         prod_fp = None
-    return env_status(config, load("plan.json"), load("run_state.json"), prod_fp)
+    plan, state = load("plan.json", Plan), load("run_state.json", RunState)
+    return env_status(config, plan, state, prod_fp)
 
 
 # -- pre-push and post-merge (these may load the whole project) ------------------------------------

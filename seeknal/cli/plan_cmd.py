@@ -140,7 +140,7 @@ def plan_env_command(
         ctx, env, breaking or (), non_breaking or (), profile, git=branch_binding(ctx, env)
     )
     if as_json:
-        out(json.dumps(result.plan, indent=2, sort_keys=True))
+        out(json.dumps(result.plan.to_json(), indent=2, sort_keys=True))
         return
     for text in result.loaded.project.warnings:
         warn(text)
@@ -169,7 +169,7 @@ def plan_revisions_command(
     planned = plan_revisions(ctx, base, head)
     plan = planned.as_plan(env)
     if as_json:
-        out(json.dumps(plan, indent=2, sort_keys=True))
+        out(json.dumps(plan.to_json(), indent=2, sort_keys=True))
         return
     if fmt is None:
         out(

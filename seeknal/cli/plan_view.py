@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from seeknal.cli.console import out, status_label
+
+if TYPE_CHECKING:
+    from seeknal.state.records import Plan
 
 
 def _action(decision: Any) -> str:
@@ -52,12 +55,12 @@ def print_env_plan(
     except ValueError:
         shown = result.path
     out(f"Plan saved to {shown}")
-    total = result.plan["total_nodes_to_execute"]
+    total = result.plan.total_nodes_to_execute
     if not next_step:
         return
     if total:
         out(f"Next: seeknal run --env {result.env}")
-    elif result.plan["categorized_changes"]:
+    elif result.plan.categorized_changes:
         out(f"Next: seeknal run --env {result.env} (nothing to compute), then seeknal promote")
 
 
@@ -68,15 +71,13 @@ def check_format(fmt: str | None) -> None:
         raise typer.BadParameter(f"--format {fmt}: use one of {', '.join(FORMATS)}")
 
 
-def render_plan(
-    plan: dict[str, Any], manifest: dict[str, Any], fmt: str, template_dir: Path | None
-) -> str:
+def render_plan(plan: Plan, manifest: dict[str, Any], fmt: str, template_dir: Path | None) -> str:
     """A plan rendered in `fmt`, with the plan's profile secrets and sensitive env vars hidden."""
     from seeknal.report.model import build_report
     from seeknal.report.render import render, secret_values
 
     report = build_report(plan, manifest)
-    return render(report, fmt, template_dir, secret_values(plan.get("profile_path")))
+    return render(report, fmt, template_dir, secret_values(plan.profile_path))
 
 
 def emit(text: str, output: Path | None, what: str) -> None:

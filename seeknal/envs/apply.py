@@ -4,38 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from seeknal.context import Context, utc_now
 from seeknal.digest import file_digest
 from seeknal.engine import DEFAULT_ENGINE, create_engine
+from seeknal.envs.access import check_fresh, locked, require_env
+from seeknal.envs.resolve import EnvView
 from seeknal.state import atomic
 from seeknal.state.layout import Target
+from seeknal.state.records import Manifest, NodeState, Plan, RunState
 from seeknal.state.store import (
-    SCHEMA_VERSION,
+    read_manifest,
+    read_refs,
     read_run_state,
+    write_env_config,
+    write_run_state,
 )
-from seeknal.types import NodeStatus, Output
+from seeknal.types import Node, NodeStatus, Project
 
 if TYPE_CHECKING:
     from seeknal.runner.scheduler import NodeRun
 
-from seeknal.envs.access import (
-    OK_STATUSES,
-    check_fresh,
-    check_refs,
-    locked,
-    read_env_file,
-    require_env,
-)
 
-
-# -- apply ---------------------------------------------------------------------------------------
 @dataclass
 class EnvRunOutcome:
     env: str
-    plan: dict[str, Any]
+    plan: Plan
     to_run: list[str]
     reused: list[str]
     results: dict[str, NodeRun] = field(default_factory=dict)
@@ -43,6 +39,18 @@ class EnvRunOutcome:
     @property
     def failed(self) -> list[NodeRun]:
         return [r for r in self.results.values() if r.status is NodeStatus.FAILED]
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """The env's planned snapshot, as this apply runs it."""
+
+    project: Project  # rebuilt from the env's manifest: exactly what was planned
+    manifest: Manifest
+    previous: RunState  # the env's state before this apply
+    planned: list[str]
+    reused: list[str]
+    view: EnvView  # what each node's input is read from
 
 
 def apply_env(
@@ -54,44 +62,26 @@ def apply_env(
     on_done: Callable[[NodeRun], None] | None = None,
     on_start: Callable[[EnvRunOutcome], None] | None = None,
 ) -> EnvRunOutcome:
-    from seeknal.planning.manifest import project_from_manifest
-    from seeknal.runner.production import state_entry
     from seeknal.runner.scheduler import RunRequest, execute
 
     target, config, plan = require_env(ctx, env)
     with locked(ctx, f"seeknal run --env {env}"):
         if not force:
             check_fresh(ctx, env, plan)
-        ref_paths = check_refs(ctx, target, env, strict=not force)
-        # half-written outputs of an env run that was killed: nobody else writes here (lock)
-        atomic.remove_temp_files(target.dir)
-        manifest = read_env_file(target, target.manifest_path, "Environment manifest") or {}
-        snapshot = project_from_manifest(manifest, str(ctx.root))
-        previous = read_run_state(target)
-        planned = [n for n in plan.get("nodes_to_execute", []) if n in snapshot.nodes]
-        reused = [
-            n
-            for n in planned
-            if _reusable(target, snapshot.nodes[n], previous["nodes"].get(n), manifest, ctx)
-        ]
-        to_run = [n for n in planned if n not in reused]
-        outcome = EnvRunOutcome(env, plan, to_run, reused)
+        snap = _planned(ctx, target, plan, force)
+        to_run = [n for n in snap.planned if n not in snap.reused]
+        outcome = EnvRunOutcome(env, plan, to_run, snap.reused)
         if on_start:
             on_start(outcome)
-        env_outputs = {n: target.output(snapshot.nodes[n]) for n in planned}
-
-        def resolve(node_id: str) -> Output:
-            return env_outputs.get(node_id) or Output.file(ref_paths[node_id])
-
         if to_run:
             with closing(create_engine(DEFAULT_ENGINE, ctx.root)) as engine:
                 outcome.results = execute(
                     RunRequest(
-                        project=snapshot,
+                        project=snap.project,
                         to_run=to_run,
-                        reasons=plan.get("reasons", {}),
+                        reasons=dict(plan.reasons),
                         output_for=target.output,
-                        resolve_input=resolve,
+                        resolve_input=lambda node_id: snap.view.resolve(node_id).output,
                         parallel=parallel,
                         max_workers=max_workers,
                         on_done=on_done,
@@ -100,53 +90,69 @@ def apply_env(
                     engine,
                 )
         now = utc_now()
-        refs = {
-            r["node_id"]: r
-            for r in (read_env_file(target, target.refs_path, "Refs file") or {}).get("refs", [])
-        }
-        prod_state = read_run_state(ctx.production)
-        nodes: dict[str, Any] = {}
-        for node_id in snapshot.order:
-            fp = manifest["nodes"][node_id]["fingerprint"]
-            if node_id in outcome.results:
-                nodes[node_id] = state_entry(target, fp, outcome.results[node_id], now)
-            elif node_id in reused:
-                nodes[node_id] = {**previous["nodes"][node_id], "status": "cached"}
-            elif node_id in refs:
-                prod_entry = prod_state["nodes"].get(node_id, {})
-                nodes[node_id] = {
-                    "hash": fp,
-                    "status": "cached",
-                    "ref": True,
-                    "duration_ms": 0,
-                    "row_count": prod_entry.get("row_count"),
-                    "last_run": prod_entry.get("last_run"),
-                    "output_path": refs[node_id]["output_path"],
-                    "output_digest": refs[node_id].get("output_digest"),
-                }
-        atomic.write_json(
-            target.run_state_path,
-            {
-                "schema_version": SCHEMA_VERSION,
-                "run_id": ctx.run_id,
-                "last_run": now,
-                "plan_id": plan.get("plan_id"),
-                "forced": force,
-                "nodes": nodes,
-            },
-        )
-        atomic.write_json(target.env_config_path, {**config, "last_accessed": now})
+        nodes = _env_nodes(ctx, target, snap, outcome.results, now)
+        write_run_state(target, RunState.applied(ctx.run_id, now, plan.plan_id, force, nodes))
+        write_env_config(target, config.touched(now))
         ctx.save_cache()
     return outcome
 
 
+def _planned(ctx: Context, target: Target, plan: Plan, force: bool) -> _Planned:
+    """Check the production outputs the env reads, then pick the env outputs to reuse."""
+    from seeknal.planning.manifest import project_from_manifest
+
+    view = EnvView(
+        target.env,
+        ctx.production,
+        {},
+        read_refs(target).by_node(),
+        memo=ctx.cache.data,
+        strict=not force,  # --force: production outputs only have to exist
+    )
+    view.check_refs()
+    # half-written outputs of an env run that was killed: nobody else writes here (lock)
+    atomic.remove_temp_files(target.dir)
+    manifest = read_manifest(target) or Manifest()
+    snapshot = project_from_manifest(manifest.to_json(), str(ctx.root))
+    previous = read_run_state(target)
+    planned = [n for n in plan.nodes_to_execute if n in snapshot.nodes]
+    reused = [
+        n
+        for n in planned
+        if _reusable(target, snapshot.nodes[n], previous.nodes.get(n), manifest, ctx)
+    ]
+    own = {n: target.output(snapshot.nodes[n]) for n in planned}
+    return _Planned(snapshot, manifest, previous, planned, reused, replace(view, own=own))
+
+
+def _env_nodes(
+    ctx: Context, target: Target, snap: _Planned, results: dict[str, NodeRun], now: str
+) -> dict[str, NodeState]:
+    """The env's run-state entries: executed, reused from an earlier apply, or read from
+    production."""
+    from seeknal.runner.production import state_entry
+
+    prod_nodes = read_run_state(ctx.production).nodes
+    nodes: dict[str, NodeState] = {}
+    for node_id in snap.project.order:
+        fp = snap.manifest.nodes[node_id]["fingerprint"]
+        if node_id in results:
+            nodes[node_id] = state_entry(target, fp, results[node_id], now)
+        elif node_id in snap.reused:
+            nodes[node_id] = snap.previous.nodes[node_id].reused()
+        elif node_id in snap.view.refs:
+            ref = snap.view.refs[node_id]
+            nodes[node_id] = NodeState.production_ref(fp, ref, prod_nodes.get(node_id))
+    return nodes
+
+
 def _reusable(
-    target: Target, node: Any, entry: dict[str, Any] | None, manifest: dict[str, Any], ctx: Context
+    target: Target, node: Node, entry: NodeState | None, manifest: Manifest, ctx: Context
 ) -> bool:
     """An env output from an earlier apply of the same node definition can be kept."""
-    if not entry or entry.get("ref") or entry.get("status") not in OK_STATUSES:
+    if not entry or entry.ref or not entry.ok:
         return False
-    if entry.get("hash") != manifest["nodes"][node.id]["fingerprint"]:
+    if entry.hash != manifest.nodes[node.id]["fingerprint"]:
         return False
     path = target.output(node).path
-    return path.is_file() and file_digest(path, ctx.cache.data) == entry.get("output_digest")
+    return path.is_file() and file_digest(path, ctx.cache.data) == entry.output_digest

@@ -14,7 +14,8 @@ from seeknal.git.repo import GitRepo
 from seeknal.git.settings import GitSettings, git_settings
 from seeknal.planning.changes import EnvDecision, base_snapshot, categorize
 from seeknal.project.files import PROJECT_FILE
-from seeknal.state.store import read_manifest
+from seeknal.state.records import Manifest, Plan, RunState
+from seeknal.state.store import read_manifest, read_plan
 
 ZERO = "0" * 40
 
@@ -27,24 +28,18 @@ class RevisionPlan:
     head_commit: str
     decision: EnvDecision
     head_loaded: Loaded
-    base_manifest: dict[str, Any]
+    base_manifest: Manifest
 
-    def as_plan(self, env: str | None) -> dict[str, Any]:
-        d = self.decision
-        return {
-            "env_name": env,
-            "categorized_changes": d.categories,
-            "reasons": d.reasons,
-            "added_nodes": d.added,
-            "removed_nodes": d.removed,
-            "nodes_to_execute": d.nodes_to_execute,
-            "total_nodes_to_execute": len(d.nodes_to_execute),
-            "total_nodes": len(self.head_loaded.project.nodes),
-            "manifest_fingerprint": self.head_loaded.manifest_fingerprint,
-            "base_fingerprint": self.base_manifest.get("fingerprint"),
-            "git": {"base": self.merge_base, "head": self.head_commit, "base_ref": self.base},
-            "base_nodes": base_snapshot(d, self.base_manifest["nodes"]),
-        }
+    def as_plan(self, env: str | None) -> Plan:
+        return Plan.of_changes(
+            self.decision,
+            env,
+            self.head_loaded.manifest_fingerprint,
+            self.base_manifest.fingerprint,
+            base_snapshot(self.decision, self.base_manifest.nodes),
+            len(self.head_loaded.project.nodes),
+            {"base": self.merge_base, "head": self.head_commit, "base_ref": self.base},
+        )
 
 
 def plan_revisions(ctx: Context, base: str, head: str | None = None) -> RevisionPlan:
@@ -60,17 +55,17 @@ def plan_revisions(ctx: Context, base: str, head: str | None = None) -> Revision
         )
     head_loaded = ctx.load(files=head_files)
     base_files = repo.files_at(merge_base, ctx.root)
-    base_manifest: dict[str, Any] = {"nodes": {}, "fingerprint": None}
+    base_manifest = Manifest()
     if base_files.read(PROJECT_FILE) is not None:
         try:
-            base_manifest = ctx.load(files=base_files).manifest()
+            base_manifest = Manifest.of(ctx.load(files=base_files).manifest())
         except ProjectError:
             pass  # a broken base: every node of the head counts as new
     decision = categorize(
         head_loaded.project,
         head_loaded.dag,
         head_loaded.fingerprints,
-        base_manifest["nodes"],
+        base_manifest.nodes,
         set(head_loaded.project.nodes),
     )
     return RevisionPlan(
@@ -99,25 +94,14 @@ def pre_push(
     remote: str | None = None,
 ) -> PushReport:
     """Plan every pushed non-production branch against the production branch."""
-    from seeknal.envs.plan import plan_env
-
     git = git_settings(ctx.load_settings())
     report = PushReport()
     repo = GitRepo(ctx.root)
     for update in updates:
-        parts = update.split()
-        if len(parts) != 4:
-            continue
-        # `<local ref> <local sha> <remote ref> <remote sha>`; a deletion's local ref is
-        # `(delete)` and `git push origin HEAD:x` names HEAD: the branch is the remote one then
-        local_ref, local_sha, remote_ref = parts[0], parts[1], parts[2]
-        heads = "refs/heads/"
-        if local_ref.startswith(heads) and local_sha != ZERO:
-            branch = local_ref[len(heads) :]
-        elif remote_ref.startswith(heads):
-            branch = remote_ref[len(heads) :]
-        else:
-            continue  # tags and other refs
+        pushed = _pushed_branch(update)
+        if pushed is None:
+            continue  # tags, other refs and lines of another shape
+        branch, local_sha = pushed
         if local_sha == ZERO:
             env_name = active.env_for_branch(ctx.root, branch, git)
             if env_name and ctx.target(env_name).dir.is_dir():
@@ -141,42 +125,71 @@ def pre_push(
                 f"{branch} against; set git.production_branches in {PROJECT_FILE}"
             )
             continue
-        env = active.env_for_branch(ctx.root, branch, git) or branch
-        try:
-            planned = plan_revisions(ctx, base, local_sha)
-        except ProjectError as exc:
-            report.lines.append(f"seeknal: {branch} has project errors:\n{exc.message}")
-            if "error" in git.pre_push_block_on:
-                report.blocked.append(f"{branch}: project errors")
-            continue
-        report.plans[branch] = planned
-        report.lines.extend(summarize(env, planned))
-        breaking = [n for n, c in planned.decision.categories.items() if c == "breaking"]
-        if breaking and "breaking" in git.pre_push_block_on:
-            report.blocked.append(f"{branch}: breaking changes in {', '.join(breaking[:5])}")
-        if _has_plan_for(ctx, env, planned.head_loaded.manifest_fingerprint):
-            continue  # keep the env's own plan (and its applied state) for this very content
-        plan_env(
-            ctx,
-            env,
-            loaded=planned.head_loaded,
-            prod_manifest=planned.base_manifest,
-            prod_state={"nodes": {}},
-            assume_production_valid=True,
-            git={"branch": branch, "head": planned.head_commit, "base": planned.merge_base},
-        )
+        _plan_pushed(ctx, git, report, summarize, branch, base, local_sha)
     return report
 
 
-def _has_plan_for(ctx: Context, env: str, fingerprint: str) -> bool:
-    from seeknal.state import atomic
+def _pushed_branch(update: str) -> tuple[str, str] | None:
+    """(branch, local sha) of one `<local ref> <local sha> <remote ref> <remote sha>` line.
 
-    path = ctx.target(env).plan_path
+    A deletion's local ref is `(delete)` and `git push origin HEAD:x` names HEAD: the branch is
+    the remote one then."""
+    parts = update.split()
+    if len(parts) != 4:
+        return None
+    local_ref, local_sha, remote_ref = parts[0], parts[1], parts[2]
+    heads = "refs/heads/"
+    if local_ref.startswith(heads) and local_sha != ZERO:
+        return local_ref[len(heads) :], local_sha
+    if remote_ref.startswith(heads):
+        return remote_ref[len(heads) :], local_sha
+    return None
+
+
+def _plan_pushed(
+    ctx: Context,
+    git: GitSettings,
+    report: PushReport,
+    summarize: Callable[[str, RevisionPlan], list[str]],
+    branch: str,
+    base: str,
+    local_sha: str,
+) -> None:
+    """Plan a pushed branch against `base`, report it, and save it as the branch's env plan."""
+    from seeknal.envs.plan import plan_env
+
+    env = active.env_for_branch(ctx.root, branch, git) or branch
     try:
-        plan = atomic.read_json(path, "Plan", "")
+        planned = plan_revisions(ctx, base, local_sha)
+    except ProjectError as exc:
+        report.lines.append(f"seeknal: {branch} has project errors:\n{exc.message}")
+        if "error" in git.pre_push_block_on:
+            report.blocked.append(f"{branch}: project errors")
+        return
+    report.plans[branch] = planned
+    report.lines.extend(summarize(env, planned))
+    breaking = [n for n, c in planned.decision.categories.items() if c == "breaking"]
+    if breaking and "breaking" in git.pre_push_block_on:
+        report.blocked.append(f"{branch}: breaking changes in {', '.join(breaking[:5])}")
+    if _has_plan_for(ctx, env, planned.head_loaded.manifest_fingerprint):
+        return  # keep the env's own plan (and its applied state) for this very content
+    plan_env(
+        ctx,
+        env,
+        loaded=planned.head_loaded,
+        prod_manifest=planned.base_manifest,
+        prod_state=RunState(),
+        assume_production_valid=True,
+        git={"branch": branch, "head": planned.head_commit, "base": planned.merge_base},
+    )
+
+
+def _has_plan_for(ctx: Context, env: str, fingerprint: str) -> bool:
+    try:
+        plan = read_plan(ctx.target(env))
     except SeeknalError:
         return False
-    return bool(plan) and plan.get("manifest_fingerprint") == fingerprint
+    return plan is not None and plan.manifest_fingerprint == fingerprint
 
 
 # -- sync (post-merge) ----------------------------------------------------------------------------
@@ -216,14 +229,14 @@ def sync(ctx: Context, on_done: Callable[[Any], None] | None = None) -> SyncOutc
             )
     loaded = ctx.load()
     wanted = loaded.manifest_fingerprint
-    prod = read_manifest(ctx.production) or {}
-    if prod.get("fingerprint") == wanted:
+    prod = read_manifest(ctx.production) or Manifest()
+    if prod.fingerprint == wanted:
         return SyncOutcome("up-to-date", "production already matches this commit")
     for row in list_envs(ctx):
         if row["status"] != "applied":
             continue
         _, _, plan = require_env(ctx, row["name"])
-        if plan.get("manifest_fingerprint") == wanted:
+        if plan.manifest_fingerprint == wanted:
             commit = _head_commit(ctx.root)
             outcome = promote_env(ctx, row["name"], git_commit=commit)
             return SyncOutcome(

@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from seeknal.errors import EnvError
+
+if TYPE_CHECKING:
+    from seeknal.state.records import EnvConfig, Plan, RunState
 
 ENV_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 RESERVED = frozenset({"prod", "production", ".", ".."})
@@ -85,17 +89,16 @@ def branch_env_name(branch: str, bound_branch: Callable[[str], str | None] | Non
 
 
 def env_status(
-    config: dict, plan: dict | None, state: dict | None, prod_fingerprint: str | None
+    config: EnvConfig, plan: Plan | None, state: RunState | None, prod_fingerprint: str | None
 ) -> str:
     """planned | applied | promoted | stale (and failed) for one env's files."""
     if plan is None:
         return "empty"
-    if config.get("promoted_plan_id") == plan.get("plan_id"):
+    if config.promoted_plan_id == plan.plan_id:
         return "promoted"
-    if plan.get("base_fingerprint") != prod_fingerprint:
+    if plan.base_fingerprint != prod_fingerprint:
         return "stale"
-    if state and state.get("plan_id") == plan.get("plan_id"):
-        ok = ("success", "cached")
-        bad = [n for n in state.get("nodes", {}).values() if n.get("status") not in ok]
+    if state and state.plan_id == plan.plan_id:
+        bad = [n for n in state.nodes.values() if not n.ok]
         return "failed" if bad else "applied"
     return "planned"

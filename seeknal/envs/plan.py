@@ -5,33 +5,37 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seeknal.context import Context, Loaded, utc_now
-from seeknal.envs.names import (
-    DEFAULT_TTL_SECONDS,
-)
+from seeknal.envs.access import env_target, locked
+from seeknal.envs.names import DEFAULT_TTL_SECONDS
 from seeknal.errors import EnvError, StateError
-from seeknal.state import atomic
 from seeknal.state.layout import Target
+from seeknal.state.records import EnvConfig, Manifest, NodeState, Plan, Ref, Refs, RunState
 from seeknal.state.store import (
-    SCHEMA_VERSION,
+    read_env_config,
     read_manifest,
+    read_plan,
     read_run_state,
+    write_env_config,
+    write_manifest,
+    write_plan,
+    write_refs,
+    write_run_state,
 )
 
 if TYPE_CHECKING:
-    pass
-
-from seeknal.envs.access import OK_STATUSES, env_target, locked, read_env_file
+    from seeknal.planning.changes import EnvDecision
 
 
-def _prod_valid(ctx: Context, loaded: Loaded, prod_state: dict[str, Any]) -> set[str]:
+def _prod_valid(ctx: Context, loaded: Loaded, prod_state: RunState) -> set[str]:
     from seeknal.runner.production import valid_outputs
 
-    valid = valid_outputs(ctx.production, loaded.project, prod_state["nodes"], ctx.cache.data)
-    return {n for n in valid if prod_state["nodes"][n].get("status") in OK_STATUSES}
+    valid = valid_outputs(ctx.production, loaded.project, prod_state.nodes, ctx.cache.data)
+    return {n for n in valid if prod_state.nodes[n].ok}
 
 
 def resolve_profile(root: Path, env: str, explicit: Path | None) -> str | None:
@@ -56,8 +60,8 @@ def resolve_profile(root: Path, env: str, explicit: Path | None) -> str | None:
 @dataclass
 class EnvPlanResult:
     env: str
-    plan: dict[str, Any]
-    decision: Any  # seeknal.planning.changes.EnvDecision
+    plan: Plan
+    decision: EnvDecision
     loaded: Loaded
     path: Path
 
@@ -70,11 +74,11 @@ def plan_env(
     profile: Path | None = None,
     git: dict[str, Any] | None = None,
     loaded: Loaded | None = None,
-    prod_manifest: dict[str, Any] | None = None,
-    prod_state: dict[str, Any] | None = None,
+    prod_manifest: Manifest | None = None,
+    prod_state: RunState | None = None,
     assume_production_valid: bool = False,
 ) -> EnvPlanResult:
-    """Diff the project against production and save the env's plan (SPEC §5)."""
+    """Diff the project against production and save the env's plan (docs/concepts.md)."""
     from seeknal.planning.changes import base_snapshot, categorize
 
     target = env_target(ctx, env)
@@ -82,15 +86,14 @@ def plan_env(
     loaded = loaded or ctx.load()  # load errors are reported before target/ is touched
     with locked(ctx, f"seeknal plan {env}"):
         if prod_manifest is None:
-            prod_manifest = read_manifest(ctx.production) or {}
+            prod_manifest = read_manifest(ctx.production) or Manifest()
         if prod_state is None:
             prod_state = read_run_state(ctx.production)
-        prod_nodes = prod_manifest.get("nodes", {})
         decision = categorize(
             loaded.project,
             loaded.dag,
             loaded.fingerprints,
-            prod_nodes,
+            prod_manifest.nodes,
             set(loaded.project.nodes)
             if assume_production_valid
             else _prod_valid(ctx, loaded, prod_state),
@@ -98,68 +101,61 @@ def plan_env(
             set(_resolve_ids(loaded, force_non_breaking)),
         )
         now = utc_now()
-        plan = {
-            "schema_version": SCHEMA_VERSION,
-            "plan_id": os.urandom(8).hex(),
-            "env_name": env,
-            "created_at": now,
-            "manifest_fingerprint": loaded.manifest_fingerprint,
-            "base_fingerprint": prod_manifest.get("fingerprint"),
-            "categorized_changes": decision.categories,
-            "reasons": decision.reasons,
-            "added_nodes": decision.added,
-            "removed_nodes": decision.removed,
-            "nodes_to_execute": decision.nodes_to_execute,
-            "total_nodes_to_execute": len(decision.nodes_to_execute),
-            "total_nodes": len(loaded.project.nodes),
-            "profile_path": profile_path,
-            "git": git,
-            "base_nodes": base_snapshot(decision, prod_nodes),
-            # what {{ run_id }} and --params rendered as, to tell YAML edits from re-renders
-            "run_id": ctx.run_id,
-            "params": ctx.params,
-        }
+        plan = Plan.of_changes(
+            decision,
+            env,
+            loaded.manifest_fingerprint,
+            prod_manifest.fingerprint,
+            base_snapshot(decision, prod_manifest.nodes),
+            len(loaded.project.nodes),
+            git,
+        )
+        # what {{ run_id }} and --params rendered as, to tell YAML edits from re-renders
+        plan = plan.saved(os.urandom(8).hex(), now, profile_path, ctx.run_id, ctx.params)
         kept = _same_plan(target, plan)
         if kept is not None:
             # nothing moved since this env was planned: keep that plan (and its applied state)
-            config = read_env_file(target, target.env_config_path, "Environment config") or {}
-            atomic.write_json(target.env_config_path, {**config, "last_accessed": now})
-            return EnvPlanResult(env, kept, decision, loaded, target.plan_path)
-        refs = []
-        for node_id in decision.refs:
-            entry = prod_state["nodes"].get(node_id, {})
-            refs.append(
-                {
-                    "node_id": node_id,
-                    "output_path": entry.get("output_path")
-                    or ctx.production.relative(
-                        ctx.production.output(loaded.project.nodes[node_id]).path
-                    ),
-                    "fingerprint": entry.get("hash"),
-                    "output_digest": entry.get("output_digest"),
-                }
-            )
-        try:
-            config = read_env_file(target, target.env_config_path, "Environment config") or {}
-        except StateError:
-            config = {}  # a damaged config is replaced by this plan's
-        ttl = (ctx.load_settings().get("environments") or {}).get("ttl_seconds")
-        config = {
-            "name": env,
-            "created_at": config.get("created_at", now),
-            "last_accessed": now,
-            "promoted_from": config.get("promoted_from"),
-            "ttl_seconds": int(ttl or config.get("ttl_seconds") or DEFAULT_TTL_SECONDS),
-            **({"branch": git["branch"]} if git and git.get("branch") else {}),
-            **({"branch": config["branch"]} if config.get("branch") and not git else {}),
-        }
-        _prune_env_outputs(target, set(decision.nodes_to_execute))
-        atomic.write_json(target.env_config_path, config)
-        atomic.write_json(target.manifest_path, loaded.manifest())
-        atomic.write_json(target.refs_path, {"refs": refs})
-        atomic.write_json(target.plan_path, plan)
-        ctx.save_cache()
+            plan, config = kept
+            write_env_config(target, config.touched(now))
+        else:
+            _save_plan(ctx, target, plan, decision, loaded, prod_state, now)
     return EnvPlanResult(env, plan, decision, loaded, target.plan_path)
+
+
+def _save_plan(
+    ctx: Context,
+    target: Target,
+    plan: Plan,
+    decision: EnvDecision,
+    loaded: Loaded,
+    prod_state: RunState,
+    now: str,
+) -> None:
+    """Write the env's files for a new plan: config, manifest, refs and the plan itself."""
+    prod = ctx.production
+
+    def layout_path(node_id: str) -> str:
+        return prod.relative(prod.output(loaded.project.nodes[node_id]).path)
+
+    refs = Refs(
+        tuple(
+            Ref.of_production(n, prod_state.nodes.get(n), partial(layout_path, n))
+            for n in decision.refs
+        )
+    )
+    try:
+        previous = read_env_config(target)
+    except StateError:
+        previous = None  # a damaged config is replaced by this plan's
+    ttl = (ctx.load_settings().get("environments") or {}).get("ttl_seconds")
+    ttl_seconds = int(ttl or (previous.ttl_seconds if previous else None) or DEFAULT_TTL_SECONDS)
+    config = EnvConfig.planned(str(target.env), now, previous, ttl_seconds, plan.git)
+    _prune_env_outputs(target, set(decision.nodes_to_execute))
+    write_env_config(target, config)
+    write_manifest(target, Manifest.of(loaded.manifest()))
+    write_refs(target, refs)
+    write_plan(target, plan)
+    ctx.save_cache()
 
 
 SAME_PLAN_KEYS = (
@@ -171,18 +167,18 @@ SAME_PLAN_KEYS = (
 )
 
 
-def _same_plan(target: Target, plan: dict[str, Any]) -> dict[str, Any] | None:
-    """The env's current plan when a new one would decide exactly the same, else None."""
+def _same_plan(target: Target, plan: Plan) -> tuple[Plan, EnvConfig] | None:
+    """The env's current plan (and config) when a new one would decide exactly the same."""
     try:
-        old = read_env_file(target, target.plan_path, "Plan")
-        config = read_env_file(target, target.env_config_path, "Environment config") or {}
+        old = read_plan(target)
+        config = read_env_config(target)
     except StateError:
         return None
-    if not old or config.get("promoted_plan_id") == old.get("plan_id"):
+    if old is None or config is None or config.promoted_plan_id == old.plan_id:
         return None
-    if any(old.get(k) != plan.get(k) for k in SAME_PLAN_KEYS):
+    if any(getattr(old, k) != getattr(plan, k) for k in SAME_PLAN_KEYS):
         return None
-    return dict(old)
+    return old, config
 
 
 def _resolve_ids(loaded: Loaded, names: Iterable[str]) -> list[str]:
@@ -196,12 +192,12 @@ def _prune_env_outputs(target: Target, keep: set[str]) -> None:
     state = read_run_state(target) if target.run_state_path.exists() else None
     if state is None:
         return
-    kept: dict[str, Any] = {}
-    for node_id, entry in state["nodes"].items():
-        rel = entry.get("output_path")
+    kept: dict[str, NodeState] = {}
+    for node_id, entry in state.nodes.items():
+        rel = entry.output_path
         inside = rel and target.absolute(rel).resolve().is_relative_to(target.dir.resolve())
         if node_id in keep and inside:
             kept[node_id] = entry
-        elif inside and target.absolute(rel).is_file():
+        elif rel and inside and target.absolute(rel).is_file():
             target.absolute(rel).unlink()
-    atomic.write_json(target.run_state_path, {**state, "nodes": kept, "plan_id": None})
+    write_run_state(target, state.with_nodes(kept, None))

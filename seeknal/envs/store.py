@@ -10,18 +10,20 @@ from pathlib import Path
 from typing import Any
 
 from seeknal.context import Context, utc_now
-from seeknal.envs.access import env_target, locked, read_env_file, require_env
+from seeknal.envs.access import env_target, locked, require_env
 from seeknal.envs.names import env_status, expires_at, is_expired
 from seeknal.errors import EnvError, SeeknalError
 from seeknal.state import atomic
 from seeknal.state.layout import Target
-from seeknal.state.store import read_manifest
+from seeknal.state.records import EnvConfig, RunState
+from seeknal.state.store import read_env_config, read_manifest, read_plan, read_run_state
 
 
 def list_envs(ctx: Context, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     now = now or dt.datetime.now(dt.UTC)
     folder = ctx.production.base / "environments"
-    prod_fp = (read_manifest(ctx.production) or {}).get("fingerprint")
+    prod_manifest = read_manifest(ctx.production)
+    prod_fp = prod_manifest.fingerprint if prod_manifest else None
     rows: list[dict[str, Any]] = []
     if not folder.is_dir():
         return rows
@@ -31,27 +33,27 @@ def list_envs(ctx: Context, now: dt.datetime | None = None) -> list[dict[str, An
         target = Target(ctx.root, child.name)
         config = plan = None
         try:
-            config = read_env_file(target, target.env_config_path, "Environment config")
-            plan = read_env_file(target, target.plan_path, "Plan")
-            state = read_env_file(target, target.run_state_path, "Run state")
-            status = env_status(config or {}, plan, state, prod_fp)
+            config = read_env_config(target)
+            plan = read_plan(target)
+            state = read_run_state(target) if target.run_state_path.exists() else None
+            status = env_status(config or EnvConfig(child.name), plan, state, prod_fp)
         except SeeknalError:  # a damaged env must not hide the others
-            config, status = config or {"name": child.name}, "corrupt"
+            config, status = config or EnvConfig(child.name), "corrupt"
         if config is None:
             continue
-        expiry = expires_at(config.get("last_accessed"), config.get("ttl_seconds"))
-        expired = is_expired(config.get("last_accessed"), config.get("ttl_seconds"), now)
+        expiry = expires_at(config.last_accessed, config.ttl_seconds)
+        expired = is_expired(config.last_accessed, config.ttl_seconds, now)
         rows.append(
             {
                 "name": child.name,
                 "status": status,
-                "branch": config.get("branch"),
-                "created_at": config.get("created_at"),
-                "last_accessed": config.get("last_accessed"),
+                "branch": config.branch,
+                "created_at": config.created_at,
+                "last_accessed": config.last_accessed,
                 "expires_at": expiry.strftime("%Y-%m-%dT%H:%M:%SZ") if expiry else None,
                 "expired": expired,
-                "promoted_from": config.get("promoted_from"),
-                "nodes_to_execute": (plan or {}).get("total_nodes_to_execute"),
+                "promoted_from": config.promoted_from,
+                "nodes_to_execute": plan.total_nodes_to_execute if plan else None,
                 "disk_bytes": _disk_size(child),
             }
         )
@@ -117,10 +119,7 @@ def copy_env(ctx: Context, src: str, dst: str) -> Target:
     """`seeknal env promote src dst`: dst becomes a copy of src's state and outputs."""
     source, config, plan = require_env(ctx, src)
     dest = env_target(ctx, dst)
-    if (
-        config.get("promoted_plan_id") == plan.get("plan_id")
-        and config.get("promoted_mode", "move") == "move"
-    ):
+    if config.promoted_plan_id == plan.plan_id and (config.promoted_mode or "move") == "move":
         raise EnvError(
             f"Environment '{src}' was promoted to production and its outputs moved there; "
             "there is nothing left to copy.",
@@ -136,29 +135,30 @@ def copy_env(ctx: Context, src: str, dst: str) -> Target:
         new_prefix = dest.relative(dest.dir) + "/"
         now = utc_now()
         tmp_target = _FolderTarget(tmp)
-        state = atomic.read_json(tmp_target.run_state_path, "Run state", "")
-        if state:
-            for entry in state.get("nodes", {}).values():
-                rel = entry.get("output_path") or ""
-                if rel.startswith(old_prefix):
-                    entry["output_path"] = new_prefix + rel[len(old_prefix) :]
-            atomic.write_json(tmp_target.run_state_path, state)
-        atomic.write_json(tmp_target.plan_path, {**plan, "env_name": dst})
-        atomic.write_json(
-            tmp_target.env_config_path,
-            {
-                **{k: v for k, v in config.items() if k not in ("promoted_plan_id", "branch")},
-                "name": dst,
-                "created_at": now,
-                "last_accessed": now,
-                "promoted_from": src,
-            },
-        )
+        state = read_run_state(source) if source.run_state_path.exists() else None
+        if state is not None:
+            atomic.write_json(
+                tmp_target.run_state_path, _moved(state, old_prefix, new_prefix).to_json()
+            )
+        atomic.write_json(tmp_target.plan_path, plan.for_env(dst).to_json())
+        atomic.write_json(tmp_target.env_config_path, config.copied(dst, src, now).to_json())
         if dest.dir.exists():
             _remove_tree(dest.dir)
         os.replace(tmp, dest.dir)
         atomic.fsync_dir(dest.dir.parent)
     return dest
+
+
+def _moved(state: RunState, old_prefix: str, new_prefix: str) -> RunState:
+    """`state` with the outputs under `old_prefix` (the source env's folder) moved to
+    `new_prefix`."""
+    nodes = {}
+    for node_id, entry in state.nodes.items():
+        rel = entry.output_path or ""
+        if rel.startswith(old_prefix):
+            entry = entry.moved_to(new_prefix + rel[len(old_prefix) :])
+        nodes[node_id] = entry
+    return state.with_nodes(nodes, state.plan_id)
 
 
 class _FolderTarget:

@@ -7,10 +7,11 @@ from typing import Any
 
 from seeknal.context import Context
 from seeknal.envs.access import check_fresh, require_env
+from seeknal.envs.resolve import EnvView, env_view, production_view
 from seeknal.errors import SeeknalError
 from seeknal.report.model import build_report
-from seeknal.state import atomic
-from seeknal.state.store import read_run_state
+from seeknal.state.records import Manifest, Plan, RunState
+from seeknal.state.store import read_manifest, read_run_state
 from seeknal.types import Output
 
 
@@ -19,43 +20,51 @@ def env_report(ctx: Context, env: str) -> tuple[dict[str, Any], str | None]:
 
     Returns the model and the plan's profile path (for redacting its secrets)."""
     target, _config, plan = require_env(ctx, env)
-    manifest = atomic.read_json(target.manifest_path, "Environment manifest", "") or {}
-    state = atomic.read_json(target.run_state_path, "Run state", "") or {}
+    manifest = read_manifest(target) or Manifest()
+    state = read_run_state(target)
     run = None
-    if state.get("plan_id") == plan.get("plan_id"):
-        run = run_details(ctx, plan, state)
+    if state.plan_id == plan.plan_id:
+        run = run_details(ctx, plan, state, env_view(ctx, target, plan, manifest, state))
     stale = None
     try:
         check_fresh(ctx, env, plan)
     except SeeknalError as exc:  # YAML or production moved on (or the YAML no longer loads)
         stale = exc.message.splitlines()[0]
-    return build_report(plan, manifest, run, stale=stale), plan.get("profile_path")
+    return build_report(plan, manifest.to_json(), run, stale=stale), plan.profile_path
 
 
-def run_details(ctx: Context, plan: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
-    prod = read_run_state(ctx.production)["nodes"]
+def run_details(ctx: Context, plan: Plan, state: RunState, env: EnvView) -> dict[str, Any]:
+    """Per executed node: its status, rows and time in the env, against production's rows and
+    schema."""
+    prod_state = read_run_state(ctx.production)
+    prod, prod_view = prod_state.nodes, production_view(ctx, prod_state)
     details: dict[str, Any] = {}
-    for node_id in plan.get("nodes_to_execute", []):
-        entry = state.get("nodes", {}).get(node_id)
+    for node_id in plan.nodes_to_execute:
+        entry = state.nodes.get(node_id)
         if not entry:
             continue
-        prod_entry = prod.get(node_id) or {}
-        rows, prod_rows = entry.get("row_count"), prod_entry.get("row_count")
+        prod_entry = prod.get(node_id)
+        rows, prod_rows = entry.row_count, prod_entry.row_count if prod_entry else None
         details[node_id] = {
-            "status": entry.get("status"),
+            "status": entry.status,
             "rows": rows,
-            "seconds": round((entry.get("duration_ms") or 0) / 1000, 3),
+            "seconds": round((entry.duration_ms or 0) / 1000, 3),
             "prod_rows": prod_rows,
             "row_delta": rows - prod_rows if rows is not None and prod_rows is not None else None,
             "schema_changes": schema_changes(
                 ctx.root,
-                ctx.production.absolute(entry["output_path"]) if entry.get("output_path") else None,
-                ctx.production.absolute(prod_entry["output_path"])
-                if prod_entry.get("output_path")
-                else None,
+                _seen(env, node_id) if entry.output_path else None,
+                _seen(prod_view, node_id),
             ),
         }
     return details
+
+
+def _seen(view: EnvView, node_id: str) -> Path | None:
+    try:
+        return view.resolve(node_id).path
+    except SeeknalError:  # no output of it there (production never computed it)
+        return None
 
 
 def schema_changes(root: Path, env_file: Path | None, prod_file: Path | None) -> list[str]:

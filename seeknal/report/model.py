@@ -11,6 +11,8 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
+from seeknal.state.records import Plan
+
 REPORT_SCHEMA_VERSION = "1.0"
 GIT_KEYS = ("branch", "base_ref", "base", "head")
 CATEGORY_ORDER = (
@@ -58,28 +60,72 @@ def _downstream(node_id: str, kids: Mapping[str, list[str]], within: set[str]) -
 
 
 def build_report(
-    plan: Mapping[str, Any],
+    plan: Plan | Mapping[str, Any],
     manifest: Mapping[str, Any],
     run: Mapping[str, Any] | None = None,
     project: str | None = None,
     stale: str | None = None,
 ) -> dict[str, Any]:
     """`run` (optional) maps node id → {status, rows, seconds, prod_rows, schema_added, ...}."""
+    if isinstance(plan, Plan):
+        plan = plan.to_json()
     cats: dict[str, str] = dict(plan.get("categorized_changes") or {})
-    reasons: dict[str, str] = dict(plan.get("reasons") or {})
     to_execute: list[str] = list(plan.get("nodes_to_execute") or [])
     base_nodes: dict[str, Any] = dict(plan.get("base_nodes") or {})
     head_nodes: dict[str, Any] = dict(manifest.get("nodes") or {})
+    affected = set(cats) | set(to_execute)
+    nodes = _report_nodes(plan, head_nodes, affected, run)
+    counts = {c: sum(1 for n in nodes if n["category"] == c) for c in CATEGORY_ORDER}
+    direct = [n for n in nodes if n["direct"]]
+    total = int(plan.get("total_nodes") or len(head_nodes))
+    env = plan.get("env_name")
+    # every key present (null when unknown), so templates and readers need no guards
+    git = {k: (plan.get("git") or {}).get(k) for k in GIT_KEYS} if plan.get("git") else {}
+    return {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "kind": "seeknal-plan-report",
+        "project": project or (manifest.get("metadata") or {}).get("project"),
+        "env": env,
+        "plan_id": plan.get("plan_id"),
+        "created_at": plan.get("created_at"),
+        "manifest_fingerprint": plan.get("manifest_fingerprint"),
+        "base_fingerprint": plan.get("base_fingerprint"),
+        "git": git or None,
+        "summary": {
+            "text": _summary_text(counts, len(direct), len(to_execute), total),
+            "changed": len(direct),
+            "downstream": len(nodes) - len(direct),
+            "to_execute": len(to_execute),
+            "total_nodes": total,
+            "by_category": counts,
+        },
+        "nodes": nodes,
+        "graph": _graph(affected, cats, head_nodes, base_nodes),
+        "run": _run_summary(run) if run is not None else None,
+        "commands": _commands(env, git),
+        "omitted": {},
+        "stale": stale,
+    }
+
+
+def _report_nodes(
+    plan: Mapping[str, Any],
+    head_nodes: Mapping[str, Any],
+    affected: set[str],
+    run: Mapping[str, Any] | None,
+) -> list[dict[str, Any]]:
+    """One entry per affected node, most severe category first."""
+    cats: dict[str, str] = dict(plan.get("categorized_changes") or {})
+    reasons: dict[str, str] = dict(plan.get("reasons") or {})
+    to_execute = set(plan.get("nodes_to_execute") or [])
+    base_nodes: dict[str, Any] = dict(plan.get("base_nodes") or {})
     kids: dict[str, list[str]] = {}
     for node_id, entry in head_nodes.items():
         for up in entry.get("inputs") or []:
             kids.setdefault(up, []).append(node_id)
-    affected = set(cats) | set(to_execute)
-
     rank = {c: i for i, c in enumerate(CATEGORY_ORDER)}
-    ordered = sorted(affected, key=lambda n: (rank.get(cats.get(n, ""), 99), n))
     nodes = []
-    for node_id in ordered:
+    for node_id in sorted(affected, key=lambda n: (rank.get(cats.get(n, ""), 99), n)):
         head = head_nodes.get(node_id) or {}
         base = base_nodes.get(node_id) or {}
         category = cats.get(node_id, "computed")
@@ -101,39 +147,7 @@ def build_report(
         if run is not None and node_id in run:
             item["run"] = dict(run[node_id])
         nodes.append(item)
-
-    counts = {c: sum(1 for n in nodes if n["category"] == c) for c in CATEGORY_ORDER}
-    direct = [n for n in nodes if n["direct"]]
-    total = int(plan.get("total_nodes") or len(head_nodes))
-    env = plan.get("env_name")
-    # every key present (null when unknown), so templates and readers need no guards
-    git = {k: (plan.get("git") or {}).get(k) for k in GIT_KEYS} if plan.get("git") else {}
-    summary_text = _summary_text(counts, len(direct), len(to_execute), total)
-    return {
-        "schema_version": REPORT_SCHEMA_VERSION,
-        "kind": "seeknal-plan-report",
-        "project": project or (manifest.get("metadata") or {}).get("project"),
-        "env": env,
-        "plan_id": plan.get("plan_id"),
-        "created_at": plan.get("created_at"),
-        "manifest_fingerprint": plan.get("manifest_fingerprint"),
-        "base_fingerprint": plan.get("base_fingerprint"),
-        "git": git or None,
-        "summary": {
-            "text": summary_text,
-            "changed": len(direct),
-            "downstream": len(nodes) - len(direct),
-            "to_execute": len(to_execute),
-            "total_nodes": total,
-            "by_category": counts,
-        },
-        "nodes": nodes,
-        "graph": _graph(affected, cats, head_nodes, base_nodes),
-        "run": _run_summary(run) if run is not None else None,
-        "commands": _commands(env, git),
-        "omitted": {},
-        "stale": stale,
-    }
+    return nodes
 
 
 def _summary_text(counts: Mapping[str, int], direct: int, to_execute: int, total: int) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +18,7 @@ from seeknal.runner.scheduler import NodeRun, RunRequest, execute
 from seeknal.state import atomic
 from seeknal.state.guard import mutating
 from seeknal.state.layout import Target
+from seeknal.state.records import Manifest, NodeState, RunState
 from seeknal.state.store import read_manifest, read_run_state, write_manifest, write_run_state
 from seeknal.types import NodeStatus, Project
 
@@ -79,14 +80,14 @@ def select_nodes_exact(project: Project, names: Iterable[str]) -> list[str]:
 
 
 def valid_outputs(
-    target: Target, project: Project, state_nodes: dict[str, Any], memo: dict[str, Any]
+    target: Target, project: Project, state_nodes: Mapping[str, NodeState], memo: dict[str, Any]
 ) -> set[str]:
     """Nodes whose output file exists and is exactly what the last run wrote."""
     return output_states(target, project, state_nodes, memo)[0]
 
 
 def output_states(
-    target: Target, project: Project, state_nodes: dict[str, Any], memo: dict[str, Any]
+    target: Target, project: Project, state_nodes: Mapping[str, NodeState], memo: dict[str, Any]
 ) -> tuple[set[str], set[str]]:
     """(outputs exactly as the last run wrote them, outputs that exist but were changed)."""
     valid: set[str] = set()
@@ -98,7 +99,7 @@ def output_states(
         path = target.output(node).path
         if not path.is_file():
             continue
-        recorded = entry.get("output_digest")
+        recorded = entry.output_digest
         if recorded is None or file_digest(path, memo) == recorded:
             valid.add(node_id)
         else:
@@ -112,22 +113,22 @@ def plan_production(
     loaded = loaded or ctx.load()
     target = ctx.production
     state = read_run_state(target)
-    manifest = read_manifest(target) or {}
+    manifest = read_manifest(target) or Manifest()
     names = list(nodes)
     selected = set(select_nodes_exact(loaded.project, names)) if names else None
-    valid, changed = output_states(target, loaded.project, state["nodes"], ctx.cache.data)
+    valid, changed = output_states(target, loaded.project, state.nodes, ctx.cache.data)
     decisions = production_decisions(
         loaded.project,
         loaded.dag,
         loaded.fingerprints,
-        state["nodes"],
-        manifest.get("nodes", {}),
+        {n: entry.to_json() for n, entry in state.nodes.items()},
+        manifest.nodes,
         valid,
         full=full,
         selected=selected,
         changed_outputs=changed,
     )
-    removed = sorted(set(state["nodes"]) - set(loaded.project.nodes))
+    removed = sorted(set(state.nodes) - set(loaded.project.nodes))
     return ProductionPlan(loaded, decisions, removed)
 
 
@@ -170,85 +171,66 @@ def run_production(
         new_state = record_results(target, plan.loaded, state, outcome.results, ctx)
         write_run_state(target, new_state)
         write_manifest(
-            target, production_manifest(plan.loaded, read_manifest(target), new_state["nodes"])
+            target, production_manifest(plan.loaded, read_manifest(target), new_state.nodes)
         )
         ctx.save_cache()
     return outcome
 
 
 def production_manifest(
-    loaded: Loaded, previous: dict[str, Any] | None, state_nodes: dict[str, Any]
-) -> dict[str, Any]:
+    loaded: Loaded, previous: Manifest | None, state_nodes: Mapping[str, NodeState]
+) -> Manifest:
     """The manifest production really holds: a node that did not (successfully) run for its
     current definition keeps its previous entry, so env plans diff against what production
     outputs were computed from."""
     manifest = loaded.manifest()
-    old_nodes = (previous or {}).get("nodes", {})
+    old_nodes = previous.nodes if previous else {}
     for node_id, entry in list(manifest["nodes"].items()):
-        state = state_nodes.get(node_id) or {}
-        current = state.get("hash") == entry["fingerprint"] and state.get("status") in (
-            NodeStatus.SUCCESS.value,
-            NodeStatus.CACHED.value,
-        )
+        state = state_nodes.get(node_id)
+        current = state is not None and state.hash == entry["fingerprint"] and state.ok
         if not current and node_id in old_nodes:
             manifest["nodes"][node_id] = old_nodes[node_id]
     manifest["fingerprint"] = entries_fingerprint(
         {n: (e["fingerprint"], e["metadata_hash"]) for n, e in manifest["nodes"].items()}
     )
-    return manifest
+    return Manifest.of(manifest)
 
 
 def record_results(
     target: Target,
     loaded: Loaded,
-    previous: dict[str, Any],
+    previous: RunState,
     results: dict[str, NodeRun],
     ctx: Context,
-) -> dict[str, Any]:
+) -> RunState:
     now = utc_now()
-    nodes: dict[str, Any] = {}
+    nodes: dict[str, NodeState] = {}
     for node_id in loaded.project.order:
         fp = loaded.fingerprints[node_id].fingerprint
         run = results.get(node_id)
-        old = previous["nodes"].get(node_id)
+        old = previous.nodes.get(node_id)
         if run is None:
             if old is not None:
-                kept = dict(old)
-                if kept.get("status") == NodeStatus.SUCCESS.value:
-                    kept["status"] = NodeStatus.CACHED.value
-                nodes[node_id] = kept
+                nodes[node_id] = old.kept()
             continue
         nodes[node_id] = state_entry(target, fp, run, now)
-    return {"run_id": ctx.run_id, "last_run": now, "nodes": nodes}
+    return RunState.production(ctx.run_id, now, nodes)
 
 
-def state_entry(target: Target, fingerprint: str, run: NodeRun, now: str) -> dict[str, Any]:
-    """A node's run_state entry after it executed (or failed, or was skipped)."""
-    entry: dict[str, Any] = {
-        "hash": fingerprint,
-        "status": run.status.value,
-        "duration_ms": run.duration_ms,
-        "row_count": run.row_count,
-        "last_run": now,
-        "output_path": target.relative(run.output.path) if run.output else None,
-        "output_digest": run.output_digest,
-    }
-    if run.error:
-        entry["error"] = run.error
-    if run.warnings:
-        entry["warnings"] = run.warnings
-    return entry
+def state_entry(target: Target, fingerprint: str, run: NodeRun, now: str) -> NodeState:
+    """A node's run-state entry after it executed (or failed, or was skipped)."""
+    output = target.relative(run.output.path) if run.output else None
+    return NodeState.executed(fingerprint, run, output, now)
 
 
-def _remove_outputs(
-    target: Target, manifest: dict[str, Any] | None, removed: list[str]
-) -> list[str]:
+def _remove_outputs(target: Target, manifest: Manifest | None, removed: list[str]) -> list[str]:
     """Delete outputs of nodes that no longer exist (only inside the project)."""
     gone: list[str] = []
     state = read_run_state(target)
-    old_nodes = (manifest or {}).get("nodes", {})
+    old_nodes = manifest.nodes if manifest else {}
     for node_id in removed:
-        rel = (state["nodes"].get(node_id) or {}).get("output_path")
+        entry = state.nodes.get(node_id)
+        rel = entry.output_path if entry else None
         if not rel and node_id in old_nodes:
             # its last run failed (no output recorded): an older output may still be there
             from seeknal.planning.manifest import project_from_manifest

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from seeknal.errors import StateError
+from seeknal.state.records.reader import GENERIC_HINT, json_type
 
 TEMP_PREFIX = ".seeknal-tmp-"
 
@@ -62,49 +63,10 @@ def write_json(path: Path, value: Any) -> None:
     write_bytes(path, dump_json(value).encode())
 
 
-# Fields the readers of each state file rely on, with the JSON types they may have, and the
-# fields holding one object per node: a file of another shape is reported like a corrupt one.
-_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
-    "run_state.json": {"nodes": (dict,)},
-    "manifest.json": {"nodes": (dict,), "fingerprint": (str,)},
-    "plan.json": {
-        "plan_id": (str,),
-        "nodes_to_execute": (list,),
-        "added_nodes": (list,),
-        "removed_nodes": (list,),
-        "reasons": (dict,),
-        "categorized_changes": (dict,),
-        "base_nodes": (dict,),
-        "params": (dict,),
-        "git": (dict, type(None)),
-        "total_nodes_to_execute": (int,),
-        "total_nodes": (int,),
-    },
-    "env_config.json": {
-        "name": (str,),
-        "created_at": (str,),
-        "last_accessed": (str,),
-        "ttl_seconds": (int,),
-        "branch": (str, type(None)),
-        "promoted_from": (str, type(None)),
-    },
-    "refs.json": {"refs": (list,)},
-}
-_ENTRIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "run_state.json": ("nodes", ()),
-    "manifest.json": ("nodes", ("type", "name", "fingerprint")),
-    "refs.json": ("refs", ("node_id", "output_path")),
-}
-_GENERIC_RECOVER = (
-    "Move it aside (or delete it) and run the command that writes it again "
-    "('seeknal run' for production, 'seeknal plan ENV' for an environment)."
-)
-
-
 def read_json(path: Path, what: str, recover: str) -> Any:
-    """Read a state file; a corrupt, unreadable or wrongly shaped one is reported by path with
+    """Read a JSON object; a corrupt, unreadable or non-object file is reported by path with
     how to recover."""
-    recover = recover or _GENERIC_RECOVER
+    recover = recover or GENERIC_HINT
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -122,36 +84,13 @@ def read_json(path: Path, what: str, recover: str) -> Any:
             f"{what} {path} is corrupt or truncated ({exc.__class__.__name__}: {exc}).",
             recover,
         ) from None
-    problem = shape_problem(path.name, data)
-    if problem:
-        raise StateError(f"{what} {path} has an unexpected shape: {problem}.", recover)
+    if not isinstance(data, dict):  # the records in seeknal.state.records check the rest
+        raise StateError(
+            f"{what} {path} has an unexpected shape: a JSON object was expected, not "
+            f"{json_type(data)}.",
+            recover,
+        )
     return data
-
-
-def shape_problem(name: str, data: Any) -> str | None:
-    """Why `data` cannot be the state file called `name`, or None when its shape is fine."""
-    if not isinstance(data, dict):
-        return f"a JSON object was expected, not {_json_type(data)}"
-    for key, types in _FIELDS.get(name, {}).items():
-        if key in data and not isinstance(data[key], types):
-            return f"'{key}' is {_json_type(data[key])}"
-    if name in _ENTRIES:
-        key, required = _ENTRIES[name]
-        values = data.get(key) or {}
-        for index, entry in values.items() if isinstance(values, dict) else enumerate(values):
-            if not isinstance(entry, dict):
-                return f"'{key}' entry {index!r} is {_json_type(entry)}"
-            for field in required:
-                if not isinstance(entry.get(field), str):
-                    return f"'{key}' entry {index!r} has no text '{field}'"
-    return None
-
-
-def _json_type(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
-    if value is None:
-        return "null"
-    return names.get(type(value), "a number")
 
 
 def fsync_dir(folder: Path) -> None:

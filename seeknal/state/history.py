@@ -8,43 +8,40 @@ from pathlib import Path
 from typing import Any
 
 from seeknal.errors import StateError
-from seeknal.state import atomic
 from seeknal.state.layout import Target
+from seeknal.state.records import Promotion
+from seeknal.state.store import read_env_config, write_env_config
+
+HISTORY = "promotions.jsonl"
 
 
 def finish_promote(root: Path, journal: dict[str, Any]) -> None:
     """Idempotent follow-up of a committed promotion: history line and env bookkeeping."""
     details = journal["details"]
-    line = details["promotion"]
-    history = Target(root).base / "promotions.jsonl"
-    if not _history_has(history, line["id"]):
+    line = Promotion.from_json(details["promotion"], "the promotion journal")
+    history = Target(root).base / HISTORY
+    if not _history_has(history, line.id):
         torn = history.exists() and not history.read_bytes().endswith(b"\n")
         with history.open("a", encoding="utf-8") as handle:
             # a line torn by a crash is closed off, never continued
             handle.write(
                 ("\n" if torn and history.stat().st_size else "")
-                + json.dumps(line, sort_keys=True)
+                + json.dumps(line.to_json(), sort_keys=True)
                 + "\n"
             )
             handle.flush()
             os.fsync(handle.fileno())
-    env_target_ = Target(root, details["env"])
-    config = atomic.read_json(env_target_.env_config_path, "Environment config", "") or {}
-    if config:
-        config.update(
-            promoted_mode=line.get("mode", "move"),
-            promoted_plan_id=details["plan_id"],
-            promoted_at=line["time"],
-            last_accessed=line["time"],
-        )
-        atomic.write_json(env_target_.env_config_path, config)
+    env = Target(root, details["env"])
+    config = read_env_config(env)
+    if config is not None:
+        write_env_config(env, config.promoted(details["plan_id"], line.mode, line.time))
 
 
 def _history_has(history: Path, promotion_id: str) -> bool:
-    return any(line.get("id") == promotion_id for line in _history(history))
+    return any(line.id == promotion_id for line in _history(history))
 
 
-def _history(history: Path) -> list[dict[str, Any]]:
+def _history(history: Path) -> list[Promotion]:
     try:
         raw = history.read_bytes()
     except FileNotFoundError:
@@ -58,13 +55,11 @@ def _history(history: Path) -> list[dict[str, Any]]:
     entries = []
     for line in raw.decode("utf-8", errors="replace").splitlines():
         try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line torn by a crash before its promotion committed
-        if isinstance(entry, dict):  # anything else is not a promotion: skip it like a torn line
-            entries.append(entry)
+            entries.append(Promotion.from_json(json.loads(line), history))
+        except (json.JSONDecodeError, StateError):
+            continue  # torn by a crash before its promotion committed, or not a promotion
     return entries
 
 
-def promotions(base: Path) -> list[dict[str, Any]]:
-    return _history(base / "promotions.jsonl")
+def promotions(base: Path) -> list[Promotion]:
+    return _history(base / HISTORY)

@@ -5,52 +5,79 @@ from __future__ import annotations
 import pickle
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from seeknal import __version__
 from seeknal.errors import StateError
 from seeknal.state import atomic
 from seeknal.state.layout import Target
+from seeknal.state.records import EnvConfig, Manifest, Plan, Refs, RunState
 
-SCHEMA_VERSION = "2.0"
 VERSION_KEY = "__seeknal_version__"
+Record = TypeVar("Record", RunState, Manifest, Plan, EnvConfig, Refs)
 
 
-def read_run_state(target: Target) -> dict[str, Any]:
-    data = atomic.read_json(
-        target.run_state_path,
-        "Run state",
-        "Delete it and run 'seeknal run --full' to rebuild it."
-        if target.env is None
-        else f"Delete it and run 'seeknal plan {target.env}' again.",
-    )
-    if data is None:
-        return {"schema_version": SCHEMA_VERSION, "nodes": {}}
-    if not isinstance(data, dict) or not isinstance(data.get("nodes", {}), dict):
-        raise StateError(
-            f"Run state {target.run_state_path} has an unexpected shape.",
-            "Delete it and run 'seeknal run --full' to rebuild it.",
+def hint_for(target: Target, path: Path) -> str:
+    """How to recover from a damaged state file of production or of one env."""
+    if target.env is not None:
+        return (
+            f"Delete {target.relative(path)} (or the whole env: seeknal env delete {target.env}), "
+            f"then run 'seeknal plan {target.env}' to write it again."
         )
-    data.setdefault("nodes", {})
-    return data
+    if path == target.run_state_path:
+        return "Delete it and run 'seeknal run --full' to rebuild it."
+    return "Delete it and run 'seeknal run' to write it again."
 
 
-def write_run_state(target: Target, state: dict[str, Any]) -> None:
-    atomic.write_json(target.run_state_path, {**state, "schema_version": SCHEMA_VERSION})
+def _read(
+    target: Target, path: Path, record: type[Record], what: str | None = None
+) -> Record | None:
+    label = what or record.WHAT
+    hint = hint_for(target, path)
+    data = atomic.read_json(path, label, hint)
+    return None if data is None else record.from_json(data, path, hint, label)
 
 
-def read_manifest(target: Target) -> dict[str, Any] | None:
-    data = atomic.read_json(
-        target.manifest_path,
-        "Manifest",
-        "Delete it and run 'seeknal run' to write it again.",
-    )
-    if data is not None and not isinstance(data, dict):
-        raise StateError(
-            f"Manifest {target.manifest_path} has an unexpected shape.",
-            "Delete it and run 'seeknal run' to write it again.",
-        )
-    return data
+def read_run_state(target: Target) -> RunState:
+    """The run state, empty when there is none yet."""
+    return _read(target, target.run_state_path, RunState) or RunState()
+
+
+def write_run_state(target: Target, state: RunState) -> None:
+    atomic.write_json(target.run_state_path, state.to_json())
+
+
+def read_manifest(target: Target) -> Manifest | None:
+    what = "Manifest" if target.env is None else "Environment manifest"
+    return _read(target, target.manifest_path, Manifest, what)
+
+
+def write_manifest(target: Target, manifest: Manifest) -> None:
+    atomic.write_json(target.manifest_path, manifest.to_json())
+
+
+def read_plan(target: Target) -> Plan | None:
+    return _read(target, target.plan_path, Plan)
+
+
+def write_plan(target: Target, plan: Plan) -> None:
+    atomic.write_json(target.plan_path, plan.to_json())
+
+
+def read_env_config(target: Target) -> EnvConfig | None:
+    return _read(target, target.env_config_path, EnvConfig)
+
+
+def write_env_config(target: Target, config: EnvConfig) -> None:
+    atomic.write_json(target.env_config_path, config.to_json())
+
+
+def read_refs(target: Target) -> Refs:
+    return _read(target, target.refs_path, Refs) or Refs()
+
+
+def write_refs(target: Target, refs: Refs) -> None:
+    atomic.write_json(target.refs_path, refs.to_json())
 
 
 _FINGERPRINT = re.compile(r'"fingerprint":\s*"([0-9a-f]+)"')
@@ -68,10 +95,6 @@ def manifest_fingerprint_of(path: Path) -> str | None:
     except (OSError, UnicodeDecodeError):
         return None  # unreadable: no fingerprint, so plans made against it count as stale
     return match.group(1) if match else None
-
-
-def write_manifest(target: Target, manifest: dict[str, Any]) -> None:
-    atomic.write_json(target.manifest_path, manifest)
 
 
 class ToolCache:
