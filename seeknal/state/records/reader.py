@@ -40,13 +40,10 @@ class Reader:
     def fail(self, problem: str) -> NoReturn:
         raise StateError(f"{self.what} {self.path} has an unexpected shape: {problem}.", self.hint)
 
-    def get(
-        self, key: str, types: tuple[type, ...], default: Any = None, within: Any = None
-    ) -> Any:
-        data = self.data if within is None else within
-        if key not in data:
+    def get(self, key: str, types: tuple[type, ...], default: Any = None) -> Any:
+        if key not in self.data:
             return default
-        value = data[key]
+        value = self.data[key]
         if not isinstance(value, types):
             self.fail(f"'{key}' is {json_type(value)}")
         return value

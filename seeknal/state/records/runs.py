@@ -52,7 +52,7 @@ _NODE_FIELDS: dict[str, tuple[type, ...]] = {
 SUCCESS, CACHED = "success", "cached"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # thousands per run state
 class NodeState:
     """One node's entry in a run state: what its last run did and where its output is."""
 
@@ -141,13 +141,24 @@ class NodeState:
 
     @classmethod
     def read(cls, reader: Reader, node_id: str, entry: dict[str, Any]) -> NodeState:
-        values = {
-            name: reader.entry_field("nodes", node_id, entry, name, types)
-            for name, types in _NODE_FIELDS.items()
-        }
-        values["warnings"] = texts(values["warnings"] or ())
-        values["ref"] = bool(values["ref"])
-        return cls(**values)
+        # one pass over the entry: run states of thousands of nodes are read by every command
+        for name, value in entry.items():
+            types = _NODE_FIELDS.get(name)
+            if types is not None and not isinstance(value, types):
+                reader.entry_field("nodes", node_id, entry, name, types)
+        get = entry.get
+        return cls(
+            get("hash"),
+            get("status"),
+            get("duration_ms"),
+            get("row_count"),
+            get("last_run"),
+            get("output_path"),
+            get("output_digest"),
+            get("error"),
+            texts(get("warnings") or ()),
+            bool(get("ref")),
+        )
 
 
 @dataclass(frozen=True)
