@@ -55,20 +55,6 @@ class Node:
     def description(self) -> str:
         return str(self.meta.get("description") or "")
 
-    @property
-    def executable(self) -> bool:
-        """Whether a run can compute this node (its kind decides)."""
-        from seeknal.kinds import spec_for  # types stays free of imports from above
-
-        return spec_for(self.kind).executable(self)
-
-    @property
-    def idle_reason(self) -> str:
-        """Why a node that is not executable does not run."""
-        from seeknal.kinds import spec_for
-
-        return spec_for(self.kind).idle_reason(self)
-
 
 @dataclass(frozen=True)
 class Project:

@@ -119,7 +119,7 @@ def categorize(
             _indirect(node, categories, reasons, running)
         if node_id in running:
             to_execute.append(node_id)
-        elif node_id not in prod_valid and node.executable:
+        elif node_id not in prod_valid and _runs(node):
             missing = "production has no valid output for it, so it is computed here"
             reasons[node_id] = f"{reasons[node_id]}; {missing}" if node_id in reasons else missing
             to_execute.append(node_id)
@@ -127,7 +127,7 @@ def categorize(
 
     idle = unneeded_unsupported(project, to_execute)
     for node_id in idle:
-        note = f"{project.nodes[node_id].idle_reason}, so it is not run"
+        note = f"{_idle(project.nodes[node_id])}, so it is not run"
         reasons[node_id] = f"{reasons[node_id]}; {note}" if node_id in reasons else note
     to_execute = [n for n in to_execute if n not in idle]
     removed = sorted(set(prod_nodes) - set(project.nodes))
@@ -141,7 +141,7 @@ def categorize(
         nodes_to_execute=to_execute,
         added=[n for n in project.order if categories.get(n) == Category.ADDED],
         removed=removed,
-        refs=[n for n in project.order if n not in executed and project.nodes[n].executable],
+        refs=[n for n in project.order if n not in executed and _runs(project.nodes[n])],
         direct=direct,
     )
 
@@ -229,3 +229,11 @@ def base_snapshot(decision: EnvDecision, base_nodes: Mapping[str, Any]) -> dict[
         for node_id in sorted(set(decision.direct) | set(decision.removed))
         if node_id in base_nodes
     }
+
+
+def _runs(node: Node) -> bool:
+    return spec_for(node.kind).executable(node)
+
+
+def _idle(node: Node) -> str:
+    return spec_for(node.kind).idle_reason(node)

@@ -9,7 +9,7 @@ from typing import Any
 from seeknal.dag import Dag
 from seeknal.kinds import spec_for
 from seeknal.planning.fingerprint import NodeFingerprint
-from seeknal.types import Project
+from seeknal.types import Node, Project
 
 WEAK = "~"  # a reason the propagation pass may replace with a more precise one
 
@@ -46,7 +46,7 @@ def unneeded_unsupported(project: Project, to_run: list[str]) -> set[str]:
     keep: set[str] = set()
     for node_id in reversed(to_run):
         node = project.nodes[node_id]
-        if node.executable or any(k in keep for k in kids.get(node_id, [])):
+        if _runs(node) or any(k in keep for k in kids.get(node_id, [])):
             keep.add(node_id)
     return running - keep
 
@@ -100,7 +100,7 @@ def production_decisions(
         Decision(
             d.node_id,
             False,
-            f"{project.nodes[d.node_id].idle_reason}; nothing in this run reads it",
+            f"{_idle(project.nodes[d.node_id])}; nothing in this run reads it",
             unsupported=True,
         )
         if d.node_id in idle
@@ -136,3 +136,11 @@ def _direct_reason(
     if not output_present:
         return "output file changed since its last run" if output_changed else "output file missing"
     return ""
+
+
+def _runs(node: Node) -> bool:
+    return spec_for(node.kind).executable(node)
+
+
+def _idle(node: Node) -> str:
+    return spec_for(node.kind).idle_reason(node)
