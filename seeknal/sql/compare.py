@@ -8,6 +8,8 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from seeknal.sql.refs import replace_refs
+
 _WS = re.compile(r"\s+")
 _KEEP_CASE = {"STRING", "NATIONAL_STRING", "RAW_STRING", "BIT_STRING", "HEX_STRING", "IDENTIFIER"}
 
@@ -54,11 +56,8 @@ def _is_call(tokens: list[Any], i: int) -> bool:
 
 
 # -- change analysis ---------------------------------------------------------------------------
-_REF_FOR_PARSE = re.compile(r"""\bref\(\s*(['"])([^'"]*)\1\s*\)""")
-
-
 def _parseable(sql: str) -> str:
-    return _REF_FOR_PARSE.sub(lambda m: "__ref_" + re.sub(r"\W", "_", m.group(2)), sql)
+    return replace_refs(sql, ref_table_name)
 
 
 def _statements(sql: str) -> list[Any]:
