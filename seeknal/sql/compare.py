@@ -174,6 +174,19 @@ def _rows_change(
 def _breaking_reason(
     old_q: Any, new_q: Any, old_p: list[Any], new_p: list[Any], added: list[str], removed: list[str]
 ) -> str:
+    """Why a change to the final SELECT (or to one CTE's SELECT) is breaking, first cause first."""
+    return (
+        _columns_gone(old_p, new_p, added, removed)
+        or _cte_change(old_q, new_q)
+        or _clause_change(old_q, new_q)
+        or _projection_change(old_p, new_p, added)
+    )
+
+
+def _columns_gone(
+    old_p: list[Any], new_p: list[Any], added: list[str], removed: list[str]
+) -> str | None:
+    """A removed column, or one renamed (the same expression under a new name)."""
     if removed and len(removed) == len(added) == 1:
         old_expr = next(p for p in old_p if p.alias_or_name == removed[0])
         new_expr = next(p for p in new_p if p.alias_or_name == added[0])
@@ -182,20 +195,11 @@ def _breaking_reason(
     if removed:
         cols = ", ".join(f"`{c}`" for c in removed)
         return f"SQL changed: column{'s' if len(removed) > 1 else ''} {cols} removed"
-    clauses = (
-        ("where", "filter"),
-        ("joins", "join"),
-        ("group", "grouping"),
-        ("having", "HAVING filter"),
-        ("qualify", "QUALIFY filter"),
-        ("with_", "CTE"),
-        ("with", "CTE"),
-        ("from_", "FROM source"),
-        ("from", "FROM source"),
-        ("distinct", "DISTINCT"),
-        ("order", "ORDER BY"),
-        ("limit", "LIMIT"),
-    )
+    return None
+
+
+def _cte_change(old_q: Any, new_q: Any) -> str | None:
+    """Changed CTEs; when exactly one changed in place, why it did, as for the final SELECT."""
     old_ctes = {c.alias: c.sql(comments=False) for c in old_q.find_all(_cte_type())}
     new_ctes = {c.alias: c.sql(comments=False) for c in new_q.find_all(_cte_type())}
     changed_ctes = sorted(
@@ -220,16 +224,40 @@ def _breaking_reason(
             return f"{inner} in CTE `{name}`"
     if changed_ctes:
         return "SQL changed: CTE " + ", ".join(f"`{n}`" for n in changed_ctes[:3])
-    for key, label in clauses:
+    return None
+
+
+# clauses compared in this order; sqlglot has named some keys both ways across versions
+_CLAUSES = (
+    ("where", "filter"),
+    ("joins", "join"),
+    ("group", "grouping"),
+    ("having", "HAVING filter"),
+    ("qualify", "QUALIFY filter"),
+    ("with_", "CTE"),
+    ("with", "CTE"),
+    ("from_", "FROM source"),
+    ("from", "FROM source"),
+    ("distinct", "DISTINCT"),
+    ("order", "ORDER BY"),
+    ("limit", "LIMIT"),
+)
+
+
+def _clause_change(old_q: Any, new_q: Any) -> str | None:
+    """The first clause that differs, with the columns the new one uses."""
+    for key, label in _CLAUSES:
         a, b = old_q.args.get(key), new_q.args.get(key)
-        a_sql = _clause_sql(a)
-        b_sql = _clause_sql(b)
-        if a_sql != b_sql:
+        if _clause_sql(a) != _clause_sql(b):
             used = _columns_in(b if b is not None and not isinstance(b, list) else None)
             if key == "joins":
                 used = sorted({c for j in (b or []) for c in _columns_in(j)})
             on = f" on {', '.join(used[:4])}" if used else ""
             return f"SQL changed: {label}{on}"
+    return None
+
+
+def _projection_change(old_p: list[Any], new_p: list[Any], added: list[str]) -> str:
     # compare columns by name, not position: a column inserted in the middle moves the others
     before = {o.alias_or_name: o.sql(comments=False) for o in old_p}
     changed = [
