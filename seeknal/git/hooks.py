@@ -1,4 +1,5 @@
-"""Installing, removing and explaining seeknal's git hook shims (SPEC §7).
+"""Installing, removing and explaining seeknal's git hook shims (the files in hooks/, see
+hooks/README.md and docs/git.md).
 
 The hooks folder is the one git itself uses (`git rev-parse --git-path hooks`: core.hooksPath and
 worktrees included). A hook seeknal did not write is never overwritten: it is kept beside ours as
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -24,51 +26,27 @@ MARKER = "seeknal-hook-shim"
 USER_SUFFIX = ".seeknal-user"
 REGISTRY = "seeknal/hooks.json"
 
-SHIM = """#!/bin/sh
-# {marker} v1: installed by 'seeknal hooks install'; 'seeknal hooks uninstall' removes it.
-hook={hook}
-here=$(dirname "$0")
-seeknal_bin={binary}
-status=0
-{read_stdin}if [ -x "$here/$hook{suffix}" ]; then
-  {run_user} || status=$?
-  {stop_on_user_failure}
-fi
-[ "${{SEEKNAL_SKIP_HOOKS:-}}" = 1 ] && exit $status
-if [ ! -x "$seeknal_bin" ]; then
-  if command -v seeknal >/dev/null 2>&1; then seeknal_bin=seeknal; else
-    echo "seeknal: executable not found; $hook hook skipped (install seeknal or run 'seeknal hooks uninstall')" >&2
-    exit $status
-  fi
-fi
-{run_seeknal}
-exit $status
-"""
+BINARY_LINE = re.compile(r"^seeknal_bin=.*$", re.MULTILINE)
 
 
-def shim_text(hook: str, binary: str) -> str:
-    quoted = "'" + binary.replace("'", "'\\''") + "'"
-    if hook == "pre-push":
-        return SHIM.format(
-            marker=MARKER,
-            hook=hook,
-            binary=quoted,
-            suffix=USER_SUFFIX,
-            read_stdin="input=$(cat)\n",
-            run_user='printf \'%s\\n\' "$input" | "$here/$hook' + USER_SUFFIX + '" "$@"',
-            stop_on_user_failure="[ $status -ne 0 ] && exit $status",
-            run_seeknal='printf \'%s\\n\' "$input" | "$seeknal_bin" hook pre-push "$@" || exit $?',
-        )
-    return SHIM.format(
-        marker=MARKER,
-        hook=hook,
-        binary=quoted,
-        suffix=USER_SUFFIX,
-        read_stdin="",
-        run_user='"$here/$hook' + USER_SUFFIX + '" "$@"',
-        stop_on_user_failure=":",
-        run_seeknal=f'"$seeknal_bin" hook {hook} "$@" || true',
+def shim_folder() -> Path:
+    """The shims git runs: seeknal/_hooks in an installed wheel, the repository's hooks/ in a
+    source checkout or an editable install."""
+    package = Path(__file__).resolve().parent.parent
+    for folder in (package / "_hooks", package.parent / "hooks"):
+        if all((folder / hook).is_file() for hook in HOOKS):
+            return folder
+    raise SeeknalError(
+        f"seeknal's hook shims are missing from its installation ({package}).",
+        "Reinstall seeknal (pip install --force-reinstall seeknal), then install the hooks again.",
     )
+
+
+def shim_text(hook: str, binary: str, folder: Path | None = None) -> str:
+    """The shipped shim for `hook`, recording `binary` as the seeknal it runs."""
+    text = ((folder or shim_folder()) / hook).read_text(encoding="utf-8")
+    quoted = "'" + binary.replace("'", "'\\''") + "'"
+    return BINARY_LINE.sub(lambda _: f"seeknal_bin={quoted}", text, count=1)
 
 
 def seeknal_binary() -> str:
@@ -213,6 +191,7 @@ def install(root: Path) -> HookReport:
             "seeknal will not overwrite them.",
             f"Instead, {first.advice}. 'seeknal hooks status' explains more.",
         )
+    shims = shim_folder()
     folder.mkdir(parents=True, exist_ok=True)
     binary = seeknal_binary()
     for hook in HOOKS:
@@ -226,7 +205,7 @@ def install(root: Path) -> HookReport:
                 )
             os.replace(path, user)
             report.actions.append(f"kept your {hook} hook as {user.name}; it still runs first")
-        path.write_text(shim_text(hook, binary), encoding="utf-8")
+        path.write_text(shim_text(hook, binary, shims), encoding="utf-8")
         path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         report.actions.append(f"installed {hook}")
     projects = _projects(dirs)

@@ -74,6 +74,33 @@ def test_install_status_uninstall(small: Path) -> None:
     assert status.stdout.count("not installed") == 4, status.stdout
 
 
+SHIPPED = Path(__file__).resolve().parents[2] / "hooks"
+
+
+def test_installed_shims_are_the_files_in_hooks_with_the_binary_recorded(small: Path) -> None:
+    assert cli(small, "hooks", "install").exit_code == 0
+    for hook in HOOKS:
+        shipped = (SHIPPED / hook).read_text()
+        assert os.access(SHIPPED / hook, os.X_OK), hook
+        assert "seeknal_bin=''\n" in shipped, hook
+        installed = (small / ".git" / "hooks" / hook).read_text()
+        recorded = [line for line in installed.splitlines() if line.startswith("seeknal_bin=")]
+        assert len(recorded) == 1 and recorded[0].startswith("seeknal_bin='/"), installed
+        # the one line install changes
+        assert installed == shipped.replace("seeknal_bin=''", recorded[0]), hook
+
+
+def test_shipped_shims_run_as_they_are(small: Path) -> None:
+    # the files in hooks/ are what git runs: unchanged, they find seeknal on PATH
+    git(small, "config", "core.hooksPath", str(SHIPPED))
+    done = run_git(small, "checkout", "-b", "feature/shipped")
+    assert "seeknal: env feature-shipped" in done.stderr, done.stderr
+    assert current(small).split()[0] == "feature-shipped"
+    done = run_git(small, "checkout", "-b", "feature/no-seeknal", with_seeknal=False)
+    assert done.exit_code == 0
+    assert "executable not found; post-checkout hook skipped" in done.stderr, done.stderr
+
+
 def test_user_hook_is_kept_runs_and_is_restored(small: Path) -> None:
     hooks = small / ".git" / "hooks"
     log = small.parent / "user-hook.log"

@@ -1,5 +1,6 @@
 """The built wheel works on its own: reports render from the templates inside the installed
-package (seeknal/templates), and `seeknal hooks install` writes its shims.
+package (seeknal/templates), and `seeknal hooks install` writes the shims shipped in it
+(seeknal/_hooks).
 
 The wheel is built from this checkout and installed with `pip install --no-deps --target`; every
 command then runs in a subprocess whose import path starts with that folder, never the source
@@ -146,6 +147,11 @@ def test_the_installed_cli_renders_all_formats_and_installs_hooks(
         text = shim.read_text()
         assert "seeknal-hook-shim" in text, hook
         assert f"seeknal_bin='{binary.resolve()}'" in text, text
+        # copied from the shims inside the wheel, which are the repository's hooks/ files
+        shipped = installed["site"] / "seeknal" / "_hooks" / hook
+        assert shipped.read_bytes() == (SOURCE / "hooks" / hook).read_bytes(), hook
+        recorded = f"seeknal_bin='{binary.resolve()}'"
+        assert text == shipped.read_text().replace("seeknal_bin=''", recorded), hook
         assert os.access(shim, os.X_OK), hook
         check = subprocess.run(["sh", "-n", str(shim)], capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
