@@ -1,5 +1,5 @@
 # `make check` is exactly what CI runs after installing the package with its test extras.
-.PHONY: check lint test
+.PHONY: check lint test test-deps
 
 check: lint test
 
@@ -8,5 +8,9 @@ lint:
 	ruff format --check seeknal
 	mypy seeknal
 
-test:
+# Chromium for the HTML report tests: installed when possible, else explained (see the script)
+test-deps:
+	@sh tests/tools/ensure-chromium
+
+test: test-deps
 	python -m pytest -q tests

@@ -1,7 +1,8 @@
-"""The HTML report: one standalone, escaped page that a real browser renders cleanly (SPEC §8).
+"""The HTML report: one standalone, escaped page that a real browser renders cleanly.
 
-The browser is headless Chromium (/usr/bin/chromium). When it cannot run, these tests fail:
-a page nobody has opened is not checked.
+The browser is headless Chromium (/usr/bin/chromium, or SEEKNAL_TEST_CHROMIUM); `make test`
+installs it first when it can (tests/tools/ensure-chromium). When it cannot run, these tests
+fail rather than skip: a page nobody has opened is not checked.
 """
 
 from __future__ import annotations
@@ -103,7 +104,9 @@ def test_descriptions_are_escaped(page: dict[str, Any]) -> None:
 
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     assert Path(CHROMIUM).is_file() and shutil.which(CHROMIUM), (
-        f"{CHROMIUM} is missing: install it (apt-get install -y chromium) to check HTML reports"
+        f"Chromium is missing ({CHROMIUM}): the HTML report is checked in a headless Chromium. "
+        "Install it: sudo apt-get install -y chromium (`make check` does it when run as root), "
+        "or set SEEKNAL_TEST_CHROMIUM to a Chromium or Chrome executable."
     )
     profile = tmp_path / f"chromium-profile-{len(list(tmp_path.iterdir()))}"
     proc = subprocess.run(
