@@ -1,0 +1,84 @@
+"""`--parallel` really runs independent nodes at the same time, in production and in an env.
+
+Two independent transforms meet at a named pipe (a FIFO): `transform.sender` copies rows into
+it and `transform.receiver` reads them from it. Opening a FIFO blocks until the other end is
+opened too, so neither node can finish unless both run at once. Run one after the other, the
+first node waits for ever and the command is stopped by the timeout: no sleeps, no clocks.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import git, output, rows, seeknal_cmd, small_project, statuses
+
+from seeknal.types import NodeStatus
+
+TIMEOUT = 60  # only reached when the two nodes do not overlap
+
+
+def pipe_nodes(fifo: Path, marker: str) -> dict[str, str]:
+    """The two nodes; a new `marker` changes both, so an env plan runs both."""
+    return {
+        "seeknal/transforms/sender.yml": (
+            "kind: transform\nname: sender\ninputs:\n  - ref: source.people\ntransform: |\n"
+            f"  COPY (SELECT id, '{marker}' AS marker FROM ref('source.people'))\n"
+            f"    TO '{fifo}' (FORMAT csv, HEADER false);\n"
+            "  SELECT count(*) AS sent FROM ref('source.people')\n"
+        ),
+        "seeknal/transforms/receiver.yml": (
+            "kind: transform\nname: receiver\ninputs:\n  - ref: source.people\ntransform: |\n"
+            f"  SELECT * FROM read_csv('{fifo}', header = false,\n"
+            "    columns = {'id': 'INTEGER', 'marker': 'VARCHAR'})\n"
+            f"  WHERE marker = '{marker}'\n"
+        ),
+    }
+
+
+def run_overlapping(root: Path, *args: str) -> dict[str, str]:
+    """`seeknal ARGS --json --parallel --max-workers 2`; node id → status."""
+    try:
+        res = seeknal_cmd(
+            root, *args, "--json", "--parallel", "--max-workers", "2", timeout=TIMEOUT
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(
+            f"seeknal {' '.join(args)} --parallel did not finish in {TIMEOUT}s: "
+            "transform.sender and transform.receiver never ran at the same time"
+        )
+    assert res.exit_code == 0, res.output
+    return statuses(res.json())
+
+
+@pytest.fixture
+def piped(git_project: Path, tmp_path: Path) -> Path:
+    fifo = tmp_path / "rows.fifo"
+    os.mkfifo(fifo)
+    small_project(git_project, pipe_nodes(fifo, "prod"))
+    git(git_project, "add", "-A")
+    git(git_project, "commit", "-q", "-m", "piped project")
+    return git_project
+
+
+def test_parallel_production_run_overlaps_independent_nodes(piped: Path) -> None:
+    done = run_overlapping(piped, "run")
+    assert done["transform.sender"] == done["transform.receiver"] == NodeStatus.SUCCESS
+    assert rows(output(piped, "transform.sender")) == [(5,)]
+    assert rows(output(piped, "transform.receiver")) == [(i, "prod") for i in range(1, 6)]
+
+
+def test_parallel_env_run_overlaps_independent_nodes(piped: Path, tmp_path: Path) -> None:
+    run_overlapping(piped, "run")
+    git(piped, "checkout", "-q", "-b", "dev")
+    small_project(piped, pipe_nodes(tmp_path / "rows.fifo", "dev"))
+    res = seeknal_cmd(piped, "plan", "dev")
+    assert res.exit_code == 0, res.output
+    done = run_overlapping(piped, "run", "--env", "dev")
+    assert done["transform.sender"] == done["transform.receiver"] == NodeStatus.SUCCESS
+    env_cache = piped / "target" / "environments" / "dev" / "cache" / "transform"
+    assert rows(env_cache / "receiver.parquet") == [(i, "dev") for i in range(1, 6)]
+    # production kept its own rows
+    assert rows(output(piped, "transform.receiver")) == [(i, "prod") for i in range(1, 6)]
