@@ -149,12 +149,18 @@ def empty_trash(target: Path, background: bool = True) -> None:
             try:
                 if os.fork() == 0:
                     os.setsid()
-                    shutil.rmtree(trash, ignore_errors=True)
+                    _delete(trash)
             finally:
                 os._exit(0)
         if child > 0:
             os.waitpid(child, 0)
             return
+    _delete(trash)
+
+
+def _delete(trash: Path) -> None:
+    # a test pauses the deleter here to tell which process deletes, and whether promote waits
+    failpoints.hit("trash.delete")
     shutil.rmtree(trash, ignore_errors=True)
 
 

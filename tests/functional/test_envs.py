@@ -5,7 +5,12 @@ metadata-only and removed nodes, --copy-data, history, env → env promotion, --
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -726,18 +731,63 @@ def test_copy_then_promote_keeps_the_chain(proj: Path) -> None:
 
 
 def test_promote_deletes_replaced_outputs_in_the_background(
-    proj: Path, monkeypatch: pytest.MonkeyPatch
+    proj: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """By default the replaced production files go to target/.trash and a detached process
-    deletes them, so promote does not wait on deleting large files."""
-    import time
+    deletes them, so promote does not wait on deleting large files.
 
+    The deleter is paused before it deletes anything (SEEKNAL_FAILPOINT=trash.delete, pause
+    mode): promote must return all the same, and the paused process must be another one.
+    Deleting in the promote process would pause promote itself until the timeout.
+    """
     monkeypatch.delenv("SEEKNAL_SYNC_CLEANUP")
     adults_30(proj)
     plan_apply(proj)
+    replaced = output(proj, "transform.adults").read_bytes()
+    log = tmp_path / "promote.log"
+    pause = {"SEEKNAL_FAILPOINT": "trash.delete", "SEEKNAL_FAILPOINT_MODE": "pause"}
+    deleter = None
+    trash = proj / "target" / ".trash"
+    try:
+        # output to a file, not a pipe: the detached deleter inherits it and keeps it open
+        with log.open("w") as out:
+            promote = subprocess.Popen(
+                [sys.executable, "-m", "seeknal", "promote", "dev"],
+                cwd=proj,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **pause},
+            )
+            try:
+                assert promote.wait(timeout=60) == 0, log.read_text()
+            except subprocess.TimeoutExpired:
+                promote.kill()
+                promote.wait()
+                pytest.fail("promote waited for its replaced outputs to be deleted")
+        deadline = time.monotonic() + 30
+        while deleter is None and time.monotonic() < deadline:
+            found = re.search(r"failpoint trash\.delete: paused \(pid (\d+)\)", log.read_text())
+            deleter = int(found.group(1)) if found else None
+            time.sleep(0.05)
+        assert deleter is not None, f"no deleter reached the deletion:\n{log.read_text()}"
+        assert deleter != promote.pid
+        # promote is done, production is the env's, and the old output waits in the trash
+        assert rows(output(proj, "transform.city_counts")) == [("Oslo", 1), ("Rome", 1)]
+        assert replaced in [p.read_bytes() for p in trash.rglob("*.parquet")]
+    finally:
+        if deleter is not None:
+            os.kill(deleter, signal.SIGKILL)
+    # a deleter that died leaves the trash to the next command that changes target/
+    run = cli(proj, "run")
+    assert run.exit_code == 0 and "Nothing to do" in run.stdout
+    assert not trash.exists()
+    assert not (proj / "target" / ".txn").exists()
+
+    # unpaused, the detached process deletes the trash by itself
+    edit(proj, ADULTS, "WHERE age >= 30", "WHERE age >= 40")
+    plan_apply(proj)
     res = seeknal_cmd(proj, "promote", "dev")
     assert res.exit_code == 0, res.output
-    trash = proj / "target" / ".trash"
     deadline = time.monotonic() + 10
     while trash.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
