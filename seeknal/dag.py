@@ -1,4 +1,4 @@
-"""The node graph: order, batches, downstream sets and cycles.
+"""The node graph: order, downstream sets and cycles.
 
 Ordering and traversal are plain Kahn/BFS over adjacency sets, because importing networkx costs
 more (50-90 ms) than a no-change plan of a thousand nodes is allowed to take; networkx is only
@@ -25,9 +25,8 @@ class Dag:
                 self.kids[up].append(node_id)
         self._order: list[str] | None = None
 
-    def _kahn(self, nodes: Iterable[str] | None = None) -> list[str]:
-        members = set(self.parents) if nodes is None else set(nodes)
-        indegree = {n: sum(1 for p in self.parents[n] if p in members) for n in members}
+    def _kahn(self) -> list[str]:
+        indegree = {n: len(ps) for n, ps in self.parents.items()}
         ready = [n for n, d in indegree.items() if d == 0]
         heapq.heapify(ready)
         order: list[str] = []
@@ -35,10 +34,9 @@ class Dag:
             node = heapq.heappop(ready)
             order.append(node)
             for kid in self.kids[node]:
-                if kid in members:
-                    indegree[kid] -= 1
-                    if indegree[kid] == 0:
-                        heapq.heappush(ready, kid)
+                indegree[kid] -= 1
+                if indegree[kid] == 0:
+                    heapq.heappush(ready, kid)
         return order
 
     def has_cycle(self) -> bool:
@@ -72,18 +70,6 @@ class Dag:
             self._order = self._kahn()
         return list(self._order)
 
-    def batches(self, nodes: Iterable[str] | None = None) -> list[list[str]]:
-        members = set(self.parents) if nodes is None else set(nodes)
-        level: dict[str, int] = {}
-        for node in self._kahn(members):
-            level[node] = 1 + max(
-                (level[p] for p in self.parents[node] if p in members), default=-1
-            )
-        result: list[list[str]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
-        for node, depth in level.items():
-            result[depth].append(node)
-        return [sorted(batch) for batch in result]
-
     def downstream(self, node_ids: Iterable[str]) -> set[str]:
         seen: set[str] = set()
         queue = deque(n for n in node_ids if n in self.kids)
@@ -93,15 +79,6 @@ class Dag:
                     seen.add(kid)
                     queue.append(kid)
         return seen
-
-    def upstream(self, node_id: str) -> list[str]:
-        return sorted(self.parents[node_id])
-
-    def children(self, node_id: str) -> list[str]:
-        return sorted(self.kids[node_id])
-
-    def edges(self) -> list[tuple[str, str]]:
-        return sorted((p, n) for n, ps in self.parents.items() for p in ps)
 
 
 def format_cycle(cycle: Sequence[str]) -> str:

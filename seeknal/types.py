@@ -51,10 +51,6 @@ class Node:
     meta: dict[str, Any]
     sql: str | None = None
 
-    @property
-    def description(self) -> str:
-        return str(self.meta.get("description") or "")
-
 
 @dataclass(frozen=True)
 class Project:

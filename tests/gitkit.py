@@ -19,7 +19,6 @@ from conftest import Result, _check_clean, git
 
 # The folder of the installed `seeknal` executable: the hook shims need it on git's PATH.
 BIN_DIR = Path(sys.executable).parent
-SEEKNAL_BIN = BIN_DIR / "seeknal"
 ZERO = "0" * 40
 
 ADULTS_WITH_COLUMN = """\

@@ -264,7 +264,3 @@ def _head_commit(root: Path) -> str | None:
         return str(GitRepo(root).commit("HEAD").id)
     except SeeknalError:
         return None
-
-
-def settings_for(ctx: Context) -> GitSettings:
-    return git_settings(ctx.load_settings())

@@ -167,9 +167,6 @@ class GitTreeFiles:
         blob: Any = self.repo.repo[entry.id]
         return bytes(blob.data)
 
-    def local_path(self, path: str) -> Path | None:
-        return None
-
     def data_digest(self, table: str, memo: MutableMapping[str, Any]) -> str | None:
         entry = self._entry(table) if not any(c in table for c in "*?[") else None
         if entry is not None and entry.type_str == "blob":

@@ -49,10 +49,6 @@ class ProjectFiles(Protocol):
         """The file's bytes, or None when it does not exist."""
         ...
 
-    def local_path(self, path: str) -> Path | None:
-        """A path on disk holding this file's content, when there is one."""
-        ...
-
     def data_digest(self, table: str, memo: MutableMapping[str, Any]) -> str | None:
         """Content digest of the data file(s) a source `table:` names; None when missing."""
         ...
@@ -79,9 +75,6 @@ class DiskFiles:
             return (self.root / path).read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
-
-    def local_path(self, path: str) -> Path | None:
-        return self.root / path
 
     def data_digest(self, table: str, memo: MutableMapping[str, Any]) -> str | None:
         paths = expand(self.root, table)

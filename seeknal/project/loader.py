@@ -19,7 +19,6 @@ from seeknal.types import Node, Project
 
 NODES_DIR = "seeknal"
 COMMON_DIR = "seeknal/common/"
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_project(

@@ -94,7 +94,6 @@ class SqlChange:
 
     non_breaking: bool
     reason: str
-    added_columns: tuple[str, ...] = ()
 
 
 def compare_sql(old: str, new: str) -> SqlChange:
@@ -126,7 +125,7 @@ def compare_sql(old: str, new: str) -> SqlChange:
             risk = _rows_change(old_q, new_q, old_names, new_names, added)
             if risk:
                 return SqlChange(False, f"SQL changed: new column{plural} {cols} {risk}")
-            return SqlChange(True, f"only new column{plural} {cols} added", tuple(added))
+            return SqlChange(True, f"only new column{plural} {cols} added")
     return SqlChange(False, _breaking_reason(old_q, new_q, old_p, new_p, added, removed))
 
 

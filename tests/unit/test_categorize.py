@@ -32,9 +32,6 @@ class MemFiles:
     def read(self, path: str) -> bytes | None:
         return self.files.get(path)
 
-    def local_path(self, path: str) -> Path | None:
-        return None
-
     def data_digest(self, table: str, memo: object) -> str | None:
         import hashlib
 
