@@ -1,7 +1,8 @@
 """`seeknal hook <name> ...`: what the git hook shims call.
 
-Kept light: post-checkout imports neither duckdb, networkx, jinja2 nor pygit2 (a test checks),
-and no hook ever fails a checkout or a merge; pre-push blocks only when the project says so.
+Kept light: post-checkout imports none of duckdb, networkx, jinja2, pygit2 and sqlglot (a test
+checks), and no hook ever fails a checkout or a merge; pre-push blocks only when the project says
+so.
 """
 
 from __future__ import annotations
