@@ -11,9 +11,7 @@ from seeknal.state.guard import mutating, recover_if_idle
 from seeknal.state.layout import Target
 from seeknal.state.records import EnvConfig, Plan
 from seeknal.state.store import manifest_fingerprint_of, read_env_config, read_plan
-from seeknal.types import NodeStatus
 
-OK_STATUSES = (NodeStatus.SUCCESS.value, NodeStatus.CACHED.value)
 STALE_MESSAGE = "Plan is stale -- {what} has changed since plan was created."
 
 
