@@ -123,8 +123,9 @@ def test_a_registered_kind_loads_with_its_own_checks(tmp_path: Path, new_kinds: 
     project = load_project(sample_project(tmp_path))
     first = project.nodes["sample.first"]
     assert (first.kind, first.inputs, first.config["limit"]) == ("sample", ("source.people",), 2)
-    assert first.executable
-    assert not project.nodes["sketch.s"].executable
+    assert kinds.spec_for(first.kind).executable(first)
+    sketch = project.nodes["sketch.s"]
+    assert not kinds.spec_for(sketch.kind).executable(sketch)
     assert project.order == ("source.people", "sample.first", "sketch.s")
 
     sample_project(tmp_path, limit="many")
@@ -296,8 +297,11 @@ def test_kind_specific_fields_load_into_the_node(tmp_path: Path) -> None:
         "inputs; added",
     )
     metric = project.nodes["metric.x"]
-    assert not metric.executable
-    assert metric.idle_reason == "kind metric is not supported for execution yet"
+    assert not kinds.spec_for(metric.kind).executable(metric)
+    assert (
+        kinds.spec_for(metric.kind).idle_reason(metric)
+        == "kind metric is not supported for execution yet"
+    )
 
 
 def test_only_file_exposures_execute_and_they_write_outside_the_cache(tmp_path: Path) -> None:
@@ -307,5 +311,7 @@ def test_only_file_exposures_execute_and_they_write_outside_the_cache(tmp_path: 
     board = Node(**base, line=1, inputs=(), config={"type": "dashboard"}, meta={})
     assert spec.executable(file) and not spec.executable(board)
     assert spec.output_file(file) == "out/e.csv"
-    assert board.idle_reason == "exposure type 'dashboard' documents a consumer; nothing to run"
+    assert spec.idle_reason(board) == (
+        "exposure type 'dashboard' documents a consumer; nothing to run"
+    )
     assert kinds.spec_for("transform").output_file(file) is None
