@@ -149,6 +149,7 @@ def empty_trash(target: Path, background: bool = True) -> None:
             try:
                 if os.fork() == 0:
                     os.setsid()
+                    _detach_output()
                     _delete(trash)
             finally:
                 os._exit(0)
@@ -156,6 +157,17 @@ def empty_trash(target: Path, background: bool = True) -> None:
             os.waitpid(child, 0)
             return
     _delete(trash)
+
+
+def _detach_output() -> None:
+    """The deleter lets go of the terminal or pipe it inherited: a reader of promote's output
+    (`seeknal promote dev | cat`, a CI step, a git hook's caller) waits until every writer has
+    closed it, so it would wait for the deletion. A test pause (SEEKNAL_FAILPOINT) keeps stderr
+    to say where it stopped."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1) if os.environ.get("SEEKNAL_FAILPOINT") else (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def _delete(trash: Path) -> None:

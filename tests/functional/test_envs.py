@@ -795,3 +795,45 @@ def test_promote_deletes_replaced_outputs_in_the_background(
     assert not (proj / "target" / ".txn").exists()
     run = cli(proj, "run")
     assert run.exit_code == 0 and "Nothing to do" in run.stdout
+
+
+def test_promote_through_a_pipe_does_not_wait_for_the_deleter(
+    proj: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`seeknal promote dev | cat` (or CI capturing its output) returns when promote is done:
+    the detached deleter does not keep the pipe open. The deleter is paused for the test, so a
+    deleter holding stdout would hang the read below until the timeout."""
+    monkeypatch.delenv("SEEKNAL_SYNC_CLEANUP")
+    adults_30(proj)
+    plan_apply(proj)
+    errors = tmp_path / "stderr.log"
+    pause = {"SEEKNAL_FAILPOINT": "trash.delete", "SEEKNAL_FAILPOINT_MODE": "pause"}
+    deleter = None
+    try:
+        with errors.open("w") as err:
+            promote = subprocess.Popen(
+                [sys.executable, "-m", "seeknal", "promote", "dev"],
+                cwd=proj,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                env={**os.environ, **pause},
+            )
+            try:
+                out, _ = promote.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                out = None
+                promote.kill()
+                promote.wait()
+        deadline = time.monotonic() + 30
+        while deleter is None and time.monotonic() < deadline:
+            found = re.search(r"failpoint trash\.delete: paused \(pid (\d+)\)", errors.read_text())
+            deleter = int(found.group(1)) if found else None
+            time.sleep(0.05)
+        if out is None:
+            pytest.fail("reading promote's output waited for the background deleter")
+        assert promote.returncode == 0, errors.read_text()
+        assert b"Promoted" in out or b"promoted" in out, out
+        assert deleter is not None and deleter != promote.pid, errors.read_text()
+    finally:
+        if deleter is not None:
+            os.kill(deleter, signal.SIGKILL)
