@@ -202,7 +202,7 @@ class Result:
 
 
 def _check_clean(result: Result) -> Result:
-    # A traceback or an internal error reaching a user is a bug (SPEC §9), in every test.
+    # A traceback or an internal error reaching a user is a bug (docs/concepts.md), in every test.
     assert "Traceback" not in result.output, result.output
     assert "internal error" not in result.output, result.output
     return result

@@ -1,4 +1,4 @@
-"""Git-driven flows (SPEC §7): plans between revisions, pre-push, and sync after a merge."""
+"""Git-driven flows (docs/git.md): plans between revisions, pre-push, and sync after a merge."""
 
 from __future__ import annotations
 

@@ -59,7 +59,7 @@ def is_expired(last_accessed: str | None, ttl_seconds: int | None, now: dt.datet
 
 
 def branch_env_name(branch: str, bound_branch: Callable[[str], str | None] | None = None) -> str:
-    """The env a git branch maps to (SPEC §7).
+    """The env a git branch maps to (docs/git.md).
 
     Lower-case, `/` and other characters outside a-z 0-9 . _ - become `-`. A short hash of the
     branch name is appended whenever that lost information (upper case, other characters,

@@ -1,4 +1,4 @@
-"""Stored environments: listing, deleting, collecting and copying them (SPEC §5)."""
+"""Stored environments: listing, deleting, collecting and copying them (docs/concepts.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Which environment a command works on (SPEC §7):
+"""Which environment a command works on (docs/git.md):
 --env > SEEKNAL_ENV > the env switched to by the last checkout in this worktree > the env of
 the current branch > production. Reads files only (this runs on the hook path)."""
 

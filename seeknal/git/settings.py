@@ -1,4 +1,4 @@
-"""The `git:` section of seeknal_project.yml, with defaults (SPEC §7)."""
+"""The `git:` section of seeknal_project.yml, with defaults (docs/git.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Pure decisions for an environment plan: what changed against production, how, and what runs.
 
-Categories (SPEC §4): `breaking` reruns the node and everything downstream; `non_breaking` (only
+Categories (docs/concepts.md): `breaking` reruns the node and everything downstream; `non_breaking` (only
 new columns in the final SELECT) reruns the node, while downstream keeps production data unless
 it selects `*`; `metadata` runs nothing; added nodes run; removed nodes are dropped on promote.
 """

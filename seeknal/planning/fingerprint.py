@@ -1,4 +1,4 @@
-"""Deterministic node and manifest fingerprints (SPEC §4)."""
+"""Deterministic node and manifest fingerprints (docs/concepts.md)."""
 
 from __future__ import annotations
 

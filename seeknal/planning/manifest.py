@@ -1,4 +1,4 @@
-"""The manifest: a JSON picture of the project with fingerprints (SPEC §2). Pure."""
+"""The manifest: a JSON picture of the project with fingerprints (docs/concepts.md). Pure."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rendering report models with the Jinja templates shipped in the package (SPEC §8)."""
+"""Rendering report models with the Jinja templates shipped in the package (docs/report-schema.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Where everything lives under target/ (SPEC §2)."""
+"""Where everything lives under target/ (docs/concepts.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Managing environments (SPEC §2, §5): env list (text and JSON), delete with confirmation,
+"""Managing environments (docs/concepts.md): env list (text and JSON), delete with confirmation,
 TTL expiry and gc, timestamps compared as UTC whatever their spelling."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Virtual environments end to end through the CLI, in real git repositories (SPEC §2, §5):
+"""Virtual environments end to end through the CLI, in real git repositories (docs/concepts.md):
 plan → run --env → promote, isolation from production, refs, staleness, promote guards,
 metadata-only and removed nodes, --copy-data, history, env → env promotion, --parallel."""
 

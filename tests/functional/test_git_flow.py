@@ -1,4 +1,4 @@
-"""The git flow end to end (SPEC §7): pre-push plans against the merge-base and may block,
+"""The git flow end to end (docs/git.md): pre-push plans against the merge-base and may block,
 post-merge / `seeknal sync` promote an applied branch env (or run, or notify), plans between
 revisions from git objects alone, and `seeknal env gc` for deleted branches."""
 

@@ -1,5 +1,5 @@
 """Installing seeknal's git hooks, and what post-checkout does when the real `git` fires it
-(SPEC §7): shims beside user hooks, core.hooksPath, husky/lefthook, worktrees, the active env per
+(docs/git.md): shims beside user hooks, core.hooksPath, husky/lefthook, worktrees, the active env per
 worktree, file checkouts and rebases, broken projects, a missing seeknal, a light hook path."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""pre-commit users add seeknal's hooks from the repository's `.pre-commit-hooks.yaml` (SPEC §7)
+"""pre-commit users add seeknal's hooks from the repository's `.pre-commit-hooks.yaml` (docs/git.md)
 instead of `seeknal hooks install`. Installing seeknal from git inside pre-commit's own venv
 downloads every dependency, so the hooks are mirrored as a `repo: local` entry with
 `language: system` (same ids, entries and stages), fired by the real `git` through the hook

@@ -1,4 +1,4 @@
-"""Crash safety (SPEC §2, §5): a promote killed at any step leaves production either exactly as
+"""Crash safety (docs/concepts.md): a promote killed at any step leaves production either exactly as
 before or exactly promoted, and the next command finishes or rolls it back by itself; a kill
 during `run --env` never touches production; a second mutating command fails naming the lock
 holder. Real subprocesses, killed with SIGKILL (SEEKNAL_FAILPOINT, or by the test)."""

@@ -1,4 +1,4 @@
-"""Golden files for every report format, on the example project with the fixed edits (SPEC §8).
+"""Golden files for every report format, on the example project with the fixed edits (docs/report-schema.md).
 
 Volatile values (plan id, timestamps, commits, temporary paths) are masked; fingerprints are
 content hashes and stay. Refresh after an intended change with:

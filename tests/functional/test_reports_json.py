@@ -1,4 +1,4 @@
-"""The JSON report: a stable, documented schema with the same facts as the markdown (SPEC §8)."""
+"""The JSON report: a stable, documented schema with the same facts as the markdown (docs/report-schema.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The markdown report (the PR comment), read back with a CommonMark parser (SPEC §8)."""
+"""The markdown report (the PR comment), read back with a CommonMark parser (docs/report-schema.md)."""
 
 from __future__ import annotations
 

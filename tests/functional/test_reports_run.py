@@ -1,5 +1,5 @@
 """`seeknal report ENV` after `seeknal run --env ENV`: run results and the data diff against
-production (row counts, schema changes) in every format (SPEC §8)."""
+production (row counts, schema changes) in every format (docs/report-schema.md)."""
 
 from __future__ import annotations
 

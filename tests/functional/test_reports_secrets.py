@@ -1,4 +1,4 @@
-"""Secrets never reach a report (SPEC §8): the env's profile passwords and sensitive env vars.
+"""Secrets never reach a report (docs/report-schema.md): the env's profile passwords and sensitive env vars.
 
 The secrets are put where a report would show them (a changed transform's SQL, rendered from
 `{{ env:DB_PASSWORD }}`, and a literal copy of the profile password), plus the classic place: a

@@ -1,6 +1,6 @@
-"""Branch → env names (SPEC §7): lower case, `/` and invalid characters → `-`, long or lossy
+"""Branch → env names (docs/git.md): lower case, `/` and invalid characters → `-`, long or lossy
 names shortened with a short hash so two branches never share an env; production branches map
-to production. Every name produced is a valid env name (SPEC §5)."""
+to production. Every name produced is a valid env name (docs/concepts.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Change categories for an environment plan (SPEC §4): pure functions over two versions of a
+"""Change categories for an environment plan (docs/concepts.md): pure functions over two versions of a
 project held in memory (no disk, no DuckDB)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Environment names (SPEC §5): 1–63 characters of a-z 0-9 . _ -, starting with a letter or
+"""Environment names (docs/concepts.md): 1–63 characters of a-z 0-9 . _ -, starting with a letter or
 digit; prod, production, . and .. reserved. Anything else is refused before a path is built, by
 every command that takes an env name, and nothing is created or deleted."""
 
