@@ -123,30 +123,42 @@ _TOP_FINGERPRINT = re.compile(r'"fingerprint":\s*"([0-9a-f]+)"')
 
 
 def quick_status(root: Path, env: str) -> str:
-    """planned / applied / promoted / stale from the env's small files (no manifest parse)."""
-    from seeknal.envs.names import env_status
-    from seeknal.errors import StateError
-    from seeknal.state.records import EnvConfig, Plan, RunState
+    """planned / applied / promoted / stale from the env's small files, read as plain JSON:
+    neither the manifest nor the state records (and `dataclasses`) are loaded on this path."""
+    from seeknal.envs.names import EnvFacts, env_status
 
     folder = root / "target" / "environments" / env
 
-    def load(name: str, record: Any) -> Any:
+    def load(name: str) -> dict[str, Any]:
         try:
-            return record.from_json(json.loads((folder / name).read_text()), folder / name)
-        except (OSError, ValueError, StateError):
-            return None
+            data = json.loads((folder / name).read_text())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}  # a damaged file counts as missing
 
-    config = load("env_config.json", EnvConfig)
-    if config is None:
+    def text(data: dict[str, Any], key: str) -> str | None:
+        value = data.get(key)
+        return value if isinstance(value, str) else None
+
+    config = load("env_config.json")
+    if not config:
         return "new; 'seeknal plan' creates it"
-
     try:
         match = _TOP_FINGERPRINT.search((root / "target" / "manifest.json").read_text())
         prod_fp = match.group(1) if match else None
     except OSError:
         prod_fp = None
-    plan, state = load("plan.json", Plan), load("run_state.json", RunState)
-    return env_status(config, plan, state, prod_fp)
+    plan, state = load("plan.json"), load("run_state.json")
+    nodes = state.get("nodes")
+    entries = nodes.values() if isinstance(nodes, dict) else ()
+    facts = EnvFacts(
+        text(plan, "plan_id") if plan else None,
+        text(config, "promoted_plan_id"),
+        text(plan, "base_fingerprint"),
+        text(state, "plan_id"),
+        all(isinstance(e, dict) and e.get("status") in ("success", "cached") for e in entries),
+    )
+    return env_status(facts, prod_fp)
 
 
 # -- pre-push and post-merge (these may load the whole project) ------------------------------------

@@ -5,12 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 from seeknal.errors import EnvError
-
-if TYPE_CHECKING:
-    from seeknal.state.records import EnvConfig, Plan, RunState
 
 ENV_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 RESERVED = frozenset({"prod", "production", ".", ".."})
@@ -88,17 +85,27 @@ def branch_env_name(branch: str, bound_branch: Callable[[str], str | None] | Non
     return hashed
 
 
-def env_status(
-    config: EnvConfig, plan: Plan | None, state: RunState | None, prod_fingerprint: str | None
-) -> str:
-    """planned | applied | promoted | stale (and failed) for one env's files."""
-    if plan is None:
+class EnvFacts(NamedTuple):
+    """What an env's status is decided from: a few values of its config, plan and run state.
+
+    Plain values, so the post-checkout hook can fill them from the JSON files without loading
+    the state records (and `dataclasses`)."""
+
+    plan_id: str | None  # None: the env has no plan
+    promoted_plan_id: str | None
+    base_fingerprint: str | None  # production's manifest fingerprint when planned
+    applied_plan_id: str | None  # the plan its run state was computed for
+    all_ok: bool  # every node of that run succeeded or was cached
+
+
+def env_status(facts: EnvFacts | None, prod_fingerprint: str | None) -> str:
+    """planned | applied | promoted | stale (and failed, empty) for one env."""
+    if facts is None or facts.plan_id is None:
         return "empty"
-    if config.promoted_plan_id == plan.plan_id:
+    if facts.promoted_plan_id == facts.plan_id:
         return "promoted"
-    if plan.base_fingerprint != prod_fingerprint:
+    if facts.base_fingerprint != prod_fingerprint:
         return "stale"
-    if state and state.plan_id == plan.plan_id:
-        bad = [n for n in state.nodes.values() if not n.ok]
-        return "failed" if bad else "applied"
+    if facts.applied_plan_id == facts.plan_id:
+        return "applied" if facts.all_ok else "failed"
     return "planned"

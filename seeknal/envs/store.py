@@ -11,7 +11,7 @@ from typing import Any
 
 from seeknal.context import Context, utc_now
 from seeknal.envs.access import env_target, locked, require_env
-from seeknal.envs.names import env_status, expires_at, is_expired
+from seeknal.envs.names import EnvFacts, env_status, expires_at, is_expired
 from seeknal.errors import EnvError, SeeknalError
 from seeknal.state import atomic
 from seeknal.state.layout import Target
@@ -36,7 +36,18 @@ def list_envs(ctx: Context, now: dt.datetime | None = None) -> list[dict[str, An
             config = read_env_config(target)
             plan = read_plan(target)
             state = read_run_state(target) if target.run_state_path.exists() else None
-            status = env_status(config or EnvConfig(child.name), plan, state, prod_fp)
+            facts = (
+                EnvFacts(
+                    plan.plan_id,
+                    (config or EnvConfig(child.name)).promoted_plan_id,
+                    plan.base_fingerprint,
+                    state.plan_id if state else None,
+                    state is not None and all(n.ok for n in state.nodes.values()),
+                )
+                if plan
+                else None
+            )
+            status = env_status(facts, prod_fp)
         except SeeknalError:  # a damaged env must not hide the others
             config, status = config or EnvConfig(child.name), "corrupt"
         if config is None:

@@ -312,12 +312,9 @@ def test_worktrees_share_hooks_and_keep_their_own_active_env(small: Path) -> Non
 
 
 # -- the hook path stays light --------------------------------------------------------------------
-def test_post_checkout_hook_imports_nothing_heavy(small: Path) -> None:
-    install_hooks(small)
-    # hooks fire here too (PATH may lack seeknal)
-    git(small, "checkout", "-q", "-b", "feature/light")
-    switch_file(small).unlink(missing_ok=True)
-    head = git(small, "rev-parse", "HEAD").strip()
+def post_checkout_modules(root: Path) -> tuple[set[str], str]:
+    """Run the post-checkout hook in a fresh interpreter: the modules it loaded, its stderr."""
+    head = git(root, "rev-parse", "HEAD").strip()
     code = (
         "import sys\n"
         f"sys.argv = ['seeknal', 'hook', 'post-checkout', '{ZERO}', '{head}', '1']\n"
@@ -330,20 +327,43 @@ def test_post_checkout_hook_imports_nothing_heavy(small: Path) -> None:
     )
     proc = subprocess.run(
         [sys.executable, "-c", code],
-        cwd=small,
+        cwd=root,
         capture_output=True,
         text=True,
         timeout=60,
         env=git_env(),
     )
     assert proc.returncode == 0, proc.stderr
-    assert "seeknal: env feature-light" in proc.stderr
-    modules = set(proc.stdout.split())
+    return set(proc.stdout.split()), proc.stderr
+
+
+def assert_light(modules: set[str], *heavy: str) -> None:
     assert "seeknal.cli.hook_entry" in modules
-    for heavy in ("duckdb", "networkx", "jinja2", "pygit2", "typer", "sqlglot"):
-        assert heavy not in modules, heavy
-        assert not any(m.startswith(heavy + ".") for m in modules), heavy
+    for name in ("duckdb", "networkx", "jinja2", "pygit2", "typer", "sqlglot", *heavy):
+        assert name not in modules, name
+        assert not any(m.startswith(name + ".") for m in modules), name
+
+
+def test_post_checkout_hook_imports_nothing_heavy(small: Path) -> None:
+    install_hooks(small)
+    # hooks fire here too (PATH may lack seeknal)
+    git(small, "checkout", "-q", "-b", "feature/light")
+    switch_file(small).unlink(missing_ok=True)
+    modules, stderr = post_checkout_modules(small)
+    assert "seeknal: env feature-light" in stderr
+    assert_light(modules)
     assert json.loads(switch_file(small).read_text())["."]["env"] == "feature-light"
+
+
+def test_post_checkout_status_of_an_applied_env_reads_no_state_records(small: Path) -> None:
+    """The env line's status comes from the env's JSON files read as plain data: loading the
+    state records would import dataclasses (and inspect), about 25 ms on every checkout."""
+    git(small, "checkout", "-q", "-b", "feature/light")
+    assert cli(small, "plan", "feature-light").exit_code == 0
+    assert cli(small, "run", "--env", "feature-light").exit_code == 0
+    modules, stderr = post_checkout_modules(small)
+    assert "seeknal: env feature-light (applied)" in stderr
+    assert_light(modules, "dataclasses", "seeknal.state.records")
 
 
 def test_hook_entry_rejects_unknown_hooks(small: Path) -> None:
