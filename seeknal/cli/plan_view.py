@@ -41,8 +41,14 @@ def print_decisions(plan_obj: Any, as_json: bool, header: str) -> None:
         out(f"  {status_label(_action(d), label_width)} {d.node_id.ljust(width)}  {d.reason}")
     for node_id in plan_obj.removed:
         out(f"  {status_label('removed')} {node_id.ljust(width)}  no longer in the project")
-    n = len(plan_obj.to_run)
-    out(f"{n} node(s) to run, {len(plan_obj.decisions) - n} cached.")
+    out(f"{counts_line(plan_obj, ' to run')}.")
+
+
+def counts_line(plan_obj: Any, verb: str = "") -> str:
+    """`N node(s), M cached` (and how many cannot execute yet, which are not cached)."""
+    n, idle = len(plan_obj.to_run), sum(1 for d in plan_obj.decisions if d.unsupported)
+    line = f"{n} node(s){verb}, {len(plan_obj.decisions) - n - idle} cached"
+    return line + (f", {idle} not executable yet" if idle else "")
 
 
 def print_env_plan(

@@ -13,7 +13,7 @@ from seeknal.cli.console import out
 from seeknal.cli.main import handled
 from seeknal.cli.options import MaxWorkers, Parallel, Params, ProjectPath, Quiet
 from seeknal.cli.plan_cmd import show_production_plan
-from seeknal.cli.plan_view import print_env_plan
+from seeknal.cli.plan_view import counts_line, print_env_plan
 from seeknal.cli.progress import node_printer, print_warnings
 from seeknal.cli.run_summary import print_apply_outcome, print_production_outcome
 from seeknal.cli.scope import active_env, branch_binding, context
@@ -103,8 +103,7 @@ def run_production_command(
         print_warnings(plan_obj.loaded.project, quiet or as_json)
         on_done.width = max((len(n) for n in plan_obj.to_run), default=10)
         if not quiet and not as_json:
-            cached = len(plan_obj.decisions) - len(plan_obj.to_run)
-            out(f"Running {len(plan_obj.to_run)} node(s), {cached} cached")
+            out(f"Running {counts_line(plan_obj)}")
 
     outcome = run_production(
         ctx,

@@ -357,6 +357,10 @@ def test_unsupported_kinds_plan_but_fail_only_when_run(git_project: Path) -> Non
     assert {n["status"] for n in idle.values()} == {"unsupported"}
     assert "2 not executable yet" in cli(git_project, "run").stdout
     assert "not supported for execution yet" in idle["feature_group.person_features"]["reason"]
+    # they are counted apart: not executable is not cached
+    assert "0 node(s) to run, 4 cached, 2 not executable yet." in cli(git_project, "plan").stdout
+    rerun = cli(git_project, "run").stdout
+    assert "Running 0 node(s), 4 cached, 2 not executable yet" in rerun
 
     # once an executable node reads one, the run needs it and fails clearly
     write_tree(
