@@ -21,6 +21,7 @@ from seeknal.types import Project
 if TYPE_CHECKING:
     from seeknal.dag import Dag
     from seeknal.planning.fingerprint import NodeFingerprint
+    from seeknal.project.profiles import Profile
 
 # placeholders whose value changes without any file changing
 VOLATILE = re.compile(rb"\{\{\s*(today|yesterday|run_date|run_id|env:)")
@@ -100,6 +101,12 @@ class Context:
         except Exception:  # noqa: BLE001 - load() reports project file problems properly
             return {}
         return data if isinstance(data, dict) else {}
+
+    def profile(self, path: str | None) -> Profile:
+        """The profile file at `path` (None: none) over seeknal_project.yml's connections."""
+        from seeknal.project.profiles import load_profile
+
+        return load_profile(path, self.load_settings())
 
     def target(self, env: str | None = None) -> Target:
         return Target(self.root, env)

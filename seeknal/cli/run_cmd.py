@@ -43,6 +43,9 @@ def run(
     force: bool = typer.Option(False, "--force", help="With --env: apply even a stale plan."),
     project_path: Path | None = ProjectPath,
     params: str | None = Params,
+    profile: Path | None = typer.Option(
+        None, "--profile", help="Profiles file (connections, catalogs) for this run."
+    ),
 ) -> None:
     """Execute the project in production: new and changed nodes and their downstream.
 
@@ -65,6 +68,7 @@ def run(
             project_path,
             auto_plan=chosen.implicit,
             rule=chosen.rule,
+            profile=profile,
         )
         return
     if force:
@@ -82,7 +86,7 @@ def run(
     if dry_run:
         show_production_plan(ctx, full, nodes, quiet, as_json, "Dry run (nothing is written):")
         return
-    run_production_command(ctx, full, nodes or (), parallel, max_workers, quiet, as_json)
+    run_production_command(ctx, full, nodes or (), parallel, max_workers, quiet, as_json, profile)
 
 
 def run_production_command(
@@ -93,6 +97,7 @@ def run_production_command(
     max_workers: int,
     quiet: bool,
     as_json: bool,
+    profile: Path | None = None,
 ) -> None:
     from seeknal.runner.production import run_production
 
@@ -114,6 +119,7 @@ def run_production_command(
         on_done,
         on_plan,
         command="seeknal run",
+        profile=profile,
     )
     print_production_outcome(outcome, time.perf_counter() - started, quiet, as_json)
     if outcome.failed:
@@ -130,13 +136,14 @@ def apply_env_command(
     project_path: Path | None,
     auto_plan: bool = False,
     rule: str = "--env",
+    profile: Path | None = None,
 ) -> None:
     from seeknal.envs.apply import apply_env
 
     ctx = context(project_path)
     started = time.perf_counter()
     if auto_plan:
-        _plan_if_stale(ctx, env, rule, quiet or as_json)
+        _plan_if_stale(ctx, env, rule, quiet or as_json, profile)
     printer = node_printer(quiet or as_json)
 
     def on_start(outcome: Any) -> None:
@@ -145,21 +152,34 @@ def apply_env_command(
             reused = f", {len(outcome.reused)} reused from an earlier run" if outcome.reused else ""
             out(f"Applying plan to env '{env}': {len(outcome.to_run)} node(s) to run{reused}")
 
-    outcome = apply_env(ctx, env, force, parallel, max_workers, printer, on_start)
+    outcome = apply_env(ctx, env, force, parallel, max_workers, printer, on_start, profile)
     print_apply_outcome(env, outcome, time.perf_counter() - started, quiet, as_json)
     if outcome.failed:
         raise typer.Exit(1)
 
 
-def _plan_if_stale(ctx: Any, env: str, rule: str, silent: bool) -> None:
+def _plan_if_stale(
+    ctx: Any, env: str, rule: str, silent: bool, profile: Path | None = None
+) -> None:
     """`seeknal run` on a branch plans its env first when the saved plan is missing or stale."""
     from seeknal.envs.access import plan_is_current
     from seeknal.envs.plan import plan_env
 
-    if plan_is_current(ctx, env):
+    if plan_is_current(ctx, env) and not _other_profile(ctx, env, profile):
         return
-    result = plan_env(ctx, env, git=branch_binding(ctx, env))
+    result = plan_env(ctx, env, profile=profile, git=branch_binding(ctx, env))
     if not silent:
         out(f"(env {env} from the {rule}: planning first)")
         print_env_plan(result, ctx.root, next_step=False)
         out("")
+
+
+def _other_profile(ctx: Any, env: str, profile: Path | None) -> bool:
+    """`--profile` names another file than the one the env's plan recorded."""
+    from seeknal.project.profiles import resolve_profile_path
+    from seeknal.state.store import read_plan
+
+    if profile is None:
+        return False
+    plan = read_plan(ctx.target(env))
+    return plan is None or plan.profile_path != resolve_profile_path(ctx.root, env, profile)

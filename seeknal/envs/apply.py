@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seeknal.context import Context, utc_now
@@ -61,14 +62,20 @@ def apply_env(
     max_workers: int = 4,
     on_done: Callable[[NodeRun], None] | None = None,
     on_start: Callable[[EnvRunOutcome], None] | None = None,
+    profile: Path | None = None,
 ) -> EnvRunOutcome:
+    from seeknal.project.profiles import check_uses
     from seeknal.runner.scheduler import RunRequest, execute
 
     target, config, plan = require_env(ctx, env)
+    _check_profile(ctx, env, plan, profile)
     with locked(ctx, f"seeknal run --env {env}"):
         if not force:
             check_fresh(ctx, env, plan)
         snap = _planned(ctx, target, plan, force)
+        # the profile the env was planned with, whatever the chain would pick today
+        warehouse = ctx.profile(plan.profile_path)
+        check_uses(warehouse, (snap.project.nodes[n] for n in snap.planned))
         to_run = [n for n in snap.planned if n not in snap.reused]
         outcome = EnvRunOutcome(env, plan, to_run, snap.reused)
         if on_start:
@@ -95,6 +102,21 @@ def apply_env(
         write_env_config(target, config.touched(now))
         ctx.save_cache()
     return outcome
+
+
+def _check_profile(ctx: Context, env: str, plan: Plan, profile: Path | None) -> None:
+    """`--profile` on `run --env` must name the profile the plan recorded."""
+    from seeknal.project.profiles import ProfileError, resolve_profile_path
+
+    if profile is None:
+        return
+    wanted = resolve_profile_path(ctx.root, env, profile)
+    if wanted != plan.profile_path:
+        recorded = plan.profile_path or "no profile file"
+        raise ProfileError(
+            f"Env '{env}' was planned with {recorded}, not {wanted}.",
+            f"Plan it with that profile first: seeknal plan {env} --profile {profile}",
+        )
 
 
 def _planned(ctx: Context, target: Target, plan: Plan, force: bool) -> _Planned:

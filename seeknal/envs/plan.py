@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from seeknal.context import Context, Loaded, utc_now
 from seeknal.envs.access import env_target, locked
 from seeknal.envs.names import DEFAULT_TTL_SECONDS
-from seeknal.errors import EnvError, StateError
+from seeknal.errors import StateError
 from seeknal.state.layout import Target
 from seeknal.state.records import EnvConfig, Manifest, NodeState, Plan, Ref, Refs, RunState
 from seeknal.state.store import (
@@ -36,24 +36,6 @@ def _prod_valid(ctx: Context, loaded: Loaded, prod_state: RunState) -> set[str]:
 
     valid = valid_outputs(ctx.production, loaded.project, prod_state.nodes, ctx.cache.data)
     return {n for n in valid if prod_state.nodes[n].ok}
-
-
-def resolve_profile(root: Path, env: str, explicit: Path | None) -> str | None:
-    """--profile > profiles-<env>.yml > ~/.seeknal/profiles-<env>.yml > profiles.yml > ~/..."""
-    if explicit is not None:
-        if not explicit.is_file():
-            raise EnvError(f"Profile file {explicit} does not exist.", "Pass an existing file.")
-        return str(explicit.resolve())
-    home = Path.home() / ".seeknal"
-    for candidate in (
-        root / f"profiles-{env}.yml",
-        home / f"profiles-{env}.yml",
-        root / "profiles.yml",
-        home / "profiles.yml",
-    ):
-        if candidate.is_file():
-            return str(candidate)
-    return None
 
 
 # -- plan ----------------------------------------------------------------------------------------
@@ -82,8 +64,11 @@ def plan_env(
     from seeknal.planning.changes import base_snapshot, categorize
 
     target = env_target(ctx, env)
-    profile_path = resolve_profile(ctx.root, env, profile)
+    from seeknal.project.profiles import check_uses, resolve_profile_path
+
+    profile_path = resolve_profile_path(ctx.root, env, profile)
     loaded = loaded or ctx.load()  # load errors are reported before target/ is touched
+    check_uses(ctx.profile(profile_path), loaded.project.nodes.values())
     with locked(ctx, f"seeknal plan {env}"):
         if prod_manifest is None:
             prod_manifest = read_manifest(ctx.production) or Manifest()

@@ -64,25 +64,16 @@ def secret_values(profile_path: str | None = None) -> list[str]:
     """Values that must never be printed: sensitive env vars and passwords in the profile."""
     values = [v for k, v in os.environ.items() if SECRET_NAME.search(k) and len(v) >= 4]
     if profile_path and Path(profile_path).is_file():
+        from seeknal.project.profiles import secret_leaves
+
         try:
             from seeknal.project.files import parse_yaml
 
             data = parse_yaml(Path(profile_path).read_text(encoding="utf-8"))
         except Exception:  # noqa: BLE001 - a broken profile only means nothing to redact
             data = None
-        values.extend(_secret_leaves(data))
+        values.extend(secret_leaves(data))
     return sorted(set(values), key=len, reverse=True)
-
-
-def _secret_leaves(value: Any, key: str = "") -> Iterable[str]:
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _secret_leaves(v, str(k))
-    elif isinstance(value, list):
-        for v in value:
-            yield from _secret_leaves(v, key)
-    elif value is not None and SECRET_NAME.search(key) and len(str(value)) >= 4:
-        yield str(value)
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

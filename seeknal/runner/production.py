@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from seeknal.context import Context, Loaded, utc_now
@@ -141,9 +142,14 @@ def run_production(
     on_done: Callable[[NodeRun], None] | None = None,
     on_plan: Callable[[ProductionPlan], None] | None = None,
     command: str = "seeknal run",
+    profile: Path | None = None,
 ) -> RunOutcome:
+    from seeknal.project.profiles import check_uses, resolve_profile_path
+
     target = ctx.production
     loaded = ctx.load()  # load errors are reported before anything under target/ is touched
+    warehouse = ctx.profile(resolve_profile_path(ctx.root, None, profile))
+    check_uses(warehouse, loaded.project.nodes.values())
     with mutating(target.base, ctx.root, command):
         plan = plan_production(ctx, full, nodes, loaded)
         if on_plan:
