@@ -18,7 +18,7 @@ from seeknal.types import Output, OutputKind
 if TYPE_CHECKING:
     from seeknal.types import Node
 
-__all__ = ["Engine", "NodeResult", "Output", "OutputKind", "QueryResult"]
+__all__ = ["Engine", "NodeResult", "Output", "OutputKind", "QueryResult", "Session"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,25 @@ class NodeResult:
 class QueryResult:
     columns: list[str]
     rows: list[tuple[Any, ...]]
+    more: bool = False  # the query had rows past the limit it was asked for
+
+
+class Session(Protocol):
+    """A read-only SQL session over outputs, each one a view (`Engine.session`)."""
+
+    def sql(self, statement: str, limit: int | None = None) -> QueryResult:
+        """Run one statement that only reads (a SELECT, or EXPLAIN of one); `ref('x')` reads
+        the view named `x`. At most `limit` rows come back."""
+        ...
+
+    def views(self) -> list[str]: ...
+
+    @property
+    def connection(self) -> Any:
+        """The engine's own connection, views included (for callers that want its API)."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class Engine(Protocol):
@@ -55,8 +74,15 @@ class Engine(Protocol):
 
     def row_count(self, output: Output) -> int: ...
 
-    def query(self, sql: str, relations: Mapping[str, Output]) -> QueryResult:
-        """Run one read-only SELECT in which ref('x') reads `relations['x']`."""
+    def query(
+        self, sql: str, relations: Mapping[str, Output], limit: int | None = None
+    ) -> QueryResult:
+        """Run one read-only SELECT in which ref('x') reads `relations['x']`; at most `limit`
+        rows come back."""
+        ...
+
+    def session(self, views: Mapping[str, Output]) -> Session:
+        """A read-only session in which each name of `views` is a view over its output."""
         ...
 
     def drop(self, output: Output) -> None:

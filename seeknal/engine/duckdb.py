@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 
 from seeknal.digest import file_digest, tree_digest
-from seeknal.engine.base import NodeResult, QueryResult
+from seeknal.engine.base import NodeResult, QueryResult, Session
 from seeknal.errors import ExecutionError
 from seeknal.kinds import spec_for
 from seeknal.project.placeholders import render_env
@@ -98,16 +98,10 @@ class DuckDBEngine:
         row = self._read(output, f"SELECT count(*) FROM {self._relation(output)}").fetchone()
         return int(row[0]) if row else 0
 
-    def query(self, sql: str, relations: Mapping[str, Output]) -> QueryResult:
-        try:
-            statements = duckdb.extract_statements(sql)
-        except duckdb.Error as exc:
-            raise ExecutionError(f"The query is not valid SQL: {str(exc).strip()}") from None
-        if len(statements) != 1 or statements[0].type is not duckdb.StatementType.SELECT:
-            raise ExecutionError(
-                "A query must be one SELECT statement; it only reads outputs.",
-                "Remove other statements (CREATE, COPY, INSERT, ...) from the query.",
-            )
+    def query(
+        self, sql: str, relations: Mapping[str, Output], limit: int | None = None
+    ) -> QueryResult:
+        read_only(sql, SELECT_ONLY)
 
         def bind(ref: str) -> str:
             if ref not in relations:
@@ -118,8 +112,12 @@ class DuckDBEngine:
             return self._relation(relations[ref])
 
         bound = replace_refs(_trim(sql), bind)
-        cursor = self._read(None, bound)
-        return QueryResult([str(d[0]) for d in cursor.description or []], cursor.fetchall())
+        return fetch(self._read(None, bound), limit)
+
+    def session(self, views: Mapping[str, Output]) -> Session:
+        from seeknal.engine.duckdb_session import DuckDBSession
+
+        return DuckDBSession({name: self._relation(o) for name, o in views.items()})
 
     def drop(self, output: Output) -> None:
         if output.kind is OutputKind.DIR:
@@ -142,9 +140,10 @@ class DuckDBEngine:
         try:
             return self._con().execute(sql)
         except duckdb.Error as exc:
-            what = f"Reading {output}" if output else "The query"
+            if output is None:
+                raise query_failed(exc) from None
             raise ExecutionError(
-                f"{what} failed in DuckDB: " + " ".join(str(exc).strip().splitlines()[:3]),
+                f"Reading {output} failed in DuckDB: " + _first_lines(exc),
                 "Check the output exists and the SQL names its columns; "
                 "'seeknal run' writes outputs again.",
             ) from None
@@ -219,6 +218,47 @@ class _NodeIO:
             return script.write(script.bind(statements[-1]))
         finally:
             con.close()
+
+
+SELECT_ONLY = frozenset({duckdb.StatementType.SELECT})
+READS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
+
+
+def read_only(sql: str, allowed: frozenset[Any]) -> None:
+    """Refuse anything but one statement of an `allowed` type: a query only reads outputs."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise ExecutionError(f"The query is not valid SQL: {_first_lines(exc)}") from None
+    if len(statements) != 1 or statements[0].type not in allowed:
+        what = "one SELECT statement" if allowed == SELECT_ONLY else "one SELECT (or EXPLAIN)"
+        raise ExecutionError(
+            f"A query must be {what}; it only reads outputs.",
+            "Remove other statements (CREATE, COPY, INSERT, ...) from the query.",
+        )
+
+
+def fetch(cursor: Any, limit: int | None) -> QueryResult:
+    """The rows of an executed statement, at most `limit` of them."""
+    columns = [str(d[0]) for d in cursor.description or []]
+    try:
+        if limit is None:
+            return QueryResult(columns, cursor.fetchall())
+        rows = cursor.fetchmany(limit + 1)
+    except duckdb.Error as exc:  # some errors only surface while rows are produced
+        raise query_failed(exc) from None
+    return QueryResult(columns, rows[:limit], more=len(rows) > limit)
+
+
+def query_failed(exc: Exception) -> ExecutionError:
+    return ExecutionError(
+        "The query failed in DuckDB: " + _first_lines(exc),
+        "Fix the SQL and run it again; ref('kind.name') reads a node's output.",
+    )
+
+
+def _first_lines(exc: Exception) -> str:
+    return " ".join(str(exc).strip().splitlines()[:3])
 
 
 def _trim(sql: str) -> str:

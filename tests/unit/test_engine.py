@@ -14,7 +14,7 @@ from conftest import row_count, small_project
 
 from seeknal.context import Context
 from seeknal.engine import create_engine
-from seeknal.engine.base import Engine, Output, OutputKind
+from seeknal.engine.base import Engine, Output, OutputKind, QueryResult
 from seeknal.errors import ExecutionError, SeeknalError
 from seeknal.state.layout import Target
 from seeknal.types import Project
@@ -112,6 +112,40 @@ def test_query_only_reads(tmp_path: Path, engine: Engine) -> None:
     with pytest.raises(ExecutionError, match=r"ref\('transform.gone'\)") as info:
         engine.query("SELECT * FROM ref('transform.gone')", {"transform.adults": adults})
     assert info.value.hint == "Its inputs: transform.adults."
+
+
+def test_query_limit_says_when_rows_were_left_out(tmp_path: Path, engine: Engine) -> None:
+    _people, adults = _materialize_adults(tmp_path, engine)
+    sql = "SELECT id FROM ref('transform.adults') ORDER BY id"
+    relations = {"transform.adults": adults}
+    assert engine.query(sql, relations, limit=2) == QueryResult(["id"], [(1,), (3,)], more=True)
+    assert engine.query(sql, relations, limit=3) == QueryResult(["id"], [(1,), (3,), (5,)])
+    assert engine.query(sql, relations).more is False
+    assert engine.query(sql, relations, limit=0) == QueryResult(["id"], [], more=True)
+
+
+def test_a_session_reads_outputs_as_views_and_only_reads(tmp_path: Path, engine: Engine) -> None:
+    people, adults = _materialize_adults(tmp_path, engine)
+    session = engine.session({"transform.adults": adults, "adults": adults, "people": people})
+    try:
+        assert session.views() == ["adults", "people", "transform.adults"]
+        count = 'SELECT count(*) FROM "transform.adults" JOIN people USING (id)'
+        assert session.sql(count).rows == [(3,)]
+        assert session.sql("SELECT count(*) FROM ref('transform.adults')").rows == [(3,)]
+        assert session.sql("SELECT id FROM adults ORDER BY id", limit=1).more is True
+        assert session.sql("EXPLAIN SELECT * FROM adults").columns
+        copy = tmp_path / "copy.csv"
+        for statement in (f"COPY adults TO '{copy}'", "CREATE TABLE t AS SELECT 1"):
+            with pytest.raises(ExecutionError, match="one SELECT"):
+                session.sql(statement)
+        assert not copy.exists()
+        with pytest.raises(ExecutionError, match="not a view of this session"):
+            session.sql("SELECT * FROM ref('transform.gone')")
+        with pytest.raises(ExecutionError, match="Binder Error"):
+            session.sql("SELECT nope FROM adults")
+        assert session.connection.execute("SELECT count(*) FROM people").fetchone() == (5,)
+    finally:
+        session.close()
 
 
 def test_drop(tmp_path: Path, engine: Engine) -> None:

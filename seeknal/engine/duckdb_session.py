@@ -1,0 +1,59 @@
+"""A read-only DuckDB session over outputs: each output is a view of an in-memory database, so
+nothing a statement does reaches a file (`seeknal repl` and the pytest fixture use it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+
+from seeknal.engine.base import QueryResult
+from seeknal.engine.duckdb import READS, _trim, fetch, query_failed, read_only
+from seeknal.errors import ExecutionError
+from seeknal.sql.quote import ident
+from seeknal.sql.refs import replace_refs
+
+
+class DuckDBSession:
+    """Views named as asked (`"transform.orders"`, `orders`), over the SQL that reads each output."""
+
+    def __init__(self, relations: Mapping[str, str]) -> None:
+        self._con = duckdb.connect(":memory:")
+        self._views = sorted(relations)
+        try:
+            for name, relation in relations.items():
+                self._con.execute(f"CREATE VIEW {ident(name)} AS SELECT * FROM {relation}")
+        except duckdb.Error as exc:
+            self._con.close()
+            raise ExecutionError(
+                f"Reading the output behind view {name} failed in DuckDB: {str(exc).strip()}",
+                "'seeknal run' (or 'seeknal run --env ENV') writes outputs again.",
+            ) from None
+
+    def sql(self, statement: str, limit: int | None = None) -> QueryResult:
+        read_only(statement, READS)
+
+        def bind(ref: str) -> str:
+            if ref not in self._views:
+                raise ExecutionError(
+                    f"The statement reads ref('{ref}'), which is not a view of this session.",
+                    "The views: " + (", ".join(self._views) or "none") + ".",
+                )
+            return ident(ref)
+
+        try:
+            cursor = self._con.execute(replace_refs(_trim(statement), bind))
+        except duckdb.Error as exc:
+            raise query_failed(exc) from None
+        return fetch(cursor, limit)
+
+    def views(self) -> list[str]:
+        return list(self._views)
+
+    @property
+    def connection(self) -> Any:
+        return self._con
+
+    def close(self) -> None:
+        self._con.close()
