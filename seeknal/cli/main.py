@@ -89,12 +89,24 @@ def get_app() -> typer.Typer:
             plan_cmd,
             project_cmd,
             promote_cmd,
+            query_cmd,
+            repl_cmd,
             report_cmd,
             run_cmd,
         )
 
         # registration order is the order `seeknal --help` lists the commands in
-        for module in (run_cmd, plan_cmd, promote_cmd, report_cmd, env_cmd, git_cmd, project_cmd):
+        for module in (
+            run_cmd,
+            plan_cmd,
+            promote_cmd,
+            report_cmd,
+            query_cmd,
+            repl_cmd,
+            env_cmd,
+            git_cmd,
+            project_cmd,
+        ):
             module.register(app)
         _registered = True
     return app

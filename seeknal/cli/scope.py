@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from seeknal.cli.console import warn
+from seeknal.cli.console import out, warn
 
 
 def context(project_path: Path | None, params: str | None = None) -> Any:
@@ -17,6 +17,23 @@ def context(project_path: Path | None, params: str | None = None) -> Any:
     for message in recover(ctx):
         warn(f"recovered: {message}")
     return ctx
+
+
+def read_env(project_path: Path | None, explicit: str | None) -> tuple[Any, str | None]:
+    """A Context and the active env for a command that only reads (query, repl): it repairs
+    nothing, since repairing takes the lock. Says on stderr which env it reads when the env was
+    not named."""
+    from seeknal.context import Context
+
+    chosen = active_env(project_path, explicit)
+    ctx = Context(project_path)
+    if chosen.env is not None and chosen.rule != "--env":
+        branch = f", branch {chosen.branch}" if chosen.branch else ""
+        out(
+            f"reading env {chosen.env} ({chosen.rule}{branch}; SEEKNAL_ENV=prod reads production)",
+            err=True,
+        )
+    return ctx, chosen.env
 
 
 def project_root(project_path: Path | None) -> Path:

@@ -1,0 +1,125 @@
+"""`seeknal repl` through the CLI: every node a view by id and by unique name, `-e` for one
+statement, the shell fed on stdin (errors printed, the shell goes on), and read-only."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import cli, git, snapshot
+from envkit import ADULTS, edit, env_project
+
+
+@pytest.fixture
+def applied(git_project: Path) -> Path:
+    """Production run; env 'dev' keeps adults of 30 and more, planned and applied."""
+    env_project(git_project)
+    git(git_project, "add", "-A")
+    git(git_project, "commit", "-q", "-m", "env project")
+    assert cli(git_project, "run").exit_code == 0
+    edit(git_project, ADULTS, "WHERE age >= 18", "WHERE age >= 30")
+    for command in (("plan", "dev"), ("run", "--env", "dev")):
+        res = cli(git_project, *command)
+        assert res.exit_code == 0, res.output
+    return git_project
+
+
+def one(root: Path, statement: str, *args: str) -> str:
+    res = cli(root, "repl", "-e", statement, *args)
+    assert res.exit_code == 0, res.output
+    return res.stdout
+
+
+def test_every_node_is_a_view_by_id_and_by_name(applied: Path) -> None:
+    assert one(applied, "SELECT count(*) AS n FROM adults", "--env", "dev").split() == [
+        "n",
+        "-",
+        "2",
+        "(1",
+        "row)",
+    ]
+    assert "3\n(1 row)" in one(applied, 'SELECT count(*) AS n FROM "transform.adults"')
+    # a node the env did not change is production's, under both names
+    by_id = one(applied, 'SELECT count(*) AS n FROM "transform.names"', "--env", "dev")
+    assert "5\n(1 row)" in by_id
+    assert "2\n(1 row)" in one(
+        applied, "SELECT count(*) FROM ref('transform.adults')", "--env", "dev"
+    )
+    tables = one(applied, ".tables", "--env", "dev").splitlines()
+    assert '"transform.adults"  (also adults)' in tables
+    assert '"exposure.adults_export"  (also adults_export)' in tables
+    assert len(tables) == 7  # every node of the env project has an output
+
+
+def test_a_name_two_nodes_share_is_no_view(applied: Path) -> None:
+    (applied / "seeknal/transforms/people.yml").write_text(
+        "kind: transform\nname: people\ninputs:\n  - ref: source.people\n"
+        "transform: SELECT id FROM ref('source.people') WHERE id < 3\n"
+    )
+    assert cli(applied, "run").exit_code == 0
+    tables = one(applied, ".tables").splitlines()
+    assert '"source.people"' in tables and '"transform.people"' in tables
+    assert "2\n(1 row)" in one(applied, 'SELECT count(*) FROM "transform.people"')
+    res = cli(applied, "repl", "-e", "SELECT * FROM people")
+    assert res.exit_code == 1
+    assert "Table with name people does not exist" in res.stderr
+
+
+def test_execute_exits_1_on_error(applied: Path) -> None:
+    res = cli(applied, "repl", "-e", "SELECT nope FROM adults")
+    assert res.exit_code == 1
+    assert "Error: The query failed in DuckDB: Binder Error" in res.stderr
+    res = cli(applied, "repl", "-e", "SELECT * FROM ref('transform.adultz')")
+    assert res.exit_code == 1
+    assert "No node transform.adultz in production (did you mean transform.adults?)" in res.stderr
+    res = cli(applied, "repl", "-e", ".nope")
+    assert res.exit_code == 1 and "Unknown command .nope." in res.stderr
+    res = cli(applied, "repl", "--env", "nope", "-e", "SELECT 1")
+    assert res.exit_code == 1 and "Environment 'nope' not found" in res.stderr
+
+
+SCRIPT = """\
+SELECT count(*) AS n
+FROM adults;
+SELECT * FROM missing_table;
+.tables
+CREATE TABLE t AS SELECT 1;
+SELECT max(age) AS oldest FROM "transform.adults";
+.quit
+SELECT 'never' AS after_quit;
+"""
+
+
+def repl(root: Path, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "seeknal", "repl", *args],
+        cwd=root,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in proc.stdout + proc.stderr
+    return proc
+
+
+def test_the_shell_reads_statements_from_stdin_and_goes_on_after_errors(applied: Path) -> None:
+    before = snapshot(applied / "target")
+    proc = repl(applied, SCRIPT, "--env", "dev")
+    assert proc.returncode == 0
+    out = proc.stdout
+    assert out.index("n\n-\n2\n(1 row)") < out.index('"transform.adults"  (also adults)')
+    assert "oldest\n------\n    45\n(1 row)" in out
+    assert "after_quit" not in out
+    assert "seeknal repl: env dev, 7 node(s)." in proc.stderr
+    assert "Table with name missing_table does not exist" in proc.stderr
+    assert "A query must be one SELECT (or EXPLAIN); it only reads outputs." in proc.stderr
+    assert snapshot(applied / "target") == before
+
+
+def test_the_last_statement_needs_no_semicolon(applied: Path) -> None:
+    proc = repl(applied, "SELECT 40 + 2 AS answer")
+    assert proc.returncode == 0
+    assert proc.stdout == "answer\n------\n    42\n(1 row)\n"
