@@ -47,6 +47,7 @@ RANKS = {
     "seeknal.envs.git_events": 9,
     "seeknal.report.build": 9,
     "seeknal.cli": 10,
+    "seeknal.testing": 10,  # the pytest plugin: a front end, like the CLI
     "seeknal.entry": 10,
     "seeknal.__main__": 10,
 }
@@ -61,6 +62,7 @@ OWNERS = {
     "typer": ("seeknal.cli",),
     "click": ("seeknal.cli",),
     "filelock": ("seeknal.state.lock",),
+    "pytest": ("seeknal.testing.plugin",),
 }
 
 

@@ -1,0 +1,1 @@
+"""Testing data with pytest: the plugin seeknal installs (seeknal/testing/plugin.py)."""
