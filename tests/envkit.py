@@ -60,6 +60,16 @@ def temp_leftovers(root: Path) -> list[str]:
     return sorted(found)
 
 
+def files_and_times(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file below `folder` with its bytes and modification time: a command that only
+    reads leaves both as they were (rewriting a file with the same bytes counts as a write)."""
+    return {
+        p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
 

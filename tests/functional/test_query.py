@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import cli, git, snapshot
-from envkit import ADULTS, edit, env_dir, env_project
+from conftest import cli, git
+from envkit import ADULTS, edit, env_dir, env_project, files_and_times
 
 from seeknal.state.lock import target_lock
 
@@ -165,13 +165,13 @@ def test_a_promoted_env_is_refused(applied: Path) -> None:
 
 
 def test_queries_leave_target_byte_for_byte_as_it_was(applied: Path) -> None:
-    before = snapshot(applied / "target")
+    before = files_and_times(applied / "target")
     query(applied, ADULT_COUNT, "--env", "dev")
     query(applied, "SELECT * FROM ref('transform.names')", "--env", "dev", "-f", "json")
     query(applied, ADULT_COUNT)
     failure(applied, "SELECT * FROM ref('transform.nope')", "--env", "dev")
     failure(applied, "SELECT nope FROM ref('transform.adults')")
-    assert snapshot(applied / "target") == before
+    assert files_and_times(applied / "target") == before
 
 
 def test_a_query_runs_while_another_command_holds_the_lock(applied: Path) -> None:

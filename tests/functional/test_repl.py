@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import cli, git, snapshot
-from envkit import ADULTS, edit, env_project
+from conftest import cli, git
+from envkit import ADULTS, edit, env_project, files_and_times
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def repl(root: Path, stdin: str, *args: str) -> subprocess.CompletedProcess[str]
 
 
 def test_the_shell_reads_statements_from_stdin_and_goes_on_after_errors(applied: Path) -> None:
-    before = snapshot(applied / "target")
+    before = files_and_times(applied / "target")
     proc = repl(applied, SCRIPT, "--env", "dev")
     assert proc.returncode == 0
     out = proc.stdout
@@ -116,7 +116,7 @@ def test_the_shell_reads_statements_from_stdin_and_goes_on_after_errors(applied:
     assert "seeknal repl: env dev, 7 node(s)." in proc.stderr
     assert "Table with name missing_table does not exist" in proc.stderr
     assert "A query must be one SELECT (or EXPLAIN); it only reads outputs." in proc.stderr
-    assert snapshot(applied / "target") == before
+    assert files_and_times(applied / "target") == before
 
 
 def test_the_last_statement_needs_no_semicolon(applied: Path) -> None:
