@@ -8,8 +8,9 @@ An error is printed and the shell goes on. Read-only, like `seeknal query`.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -21,11 +22,15 @@ from seeknal.cli.result_view import TABLE_ROWS, footer, render
 from seeknal.cli.scope import read_env
 from seeknal.errors import SeeknalError
 
+if TYPE_CHECKING:
+    from seeknal.envs.read import DataSession
+
 HELP = """\
 .tables   the views: every node with an output, by id ("transform.orders") and by name
 .help     this list
 .quit     leave (.exit and end of input too)
 A statement ends with ';' at the end of a line. Only SELECT (and EXPLAIN) statements run."""
+HELP_LINE = ".tables lists the views, .help the commands, .quit leaves."
 
 
 def register(app: typer.Typer) -> None:
@@ -50,10 +55,10 @@ def repl(
     ctx, chosen = read_env(project_path, env)
     session = open_session(ctx, chosen)
     try:
-        if execute is not None:
-            Shell(session).run(execute)  # an error exits 1 through `handled`
-            return
         shell = Shell(session)
+        if execute is not None:
+            shell.run(execute)  # an error exits 1 through `handled`
+            return
         where = "production" if chosen is None else f"env {chosen}"
         out(f"seeknal repl: {where}, {len(session.views)} node(s). {HELP_LINE}", err=True)
         shell.loop(sys.stdin.isatty())
@@ -61,11 +66,10 @@ def repl(
         session.close()
 
 
-HELP_LINE = ".tables lists the views, .help the commands, .quit leaves."
-
-
 class Shell:
-    def __init__(self, session: Any) -> None:
+    """Statements and dot commands, one line at a time, over a `DataSession`."""
+
+    def __init__(self, session: DataSession) -> None:
         self.session = session
         self.buffer: list[str] = []
 
@@ -112,7 +116,7 @@ class Shell:
             self._safely(self.run, statement)
         return True
 
-    def _safely(self, action: Any, text: str) -> None:
+    def _safely(self, action: Callable[[str], None], text: str) -> None:
         try:
             action(text)
         except SeeknalError as exc:  # printed; the shell goes on
