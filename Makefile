@@ -8,9 +8,11 @@ lint:
 	ruff format --check seeknal
 	mypy seeknal
 
-# Chromium for the HTML report tests: installed when possible, else explained (see the script)
+# Chromium for the HTML report tests and a PostgreSQL server for the warehouse tests: installed
+# when possible, else explained (see the scripts)
 test-deps:
 	@sh tests/tools/ensure-chromium
+	@sh tests/tools/ensure-postgresql
 
 test: test-deps
 	python -m pytest -q tests

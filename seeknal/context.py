@@ -20,6 +20,7 @@ from seeknal.types import Project
 
 if TYPE_CHECKING:
     from seeknal.dag import Dag
+    from seeknal.engine.warehouse import Warehouse
     from seeknal.planning.fingerprint import NodeFingerprint
     from seeknal.project.profiles import Profile
 
@@ -92,6 +93,28 @@ class Context:
                 f"Move or delete {self.production.base}, then run the command again.",
             )
         self.cache = ToolCache(self.production.tool_cache_path)
+        self._profile_path: str | None = None
+        self._profile_chosen = False
+
+    def use_profile(self, path: str | None) -> None:
+        """The profile file this command reads warehouses with (an env's: its plan's)."""
+        self._profile_path = path
+        self._profile_chosen = True
+
+    @property
+    def profile_path(self) -> str | None:
+        """The chosen profile file; production's chain when the command chose none."""
+        if not self._profile_chosen:
+            from seeknal.project.profiles import resolve_profile_path
+
+            self.use_profile(resolve_profile_path(self.root, None, None))
+        return self._profile_path
+
+    def warehouse(self, env: str | None = None) -> Warehouse:
+        """Where warehouse sources are read and materializations written, as `env` does."""
+        from seeknal.engine.warehouse import Warehouse
+
+        return Warehouse(self.profile(self.profile_path), env)
 
     def load_settings(self) -> dict[str, Any]:
         from seeknal.project.files import parse_yaml
@@ -152,6 +175,8 @@ class Context:
             if all(files.data_digest(t, self.cache.data) == d for t, d in tables.items()):
                 return str(memo["fingerprint"])
         loaded = self.load()
+        # a warehouse source's data changes without any file changing: never memoised
+        volatile = volatile or self._has_warehouse_sources(loaded.project)
         if not volatile:
             from seeknal.kinds import spec_for
 
@@ -165,10 +190,24 @@ class Context:
             }
         return loaded.manifest_fingerprint
 
+    @staticmethod
+    def _has_warehouse_sources(project: Project) -> bool:
+        from seeknal.engine.warehouse import is_warehouse_source
+
+        return any(is_warehouse_source(n) for n in project.nodes.values())
+
     def data_digests(self, project: Project, files: ProjectFiles) -> dict[str, str]:
+        from seeknal.engine.warehouse import is_warehouse_source
         from seeknal.kinds import spec_for
 
         digests: dict[str, str] = {}
+        reading = [n for n in project.nodes.values() if is_warehouse_source(n)]
+        if reading:
+            from seeknal.project.profiles import check_uses
+
+            warehouse = self.warehouse()
+            check_uses(warehouse.profile, reading)
+            digests.update((n.id, warehouse.source_digest(n)) for n in reading)
         for node in project.nodes.values():
             table = spec_for(node.kind).data_file(node)
             if table is not None:

@@ -312,3 +312,30 @@ def example(git_project: Path) -> Path:
     git(git_project, "add", "-A")
     git(git_project, "commit", "-q", "-m", "example")
     return git_project
+
+
+# --------------------------------------------------------------------------------------------
+# PostgreSQL (tests/pgkit.py): one throwaway server per session, a fresh database per test
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    from pgkit import start_server
+
+    server = start_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg(pg_server: Any) -> Iterator[Any]:
+    from pgkit import PgDb
+
+    name = "t_" + os.urandom(6).hex()
+    with pg_server.connect() as con:
+        con.execute(f"CREATE DATABASE {name}")
+    yield PgDb(pg_server, name)
+    with pg_server.connect() as con:
+        con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

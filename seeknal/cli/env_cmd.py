@@ -133,8 +133,10 @@ def env_delete(
     if not yes and not typer.confirm(f"Delete environment '{env}' and its outputs?"):
         out("Nothing deleted.")
         raise typer.Exit(1)
-    folder = delete_env(ctx, env)
+    folder, dropped = delete_env(ctx, env)
     out(f"Deleted environment '{env}' ({folder.relative_to(ctx.root)}).")
+    for name in dropped:
+        out(f"Dropped {name}")
 
 
 @handled

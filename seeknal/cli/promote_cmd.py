@@ -24,6 +24,11 @@ def promote(
     copy_data: bool = typer.Option(
         False, "--copy-data", help="Copy outputs instead of moving them; the env stays intact."
     ),
+    rematerialize: bool = typer.Option(
+        False,
+        "--rematerialize",
+        help="Also write the promoted nodes' materializations to their production tables.",
+    ),
     project_path: Path | None = ProjectPath,
 ) -> None:
     """Make an applied environment production, atomically."""
@@ -31,9 +36,11 @@ def promote(
 
     env = named_env(project_path, env, "promote")
     ctx = context(project_path)
-    outcome = promote_env(ctx, env, copy_data)
+    outcome = promote_env(ctx, env, copy_data, rematerialize=rematerialize)
     how = "copied" if copy_data else "moved"
     out(
         f"Promoted env '{env}' to production in {outcome.seconds * 1000:.0f} ms: "
         f"{len(outcome.moved)} output(s) {how}, {len(outcome.removed)} removed."
     )
+    for table in outcome.tables:
+        out(f"Materialized {table}")

@@ -11,6 +11,7 @@ from seeknal.errors import SeeknalError
 
 if TYPE_CHECKING:
     from seeknal.engine.base import Engine
+    from seeknal.engine.warehouse import Warehouse
 
 DEFAULT_ENGINE = "duckdb"
 
@@ -18,12 +19,14 @@ DEFAULT_ENGINE = "duckdb"
 ENGINES = {"duckdb": "seeknal.engine.duckdb:DuckDBEngine"}
 
 
-def create_engine(name: str, project_root: Path) -> Engine:
+def create_engine(name: str, project_root: Path, warehouse: Warehouse | None = None) -> Engine:
+    """The engine called `name`; `warehouse` (the run's profile and env) is where warehouse
+    sources are read from and materializations written to."""
     spec = ENGINES.get(name)
     if spec is None:
         raise SeeknalError(
             f"Unknown engine '{name}'.", f"Known engines: {', '.join(sorted(ENGINES))}."
         )
     module, cls = spec.split(":")
-    engine: Engine = getattr(importlib.import_module(module), cls)(project_root)
+    engine: Engine = getattr(importlib.import_module(module), cls)(project_root, warehouse)
     return engine

@@ -62,6 +62,11 @@ class Engine(Protocol):
         a half-written output: it is replaced whole or left as it was."""
         ...
 
+    def materialize_tables(self, node: Node, output: Output) -> list[str]:
+        """Write the node's output to the warehouse tables of its `materializations:` (names
+        as the engine's warehouse env writes them); the tables written."""
+        ...
+
     def exists(self, output: Output) -> bool: ...
 
     def digest(self, output: Output, memo: MutableMapping[str, Any] | None = None) -> str | None:

@@ -7,6 +7,7 @@ over a DuckDB connection, with the node's inputs as parquet files.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import threading
@@ -19,10 +20,13 @@ import duckdb
 
 from seeknal.digest import file_digest, tree_digest
 from seeknal.engine.base import NodeResult, QueryResult, Session
+from seeknal.engine.warehouse import Warehouse, pg_type
 from seeknal.errors import ExecutionError
 from seeknal.kinds import spec_for
+from seeknal.kinds.materializations import parse
 from seeknal.project.placeholders import render_env
-from seeknal.sql.quote import literal
+from seeknal.project.profiles import ProfileError
+from seeknal.sql.quote import ident, literal
 from seeknal.sql.refs import replace_refs
 from seeknal.types import Node, Output, OutputKind
 
@@ -34,8 +38,9 @@ class DuckDBEngine:
 
     name = "duckdb"
 
-    def __init__(self, project_root: Path) -> None:
+    def __init__(self, project_root: Path, warehouse: Warehouse | None = None) -> None:
         self.root = project_root
+        self.warehouse = warehouse
         self.db = duckdb.connect(":memory:")
         self._local = threading.local()
 
@@ -64,6 +69,8 @@ class DuckDBEngine:
         tmp = path.with_name(f".seeknal-tmp-{os.getpid()}-{threading.get_ident()}-{path.name}")
         try:
             result = self._dispatch(node, {n: o.path for n, o in inputs.items()}, tmp, output)
+            # the warehouse tables first: when one cannot be written, the node fails as a whole
+            self.materialize_tables(node, Output.file(tmp))
             os.replace(tmp, path)
             return result
         except duckdb.Error as exc:
@@ -74,6 +81,38 @@ class DuckDBEngine:
             ) from None
         finally:
             tmp.unlink(missing_ok=True)
+
+    def materialize_tables(self, node: Node, output: Output) -> list[str]:
+        """Write `node`'s output to its `materializations:`; the tables written."""
+        data = output.path
+        if not parse(node.config):
+            return []
+        if self.warehouse is None:
+            raise ExecutionError(
+                f"{node.id} ({node.file_path}) has materializations, but nothing gave this run "
+                "a profile to write them with.",
+                "Run it with seeknal run (or run --env), which reads the profile.",
+            )
+        con = self._con()
+        relation = f"{_READERS.get(data.suffix.lower(), 'read_parquet')}({literal(data)})"
+        described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        columns, selected = [], []
+        for name, dtype, *_ in described:
+            as_text = pg_type(str(dtype)) == "text" and str(dtype) != "VARCHAR"
+            selected.append(f"CAST({ident(name)} AS VARCHAR)" if as_text else ident(name))
+            columns.append((str(name), "VARCHAR" if as_text else str(dtype)))
+        select = f"SELECT {', '.join(selected)} FROM {relation}"
+        try:
+            return self.warehouse.materialize(
+                node,
+                columns,
+                lambda: con.execute(select).fetchall(),
+                lambda: _arrow(con.sql(f"SELECT * FROM {relation}")),
+            )
+        except ExecutionError:
+            raise
+        except ProfileError as exc:
+            raise ExecutionError(exc.message, exc.hint) from None
 
     # -- outputs ---------------------------------------------------------------------------
     def exists(self, output: Output) -> bool:
@@ -150,7 +189,7 @@ class DuckDBEngine:
 
     # -- nodes ---------------------------------------------------------------------------
     def _dispatch(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Output) -> NodeResult:
-        io = _NodeIO(self._con(), self.root, node, inputs, tmp)
+        io = _NodeIO(self._con(), self.root, node, inputs, tmp, self.warehouse)
         done = spec_for(node.kind).execute(node, io)
         return NodeResult(row_count=done.row_count, output=out, warnings=list(done.warnings))
 
@@ -162,13 +201,34 @@ class _NodeIO:
     """The `ExecutionIO` of one node: inputs are parquet files, the output is written to `tmp`."""
 
     def __init__(
-        self, con: Any, root: Path, node: Node, inputs: dict[str, Path], tmp: Path
+        self,
+        con: Any,
+        root: Path,
+        node: Node,
+        inputs: dict[str, Path],
+        tmp: Path,
+        warehouse: Warehouse | None = None,
     ) -> None:
         self.con = con
         self.root = root
         self.node = node
         self.inputs = inputs
         self.tmp = tmp
+        self.warehouse = warehouse
+
+    def external(self) -> str:
+        if self.warehouse is None:
+            raise ExecutionError(
+                f"{self.node.id}: nothing gave this run a profile to read the source with.",
+                "Run it with seeknal run (or run --env), which reads the profile.",
+            )
+        try:
+            data = self.warehouse.read_source(self.node)
+        except ProfileError as exc:
+            raise ExecutionError(exc.message, exc.hint) from None
+        name = "seeknal_source_" + hashlib.sha1(self.node.id.encode()).hexdigest()[:12]
+        self.con.register(name, data)
+        return ident(name)
 
     def relation(self, node_id: str) -> str:
         return f"read_parquet({literal(self.inputs[node_id])})"
@@ -212,7 +272,7 @@ class _NodeIO:
     def write_script(self, statements: Sequence[str]) -> int:
         con = duckdb.connect(":memory:")
         try:
-            script = _NodeIO(con, self.root, self.node, self.inputs, self.tmp)
+            script = _NodeIO(con, self.root, self.node, self.inputs, self.tmp, self.warehouse)
             for statement in statements[:-1]:
                 con.execute(script.bind(statement))
             return script.write(script.bind(statements[-1]))
@@ -259,6 +319,12 @@ def query_failed(exc: Exception) -> ExecutionError:
 
 def _first_lines(exc: Exception) -> str:
     return " ".join(str(exc).strip().splitlines()[:3])
+
+
+def _arrow(relation: Any) -> Any:
+    """A relation's rows as an Arrow table (the method's name changed in DuckDB 1.4)."""
+    to_table = getattr(relation, "to_arrow_table", None)
+    return to_table() if to_table is not None else relation.arrow()
 
 
 def _trim(sql: str) -> str:

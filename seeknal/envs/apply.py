@@ -69,19 +69,20 @@ def apply_env(
 
     target, config, plan = require_env(ctx, env)
     _check_profile(ctx, env, plan, profile)
+    # the profile the env was planned with, whatever the chain would pick today
+    ctx.use_profile(plan.profile_path)
     with locked(ctx, f"seeknal run --env {env}"):
         if not force:
             check_fresh(ctx, env, plan)
         snap = _planned(ctx, target, plan, force)
-        # the profile the env was planned with, whatever the chain would pick today
-        warehouse = ctx.profile(plan.profile_path)
-        check_uses(warehouse, (snap.project.nodes[n] for n in snap.planned))
+        warehouse = ctx.warehouse(env)
+        check_uses(warehouse.profile, (snap.project.nodes[n] for n in snap.planned))
         to_run = [n for n in snap.planned if n not in snap.reused]
         outcome = EnvRunOutcome(env, plan, to_run, snap.reused)
         if on_start:
             on_start(outcome)
         if to_run:
-            with closing(create_engine(DEFAULT_ENGINE, ctx.root)) as engine:
+            with closing(create_engine(DEFAULT_ENGINE, ctx.root, warehouse)) as engine:
                 outcome.results = execute(
                     RunRequest(
                         project=snap.project,

@@ -67,6 +67,7 @@ def plan_env(
     from seeknal.project.profiles import check_uses, resolve_profile_path
 
     profile_path = resolve_profile_path(ctx.root, env, profile)
+    ctx.use_profile(profile_path)
     loaded = loaded or ctx.load()  # load errors are reported before target/ is touched
     check_uses(ctx.profile(profile_path), loaded.project.nodes.values())
     with locked(ctx, f"seeknal plan {env}"):

@@ -26,6 +26,7 @@ class PromoteOutcome:
     removed: list[str]
     copy_data: bool
     seconds: float
+    tables: list[str] = field(default_factory=list)  # written by --rematerialize
 
 
 @dataclass
@@ -38,7 +39,11 @@ class _Staged:
 
 
 def promote_env(
-    ctx: Context, env: str, copy_data: bool = False, git_commit: str | None = None
+    ctx: Context,
+    env: str,
+    copy_data: bool = False,
+    git_commit: str | None = None,
+    rematerialize: bool = False,
 ) -> PromoteOutcome:
     import time
 
@@ -74,12 +79,28 @@ def promote_env(
         )
         txn.details = {"env": env, "plan_id": plan.plan_id, "promotion": promotion.to_json()}
         txn.commit(lambda journal: finish_promote(ctx.root, journal))
+        tables = _rematerialize(ctx, env, staged.moved) if rematerialize else []
         for path, digest in staged.digests.items():
             if digest:
                 remember_digest(path, digest, ctx.cache.data)
         ctx.save_cache()
     seconds = time.perf_counter() - started
-    return PromoteOutcome(env, str(plan.plan_id), staged.moved, removed, copy_data, seconds)
+    return PromoteOutcome(env, str(plan.plan_id), staged.moved, removed, copy_data, seconds, tables)
+
+
+def _rematerialize(ctx: Context, env: str, nodes: list[str]) -> list[str]:
+    """Production names get the promoted outputs; production's state is already the env's."""
+    from seeknal.envs.warehouse import rematerialize
+    from seeknal.errors import SeeknalError
+
+    try:
+        return rematerialize(ctx, nodes)
+    except SeeknalError as exc:
+        raise SeeknalError(
+            f"Env '{env}' was promoted, but writing its tables under production names failed: "
+            f"{exc.message}",
+            f"{exc.hint} Then write them with: seeknal run --full --nodes {','.join(nodes)}",
+        ) from None
 
 
 def _promotable(ctx: Context, target: Target, config: EnvConfig, plan: Plan) -> RunState:

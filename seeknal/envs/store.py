@@ -82,13 +82,18 @@ def _disk_size(folder: Path) -> int:
     return total
 
 
-def delete_env(ctx: Context, env: str) -> Path:
+def delete_env(ctx: Context, env: str) -> tuple[Path, list[str]]:
+    """Delete the env's folder and the warehouse schemas/namespaces it wrote to; the folder
+    and the schemas/namespaces dropped."""
+    from seeknal.envs.warehouse import drop_env_tables
+
     target = env_target(ctx, env)
     if not target.dir.is_dir():
         raise EnvError(f"Environment '{env}' not found.", "'seeknal env list' shows the envs.")
     with locked(ctx, f"seeknal env delete {env}"):
+        dropped = drop_env_tables(ctx, env)  # first: the manifest says what to drop
         _remove_tree(target.dir)
-    return target.dir
+    return target.dir, dropped
 
 
 def _remove_tree(folder: Path) -> None:
@@ -104,7 +109,10 @@ def gc_envs(
     branch_exists: Callable[[str], bool] | None = None,
     now: dt.datetime | None = None,
 ) -> list[tuple[str, str]]:
-    """Envs past their TTL, or bound to a git branch that no longer exists."""
+    """Envs past their TTL, or bound to a git branch that no longer exists (deleted with the
+    warehouse schemas and namespaces they wrote to)."""
+    from seeknal.envs.warehouse import drop_env_tables
+
     doomed: list[tuple[str, str]] = []
     for row in list_envs(ctx, now):
         if row["expired"]:
@@ -116,6 +124,7 @@ def gc_envs(
             for name, _ in doomed:
                 folder = Target(ctx.root, name).dir
                 if folder.is_dir():
+                    drop_env_tables(ctx, name)
                     _remove_tree(folder)
     leftovers = ctx.production.base / "environments"
     if not dry_run and leftovers.is_dir():

@@ -57,6 +57,10 @@ class ExecutionIO(Protocol):
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]: ...
 
+    def external(self) -> str:
+        """SQL naming the rows of the node's warehouse source (postgresql, iceberg), read with
+        the run's profile."""
+
     def write(self, select_sql: str, fmt: str = "parquet") -> int:
         """Write the rows of a query as the node's output (parquet, csv or json); the count."""
 

@@ -8,12 +8,14 @@ from typing import Any
 
 from seeknal.errors import ExecutionError
 from seeknal.kinds.base import Change, Executed, ExecutionIO, FileChecks, KindSpec
+from seeknal.kinds.materializations import IDENTIFIER
 from seeknal.project.placeholders import render_env
 from seeknal.sql.quote import literal
 from seeknal.types import Node, NodeKind
 
 SOURCE_TYPES = ("csv", "parquet", "json", "jsonl", "postgresql", "iceberg")
 FILE_SOURCE_TYPES = frozenset({"csv", "parquet", "json", "jsonl"})
+WAREHOUSE_SOURCE_TYPES = frozenset({"postgresql", "iceberg"})
 UNSAFE_PATH = re.compile(r"""['";\n\r\x00]""")
 CSV_OPTIONS = {
     "delimiter": "delim",
@@ -47,8 +49,12 @@ class SourceSpec(KindSpec):
         elif stype == "postgresql":
             if not table and not (data.get("params") or {}).get("query"):
                 checks.problem("postgresql source needs 'table:' or 'params.query'", line)
+            elif table:
+                _check_names(str(table), 2, "[schema.]table", checks)
         elif stype == "iceberg" and (not isinstance(table, str) or table.count(".") != 2):
             checks.problem("iceberg source needs 'table: catalog.namespace.table'", line)
+        elif stype == "iceberg":
+            _check_names(str(table), 3, "catalog.namespace.table", checks)
 
     def data_file(self, node: Node) -> str | None:
         if node.config.get("source") not in FILE_SOURCE_TYPES:
@@ -67,6 +73,8 @@ class SourceSpec(KindSpec):
         return super().change_reason(previous, data_digest)
 
     def execute(self, node: Node, io: ExecutionIO) -> Executed:
+        if node.config.get("source") in WAREHOUSE_SOURCE_TYPES:
+            return Executed(io.write(f"SELECT * FROM {io.external()}"))
         return Executed(io.write(source_sql(node, io)))
 
 
@@ -83,6 +91,18 @@ def _check_file_table(stype: str, table: Any, checks: FileChecks) -> None:
             f"data file '{table}' does not exist (paths are relative to the project root)",
             checks.line("table"),
         )
+
+
+def _check_names(table: str, most: int, shape: str, checks: FileChecks) -> None:
+    parts = table.split(".")
+    if len(parts) > most:
+        checks.problem(f"'table: {table}' must be {shape}", checks.line("table"))
+    for part in parts:
+        if not IDENTIFIER.match(part):
+            checks.problem(
+                f"'{part}' in 'table: {table}' is not a plain identifier (letters, digits, _)",
+                checks.line("table"),
+            )
 
 
 def source_sql(node: Node, io: ExecutionIO) -> str:

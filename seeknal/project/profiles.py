@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from seeknal.errors import SeeknalError
+from seeknal.kinds.materializations import parse
 
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
 SECRET_KEY = re.compile(r"PASS|SECRET|TOKEN|KEY|CREDENTIAL", re.IGNORECASE)
@@ -272,4 +273,6 @@ def warehouse_uses(node: Any, profile: Profile) -> list[tuple[str, str]]:
         from seeknal.project.placeholders import render_env
 
         uses.append(("catalog", str(render_env(node.config.get("table", ""))).split(".")[0]))
+    for target in parse(node.config):
+        uses.append(("connection" if target.type == "postgresql" else "catalog", target.where))
     return uses

@@ -8,6 +8,7 @@ from typing import Any
 
 from seeknal import kinds
 from seeknal.errors import Problem
+from seeknal.kinds import materializations
 from seeknal.kinds.base import KindSpec
 from seeknal.project import placeholders
 from seeknal.project.files import ProjectFiles
@@ -89,6 +90,8 @@ def build_node(
             if sql and up in sql_refs(sql):
                 file.warn(f"ref('{up}') is used in SQL but not listed in inputs; added")
     spec.check(rendered, file)
+    for message in materializations.problems(rendered.get("materializations")):
+        file.problem(message, file.line("materializations"))
     return Node(
         id=f"{spec.kind}.{name}",
         kind=spec.kind,

@@ -147,9 +147,10 @@ def run_production(
     from seeknal.project.profiles import check_uses, resolve_profile_path
 
     target = ctx.production
+    ctx.use_profile(resolve_profile_path(ctx.root, None, profile))
     loaded = ctx.load()  # load errors are reported before anything under target/ is touched
-    warehouse = ctx.profile(resolve_profile_path(ctx.root, None, profile))
-    check_uses(warehouse, loaded.project.nodes.values())
+    warehouse = ctx.warehouse()
+    check_uses(warehouse.profile, loaded.project.nodes.values())
     with mutating(target.base, ctx.root, command):
         plan = plan_production(ctx, full, nodes, loaded)
         if on_plan:
@@ -157,7 +158,7 @@ def run_production(
         project = plan.loaded.project
         outcome = RunOutcome(plan, run_id=ctx.run_id)
         if plan.to_run:
-            with closing(create_engine(DEFAULT_ENGINE, ctx.root)) as engine:
+            with closing(create_engine(DEFAULT_ENGINE, ctx.root, warehouse)) as engine:
                 outcome.results = execute(
                     RunRequest(
                         project=project,

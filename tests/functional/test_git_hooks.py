@@ -339,7 +339,8 @@ def post_checkout_modules(root: Path) -> tuple[set[str], str]:
 
 def assert_light(modules: set[str], *heavy: str) -> None:
     assert "seeknal.cli.hook_entry" in modules
-    for name in ("duckdb", "networkx", "jinja2", "pygit2", "typer", "sqlglot", *heavy):
+    light = ("duckdb", "networkx", "jinja2", "pygit2", "typer", "sqlglot", "psycopg", "pyiceberg")
+    for name in (*light, "pyarrow", *heavy):
         assert name not in modules, name
         assert not any(m.startswith(name + ".") for m in modules), name
 

@@ -17,7 +17,7 @@ import typer
 
 from seeknal.cli.main import get_app
 
-HEAVY = ("duckdb", "networkx", "jinja2", "pygit2", "sqlglot")
+HEAVY = ("duckdb", "networkx", "jinja2", "pygit2", "sqlglot", "psycopg", "pyiceberg", "pyarrow")
 
 PROBE = """
 import json, sys

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import cli, write_tree
 from envkit import env_json
+from pgkit import PASSWORD as PG_PASSWORD
+from pgkit import USER, PgDb
 
 PASSWORD = "Wh-s3cret-pw"
 PG_SOURCE = """\
@@ -84,14 +86,16 @@ def test_a_source_naming_an_unknown_connection_fails_the_plan(small: Path) -> No
 
 
 def test_variables_are_interpolated_and_a_missing_one_is_named(
-    small: Path, monkeypatch: pytest.MonkeyPatch
+    small: Path, monkeypatch: pytest.MonkeyPatch, pg: PgDb
 ) -> None:
+    pg.execute("CREATE TABLE public.orders (id int)")
     monkeypatch.delenv("WH_PASSWORD", raising=False)
+    monkeypatch.delenv("WH_USER", raising=False)
     write_tree(
         small,
         {
-            "profiles.yml": profile(password="${WH_PASSWORD}").replace(
-                "user: analyst", "user: ${WH_USER:analyst}"
+            "profiles.yml": pg.profile(password="${WH_PASSWORD}").replace(
+                f"user: {USER}", f"user: ${{WH_USER:{USER}}}"
             ),
             "seeknal/sources/orders.yml": PG_SOURCE.format(connection="wh"),
         },
@@ -100,13 +104,15 @@ def test_variables_are_interpolated_and_a_missing_one_is_named(
     assert res.exit_code == 1, res.output
     assert "uses ${WH_PASSWORD}, which is not set" in res.output
     assert "Set the environment variable WH_PASSWORD" in res.output
-    monkeypatch.setenv("WH_PASSWORD", PASSWORD)
+    monkeypatch.setenv("WH_PASSWORD", PG_PASSWORD)
     out = plan_ok(small)
-    assert PASSWORD not in out
-    assert PASSWORD not in (small / "target" / "environments" / "dev" / "plan.json").read_text()
+    assert PG_PASSWORD not in out
+    plan = (small / "target" / "environments" / "dev" / "plan.json").read_text()
+    assert PG_PASSWORD not in plan
 
 
-def test_project_file_connections_and_source_defaults(small: Path) -> None:
+def test_project_file_connections_and_source_defaults(small: Path, pg: PgDb) -> None:
+    pg.execute("CREATE TABLE public.orders (id int)")
     settings = (small / "seeknal_project.yml").read_text()
     write_tree(
         small,
@@ -122,19 +128,20 @@ def test_project_file_connections_and_source_defaults(small: Path) -> None:
         small,
         {
             "seeknal_project.yml": settings
-            + "connections:\n  wh:\n    type: postgresql\n    host: 127.0.0.1\n"
-            "    database: shop\nsource_defaults:\n  postgresql:\n    connection: wh\n"
+            + pg.profile()
+            + "source_defaults:\n  postgresql:\n    connection: wh\n"
         },
     )
     plan_ok(small)
     assert recorded(small) is None
 
 
-def test_run_env_uses_the_profile_its_plan_recorded(small: Path, tmp_path: Path) -> None:
+def test_run_env_uses_the_profile_its_plan_recorded(small: Path, tmp_path: Path, pg: PgDb) -> None:
+    pg.execute("CREATE TABLE public.orders (id int)")
     write_tree(
         small,
         {
-            "profiles-dev.yml": profile(),
+            "profiles-dev.yml": pg.profile(),
             "seeknal/sources/orders.yml": PG_SOURCE.format(connection="wh"),
         },
     )
@@ -142,7 +149,7 @@ def test_run_env_uses_the_profile_its_plan_recorded(small: Path, tmp_path: Path)
     # a profile the chain would pick now is not the one the plan recorded
     write_tree(small, {"profiles.yml": profile("other")})
     other = tmp_path / "other.yml"
-    other.write_text(profile())
+    other.write_text(pg.profile())
     res = cli(small, "run", "--env", "dev", "--profile", str(other))
     assert res.exit_code == 1
     assert f"Env 'dev' was planned with {small / 'profiles-dev.yml'}" in res.output

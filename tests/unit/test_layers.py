@@ -63,6 +63,9 @@ OWNERS = {
     "click": ("seeknal.cli",),
     "filelock": ("seeknal.state.lock",),
     "pytest": ("seeknal.testing.plugin",),
+    "psycopg": ("seeknal.engine.postgres",),
+    "pyiceberg": ("seeknal.engine.iceberg",),
+    "pyarrow": ("seeknal.engine",),
 }
 
 

@@ -14,6 +14,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "tests" / "tools" / "ensure-chromium"
 ADVICE = "sudo apt-get install -y chromium"
+PG_SCRIPT = REPO / "tests" / "tools" / "ensure-postgresql"
 
 
 def test_ci_runs_the_readme_test_command_and_make_installs_the_browser() -> None:
@@ -25,7 +26,8 @@ def test_ci_runs_the_readme_test_command_and_make_installs_the_browser() -> None
     assert ci_lines[-1] == command
     makefile = (REPO / "Makefile").read_text()
     assert "test: test-deps" in makefile and "sh tests/tools/ensure-chromium" in makefile
-    assert ADVICE in readme
+    assert "sudo apt-get install -y chromium postgresql" in readme
+    assert "sh tests/tools/ensure-postgresql" in makefile
 
 
 def run_script(tmp_path: Path, *, uid: int, apt: str | None) -> tuple[int, str, list[str]]:
@@ -95,3 +97,59 @@ def test_otherwise_it_says_the_command_and_lets_the_tests_run(
     assert f"{tmp_path / 'chromium'} is missing" in stderr
     assert "the 2 HTML report tests will fail" in stderr
     assert ADVICE in stderr
+
+
+def run_pg_script(tmp_path: Path, *, uid: int, apt: str | None) -> tuple[int, str, list[str]]:
+    """ensure-postgresql with stand-ins: an apt-get that ('ok') creates initdb and pg_ctl under
+    an empty server root, or fails; returns exit code, stderr, apt-get calls."""
+    bin_dir, log, root = tmp_path / "bin", tmp_path / "apt.log", tmp_path / "pg"
+    bin_dir.mkdir(exist_ok=True)
+    root.mkdir(exist_ok=True)
+    tools = {"id": f"#!/bin/sh\necho {uid}\n"}
+    if apt is not None:
+        server = root / "15" / "bin"
+        creates = (
+            f'mkdir -p "{server}"; for t in initdb pg_ctl; do printf "#!/bin/sh\\n" > '
+            f'"{server}/$t"; chmod +x "{server}/$t"; done; '
+        )
+        tools["apt-get"] = (
+            f'#!/bin/sh\necho "$*" >> "{log}"\n'
+            f'case "$1" in install) {creates if apt == "ok" else ""}'
+            f"exit {0 if apt == 'ok' else 100};; esac\nexit 0\n"
+        )
+    for name, text in tools.items():
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    for name in ("cat", "mkdir", "chmod", "printf"):
+        found = shutil.which(name)
+        assert found
+        (bin_dir / name).unlink(missing_ok=True)
+        (bin_dir / name).symlink_to(found)
+    proc = subprocess.run(
+        ["/bin/sh", str(PG_SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": str(bin_dir), "SEEKNAL_TEST_PG_ROOT": str(root)},
+    )
+    calls = log.read_text().splitlines() if log.exists() else []
+    return proc.returncode, proc.stderr, calls
+
+
+def test_root_with_apt_get_installs_postgresql(tmp_path: Path) -> None:
+    code, stderr, calls = run_pg_script(tmp_path, uid=0, apt="ok")
+    assert (code, stderr) == (0, "")
+    assert calls == ["update -qq", "install -y -qq postgresql"]
+    assert (tmp_path / "pg" / "15" / "bin" / "initdb").exists()
+    # installed now: a second run does nothing
+    assert run_pg_script(tmp_path, uid=0, apt="ok")[2] == calls
+
+
+@pytest.mark.parametrize(("uid", "apt"), [(1000, "ok"), (0, None), (0, "fails")])
+def test_without_postgresql_it_says_the_command(
+    tmp_path: Path, uid: int, apt: str | None
+) -> None:
+    code, stderr, _ = run_pg_script(tmp_path, uid=uid, apt=apt)
+    assert code == 0
+    assert "so the PostgreSQL tests will fail" in stderr
+    assert "sudo apt-get install -y postgresql" in stderr
