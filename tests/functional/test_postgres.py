@@ -239,3 +239,69 @@ def test_unsafe_identifiers_are_refused_when_the_project_loads(git_project: Path
     assert "'or-ders' in 'table: shop.or-ders' is not a plain identifier" in res.output
     assert "materializations #1:" in res.output and "is not a plain identifier" in res.output
     assert "analytics" not in pg.schemas()
+
+
+def test_incremental_by_time_replaces_the_span_of_the_new_rows(git_project: Path, pg: PgDb) -> None:
+    root = project(git_project, pg)
+    pg.execute("CREATE TABLE shop.daily (day date, hits int)")
+    pg.execute("INSERT INTO shop.daily VALUES ('2024-01-01', 1), ('2024-01-02', 2)")
+    write_tree(
+        root,
+        {
+            "seeknal/sources/daily.yml": ORDERS.replace("orders", "daily"),
+            "seeknal/transforms/by_day.yml": """\
+kind: transform
+name: by_day
+inputs:
+  - ref: source.daily
+transform: |
+  SELECT day, hits FROM ref('source.daily') WHERE day >= DATE '2024-01-02'
+materializations:
+  - type: postgresql
+    connection: wh
+    table: analytics.by_day
+    mode: incremental_by_time
+    time_column: day
+""",
+        },
+    )
+    pg.execute("CREATE SCHEMA analytics")
+    pg.execute("CREATE TABLE analytics.by_day (day date, hits int)")
+    pg.execute("INSERT INTO analytics.by_day VALUES ('2024-01-01', 10), ('2024-01-02', 20)")
+    run_ok(root)
+    got = pg.rows("SELECT day::text, hits FROM analytics.by_day ORDER BY day")
+    assert got == [("2024-01-01", 10), ("2024-01-02", 2)]  # outside the span: kept
+    pg.execute("INSERT INTO shop.daily VALUES ('2024-01-03', 3)")
+    run_ok(root)
+    got = pg.rows("SELECT day::text, hits FROM analytics.by_day ORDER BY day")
+    assert got == [("2024-01-01", 10), ("2024-01-02", 2), ("2024-01-03", 3)]
+
+
+def test_env_names_become_identifier_prefixes(git_project: Path, pg: PgDb) -> None:
+    root = project(git_project, pg)
+    run_ok(root)
+    edit(root, "seeknal/transforms/totals.yml", "sum(amount)", "sum(amount) * 10")
+    assert cli(root, "plan", "fix-1").exit_code == 0
+    res = cli(root, "run", "--env", "fix-1")
+    assert res.exit_code == 0, res.output
+    assert totals(pg, "fix_1_analytics.totals") == [("ann", 250), ("bob", 120)]
+
+
+def test_a_failed_overwrite_leaves_the_table_and_the_output_as_they_were(
+    git_project: Path, pg: PgDb
+) -> None:
+    root = project(git_project, pg)
+    run_ok(root)
+    before = (output(root, "transform.totals")).read_bytes()
+    # a view where the table was: dropping it as a table fails inside the transaction
+    pg.execute("DROP TABLE analytics.totals")
+    pg.execute("CREATE VIEW analytics.totals AS SELECT 'old'::text AS customer, 1 AS total")
+    pg.execute("INSERT INTO shop.orders VALUES (4, 'cid', 7)")
+    res, summary = run_json(root)
+    assert res.exit_code == 1
+    failed = [n for n in summary["nodes"] if n["status"] == "failed"]
+    assert [n["id"] for n in failed] == ["transform.totals"]
+    assert "PostgreSQL connection 'wh'" in res.output
+    assert totals(pg) == [("old", 1)]
+    assert pg.tables() == {"shop.orders"}  # no staged table left behind
+    assert output(root, "transform.totals").read_bytes() == before
