@@ -9,7 +9,7 @@ that writes tables or folders needs no change in the runner, envs or state layou
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -18,7 +18,17 @@ from seeknal.types import Output, OutputKind
 if TYPE_CHECKING:
     from seeknal.types import Node
 
-__all__ = ["Engine", "NodeResult", "Output", "OutputKind", "QueryResult", "Session"]
+__all__ = [
+    "ChangedRow",
+    "ColumnChange",
+    "DataDiff",
+    "Engine",
+    "NodeResult",
+    "Output",
+    "OutputKind",
+    "QueryResult",
+    "Session",
+]
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,45 @@ class Session(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ColumnChange:
+    """A column added (`before` is None), removed (`after` is None) or retyped."""
+
+    name: str
+    before: str | None  # its type in the first output
+    after: str | None  # its type in the second output
+
+
+@dataclass(frozen=True)
+class ChangedRow:
+    """One key whose rows differ: the key's values and, per differing column, both values."""
+
+    key: tuple[Any, ...]
+    columns: tuple[tuple[str, Any, Any], ...]  # (column, before, after)
+
+
+@dataclass(frozen=True)
+class DataDiff:
+    """Two outputs of one node compared: schema and row counts always; with a key, which keys
+    were added, removed or changed, and a few examples of each (the smallest keys).
+
+    A key's rows are changed when a column both outputs have differs (a retyped column is
+    compared in a type both types convert to); added and removed columns count only in
+    `columns`."""
+
+    rows_before: int
+    rows_after: int
+    columns: tuple[ColumnChange, ...] = ()
+    key: tuple[str, ...] = ()
+    added: int | None = None  # keys only in the second output
+    removed: int | None = None  # keys only in the first output
+    changed: int | None = None  # keys in both whose rows differ
+    duplicate_keys: int | None = None  # keys held by more than one row on either side
+    added_rows: QueryResult | None = None  # examples, whole rows of the second output
+    removed_rows: QueryResult | None = None  # examples, whole rows of the first output
+    changed_rows: tuple[ChangedRow, ...] = ()
 
 
 class Engine(Protocol):
@@ -88,6 +137,14 @@ class Engine(Protocol):
 
     def session(self, views: Mapping[str, Output]) -> Session:
         """A read-only session in which each name of `views` is a view over its output."""
+        ...
+
+    def compare(
+        self, before: Output, after: Output, key: Sequence[str] = (), examples: int = 5
+    ) -> DataDiff:
+        """What changed from `before` to `after`, joined in the engine (neither output is read
+        into memory); keyed by `key` when it is given, with up to `examples` rows of each kind.
+        Every key column must be in both outputs."""
         ...
 
     def drop(self, output: Output) -> None:

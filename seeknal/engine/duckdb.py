@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from seeknal.digest import file_digest, tree_digest
-from seeknal.engine.base import NodeResult, QueryResult, Session
+from seeknal.engine.base import DataDiff, NodeResult, QueryResult, Session
 from seeknal.engine.warehouse import Warehouse, pg_type
 from seeknal.errors import ExecutionError
 from seeknal.kinds import spec_for
@@ -43,6 +43,7 @@ class DuckDBEngine:
         self.warehouse = warehouse
         self.db = duckdb.connect(":memory:")
         self._local = threading.local()
+        self._comparisons: Any = None  # engine.compare.ComparisonDB, opened by compare()
 
     def _con(self) -> duckdb.DuckDBPyConnection:
         con = getattr(self._local, "con", None)
@@ -53,6 +54,8 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self.db.close()
+        if self._comparisons is not None:
+            self._comparisons.close()
 
     def materialize(self, node: Node, inputs: Mapping[str, Output], output: Output) -> NodeResult:
         """Run `node` reading upstream outputs from `inputs` (id → output) into `output`."""
@@ -157,6 +160,23 @@ class DuckDBEngine:
         from seeknal.engine.duckdb_session import DuckDBSession
 
         return DuckDBSession({name: self._relation(o) for name, o in views.items()})
+
+    def compare(
+        self, before: Output, after: Output, key: Sequence[str] = (), examples: int = 5
+    ) -> DataDiff:
+        from seeknal.engine.compare import ComparisonDB
+
+        names = (f"output {before}", f"output {after}")
+        for output in (before, after):
+            if not self.exists(output):
+                raise ExecutionError(
+                    f"Output {output} does not exist.", "'seeknal run' writes outputs again."
+                )
+        if self._comparisons is None:
+            self._comparisons = ComparisonDB()
+        return self._comparisons.compare(
+            self._relation(before), self._relation(after), key, examples, names
+        )
 
     def drop(self, output: Output) -> None:
         if output.kind is OutputKind.DIR:
