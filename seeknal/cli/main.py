@@ -84,6 +84,7 @@ def get_app() -> typer.Typer:
     global _registered
     if not _registered:
         from seeknal.cli import (
+            diff_cmd,
             env_cmd,
             git_cmd,
             plan_cmd,
@@ -101,6 +102,7 @@ def get_app() -> typer.Typer:
             plan_cmd,
             promote_cmd,
             report_cmd,
+            diff_cmd,
             query_cmd,
             repl_cmd,
             env_cmd,

@@ -17,6 +17,7 @@ from seeknal.dag import Dag
 from seeknal.errors import EnvError
 from seeknal.kinds import spec_for
 from seeknal.planning.fingerprint import NodeFingerprint
+from seeknal.planning.keys import key_columns
 from seeknal.sql import compare as sqlmod
 from seeknal.types import Node, Project
 
@@ -73,12 +74,13 @@ def direct_change(
             return Category.BREAKING, "inputs changed"
         return Category.BREAKING, f"{node.kind} {spec.changed_fields(keys)} changed"
     if prev.get("metadata_hash") != fp.metadata:
-        old_meta = {k: prev.get(k) for k in ("description", "owner", "tags", "columns")}
+        old_meta = {k: prev.get(k) for k in ("description", "owner", "tags", "columns", "key")}
         new_meta = {
             "description": node.meta.get("description"),
             "owner": node.meta.get("owner"),
             "tags": node.meta.get("tags") or [],
             "columns": node.meta.get("columns") or {},
+            "key": key_columns(node.meta.get("key")),
         }
         fields = _changed_keys(old_meta, new_meta) or ["metadata"]
         names = {"columns": "column descriptions"}

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from seeknal.planning.fingerprint import NodeFingerprint, manifest_fingerprint
+from seeknal.planning.keys import key_columns
 from seeknal.types import Project
 
 MANIFEST_VERSION = "2.0"
@@ -40,6 +41,8 @@ def build_manifest(
         }
         if node.sql is not None:
             nodes[node_id]["sql"] = node.sql
+        if "key" in node.meta:  # left out when not declared: older manifests stay as they were
+            nodes[node_id]["key"] = key_columns(node.meta["key"])
         edges.extend({"from": up, "to": node_id, "type": "ref"} for up in node.inputs)
     return {
         "schema_version": MANIFEST_VERSION,
@@ -63,7 +66,7 @@ def project_from_manifest(manifest: dict[str, Any], root: str) -> Project:
     for node_id, entry in manifest.get("nodes", {}).items():
         meta = {
             k: entry.get(k)
-            for k in ("description", "owner", "tags", "columns")
+            for k in ("description", "owner", "tags", "columns", "key")
             if entry.get(k) not in (None, [], {})
         }
         nodes[node_id] = Node(

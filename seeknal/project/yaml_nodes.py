@@ -16,7 +16,7 @@ from seeknal.project.shapes import non_text_keys, plain, shape_problems, yaml_ty
 from seeknal.sql.refs import sql_refs, strip_ref_call
 from seeknal.types import Node
 
-META_KEYS = ("description", "owner", "tags", "columns")
+META_KEYS = ("description", "owner", "tags", "columns", "key")
 NODE_NAME = re.compile(r"^\w[\w.\-]*\Z")
 MAX_NAME_BYTES = 200
 
