@@ -7,6 +7,8 @@ from typing import Any
 
 from seeknal.context import Context
 from seeknal.envs.access import check_fresh, require_env
+from seeknal.envs.diff import data_changes
+from seeknal.envs.diff_json import node_json
 from seeknal.envs.resolve import EnvView, env_view, production_view
 from seeknal.errors import SeeknalError
 from seeknal.report.model import build_report
@@ -19,18 +21,21 @@ def env_report(ctx: Context, env: str) -> tuple[dict[str, Any], str | None]:
     """The report of env's saved plan, with run results when the plan was applied.
 
     Returns the model and the plan's profile path (for redacting its secrets)."""
-    target, _config, plan = require_env(ctx, env)
+    target, config, plan = require_env(ctx, env)
     manifest = read_manifest(target) or Manifest()
     state = read_run_state(target)
-    run = None
+    run = data = None
     if state.plan_id == plan.plan_id:
         run = run_details(ctx, plan, state, env_view(ctx, target, plan, manifest, state))
+        if config.promoted_plan_id != plan.plan_id:  # promoted: its outputs are production's
+            data = [node_json(n) for n in data_changes(ctx, env)]
     stale = None
     try:
         check_fresh(ctx, env, plan)
     except SeeknalError as exc:  # YAML or production moved on (or the YAML no longer loads)
         stale = exc.message.splitlines()[0]
-    return build_report(plan, manifest.to_json(), run, stale=stale), plan.profile_path
+    report = build_report(plan, manifest.to_json(), run, stale=stale, data_changes=data)
+    return report, plan.profile_path
 
 
 def run_details(ctx: Context, plan: Plan, state: RunState, env: EnvView) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from seeknal.state.records import Plan
 
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"
 GIT_KEYS = ("branch", "base_ref", "base", "head")
 CATEGORY_ORDER = (
     "breaking",
@@ -65,8 +65,11 @@ def build_report(
     run: Mapping[str, Any] | None = None,
     project: str | None = None,
     stale: str | None = None,
+    data_changes: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """`run` (optional) maps node id → {status, rows, seconds, prod_rows, schema_added, ...}."""
+    """`run` (optional) maps node id → {status, rows, seconds, prod_rows, schema_added, ...};
+    `data_changes` (optional, once applied) the data diff of each node the env computed or
+    removes, in report order (docs/report-schema.md)."""
     if isinstance(plan, Plan):
         plan = plan.to_json()
     cats: dict[str, str] = dict(plan.get("categorized_changes") or {})
@@ -102,6 +105,7 @@ def build_report(
         "nodes": nodes,
         "graph": _graph(affected, cats, head_nodes, base_nodes),
         "run": _run_summary(run) if run is not None else None,
+        "data_changes": data_changes,
         "commands": _commands(env, git),
         "omitted": {},
         "stale": stale,
@@ -258,6 +262,9 @@ def fold(report: dict[str, Any], details: int, graph: int, listed: int) -> dict[
             copy["downstream"] = copy["downstream"][:10]
         shown.append(copy)
     folded["nodes"] = shown
+    data = report.get("data_changes")
+    if data is not None:
+        folded["data_changes"] = data[:listed]
     graph_nodes = report["graph"]["nodes"]
     if len(graph_nodes) > graph:
         keep_ids = set(_graph_priority(report["graph"])[:graph])
@@ -272,6 +279,8 @@ def fold(report: dict[str, Any], details: int, graph: int, listed: int) -> dict[
         "nodes": max(0, len(nodes) - listed),
         "graph_nodes": max(0, len(graph_nodes) - graph),
     }
+    if data is not None:
+        folded["omitted"]["data_changes"] = max(0, len(data) - listed)
     return folded
 
 

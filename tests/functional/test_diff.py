@@ -3,9 +3,11 @@ docs/concepts.md "Diffs"), through the real CLI on real projects."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import PROJECT_YML, cli, git, seeknal_cmd, snapshot, write_tree
 
 ITEMS_CSV = "id,name,price,qty\n" + "".join(f"{i},item{i},{i * 10},{i}\n" for i in range(1, 11))
@@ -312,3 +314,46 @@ def test_a_stale_plan_is_compared_with_a_warning(git_project: Path) -> None:
     assert "key id (key: on the node): 2 added, 1 removed, 2 changed" in res.stdout
     assert diff_json(root, "dev") and cli(root, "diff", "dev", "--json").json()["stale"]
 
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html", "json"])
+def test_reports_show_the_data_changes(git_project: Path, fmt: str) -> None:
+    root = items_project(git_project)
+    set_priced(root, BREAKING_SQL)
+    assert cli(root, "plan", "dev").exit_code == 0
+    before = cli(root, "report", "dev", "-f", fmt).stdout
+    assert cli(root, "run", "--env", "dev").exit_code == 0
+    after = cli(root, "report", "dev", "-f", fmt).stdout
+    expected = {
+        "text": (
+            None,
+            "  transform.priced  10 → 11 rows (+1); key id: 2 added, 1 removed, 2 changed\n"
+            "  transform.totals  10 → 9 rows (-1)\n",
+        ),
+        "markdown": (
+            "_Not compared yet: after `seeknal run --env dev`, `seeknal report dev` shows each "
+            "changed node's rows against production._",
+            "| `transform.priced` | `id` | 10 → 11 (+1) | 2 | 1 | 2 |  |\n"
+            "| `transform.totals` | — | 10 → 9 (-1) | — | — | — |  |\n",
+        ),
+        "html": (
+            "Not compared yet",
+            '<tr><td><code>transform.priced</code></td><td><code>id</code></td><td style="'
+            'text-align:right">10 → 11 (+1)</td><td style="text-align:right">2</td><td style="'
+            'text-align:right">1</td><td style="text-align:right">2</td><td></td></tr>',
+        ),
+    }
+    if fmt == "json":
+        assert json.loads(before)["data_changes"] is None
+        report = json.loads(after)
+        assert report["schema_version"] == "1.1"
+        priced, totals = report["data_changes"]
+        assert priced["id"] == "transform.priced" and totals["id"] == "transform.totals"
+        assert (priced["rows_added"], priced["rows_removed"], priced["rows_changed"]) == (2, 1, 2)
+        assert "examples" not in priced and "definition_diff" not in priced
+        assert (totals["rows_before"], totals["rows_after"], totals["key"]) == (10, 9, None)
+        return
+    placeholder, table = expected[fmt]
+    assert "Data changes" not in before if placeholder is None else placeholder in before
+    assert table in after
+    # row values stay out of reports
+    assert "item3" not in after

@@ -47,7 +47,7 @@ def test_rendering_twice_gives_identical_bytes_with_sorted_keys(
         return dict(pairs)
 
     report = json.loads(first, object_pairs_hook=sorted_pairs)
-    assert report["schema_version"] == "1.0"
+    assert report["schema_version"] == "1.1"
     assert report["kind"] == "seeknal-plan-report"
     assert report["env"] == "dev" and report["project"] == "shop"
 
@@ -91,11 +91,13 @@ def test_every_field_is_documented(project: Path) -> None:
     fields = _paths(report)
     # a plan report (not applied) and a revision plan have no other fields
     assert {"run.applied", "nodes[].run.status", "nodes[].run.schema_changes"} <= fields
+    assert {"data_changes[].rows_changed", "data_changes[].columns[].after"} <= fields
     missing = sorted(fields - documented)
     assert not missing, f"fields missing from {DOC.name}: {missing}"
     # and the doc names no field the model does not have (bar the folding-only ones)
     folding_only = {"nodes[].folded", "nodes[].downstream_total"}
     folding_only |= {"omitted.details", "omitted.nodes", "omitted.graph_nodes"}
+    folding_only |= {"omitted.data_changes"}
     git_only = {"git.base", "git.head", "git.base_ref", "git.branch"}  # revision / bound plans
     folding_only |= git_only
     assert sorted(documented - fields - folding_only) == []

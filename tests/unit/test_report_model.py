@@ -229,3 +229,40 @@ def test_secrets_from_env_vars_and_the_profile(
     assert "tok-123456" in values and "pw-987654" in values
     assert "visible-value" not in values and "bob" not in values
     assert redact("tok-123456 / pw-987654 / bob", values) == "**** / **** / bob"
+
+
+def data_entry(node_id: str) -> dict[str, Any]:
+    return {
+        "id": node_id,
+        "category": "indirect_breaking",
+        "reason": "upstream changed",
+        "rows_before": 100,
+        "rows_after": 90,
+        "row_delta": -10,
+        "key": ["id"],
+        "key_source": "key",
+        "rows_added": 1,
+        "rows_removed": 11,
+        "rows_changed": 4,
+        "duplicate_keys": 0,
+        "columns": [],
+        "schema_changes": [],
+        "note": None,
+    }
+
+
+def test_the_data_changes_table_folds_with_the_lists() -> None:
+    report = wide_report(1, 3000)
+    report["data_changes"] = [data_entry(n["id"]) for n in report["nodes"]]
+    folded = fold(report, details=60, graph=120, listed=100)
+    assert len(folded["data_changes"]) == 100
+    assert folded["omitted"]["data_changes"] == len(report["nodes"]) - 100
+    assert len(report["data_changes"]) == len(report["nodes"])  # the original is untouched
+
+    text = render(report, "markdown")
+    assert len(text) <= MARKDOWN_LIMIT and text.rstrip().endswith("</sub>")
+    rows = [line for line in text.splitlines() if line.endswith("| 1 | 11 | 4 |  |")]
+    assert rows[0] == "| `transform.d0000` | `id` | 100 → 90 (-10) | 1 | 11 | 4 |  |"
+    left = len(report["data_changes"]) - len(rows)
+    assert left > 0
+    assert f"> {left} more node(s) left out of this table to stay under 65,000 characters." in text
