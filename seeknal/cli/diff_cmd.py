@@ -79,7 +79,10 @@ def data_lines(node: dict[str, Any]) -> list[str]:
             f"{node['rows_removed']} removed, {node['rows_changed']} changed"
         )
         if node["duplicate_keys"]:
-            lines.append(f"  {node['duplicate_keys']} key(s) held by more than one row")
+            lines.append(
+                f"  {node['duplicate_keys']} key(s) held by more than one row on a side "
+                "(their rows compared as a set)"
+            )
     elif before is not None and after is not None and not node["note"]:
         lines.append("no key declared: rows compared by count only")
     if node["note"]:

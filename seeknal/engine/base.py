@@ -93,10 +93,10 @@ class DataDiff:
     rows_after: int
     columns: tuple[ColumnChange, ...] = ()
     key: tuple[str, ...] = ()
-    added: int | None = None  # keys only in the second output
-    removed: int | None = None  # keys only in the first output
+    added: int | None = None  # rows of the second output whose key the first lacks
+    removed: int | None = None  # rows of the first output whose key the second lacks
     changed: int | None = None  # keys in both whose rows differ
-    duplicate_keys: int | None = None  # keys held by more than one row on either side
+    duplicate_keys: int | None = None  # keys both hold that repeat on a side
     added_rows: QueryResult | None = None  # examples, whole rows of the second output
     removed_rows: QueryResult | None = None  # examples, whole rows of the first output
     changed_rows: tuple[ChangedRow, ...] = ()

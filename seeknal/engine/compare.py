@@ -1,8 +1,9 @@
 """Comparing two outputs in DuckDB (what `DuckDBEngine.compare` does).
 
-One aggregation over both outputs, grouped by the key, classifies every key as added, removed,
-changed or the same: each side contributes its key and a hash of its other columns, so the
-rows never reach Python and DuckDB holds only keys and hashes. Comparisons run in a database
+A full outer join on the key classifies every row as added, removed, changed or the same: each
+side contributes its key and a hash of its other columns, so the rows never reach Python and
+DuckDB holds only keys and hashes (grouping both sides on the key instead when a key both sides
+have repeats). Comparisons run in a database
 of their own (`ComparisonDB`) with a memory limit and a private temporary folder to spill to,
 so two outputs of tens of millions of rows are compared in seconds without filling memory, and
 nothing is written next to the project (DuckDB's own default spills to `.tmp` in the working
@@ -23,7 +24,7 @@ from seeknal.errors import ExecutionError
 from seeknal.sql.quote import ident
 
 # what a comparison may hold in memory before DuckDB spills to its temporary folder
-MEMORY_LIMIT = "1GB"
+MEMORY_LIMIT = "512MB"
 CLASSES = ("added", "removed", "changed")
 
 
@@ -82,14 +83,15 @@ class _Comparison:
         self.names = names
         self.schemas = (self._schema(before), self._schema(after))
         self.types: dict[str, str] = {}  # common column → the type both sides are compared in
+        self.counts: tuple[int, ...] = ()  # rows of each side
 
     def run(self, key: tuple[str, ...], examples: int) -> DataDiff:
         old, new = (dict(s) for s in self.schemas)
         columns = [ColumnChange(c, None, t) for c, t in new.items() if c not in old]
         columns += [ColumnChange(c, t, None) for c, t in old.items() if c not in new]
         columns += [ColumnChange(c, old[c], t) for c, t in new.items() if c in old and old[c] != t]
-        counts = [self._scalar(f"SELECT count(*) FROM {rel}") for rel in self.rel]
-        base = DataDiff(counts[0], counts[1], tuple(columns))
+        self.counts = tuple(self._scalar(f"SELECT count(*) FROM {rel}") for rel in self.rel)
+        base = DataDiff(self.counts[0], self.counts[1], tuple(columns))
         if not key:
             return base
         self._check_key(key)
@@ -145,39 +147,70 @@ class _Comparison:
 
     # -- classifying keys ----------------------------------------------------------------
     def _classify(self, key: tuple[str, ...], examples: int) -> tuple[dict[str, int], int]:
-        """Counts per class and duplicated keys; the example keys go to the table `ex`."""
+        """Rows per class (`classes`) and repeated keys; example keys go to the table `ex`.
+
+        A full outer join of (key, hash) pairs is the fast path. When a key both sides have
+        repeats, a join would pair its rows up, so the counts are taken again by grouping on
+        the key, which compares each key's rows as a whole set (slower, rarely needed)."""
         keys = ", ".join(f"{self._value(k)} AS k{i}" for i, k in enumerate(key))
         others = [self._value(c) for c in self.types if c not in key]
         digest = f"hash({', '.join(others)})" if others else "0::UBIGINT"
-        sides = " UNION ALL ".join(
-            f"SELECT {keys}, {digest} AS h, {side} AS s FROM {rel}"
-            for side, rel in enumerate(self.rel)
+        side = [f"SELECT {keys}, {digest} AS h FROM {rel}" for rel in self.rel]
+        names = [f"k{i}" for i in range(len(key))]
+        struct = ", ".join(f"{k} := {k}" for k in names)
+        sample = (
+            f"min(struct_pack({struct}), {examples}) FILTER (WHERE cls <> 'same')"
+            if examples
+            else "NULL"
         )
-        group = ", ".join(f"k{i}" for i in range(len(key)))
-        struct = ", ".join(f"k{i} := k{i}" for i in range(len(key)))
-        sample = f"min(struct_pack({struct}), {examples})" if examples else "[]"
+        on = " AND ".join(f"a.{k} IS NOT DISTINCT FROM b.{k}" for k in names)
+        picked = ", ".join(f"CASE WHEN a.p THEN a.{k} ELSE b.{k} END AS {k}" for k in names)
         self.con.execute(
-            f"""CREATE TEMP TABLE classes AS
-            WITH grouped AS (
-                SELECT {group},
-                       count(*) FILTER (WHERE s = 0) AS n0, count(*) FILTER (WHERE s = 1) AS n1,
-                       sum(h) FILTER (WHERE s = 0) AS h0, sum(h) FILTER (WHERE s = 1) AS h1
-                FROM ({sides}) GROUP BY {group}
-            )
-            SELECT CASE WHEN n0 = 0 THEN 'added' WHEN n1 = 0 THEN 'removed'
-                        WHEN n0 <> n1 OR h0 <> h1 THEN 'changed' ELSE 'same' END AS cls,
-                   count(*) AS n, count(*) FILTER (WHERE n0 > 1 OR n1 > 1) AS dups,
+            f"""CREATE OR REPLACE TEMP TABLE classes AS
+            SELECT cls, count(*) AS n, count(ap) AS na, count(bp) AS nb, 0 AS dups,
                    {sample} AS ex
-            FROM grouped GROUP BY cls"""
+            FROM (
+                SELECT {picked}, a.p AS ap, b.p AS bp,
+                       CASE WHEN a.p IS NULL THEN 'added' WHEN b.p IS NULL THEN 'removed'
+                            WHEN a.h <> b.h THEN 'changed' ELSE 'same' END AS cls
+                FROM (SELECT *, true AS p FROM ({side[0]})) a
+                FULL OUTER JOIN (SELECT *, true AS p FROM ({side[1]})) b ON {on}
+            ) GROUP BY cls"""
         )
+        paired = self.con.execute("SELECT sum(na), sum(nb) FROM classes").fetchone()
+        if paired is None or (int(paired[0] or 0), int(paired[1] or 0)) != self.counts:
+            self._classify_grouped(side, names, sample)
         found = self.con.execute("SELECT cls, n, dups FROM classes").fetchall()
         self.con.execute(
-            "CREATE TEMP TABLE ex AS SELECT cls, unnest(ex, recursive := true) FROM classes "
-            "WHERE cls <> 'same'"
+            "CREATE OR REPLACE TEMP TABLE ex AS "
+            "SELECT DISTINCT cls, unnest(ex, recursive := true) FROM classes WHERE ex IS NOT NULL"
         )
         n = {c: 0 for c in CLASSES}
         n.update({str(cls): int(count) for cls, count, _d in found})
         return n, sum(int(d) for _c, _n, d in found)
+
+    def _classify_grouped(self, side: list[str], names: list[str], sample: str) -> None:
+        """`classes` by grouping both sides on the key: added and removed count rows, changed
+        counts keys whose set of rows differs; `dups` counts keys both have that repeat."""
+        group = ", ".join(names)
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE classes AS
+            WITH grouped AS (
+                SELECT {group},
+                       count(*) FILTER (WHERE s = 0) AS n0, count(*) FILTER (WHERE s = 1) AS n1,
+                       sum(h) FILTER (WHERE s = 0) AS h0, sum(h) FILTER (WHERE s = 1) AS h1
+                FROM (SELECT *, 0 AS s FROM ({side[0]}) UNION ALL SELECT *, 1 FROM ({side[1]}))
+                GROUP BY {group}
+            ), keyed AS (
+                SELECT *, CASE WHEN n0 = 0 THEN 'added' WHEN n1 = 0 THEN 'removed'
+                               WHEN n0 <> n1 OR h0 <> h1 THEN 'changed' ELSE 'same' END AS cls
+                FROM grouped
+            )
+            SELECT cls, sum(CASE cls WHEN 'added' THEN n1 WHEN 'removed' THEN n0 ELSE 1 END) AS n,
+                   count(*) FILTER (WHERE n0 > 0 AND n1 > 0 AND (n0 > 1 OR n1 > 1)) AS dups,
+                   {sample} AS ex
+            FROM keyed GROUP BY cls"""
+        )
 
     def _matching(self, side: int, cls: str, key: tuple[str, ...], select: str) -> Any:
         """Rows of one side whose key is an example of `cls`, ordered by key."""

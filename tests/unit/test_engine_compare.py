@@ -105,3 +105,14 @@ def test_a_missing_key_column_or_output_is_an_error(tmp_path: Path, engine: Engi
         engine.compare(before, after, ["id"])
     with pytest.raises(ExecutionError, match="does not exist"):
         engine.compare(before, Output.file(tmp_path / "missing.parquet"), ["id"])
+
+
+def test_a_new_key_on_two_rows_counts_two_added_rows(tmp_path: Path, engine: Engine) -> None:
+    before = parquet(tmp_path / "a.parquet", "SELECT * FROM (VALUES (1, 'a'), (2, 'b')) t(k, v)")
+    after = parquet(
+        tmp_path / "b.parquet",
+        "SELECT * FROM (VALUES (1, 'a'), (2, 'c'), (3, 'x'), (3, 'y')) t(k, v)",
+    )
+    diff = engine.compare(before, after, ["k"])
+    assert (diff.added, diff.removed, diff.changed, diff.duplicate_keys) == (2, 0, 1, 0)
+    assert diff.added_rows is not None and diff.added_rows.rows == [(3, "x"), (3, "y")]
