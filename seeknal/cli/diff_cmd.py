@@ -27,12 +27,14 @@ def diff(
     project_path: Path | None = ProjectPath,
 ) -> None:
     """Compare an applied environment with production: definitions and data, node by node."""
-    from seeknal.cli.scope import context, named_env
+    from seeknal.cli.scope import named_env
+    from seeknal.context import Context
     from seeknal.envs.diff import diff_env
     from seeknal.envs.diff_json import env_diff_json
 
     env = named_env(project_path, env, "diff")
-    result = diff_env(context(project_path), env)
+    # only reads: no repair of an interrupted promotion (that takes the lock), no lock
+    result = diff_env(Context(project_path), env)
     document = env_diff_json(result)
     if as_json:
         out(json.dumps(document, indent=2))  # columns keep their order

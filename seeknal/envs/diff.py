@@ -20,6 +20,7 @@ from seeknal.envs.resolve import EnvView, env_view, production_view
 from seeknal.errors import EnvError, SeeknalError
 from seeknal.planning.definition import definition_diff
 from seeknal.planning.keys import Key, declared_key
+from seeknal.state import journal
 from seeknal.state.records import Manifest, Plan, RunState
 from seeknal.state.store import read_manifest, read_run_state
 
@@ -77,6 +78,13 @@ class _Sides:
 
 def diff_env(ctx: Context, env: str, examples: int = EXAMPLES) -> EnvDiff:
     """Every node the env's plan changes, computes, adds or removes, most severe first."""
+    if journal.pending(ctx.production.base):
+        raise EnvError(
+            "A promotion is in progress or was interrupted: production's outputs are being "
+            "replaced.",
+            f"Run 'seeknal diff {env}' again in a moment; if no seeknal command is running, "
+            "'seeknal env list' finishes or undoes the promotion first.",
+        )
     sides = _open(ctx, env)
     with _engine(ctx) as engine:
         nodes = tuple(

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PROJECT_YML, cli, git, seeknal_cmd, snapshot, write_tree
+from conftest import PROJECT_YML, cli, git, seeknal_cmd, write_tree
+from envkit import files_and_times
 
 ITEMS_CSV = "id,name,price,qty\n" + "".join(f"{i},item{i},{i * 10},{i}\n" for i in range(1, 11))
 PRICED = """\
@@ -269,11 +270,27 @@ def test_diff_is_read_only(git_project: Path) -> None:
     root = items_project(git_project)
     set_priced(root, BREAKING_SQL)
     apply(root)
-    before = snapshot(root)
+    before = files_and_times(root)
     for args in (("diff", "dev"), ("diff", "dev", "--json")):
         res = seeknal_cmd(root, *args)
         assert res.exit_code == 0, res.output
-    assert snapshot(root) == before
+    assert files_and_times(root) == before
+
+
+def test_an_interrupted_promotion_is_refused_and_left_alone(git_project: Path) -> None:
+    root = items_project(git_project)
+    set_priced(root, BREAKING_SQL)
+    apply(root)
+    res = seeknal_cmd(root, "promote", "dev", env={"SEEKNAL_FAILPOINT": "promote:3"})
+    assert res.exit_code != 0
+    assert (root / "target/.txn/journal.json").is_file()
+    before = files_and_times(root)
+    res = seeknal_cmd(root, "diff", "dev")
+    assert res.exit_code == 1 and res.stdout == ""
+    assert "Error: A promotion is in progress or was interrupted" in res.stderr
+    assert "'seeknal env list' finishes or undoes the promotion first" in res.stderr
+    # a command that only reads repairs nothing (repairing takes the lock)
+    assert files_and_times(root) == before
 
 
 def test_errors_name_the_env_and_the_next_command(git_project: Path) -> None:
