@@ -16,7 +16,10 @@ from seeknal.cli.run_cmd import apply_env_command
 from seeknal.cli.scope import context, project_root
 
 env_app = typer.Typer(
-    help="Manage virtual environments.", no_args_is_help=True, add_completion=False
+    help="Manage virtual environments.",
+    no_args_is_help=True,
+    add_completion=False,
+    suggest_commands=False,
 )
 EnvName = typer.Argument(..., help="Environment name.")
 

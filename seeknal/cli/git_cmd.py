@@ -17,6 +17,7 @@ hooks_app = typer.Typer(
     help="Install, remove or explain seeknal's git hooks.",
     no_args_is_help=True,
     add_completion=False,
+    suggest_commands=False,
 )
 
 

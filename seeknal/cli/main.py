@@ -21,6 +21,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # click already says "Did you mean" for a mistyped command; typer would say it again
+    suggest_commands=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -67,7 +69,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show full tracebacks on errors (also after the command name)."
+    ),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
@@ -83,6 +87,7 @@ def get_app() -> typer.Typer:
     """The app with every command registered (command modules import the core lazily)."""
     global _registered
     if not _registered:
+        _keep_argument_help()
         from seeknal.cli import (
             diff_cmd,
             env_cmd,
@@ -114,12 +119,40 @@ def get_app() -> typer.Typer:
     return app
 
 
+def _keep_argument_help() -> None:
+    """typer sets an argument's help before calling click's Parameter.__init__, which newer
+    click versions then reset to None: `--help` would list ENV or DIRECTORY without a word."""
+    from typer.core import TyperArgument
+
+    original = TyperArgument.__init__
+    if getattr(original, "keeps_help", False):
+        return
+
+    def init(self: Any, *args: Any, help: str | None = None, **kwargs: Any) -> None:  # noqa: A002
+        original(self, *args, help=help, **kwargs)
+        self.help = help
+
+    init.keeps_help = True  # type: ignore[attr-defined]
+    TyperArgument.__init__ = init  # type: ignore[method-assign]
+
+
+def debug_anywhere(argv: list[str]) -> list[str]:
+    """`seeknal run --debug` as well as `seeknal --debug run`: a --debug anywhere before a `--`
+    is taken out of the arguments and turns debugging on."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    if "--debug" not in argv[:end]:
+        return argv
+    os.environ["SEEKNAL_DEBUG"] = "1"
+    return [a for a in argv[:end] if a != "--debug"] + argv[end:]
+
+
 def main() -> None:
     from seeknal import notices
     from seeknal.cli.console import warn
 
     notices.on_lock_wait = warn  # a command queued behind another one says so
     get_app()
+    sys.argv[1:] = debug_anywhere(sys.argv[1:])
     try:
         app()
     except SystemExit as exc:

@@ -11,3 +11,13 @@ Params = typer.Option(None, "--params", help='JSON object of {{ }} values, e.g. 
 Parallel = typer.Option(False, "--parallel", help="Run independent nodes at once.")
 MaxWorkers = typer.Option(4, "--max-workers", min=1, help="Workers for --parallel.")
 Quiet = typer.Option(False, "--quiet", "-q", help="Only the summary and errors.")
+EnvOption = typer.Option(None, "--env", "-e", help="Environment (same as giving ENV).")
+
+
+def one_env(positional: str | None, option: str | None) -> str | None:
+    """ENV and --env name the same thing: either may be given, both only when they agree."""
+    if positional is not None and option is not None and positional != option:
+        raise typer.BadParameter(
+            f"ENV '{positional}' and --env '{option}' name different environments; give one."
+        )
+    return positional if positional is not None else option

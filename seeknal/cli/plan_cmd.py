@@ -10,12 +10,16 @@ import typer
 
 from seeknal.cli.console import out, styled, warn
 from seeknal.cli.main import handled
-from seeknal.cli.options import Params, ProjectPath
+from seeknal.cli.options import EnvOption, Params, ProjectPath, one_env
 from seeknal.cli.plan_view import check_format, emit, print_decisions, print_env_plan, render_plan
 from seeknal.cli.progress import print_warnings
 from seeknal.cli.scope import active_env, branch_binding, context
 
-EnvArgument = typer.Argument(None, help="Environment to plan (omit for production).")
+EnvArgument = typer.Argument(
+    None,
+    help="Environment to plan (same as --env; default: the branch's env on a branch, "
+    "else production).",
+)
 Nodes = typer.Option(
     None, "--nodes", "-n", help="Plan only these nodes (ids or names) and their downstream."
 )
@@ -53,6 +57,7 @@ def plan(
     output: Path | None = Output,
     template_dir: Path | None = TemplateDir,
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+    env_option: str | None = EnvOption,
     project_path: Path | None = ProjectPath,
     params: str | None = Params,
 ) -> None:
@@ -61,6 +66,7 @@ def plan(
     With ENV (or on a branch bound to an env), plan that environment against production.
     With --base REV [--head REV], plan the changes between two git revisions.
     """
+    env = one_env(env, env_option)
     if base is not None:
         plan_revisions_command(
             base, head, env, as_json, project_path, params, fmt, output, template_dir

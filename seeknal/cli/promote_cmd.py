@@ -8,7 +8,7 @@ import typer
 
 from seeknal.cli.console import out
 from seeknal.cli.main import handled
-from seeknal.cli.options import ProjectPath
+from seeknal.cli.options import EnvOption, ProjectPath, one_env
 from seeknal.cli.scope import context, named_env
 
 
@@ -19,8 +19,9 @@ def register(app: typer.Typer) -> None:
 @handled
 def promote(
     env: str | None = typer.Argument(
-        None, help="Environment to make production (default: the active env)."
+        None, help="Environment to make production (same as --env; default: the active env)."
     ),
+    env_option: str | None = EnvOption,
     copy_data: bool = typer.Option(
         False, "--copy-data", help="Copy outputs instead of moving them; the env stays intact."
     ),
@@ -34,7 +35,7 @@ def promote(
     """Make an applied environment production, atomically."""
     from seeknal.envs.promote import promote_env
 
-    env = named_env(project_path, env, "promote")
+    env = named_env(project_path, one_env(env, env_option), "promote")
     ctx = context(project_path)
     outcome = promote_env(ctx, env, copy_data, rematerialize=rematerialize)
     how = "copied" if copy_data else "moved"

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from seeknal.cli.main import handled
-from seeknal.cli.options import ProjectPath
+from seeknal.cli.options import EnvOption, ProjectPath, one_env
 from seeknal.cli.plan_view import check_format, emit
 from seeknal.cli.scope import context, named_env
 
@@ -26,8 +26,12 @@ def register(app: typer.Typer) -> None:
 
 @handled
 def report(
-    env: str | None = typer.Argument(None, help="Environment (default: the active env)."),
+    env: str | None = typer.Argument(
+        None, help="Environment to report on (same as --env; default: the active env)."
+    ),
     fmt: str | None = FormatOption,
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON (--format json)."),
+    env_option: str | None = EnvOption,
     output: Path | None = OutputOption,
     template_dir: Path | None = TemplateDirOption,
     project_path: Path | None = ProjectPath,
@@ -36,8 +40,11 @@ def report(
     from seeknal.report.build import env_report
     from seeknal.report.render import render, secret_values
 
+    if as_json and fmt not in (None, "json"):
+        raise typer.BadParameter(f"--json and --format {fmt} ask for different formats; give one.")
+    fmt = "json" if as_json else fmt
     check_format(fmt)
-    env = named_env(project_path, env, "report")
+    env = named_env(project_path, one_env(env, env_option), "report")
     ctx = context(project_path)
     model, profile_path = env_report(ctx, env)
     fmt = fmt or "text"

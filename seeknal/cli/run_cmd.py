@@ -11,7 +11,7 @@ import typer
 
 from seeknal.cli.console import out
 from seeknal.cli.main import handled
-from seeknal.cli.options import MaxWorkers, Parallel, Params, ProjectPath, Quiet
+from seeknal.cli.options import MaxWorkers, Parallel, Params, ProjectPath, Quiet, one_env
 from seeknal.cli.plan_cmd import show_production_plan
 from seeknal.cli.plan_view import counts_line, print_env_plan
 from seeknal.cli.progress import node_printer, print_warnings
@@ -24,6 +24,11 @@ Nodes = typer.Option(
 Env = typer.Option(
     None, "--env", "-e", help="Apply this environment's plan instead of running production."
 )
+EnvArgument = typer.Argument(
+    None,
+    help="Environment whose plan to apply (same as --env; default: the branch's env on a "
+    "branch, else production).",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -32,6 +37,7 @@ def register(app: typer.Typer) -> None:
 
 @handled
 def run(
+    env_name: str | None = EnvArgument,
     full: bool = typer.Option(False, "--full", help="Run every node, changed or not."),
     nodes: list[str] | None = Nodes,
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would run; write nothing."),
@@ -47,11 +53,13 @@ def run(
         None, "--profile", help="Profiles file (connections, catalogs) for this run."
     ),
 ) -> None:
-    """Execute the project in production: new and changed nodes and their downstream.
+    """Execute the project: production, or on a branch the branch's env.
 
-    With --env ENV, execute that environment's plan instead (only what changed).
+    On the production branch (or outside git): new and changed nodes and their downstream.
+    On another branch, the branch's env: its plan (planned first when missing or stale), only
+    what changed. ENV or --env ENV applies that environment's plan.
     """
-    chosen = active_env(project_path, env)
+    chosen = active_env(project_path, one_env(env_name, env))
     if chosen.env is not None:
         if full or nodes or dry_run or params:
             raise typer.BadParameter(
