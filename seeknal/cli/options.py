@@ -11,6 +11,14 @@ Params = typer.Option(None, "--params", help='JSON object of {{ }} values, e.g. 
 Parallel = typer.Option(False, "--parallel", help="Run independent nodes at once.")
 MaxWorkers = typer.Option(4, "--max-workers", min=1, help="Workers for --parallel.")
 Quiet = typer.Option(False, "--quiet", "-q", help="Only the summary and errors.")
+Select = typer.Option(
+    None,
+    "--select",
+    "-s",
+    help="Only the selected nodes: id, name, +node, node+, tag:x, kind:k, path:dir, "
+    "transform.* (comma or repeat).",
+)
+Exclude = typer.Option(None, "--exclude", help="Leave out these nodes (selectors as --select).")
 EnvOption = typer.Option(None, "--env", "-e", help="Environment (same as giving ENV).")
 
 

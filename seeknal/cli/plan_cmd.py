@@ -10,7 +10,7 @@ import typer
 
 from seeknal.cli.console import out, styled, warn
 from seeknal.cli.main import handled
-from seeknal.cli.options import EnvOption, Params, ProjectPath, one_env
+from seeknal.cli.options import EnvOption, Exclude, Params, ProjectPath, Select, one_env
 from seeknal.cli.plan_view import check_format, emit, print_decisions, print_env_plan, render_plan
 from seeknal.cli.progress import print_warnings
 from seeknal.cli.scope import active_env, branch_binding, context
@@ -21,7 +21,10 @@ EnvArgument = typer.Argument(
     "else production).",
 )
 Nodes = typer.Option(
-    None, "--nodes", "-n", help="Plan only these nodes (ids or names) and their downstream."
+    None,
+    "--nodes",
+    "-n",
+    help="Plan only these nodes (ids, names or selectors) and their downstream.",
 )
 Breaking = typer.Option(None, "--breaking", help="With ENV: treat this changed node as breaking.")
 NonBreaking = typer.Option(
@@ -48,6 +51,8 @@ def plan(
     env: str | None = EnvArgument,
     full: bool = typer.Option(False, "--full", help="Plan a run of every node."),
     nodes: list[str] | None = Nodes,
+    select: list[str] | None = Select,
+    exclude: list[str] | None = Exclude,
     breaking: list[str] | None = Breaking,
     non_breaking: list[str] | None = NonBreaking,
     profile: Path | None = Profile,
@@ -75,7 +80,8 @@ def plan(
     if head is not None:
         raise typer.BadParameter("--head goes with --base")
     chosen = active_env(project_path, env)
-    _refuse_other_scope(chosen, full or bool(nodes), bool(breaking or non_breaking or profile))
+    chooses = bool(nodes or select or exclude)
+    _refuse_other_scope(chosen, full or chooses, bool(breaking or non_breaking or profile))
     if chosen.env is not None:
         if chosen.implicit and not as_json:
             out(f"(env {chosen.env}: {chosen.rule} {chosen.branch or ''})".replace(" )", ")"))
@@ -98,7 +104,10 @@ def plan(
             "or use --base"
         )
     ctx = context(project_path, params)
-    show_production_plan(ctx, full, nodes, as_json, as_json, "Production plan:")
+    from seeknal.planning.select import SelectArgs
+
+    picked = SelectArgs.of(nodes, select, exclude)
+    show_production_plan(ctx, full, picked, as_json, as_json, "Production plan:")
     ctx.save_cache()
 
 
@@ -110,13 +119,14 @@ def _refuse_other_scope(chosen: Any, production_only: bool, env_only: bool) -> N
         )
     if chosen.env is not None and production_only:
         raise typer.BadParameter(
-            f"--full and --nodes plan production runs; the active env is {chosen.env} "
-            f"({chosen.rule}). An env plan always covers the whole change."
+            f"--full, --nodes, --select and --exclude plan production runs; the active env is "
+            f"{chosen.env} ({chosen.rule}). An env plan always covers the whole change; choose "
+            f"what runs with seeknal run {chosen.env} --select ..."
         )
 
 
 def show_production_plan(
-    ctx: Any, full: bool, nodes: list[str] | None, quiet: bool, as_json: bool, header: str
+    ctx: Any, full: bool, nodes: Any, quiet: bool, as_json: bool, header: str
 ) -> None:
     """What a production run would do (`plan`, `run --dry-run`); writes nothing."""
     from seeknal.runner.production import plan_production

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,16 @@ import typer
 
 from seeknal.cli.console import out
 from seeknal.cli.main import handled
-from seeknal.cli.options import MaxWorkers, Parallel, Params, ProjectPath, Quiet, one_env
+from seeknal.cli.options import (
+    Exclude,
+    MaxWorkers,
+    Parallel,
+    Params,
+    ProjectPath,
+    Quiet,
+    Select,
+    one_env,
+)
 from seeknal.cli.plan_cmd import show_production_plan
 from seeknal.cli.plan_view import counts_line, print_env_plan
 from seeknal.cli.progress import node_printer, print_warnings
@@ -19,7 +27,11 @@ from seeknal.cli.run_summary import print_apply_outcome, print_production_outcom
 from seeknal.cli.scope import active_env, branch_binding, context
 
 Nodes = typer.Option(
-    None, "--nodes", "-n", help="Run only these nodes (ids or names) and their downstream."
+    None,
+    "--nodes",
+    "-n",
+    help="Run only these nodes (ids, names or selectors) and their downstream; in an env, "
+    "among the planned nodes.",
 )
 Env = typer.Option(
     None, "--env", "-e", help="Apply this environment's plan instead of running production."
@@ -40,6 +52,8 @@ def run(
     env_name: str | None = EnvArgument,
     full: bool = typer.Option(False, "--full", help="Run every node, changed or not."),
     nodes: list[str] | None = Nodes,
+    select: list[str] | None = Select,
+    exclude: list[str] | None = Exclude,
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would run; write nothing."),
     parallel: bool = Parallel,
     max_workers: int = MaxWorkers,
@@ -60,10 +74,11 @@ def run(
     what changed. ENV or --env ENV applies that environment's plan.
     """
     chosen = active_env(project_path, one_env(env_name, env))
+    picked = _selection(nodes, select, exclude)
     if chosen.env is not None:
-        if full or nodes or dry_run or params:
+        if full or dry_run or params:
             raise typer.BadParameter(
-                f"--full, --nodes, --dry-run and --params are for production runs; the active "
+                f"--full, --dry-run and --params are for production runs; the active "
                 f"env is {chosen.env} ({chosen.rule})"
             )
         apply_env_command(
@@ -77,6 +92,7 @@ def run(
             auto_plan=chosen.implicit,
             rule=chosen.rule,
             profile=profile,
+            selection=picked,
         )
         return
     if force:
@@ -92,15 +108,21 @@ def run(
         )
     ctx = context(project_path, params)
     if dry_run:
-        show_production_plan(ctx, full, nodes, quiet, as_json, "Dry run (nothing is written):")
+        show_production_plan(ctx, full, picked, quiet, as_json, "Dry run (nothing is written):")
         return
-    run_production_command(ctx, full, nodes or (), parallel, max_workers, quiet, as_json, profile)
+    run_production_command(ctx, full, picked, parallel, max_workers, quiet, as_json, profile)
+
+
+def _selection(nodes: list[str] | None, select: list[str] | None, exclude: list[str] | None) -> Any:
+    from seeknal.planning.select import SelectArgs
+
+    return SelectArgs.of(nodes, select, exclude)
 
 
 def run_production_command(
     ctx: Any,
     full: bool,
-    nodes: Iterable[str],
+    nodes: Any,
     parallel: bool,
     max_workers: int,
     quiet: bool,
@@ -145,6 +167,7 @@ def apply_env_command(
     auto_plan: bool = False,
     rule: str = "--env",
     profile: Path | None = None,
+    selection: Any = None,
 ) -> None:
     from seeknal.envs.apply import apply_env
 
@@ -158,9 +181,12 @@ def apply_env_command(
         printer.width = max((len(n) for n in outcome.to_run), default=10)
         if not (quiet or as_json):
             reused = f", {len(outcome.reused)} reused from an earlier run" if outcome.reused else ""
-            out(f"Applying plan to env '{env}': {len(outcome.to_run)} node(s) to run{reused}")
+            held = f", {len(outcome.held)} not selected" if outcome.held else ""
+            out(f"Applying plan to env '{env}': {len(outcome.to_run)} node(s) to run{reused}{held}")
 
-    outcome = apply_env(ctx, env, force, parallel, max_workers, printer, on_start, profile)
+    outcome = apply_env(
+        ctx, env, force, parallel, max_workers, printer, on_start, profile, selection
+    )
     print_apply_outcome(env, outcome, time.perf_counter() - started, quiet, as_json)
     if outcome.failed:
         raise typer.Exit(1)

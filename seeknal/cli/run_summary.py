@@ -100,6 +100,7 @@ def apply_json(env: str, outcome: Any, counts: dict[str, int], elapsed: float) -
         "seconds": round(elapsed, 3),
         "counts": counts,
         "reused": outcome.reused,
+        "pending": outcome.held,
         "nodes": [
             {"id": r.node_id, "status": r.status.value, "rows": r.row_count, "error": r.error}
             for r in outcome.results.values()
@@ -123,5 +124,10 @@ def print_apply_outcome(env: str, outcome: Any, elapsed: float, quiet: bool, as_
     if quiet:
         for failed in outcome.failed:
             out(f"{failed.node_id}: {failed.error}", err=True)
-    if not outcome.failed:
+    if outcome.held and not outcome.failed:
+        out(
+            f"{len(outcome.held)} planned node(s) not selected are pending. "
+            f"Next: seeknal run {env} (the whole plan, reusing what ran), then seeknal promote {env}"
+        )
+    elif not outcome.failed:
         out(f"Next: seeknal promote {env} (or merge the branch, with hooks installed)")

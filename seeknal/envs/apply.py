@@ -13,6 +13,8 @@ from seeknal.digest import file_digest
 from seeknal.engine import DEFAULT_ENGINE, create_engine
 from seeknal.envs.access import check_fresh, locked, require_env
 from seeknal.envs.resolve import EnvView
+from seeknal.errors import EnvError
+from seeknal.planning.select import SelectArgs
 from seeknal.state import atomic
 from seeknal.state.layout import Target
 from seeknal.state.records import Manifest, NodeState, Plan, RunState
@@ -36,6 +38,7 @@ class EnvRunOutcome:
     to_run: list[str]
     reused: list[str]
     results: dict[str, NodeRun] = field(default_factory=dict)
+    held: list[str] = field(default_factory=list)  # planned, not selected, not reusable
 
     @property
     def failed(self) -> list[NodeRun]:
@@ -52,6 +55,7 @@ class _Planned:
     planned: list[str]
     reused: list[str]
     view: EnvView  # what each node's input is read from
+    held: tuple[str, ...] = ()  # planned nodes this apply leaves pending (not selected)
 
 
 def apply_env(
@@ -63,7 +67,11 @@ def apply_env(
     on_done: Callable[[NodeRun], None] | None = None,
     on_start: Callable[[EnvRunOutcome], None] | None = None,
     profile: Path | None = None,
+    selection: SelectArgs | None = None,
 ) -> EnvRunOutcome:
+    """Run the env's planned nodes (only the selected ones, and with --nodes their planned
+    downstream, when `selection` restricts it). The env counts as applied for promote only when
+    every planned node succeeded: a node left out stays pending (`skipped`)."""
     from seeknal.project.profiles import check_uses
     from seeknal.runner.scheduler import RunRequest, execute
 
@@ -74,11 +82,11 @@ def apply_env(
     with locked(ctx, f"seeknal run --env {env}"):
         if not force:
             check_fresh(ctx, env, plan)
-        snap = _planned(ctx, target, plan, force)
+        snap = _chosen(env, _planned(ctx, target, plan, force), selection)
         warehouse = ctx.warehouse(env)
         check_uses(warehouse.profile, (snap.project.nodes[n] for n in snap.planned))
-        to_run = [n for n in snap.planned if n not in snap.reused]
-        outcome = EnvRunOutcome(env, plan, to_run, snap.reused)
+        to_run = [n for n in snap.planned if n not in snap.reused and n not in snap.held]
+        outcome = EnvRunOutcome(env, plan, to_run, snap.reused, held=list(snap.held))
         if on_start:
             on_start(outcome)
         if to_run:
@@ -92,7 +100,7 @@ def apply_env(
                         resolve_input=lambda node_id: snap.view.resolve(node_id).output,
                         parallel=parallel,
                         max_workers=max_workers,
-                        on_done=on_done,
+                        on_done=_env_hints(env, on_done),
                         digest_memo=ctx.cache.data,
                     ),
                     engine,
@@ -163,6 +171,10 @@ def _env_nodes(
             nodes[node_id] = state_entry(target, fp, results[node_id], now)
         elif node_id in snap.reused:
             nodes[node_id] = snap.previous.nodes[node_id].reused()
+        elif node_id in snap.held:
+            nodes[node_id] = NodeState(
+                hash=fp, status=str(NodeStatus.SKIPPED), error="not selected in this run"
+            )
         elif node_id in snap.view.refs:
             ref = snap.view.refs[node_id]
             nodes[node_id] = NodeState.production_ref(fp, ref, prod_nodes.get(node_id))
@@ -179,3 +191,49 @@ def _reusable(
         return False
     path = target.output(node).path
     return path.is_file() and file_digest(path, ctx.cache.data) == entry.output_digest
+
+
+def _chosen(env: str, snap: _Planned, selection: SelectArgs | None) -> _Planned:
+    """Narrow the planned nodes to the selection; refuse one whose input would be missing."""
+    from seeknal.dag import Dag
+    from seeknal.planning.select import resolve, within
+
+    if not selection:
+        return snap
+    nodes = snap.project.nodes
+    dag = Dag({n: node.inputs for n, node in nodes.items()})
+    picked = resolve(snap.project, dag, selection)
+    chosen = within(dag, picked, snap.planned) if picked else set(snap.planned)
+    if not chosen:
+        raise EnvError(
+            f"None of the selected nodes is in env '{env}''s plan: the env reads them from "
+            "production.",
+            f"'seeknal plan {env}' lists the planned nodes; select among them, or run the whole "
+            f"plan: seeknal run {env}",
+        )
+    reused = [n for n in snap.reused if n not in chosen]
+    held = tuple(n for n in snap.planned if n not in chosen and n not in reused)
+    for node_id in (n for n in snap.planned if n in chosen):
+        missing = [up for up in nodes[node_id].inputs if up in held]
+        if missing:
+            raise EnvError(
+                f"{node_id} reads {missing[0]}, which env '{env}' has not computed for its "
+                "current plan, and the selection leaves it out.",
+                f"Select it too: seeknal run {env} --select +{node_id}, or run the whole "
+                f"plan: seeknal run {env}",
+            )
+    return replace(snap, reused=reused, held=held)
+
+
+def _env_hints(
+    env: str, on_done: Callable[[NodeRun], None] | None
+) -> Callable[[NodeRun], None] | None:
+    """Hints that name `seeknal run --nodes X` name this env, where that reruns the node."""
+
+    def done(result: NodeRun) -> None:
+        if result.hint:
+            result.hint = result.hint.replace("seeknal run --nodes", f"seeknal run {env} --nodes")
+        if on_done is not None:
+            on_done(result)
+
+    return done

@@ -61,12 +61,17 @@ def production_decisions(
     full: bool = False,
     selected: Set[str] | None = None,
     changed_outputs: Set[str] = frozenset(),
+    allowed: Set[str] | None = None,
+    option: str = "--nodes",
 ) -> list[Decision]:
-    """Decide, in run order, which nodes a production run executes."""
+    """Decide, in run order, which nodes a production run executes.
+
+    `selected`: the nodes chosen by name (instead of by change); `allowed`: when given, no other
+    node runs, even downstream of one that does (`--select`, `--exclude`)."""
     direct: dict[str, str] = {}
     if selected is not None:
         for node_id in selected:
-            direct[node_id] = "selected with --nodes"
+            direct[node_id] = f"selected with {option}"
     else:
         for node_id in project.order:
             reason = _direct_reason(
@@ -88,11 +93,12 @@ def production_decisions(
         if not reason or reason.startswith(WEAK):
             ups = [up for up in project.nodes[node_id].inputs if up in running]
             reason = f"upstream {ups[0]} runs" if ups else reason.removeprefix(WEAK)
-        if reason:
+        held = bool(reason) and allowed is not None and node_id not in allowed
+        if reason and not held:
             running.add(node_id)
             decisions.append(Decision(node_id, True, reason))
-        elif selected is not None:
-            decisions.append(Decision(node_id, False, "not selected (--nodes)"))
+        elif held or selected is not None:
+            decisions.append(Decision(node_id, False, f"not selected ({option})"))
         else:
             decisions.append(Decision(node_id, False, "unchanged"))
     idle = unneeded_unsupported(project, [d.node_id for d in decisions if d.run])

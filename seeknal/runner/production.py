@@ -15,6 +15,7 @@ from seeknal.engine import DEFAULT_ENGINE, create_engine
 from seeknal.errors import SeeknalError
 from seeknal.planning.fingerprint import entries_fingerprint
 from seeknal.planning.production import Decision, production_decisions
+from seeknal.planning.select import SelectArgs, resolve
 from seeknal.runner.scheduler import NodeRun, RunRequest, execute
 from seeknal.state import atomic
 from seeknal.state.guard import mutating
@@ -109,14 +110,17 @@ def output_states(
 
 
 def plan_production(
-    ctx: Context, full: bool = False, nodes: Iterable[str] = (), loaded: Loaded | None = None
+    ctx: Context,
+    full: bool = False,
+    nodes: SelectArgs | Iterable[str] = (),
+    loaded: Loaded | None = None,
 ) -> ProductionPlan:
     loaded = loaded or ctx.load()
     target = ctx.production
     state = read_run_state(target)
     manifest = read_manifest(target) or Manifest()
-    names = list(nodes)
-    selected = set(select_nodes_exact(loaded.project, names)) if names else None
+    args = nodes if isinstance(nodes, SelectArgs) else SelectArgs.of(nodes)
+    selection = resolve(loaded.project, loaded.dag, args)
     valid, changed = output_states(target, loaded.project, state.nodes, ctx.cache.data)
     decisions = production_decisions(
         loaded.project,
@@ -126,8 +130,10 @@ def plan_production(
         manifest.nodes,
         valid,
         full=full,
-        selected=selected,
+        selected=selection.direct if selection else None,
         changed_outputs=changed,
+        allowed=selection.allowed if selection else None,
+        option=selection.option if selection else "--nodes",
     )
     removed = sorted(set(state.nodes) - set(loaded.project.nodes))
     return ProductionPlan(loaded, decisions, removed)
@@ -136,7 +142,7 @@ def plan_production(
 def run_production(
     ctx: Context,
     full: bool = False,
-    nodes: Iterable[str] = (),
+    nodes: SelectArgs | Iterable[str] = (),
     parallel: bool = False,
     max_workers: int = 4,
     on_done: Callable[[NodeRun], None] | None = None,
