@@ -89,6 +89,7 @@ def get_app() -> typer.Typer:
     if not _registered:
         _keep_argument_help()
         from seeknal.cli import (
+            browse_cmd,
             diff_cmd,
             env_cmd,
             git_cmd,
@@ -108,6 +109,7 @@ def get_app() -> typer.Typer:
             promote_cmd,
             report_cmd,
             diff_cmd,
+            browse_cmd,
             query_cmd,
             repl_cmd,
             env_cmd,

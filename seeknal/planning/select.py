@@ -203,6 +203,11 @@ def _tags(meta: Mapping[str, object]) -> list[str]:
     return [str(t) for t in tags] if isinstance(tags, list | tuple) else [str(tags)]
 
 
+def node_id_of(project: Project, name: str) -> str:
+    """The id of the node named by its id or its unique name; a clear error otherwise."""
+    return _by_name(project, name.strip())
+
+
 def _by_name(project: Project, name: str) -> str:
     if name in project.nodes:
         return name

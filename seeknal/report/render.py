@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from seeknal.errors import SeeknalError
+from seeknal.report.mermaid import mermaid_id, mermaid_label
 from seeknal.report.model import fold
 
 FORMATS = ("text", "markdown", "html", "json")
@@ -43,8 +44,8 @@ def _environment(template_dir: Path | None) -> Any:
     )
     env.filters["md"] = _md_escape
     env.filters["html_code"] = lambda t: re.sub(r"`([^`]+)`", r"<code>\1</code>", _md_escape(t))
-    env.filters["mermaid_id"] = lambda s: "n_" + re.sub(r"\W", "_", str(s))
-    env.filters["mermaid_label"] = lambda s: str(s).replace('"', "#quot;")
+    env.filters["mermaid_id"] = mermaid_id
+    env.filters["mermaid_label"] = mermaid_label
     return env
 
 
