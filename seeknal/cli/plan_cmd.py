@@ -80,8 +80,8 @@ def plan(
     if head is not None:
         raise typer.BadParameter("--head goes with --base")
     chosen = active_env(project_path, env)
-    chooses = bool(nodes or select or exclude)
-    _refuse_other_scope(chosen, full or chooses, bool(breaking or non_breaking or profile))
+    chooses = full or bool(nodes or select or exclude)
+    _refuse_other_scope(chosen, chooses, bool(breaking or non_breaking or profile))
     if chosen.env is not None:
         if chosen.implicit and not as_json:
             out(f"(env {chosen.env}: {chosen.rule} {chosen.branch or ''})".replace(" )", ")"))
@@ -103,10 +103,13 @@ def plan(
             "--format/--output render environment plans: name an env (seeknal plan dev) "
             "or use --base"
         )
-    ctx = context(project_path, params)
+    _production_plan(context(project_path, params), full, (nodes, select, exclude), as_json)
+
+
+def _production_plan(ctx: Any, full: bool, chosen: tuple[Any, Any, Any], as_json: bool) -> None:
     from seeknal.planning.select import SelectArgs
 
-    picked = SelectArgs.of(nodes, select, exclude)
+    picked = SelectArgs.of(*chosen)
     show_production_plan(ctx, full, picked, as_json, as_json, "Production plan:")
     ctx.save_cache()
 

@@ -98,19 +98,23 @@ def run(
     if force:
         raise typer.BadParameter("--force only goes with --env")
     if chosen.rule == "detached HEAD" and not dry_run:
-        from seeknal.errors import SeeknalError
-
-        raise SeeknalError(
-            "HEAD is detached and not known to be production: a run here would write code that "
-            "may not be on the production branch into production.",
-            "Check out the production branch (git checkout main), or name an env: "
-            "seeknal run --env NAME (SEEKNAL_ENV=prod forces production).",
-        )
+        _refuse_detached()
     ctx = context(project_path, params)
     if dry_run:
         show_production_plan(ctx, full, picked, quiet, as_json, "Dry run (nothing is written):")
         return
     run_production_command(ctx, full, picked, parallel, max_workers, quiet, as_json, profile)
+
+
+def _refuse_detached() -> None:
+    from seeknal.errors import SeeknalError
+
+    raise SeeknalError(
+        "HEAD is detached and not known to be production: a run here would write code that "
+        "may not be on the production branch into production.",
+        "Check out the production branch (git checkout main), or name an env: "
+        "seeknal run --env NAME (SEEKNAL_ENV=prod forces production).",
+    )
 
 
 def _selection(nodes: list[str] | None, select: list[str] | None, exclude: list[str] | None) -> Any:

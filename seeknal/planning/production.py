@@ -64,10 +64,7 @@ def production_decisions(
     allowed: Set[str] | None = None,
     option: str = "--nodes",
 ) -> list[Decision]:
-    """Decide, in run order, which nodes a production run executes.
-
-    `selected`: the nodes chosen by name (instead of by change); `allowed`: when given, no other
-    node runs, even downstream of one that does (`--select`, `--exclude`)."""
+    """Which nodes a production run executes, in run order (`allowed`: no other node runs)."""
     direct: dict[str, str] = {}
     if selected is not None:
         for node_id in selected:
