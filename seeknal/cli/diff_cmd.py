@@ -10,7 +10,7 @@ import typer
 
 from seeknal.cli.console import out, styled, warn
 from seeknal.cli.main import handled
-from seeknal.cli.options import ProjectPath
+from seeknal.cli.options import EnvOption, ProjectPath, one_env
 
 VALUE_WIDTH = 40
 LINE_WIDTH = 160
@@ -25,6 +25,7 @@ def diff(
     env: str | None = typer.Argument(None, help="Environment (default: the active env)."),
     as_json: bool = typer.Option(False, "--json", help="Print the diff as JSON."),
     project_path: Path | None = ProjectPath,
+    env_option: str | None = EnvOption,
 ) -> None:
     """Compare an applied environment with production: definitions and data, node by node."""
     from seeknal.cli.scope import named_env
@@ -32,7 +33,7 @@ def diff(
     from seeknal.envs.diff import diff_env
     from seeknal.envs.diff_json import env_diff_json
 
-    env = named_env(project_path, env, "diff")
+    env = named_env(project_path, one_env(env, env_option), "diff")
     # only reads: no repair of an interrupted promotion (that takes the lock), no lock
     result = diff_env(Context(project_path), env)
     document = env_diff_json(result)

@@ -46,13 +46,16 @@ def test_run_takes_env_as_argument(small: Path) -> None:
     assert (small / "target/environments/dev").is_dir()
 
 
-def test_promote_and_report_take_env_as_option(small: Path) -> None:
+def test_promote_report_and_diff_take_env_as_option(small: Path) -> None:
     _changed(small)
     assert cli(small, "plan", "dev").exit_code == 0
     assert cli(small, "run", "--env", "dev").exit_code == 0
     report = cli(small, "report", "--env", "dev", "--json")
     assert report.exit_code == 0, report.output
     assert report.json()["env"] == "dev"
+    diff = cli(small, "diff", "--env", "dev", "--json")
+    assert diff.exit_code == 0, diff.output
+    assert diff.json() == cli(small, "diff", "dev", "--json").json()
     res = cli(small, "promote", "--env", "dev")
     assert res.exit_code == 0, res.output
     assert "Promoted env 'dev'" in res.stdout
@@ -64,6 +67,7 @@ def test_two_different_envs_are_a_usage_error(small: Path) -> None:
         ("run", "dev", "--env", "qa"),
         ("promote", "dev", "--env", "qa"),
         ("report", "dev", "--env", "qa"),
+        ("diff", "dev", "--env", "qa"),
     ):
         res = cli(small, *args)
         assert res.exit_code == 2, (args, res.output)
