@@ -9,8 +9,13 @@ from seeknal.envs.names import validate_env_name
 from seeknal.errors import EnvError
 from seeknal.state.guard import mutating, recover_if_idle
 from seeknal.state.layout import Target
-from seeknal.state.records import EnvConfig, Plan
-from seeknal.state.store import manifest_fingerprint_of, read_env_config, read_plan
+from seeknal.state.records import EnvConfig, Manifest, Plan
+from seeknal.state.store import (
+    manifest_fingerprint_of,
+    read_env_config,
+    read_manifest,
+    read_plan,
+)
 
 STALE_MESSAGE = "Plan is stale -- {what} has changed since plan was created."
 
@@ -29,6 +34,19 @@ def require_env(ctx: Context, env: str) -> tuple[Target, EnvConfig, Plan]:
     if plan is None:
         raise EnvError(f"Environment '{env}' has no plan.", f"Run 'seeknal plan {env}'.")
     return target, config, plan
+
+
+def require_manifest(target: Target) -> Manifest:
+    """The env's manifest snapshot: what its plan runs and what a promotion makes production."""
+    manifest = read_manifest(target)
+    if manifest is None:
+        env = target.env
+        raise EnvError(
+            f"Environment '{env}' has no manifest ({target.relative(target.manifest_path)} is "
+            "missing): what its plan runs is unknown.",
+            f"Run 'seeknal plan {env}' to write it again, then 'seeknal run --env {env}'.",
+        )
+    return manifest
 
 
 def recover(ctx: Context) -> list[str]:

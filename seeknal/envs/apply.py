@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from seeknal.context import Context, utc_now
 from seeknal.digest import file_digest
 from seeknal.engine import DEFAULT_ENGINE, create_engine
-from seeknal.envs.access import check_fresh, locked, require_env
+from seeknal.envs.access import check_fresh, locked, require_env, require_manifest
 from seeknal.envs.resolve import EnvView
 from seeknal.errors import EnvError
 from seeknal.planning.select import SelectArgs
@@ -19,7 +19,6 @@ from seeknal.state import atomic
 from seeknal.state.layout import Target
 from seeknal.state.records import Manifest, NodeState, Plan, RunState
 from seeknal.state.store import (
-    read_manifest,
     read_refs,
     read_run_state,
     write_env_config,
@@ -143,7 +142,7 @@ def _planned(ctx: Context, target: Target, plan: Plan, force: bool) -> _Planned:
     view.check_refs()
     # half-written outputs of an env run that was killed: nobody else writes here (lock)
     atomic.remove_temp_files(target.dir)
-    manifest = read_manifest(target) or Manifest()
+    manifest = require_manifest(target)
     snapshot = project_from_manifest(manifest.to_json(), str(ctx.root))
     previous = read_run_state(target)
     planned = [n for n in plan.nodes_to_execute if n in snapshot.nodes]

@@ -15,7 +15,7 @@ from seeknal.git.settings import GitSettings, git_settings
 from seeknal.planning.changes import EnvDecision, base_snapshot, categorize
 from seeknal.project.files import PROJECT_FILE
 from seeknal.state.records import Manifest, Plan, RunState
-from seeknal.state.store import read_manifest, read_plan
+from seeknal.state.store import read_manifest, read_plan, read_run_state
 
 ZERO = "0" * 40
 
@@ -178,10 +178,20 @@ def _plan_pushed(
         env,
         loaded=planned.head_loaded,
         prod_manifest=planned.base_manifest,
-        prod_state=RunState(),
+        prod_state=_production_state(ctx),
         assume_production_valid=True,
         git={"branch": branch, "head": planned.head_commit, "base": planned.merge_base},
     )
+
+
+def _production_state(ctx: Context) -> RunState:
+    """Production's run state, for the digests the env's refs must record (the plan itself is
+    made against the merge-base, not against production). Unreadable: no digests, and
+    `run --env` refuses the refs until the env is planned again."""
+    try:
+        return read_run_state(ctx.production)
+    except SeeknalError:
+        return RunState()
 
 
 def _has_plan_for(ctx: Context, env: str, fingerprint: str) -> bool:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seeknal.context import Context, Loaded, utc_now
+from seeknal.digest import file_digest
 from seeknal.envs.access import env_target, locked
 from seeknal.envs.names import DEFAULT_TTL_SECONDS
 from seeknal.errors import StateError
@@ -19,6 +20,7 @@ from seeknal.state.store import (
     read_env_config,
     read_manifest,
     read_plan,
+    read_refs,
     read_run_state,
     write_env_config,
     write_manifest,
@@ -98,14 +100,37 @@ def plan_env(
         )
         # what {{ run_id }} and --params rendered as, to tell YAML edits from re-renders
         plan = plan.saved(os.urandom(8).hex(), now, profile_path, ctx.run_id, ctx.params)
-        kept = _same_plan(target, plan)
+        refs = production_refs(ctx, decision.refs, loaded, prod_state)
+        kept = _same_plan(target, plan, refs)
         if kept is not None:
             # nothing moved since this env was planned: keep that plan (and its applied state)
             plan, config = kept
             write_env_config(target, config.touched(now))
         else:
-            _save_plan(ctx, target, plan, decision, loaded, prod_state, now)
+            _save_plan(ctx, target, plan, decision, loaded, refs, now)
     return EnvPlanResult(env, plan, decision, loaded, target.plan_path)
+
+
+def production_refs(
+    ctx: Context, node_ids: Iterable[str], loaded: Loaded, prod_state: RunState
+) -> Refs:
+    """What the env will read from production, each with the digest its bytes must keep: the one
+    production recorded, else (production's state does not say) the file's own right now."""
+    prod = ctx.production
+
+    def layout_path(node_id: str) -> str:
+        return prod.relative(prod.output(loaded.project.nodes[node_id]).path)
+
+    refs = []
+    for node_id in node_ids:
+        ref = Ref.of_production(
+            node_id, prod_state.nodes.get(node_id), partial(layout_path, node_id)
+        )
+        path = prod.absolute(ref.output_path)
+        if ref.output_digest is None and path.is_file():
+            ref = replace(ref, output_digest=file_digest(path, ctx.cache.data))
+        refs.append(ref)
+    return Refs(tuple(refs))
 
 
 def _save_plan(
@@ -114,21 +139,10 @@ def _save_plan(
     plan: Plan,
     decision: EnvDecision,
     loaded: Loaded,
-    prod_state: RunState,
+    refs: Refs,
     now: str,
 ) -> None:
     """Write the env's files for a new plan: config, manifest, refs and the plan itself."""
-    prod = ctx.production
-
-    def layout_path(node_id: str) -> str:
-        return prod.relative(prod.output(loaded.project.nodes[node_id]).path)
-
-    refs = Refs(
-        tuple(
-            Ref.of_production(n, prod_state.nodes.get(n), partial(layout_path, n))
-            for n in decision.refs
-        )
-    )
     try:
         previous = read_env_config(target)
     except StateError:
@@ -153,14 +167,16 @@ SAME_PLAN_KEYS = (
 )
 
 
-def _same_plan(target: Target, plan: Plan) -> tuple[Plan, EnvConfig] | None:
-    """The env's current plan (and config) when a new one would decide exactly the same."""
+def _same_plan(target: Target, plan: Plan, refs: Refs) -> tuple[Plan, EnvConfig] | None:
+    """The env's current plan (and config) when a new one would decide exactly the same, read
+    the same production bytes, and every file of it is there to be kept."""
     try:
         old = read_plan(target)
         config = read_env_config(target)
+        same_refs = read_refs(target) == refs and read_manifest(target) is not None
     except StateError:
         return None
-    if old is None or config is None or config.promoted_plan_id == old.plan_id:
+    if old is None or config is None or config.promoted_plan_id == old.plan_id or not same_refs:
         return None
     if any(getattr(old, k) != getattr(plan, k) for k in SAME_PLAN_KEYS):
         return None

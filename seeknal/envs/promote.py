@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from seeknal.context import Context, utc_now
-from seeknal.digest import remember_digest
-from seeknal.envs.access import check_fresh, locked, require_env
+from seeknal.digest import file_digest, remember_digest
+from seeknal.envs.access import check_fresh, locked, require_env, require_manifest
 from seeknal.envs.resolve import EnvView
 from seeknal.errors import EnvError
 from seeknal.state import journal
 from seeknal.state.history import finish_promote, promotions
 from seeknal.state.layout import Target
-from seeknal.state.records import EnvConfig, Manifest, NodeState, Plan, Promotion, RunState
-from seeknal.state.store import read_manifest, read_refs, read_run_state
+from seeknal.state.records import EnvConfig, NodeState, Plan, Promotion, RunState
+from seeknal.state.store import read_refs, read_run_state
 from seeknal.types import Project
 
 
@@ -35,7 +35,7 @@ class _Staged:
 
     nodes: dict[str, NodeState] = field(default_factory=dict)
     moved: list[str] = field(default_factory=list)
-    digests: dict[Path, str | None] = field(default_factory=dict)
+    digests: dict[Path, str] = field(default_factory=dict)
 
 
 def promote_env(
@@ -53,19 +53,23 @@ def promote_env(
     target, config, plan = require_env(ctx, env)
     with locked(ctx, f"seeknal promote {env}"):
         state = _promotable(ctx, target, config, plan)
-        manifest = read_manifest(target) or Manifest()
+        manifest = require_manifest(target)
         snapshot = project_from_manifest(manifest.to_json(), str(ctx.root))
         prod = ctx.production
         prod_state = read_run_state(prod)
         promotions(prod.base)  # its history must be readable before production changes
         txn = journal.Transaction(prod.base, ctx.root, "promote")
-        staged = _stage_outputs(txn, target, prod, snapshot, state, prod_state, copy_data)
-        removed = _stage_removals(txn, prod, prod_state, plan)
-        now = utc_now()
-        new_state = RunState.promoted(state.run_id, now, env, staged.nodes)
-        # production's manifest becomes the env's, byte for byte
-        txn.replace(prod.manifest_path, txn.stage_copy(target.manifest_path))
-        txn.replace(prod.run_state_path, txn.stage_json("run_state.json", new_state.to_json()))
+        try:
+            staged = _stage_outputs(txn, target, prod, snapshot, state, prod_state, copy_data, ctx)
+            removed = _stage_removals(txn, prod, prod_state, plan)
+            now = utc_now()
+            new_state = RunState.promoted(state.run_id, now, env, staged.nodes)
+            # production's manifest becomes the env's, byte for byte
+            txn.replace(prod.manifest_path, txn.stage_copy(target.manifest_path))
+            txn.replace(prod.run_state_path, txn.stage_json("run_state.json", new_state.to_json()))
+        except BaseException:
+            txn.discard()  # nothing in production changed: no leftovers for recovery to report
+            raise
         promotion = Promotion(
             id=txn.id,
             env=env,
@@ -81,8 +85,8 @@ def promote_env(
         txn.commit(lambda journal: finish_promote(ctx.root, journal))
         tables = _rematerialize(ctx, env, staged.moved) if rematerialize else []
         for path, digest in staged.digests.items():
-            if digest:
-                remember_digest(path, digest, ctx.cache.data)
+            # verified before the move: production's file holds exactly these bytes
+            remember_digest(path, digest, ctx.cache.data)
         ctx.save_cache()
     seconds = time.perf_counter() - started
     return PromoteOutcome(env, str(plan.plan_id), staged.moved, removed, copy_data, seconds, tables)
@@ -136,6 +140,7 @@ def _stage_outputs(
     state: RunState,
     prod_state: RunState,
     copy_data: bool,
+    ctx: Context,
 ) -> _Staged:
     """Stage each env output into production's place; refs keep production's own entry."""
     staged = _Staged()
@@ -148,11 +153,7 @@ def _stage_outputs(
             staged.nodes[node_id] = own.referenced(entry.hash)
             continue
         src = target.absolute(entry.output_path or "")
-        if not entry.output_path or not src.is_file():
-            raise EnvError(
-                f"Output {entry.output_path} of {node_id} in env '{target.env}' is missing.",
-                f"Run 'seeknal run --env {target.env}' again.",
-            )
+        digest = _intact(target, node_id, entry, src, ctx)
         dst = prod.output(snapshot.nodes[node_id]).path
         txn.replace(dst, txn.stage_copy(src) if copy_data else src)
         old = prod_state.nodes.get(node_id)
@@ -160,10 +161,29 @@ def _stage_outputs(
             old_path = prod.absolute(old.output_path)
             if old_path != dst and old_path.is_file():
                 txn.delete(old_path)
-        staged.digests[dst] = entry.output_digest
+        staged.digests[dst] = digest
         staged.nodes[node_id] = entry.promoted(prod.relative(dst))
         staged.moved.append(node_id)
     return staged
+
+
+def _intact(target: Target, node_id: str, entry: NodeState, src: Path, ctx: Context) -> str:
+    """The digest of an env output, refused unless it is what `run --env` recorded writing:
+    production must never receive bytes nobody computed."""
+    env = target.env
+    if not entry.output_path or not src.is_file():
+        raise EnvError(
+            f"Output {entry.output_path} of {node_id} in env '{env}' is missing.",
+            f"Run 'seeknal run --env {env}' again.",
+        )
+    digest = file_digest(src, ctx.cache.data)
+    if digest != entry.output_digest:
+        raise EnvError(
+            f"Output {entry.output_path} of {node_id} in env '{env}' is not what "
+            f"'seeknal run --env {env}' wrote (its bytes changed since). Nothing was promoted.",
+            f"Run 'seeknal run --env {env}' again to recompute it, then 'seeknal promote {env}'.",
+        )
+    return digest
 
 
 def _stage_removals(

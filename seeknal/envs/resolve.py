@@ -18,7 +18,7 @@ from seeknal.digest import file_digest
 from seeknal.errors import EnvError
 from seeknal.state.layout import Target
 from seeknal.state.records import Manifest, Plan, Ref, RunState
-from seeknal.state.store import read_manifest, read_refs, read_run_state
+from seeknal.state.store import read_refs, read_run_state
 from seeknal.types import Output
 
 
@@ -58,6 +58,25 @@ class EnvView:
         output = self._checked.get(node_id) or self._check(ref)
         return Seen(node_id, output, None, ref.output_digest)
 
+    def check_intact(self, seen: Seen) -> Seen:
+        """`seen`, refused when it is the env's own output and its bytes are no longer the ones
+        recorded when it was written (refs are checked by `resolve` already)."""
+        if seen.node_id not in self.own or seen.digest is None or not seen.path.is_file():
+            return seen
+        if file_digest(seen.path, self.memo) == seen.digest:
+            return seen
+        rel = self.production.relative(seen.path)
+        if self.env is None:
+            raise EnvError(
+                f"Production output {rel} ({seen.node_id}) changed since 'seeknal run' wrote it.",
+                "Run 'seeknal run' to write it again.",
+            )
+        raise EnvError(
+            f"Output {rel} of {seen.node_id} in env '{self.env}' changed since "
+            f"'seeknal run --env {self.env}' wrote it.",
+            f"Run 'seeknal run --env {self.env}' to write it again.",
+        )
+
     def check_refs(self) -> dict[str, Output]:
         """Every production output the env reads, checked at once (before anything runs)."""
         return {node_id: self.resolve(node_id).output for node_id in self.refs}
@@ -76,7 +95,8 @@ class EnvView:
                 f"'{self.env}', is missing.",
                 f"Run 'seeknal run' in production or 'seeknal plan {self.env}' again.",
             )
-        if self.strict and ref.output_digest and digest != ref.output_digest:
+        # no digest recorded: production had no such file when the env was planned
+        if self.strict and digest != ref.output_digest:
             raise EnvError(
                 f"Production output {ref.output_path} ({ref.node_id}) changed since "
                 f"env '{self.env}' was planned.",
@@ -102,10 +122,10 @@ def open_view(ctx: Context, env: str | None, strict: bool = True) -> EnvView:
     """The view of an env from its saved files (or production's from its run state)."""
     if env is None:
         return production_view(ctx)
-    from seeknal.envs.access import require_env
+    from seeknal.envs.access import require_env, require_manifest
 
     target, _config, plan = require_env(ctx, env)
-    manifest = read_manifest(target) or Manifest()
+    manifest = require_manifest(target)
     return env_view(ctx, target, plan, manifest, read_run_state(target), strict)
 
 

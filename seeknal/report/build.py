@@ -6,14 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from seeknal.context import Context
-from seeknal.envs.access import check_fresh, require_env
+from seeknal.envs.access import check_fresh, require_env, require_manifest
 from seeknal.envs.diff import data_changes
 from seeknal.envs.diff_json import node_json
 from seeknal.envs.resolve import EnvView, env_view, production_view
 from seeknal.errors import SeeknalError
 from seeknal.report.model import build_report
-from seeknal.state.records import Manifest, Plan, RunState
-from seeknal.state.store import read_manifest, read_run_state
+from seeknal.state.records import Plan, RunState
+from seeknal.state.store import read_run_state
 from seeknal.types import Output
 
 
@@ -22,7 +22,7 @@ def env_report(ctx: Context, env: str) -> tuple[dict[str, Any], str | None]:
 
     Returns the model and the plan's profile path (for redacting its secrets)."""
     target, config, plan = require_env(ctx, env)
-    manifest = read_manifest(target) or Manifest()
+    manifest = require_manifest(target)
     state = read_run_state(target)
     run = data = None
     if state.plan_id == plan.plan_id:
@@ -67,9 +67,10 @@ def run_details(ctx: Context, plan: Plan, state: RunState, env: EnvView) -> dict
 
 def _seen(view: EnvView, node_id: str) -> Path | None:
     try:
-        return view.resolve(node_id).path
+        seen = view.resolve(node_id)
     except SeeknalError:  # no output of it there (production never computed it)
         return None
+    return view.check_intact(seen).path  # a damaged file is named, not read
 
 
 def schema_changes(root: Path, env_file: Path | None, prod_file: Path | None) -> list[str]:

@@ -10,8 +10,9 @@ from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from seeknal.digest import remember_digest
 from seeknal.errors import ExecutionError, SeeknalError
-from seeknal.types import Node, NodeStatus, Output, Project
+from seeknal.types import Node, NodeStatus, Output, OutputKind, Project
 
 if TYPE_CHECKING:
     from seeknal.engine.base import Engine
@@ -105,6 +106,11 @@ class _Run:
             output = self.request.output_for(node)
             result = self.engine.materialize(node, inputs, output)
             digest = self.engine.digest(output, self.request.digest_memo)
+            memo = self.request.digest_memo
+            if digest and memo is not None and output.kind is OutputKind.FILE:
+                # a new file this run just renamed into place under the lock: memoised at once,
+                # so promote and the next run check it without reading it again
+                remember_digest(output.path, digest, memo)
             return NodeRun(
                 node_id,
                 NodeStatus.SUCCESS,

@@ -88,15 +88,35 @@ class Transaction:
             "ops": [op.__dict__ for op in self.ops],
         }
 
+    def discard(self) -> None:
+        """Drop what was staged, for a transaction given up before `commit` wrote its journal."""
+        if not (self.target / TXN_DIR / JOURNAL).exists():
+            shutil.rmtree(self.target / TXN_DIR, ignore_errors=True)
+
     def commit(self, finish: Callable[[dict[str, Any]], None]) -> None:
-        """Apply every operation and commit; `finish(journal)` must be idempotent."""
+        """Apply every operation and commit; `finish(journal)` must be idempotent.
+
+        A failure while applying (a folder where a file must go, a full disk, Ctrl-C) undoes
+        the operations at once: the journal never stays `prepared` behind a live command."""
         name = self.kind
         failpoints.hit(f"{name}.staged")
         journal_path = self.target / TXN_DIR / JOURNAL
         atomic.write_json(journal_path, self._journal("prepared"))
         failpoints.hit(f"{name}.journal")
+        try:
+            self._apply()
+        except BaseException as exc:
+            _undo(self.target, self.root, self._journal("prepared"))
+            if isinstance(exc, OSError):
+                raise _apply_failed(exc, self.root) from None
+            raise
+        atomic.write_json(journal_path, self._journal("committed"))
+        failpoints.hit(f"{name}.committed")
+        _finish(self.target, self._journal("committed"), finish)
+
+    def _apply(self) -> None:
+        name, root = self.kind, str(self.root)
         (self.folder / "backup").mkdir(parents=True, exist_ok=True)
-        root = str(self.root)
         made: set[str] = set()
         for index, op in enumerate(self.ops):
             dst = os.path.join(root, op.dst)
@@ -114,9 +134,18 @@ class Transaction:
                 failpoints.hit(f"{name}.apply.{index}")
         for folder in {os.path.dirname(os.path.join(root, op.dst)) for op in self.ops}:
             atomic.fsync_dir(Path(folder))
-        atomic.write_json(journal_path, self._journal("committed"))
-        failpoints.hit(f"{name}.committed")
-        _finish(self.target, self._journal("committed"), finish)
+
+
+def _apply_failed(exc: OSError, root: Path) -> StateError:
+    where = exc.filename or "a file"
+    if isinstance(where, str) and where.startswith(str(root) + os.sep):
+        where = where[len(str(root)) + 1 :]
+    return StateError(
+        f"Promotion failed at {where}: {exc.strerror or exc}. It was rolled back: production is "
+        "exactly as before.",
+        f"Fix the cause (is {where} or a folder above it a file where a folder belongs, or the "
+        "disk full?), then run the command again.",
+    )
 
 
 def _finish(
@@ -207,14 +236,19 @@ def recover(
         _finish(target, journal, finisher)
         atomic.remove_temp_files(target)
         return f"completed the interrupted {label}: production is promoted"
+    _undo(target, root, journal)
+    atomic.remove_temp_files(target)
+    return f"rolled back the interrupted {label}: production is exactly as before"
+
+
+def _undo(target: Path, root: Path, journal: dict[str, Any]) -> None:
+    """Undo a prepared transaction's operations in reverse, then drop it."""
     for op in reversed(journal.get("ops", [])):
         dst, backup = root / op["dst"], root / op["backup"]
         src = root / op["src"] if op.get("src") else None
-        if src is not None and dst.exists() and not src.exists():
+        if src is not None and dst.is_file() and not src.exists():
             src.parent.mkdir(parents=True, exist_ok=True)
             os.replace(dst, src)
         if backup.exists():
             os.replace(backup, dst)
-    shutil.rmtree(folder, ignore_errors=True)
-    atomic.remove_temp_files(target)
-    return f"rolled back the interrupted {label}: production is exactly as before"
+    shutil.rmtree(target / TXN_DIR, ignore_errors=True)

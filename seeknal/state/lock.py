@@ -15,13 +15,14 @@ from seeknal import notices
 from seeknal.errors import LockError
 
 DEFAULT_WAIT_SECONDS = 10.0
+LOCK, HOLDER = ".lock", ".lock.holder"
 
 
 @contextmanager
 def target_lock(target: Path, command: str, wait: float | None = None) -> Iterator[None]:
     target.mkdir(parents=True, exist_ok=True)
-    lock_path = target / ".lock"
-    info_path = target / ".lock.holder"
+    lock_path = target / LOCK
+    info_path = target / HOLDER
     if wait is None:
         wait = float(os.environ.get("SEEKNAL_LOCK_TIMEOUT", DEFAULT_WAIT_SECONDS))
     lock = FileLock(str(lock_path))
@@ -41,10 +42,20 @@ def target_lock(target: Path, command: str, wait: float | None = None) -> Iterat
             "Wait for it to finish and run the command again. If no seeknal process is "
             f"running, delete {lock_path}.",
         ) from None
+    except OSError as exc:  # e.g. .lock replaced by a folder, or target/ not writable
+        what = "a folder" if lock_path.is_dir() else "not usable"
+        raise LockError(
+            f"Cannot take the lock {lock_path}: it is {what} ({exc.strerror or exc}).",
+            f"Remove {lock_path} if no seeknal command is running (seeknal creates it again), "
+            f"and check that {target} is writable.",
+        ) from None
     try:
-        info_path.write_text(
-            json.dumps({"pid": os.getpid(), "command": command or " ".join(sys.argv)})
-        )
+        try:
+            info_path.write_text(
+                json.dumps({"pid": os.getpid(), "command": command or " ".join(sys.argv)})
+            )
+        except OSError:
+            pass  # the lock holds without it; only naming the holder to others is lost
         yield
     finally:
         try:
@@ -52,6 +63,11 @@ def target_lock(target: Path, command: str, wait: float | None = None) -> Iterat
         except OSError:
             pass
         lock.release()
+
+
+def holder_left(target: Path) -> bool:
+    """A holder file exists: a command holds the lock, or one was killed while holding it."""
+    return (target / HOLDER).exists()
 
 
 def _holder(info_path: Path) -> str:

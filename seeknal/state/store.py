@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 import re
 from pathlib import Path
@@ -73,7 +74,16 @@ def write_env_config(target: Target, config: EnvConfig) -> None:
 
 
 def read_refs(target: Target) -> Refs:
-    return _read(target, target.refs_path, Refs) or Refs()
+    """The production outputs an env reads. Every plan writes the file, so a missing one is
+    refused: reading production without it would skip every check of production's bytes."""
+    refs = _read(target, target.refs_path, Refs)
+    if refs is None:
+        raise StateError(
+            f"{Refs.WHAT} {target.refs_path} is missing: the production outputs env "
+            f"'{target.env}' reads cannot be checked without it.",
+            f"Run 'seeknal plan {target.env}' to write it again.",
+        )
+    return refs
 
 
 def write_refs(target: Target, refs: Refs) -> None:
@@ -100,24 +110,37 @@ def manifest_fingerprint_of(path: Path) -> str | None:
 class ToolCache:
     """Parsed YAML, normalised SQL and file digests keyed by content, kept between commands.
 
-    Losing it only costs time; a damaged one is ignored.
+    Losing it only costs time; a damaged one is ignored. The file is a SHA-256 of the pickle
+    followed by the pickle: a flipped byte would otherwise unpickle into wrong entries (a parsed
+    YAML file that is not the file, a digest of other bytes) instead of failing.
     """
 
     MAX_ENTRIES = 50_000
+    MAGIC = b"seeknal-cache-1\n"
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.data: dict[str, Any] = {}
-        try:
-            with path.open("rb") as handle:
-                loaded = pickle.load(handle)  # noqa: S301 - our own file under target/
-            # entries depend on how this version parses, normalises and hashes
-            if isinstance(loaded, dict) and loaded.get(VERSION_KEY) == __version__:
-                self.data = loaded
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-            self.data = {}
+        self.data = self._load(path)
         self.data[VERSION_KEY] = __version__
         self._size = len(self.data)
+
+    @classmethod
+    def _load(cls, path: Path) -> dict[str, Any]:
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return {}
+        head, body = raw[: len(cls.MAGIC) + 32], raw[len(cls.MAGIC) + 32 :]
+        if head != cls.MAGIC + hashlib.sha256(body).digest():
+            return {}
+        try:
+            loaded = pickle.loads(body)  # noqa: S301 - our own file under target/, checksummed
+        except Exception:  # noqa: BLE001 - whatever a damaged cache raises, it only costs time
+            return {}
+        # entries depend on how this version parses, normalises and hashes
+        if isinstance(loaded, dict) and loaded.get(VERSION_KEY) == __version__:
+            return loaded
+        return {}
 
     def save(self) -> None:
         if len(self.data) == self._size:
@@ -127,7 +150,8 @@ class ToolCache:
         if len(self.data) > self.MAX_ENTRIES:
             self.data = dict(list(self.data.items())[-self.MAX_ENTRIES // 2 :])
         try:
-            atomic.write_bytes(self.path, pickle.dumps(self.data, protocol=5))
+            body = pickle.dumps(self.data, protocol=5)
+            atomic.write_bytes(self.path, self.MAGIC + hashlib.sha256(body).digest() + body)
         except (OSError, StateError):
             pass  # losing the cache only costs time
         self._size = len(self.data)

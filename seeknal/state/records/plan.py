@@ -9,6 +9,18 @@ from typing import Any, ClassVar, Protocol
 
 from seeknal.state.records.reader import LIST, MAYBE_TEXT, NULL, OBJECT, TEXT, Reader, texts
 
+# what planning, reports and rebuilding the planned project read from a manifest's node entry
+_NODE_FIELDS: dict[str, tuple[type, ...]] = {
+    "inputs": (list, NULL),
+    "sql": MAYBE_TEXT,
+    "config": (dict, NULL),
+    "file_path": MAYBE_TEXT,
+    "tags": (list, NULL),
+    "content_hash": MAYBE_TEXT,
+    "metadata_hash": MAYBE_TEXT,
+    "data_digest": MAYBE_TEXT,
+}
+
 
 # -- manifest.json -------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -55,6 +67,13 @@ class Manifest:
             for name in cls.NODE_TEXT:
                 if not isinstance(entry.get(name), str):
                     r.fail(f"'nodes' entry {node_id!r} has no text '{name}'")
+            for name, value in entry.items():  # one pass: manifests of thousands of nodes
+                types = _NODE_FIELDS.get(name)
+                if types is not None and not isinstance(value, types):
+                    r.entry_field("nodes", node_id, entry, name, types)
+            inputs = entry.get("inputs") or ()
+            if not all(isinstance(up, str) for up in inputs):
+                r.fail(f"'nodes' entry {node_id!r} has an 'inputs' entry that is not text")
             nodes[str(node_id)] = entry
         return cls(
             nodes,
