@@ -28,6 +28,7 @@ from seeknal.project.placeholders import render_env
 from seeknal.project.profiles import ProfileError
 from seeknal.sql.quote import ident, literal
 from seeknal.sql.refs import replace_refs
+from seeknal.state import failpoints
 from seeknal.types import Node, Output, OutputKind
 
 
@@ -74,6 +75,7 @@ class DuckDBEngine:
             result = self._dispatch(node, {n: o.path for n, o in inputs.items()}, tmp, output)
             # the warehouse tables first: when one cannot be written, the node fails as a whole
             self.materialize_tables(node, Output.file(tmp))
+            failpoints.hit(f"write.{node.kind}")  # crash tests: killed with the temp file written
             os.replace(tmp, path)
             return result
         except duckdb.Error as exc:

@@ -13,9 +13,9 @@ from seeknal.context import Context, utc_now
 from seeknal.envs.access import env_target, locked, require_env
 from seeknal.envs.names import EnvFacts, env_status, expires_at, is_expired
 from seeknal.errors import EnvError, SeeknalError
-from seeknal.state import atomic
+from seeknal.state import atomic, failpoints
 from seeknal.state.layout import Target
-from seeknal.state.records import EnvConfig, RunState
+from seeknal.state.records import EnvConfig, Plan, RunState
 from seeknal.state.store import read_env_config, read_manifest, read_plan, read_run_state
 
 
@@ -119,18 +119,15 @@ def gc_envs(
             doomed.append((row["name"], f"expired {row['expires_at']}"))
         elif row.get("branch") and branch_exists is not None and not branch_exists(row["branch"]):
             doomed.append((row["name"], f"branch '{row['branch']}' no longer exists"))
-    if not dry_run and doomed:
+    if not dry_run:
+        # under the lock: a `.copy-*` folder is an `env promote` in progress until it holds it
+        # no more, and leftovers of killed copies and deletions are removed by taking it
         with locked(ctx, "seeknal env gc"):
             for name, _ in doomed:
                 folder = Target(ctx.root, name).dir
                 if folder.is_dir():
                     drop_env_tables(ctx, name)
                     _remove_tree(folder)
-    leftovers = ctx.production.base / "environments"
-    if not dry_run and leftovers.is_dir():
-        for pattern in (".deleting-*", ".copy-*"):
-            for child in leftovers.glob(pattern):
-                shutil.rmtree(child, ignore_errors=True)
     return doomed
 
 
@@ -150,23 +147,48 @@ def copy_env(ctx: Context, src: str, dst: str) -> Target:
         raise EnvError("Source and destination environments are the same.", "Name another env.")
     with locked(ctx, f"seeknal env promote {src} {dst}"):
         tmp = dest.dir.with_name(f".copy-{dst}-{os.urandom(3).hex()}")
-        shutil.copytree(source.dir, tmp)
-        old_prefix = source.relative(source.dir) + "/"
-        new_prefix = dest.relative(dest.dir) + "/"
-        now = utc_now()
-        tmp_target = _FolderTarget(tmp)
-        state = read_run_state(source) if source.run_state_path.exists() else None
-        if state is not None:
-            atomic.write_json(
-                tmp_target.run_state_path, _moved(state, old_prefix, new_prefix).to_json()
-            )
-        atomic.write_json(tmp_target.plan_path, plan.for_env(dst).to_json())
-        atomic.write_json(tmp_target.env_config_path, config.copied(dst, src, now).to_json())
+        try:
+            _copy_into(source, dest, tmp, config, plan)
+        except BaseException as exc:
+            shutil.rmtree(tmp, ignore_errors=True)  # a failed copy leaves nothing behind
+            if isinstance(exc, OSError):  # shutil.Error included
+                raise EnvError(
+                    f"Copying env '{src}' to '{dst}' failed: {_os_problem(exc)}. Nothing was "
+                    "changed.",
+                    f"Fix the cause, then run 'seeknal env promote {src} {dst}' again.",
+                ) from None
+            raise
         if dest.dir.exists():
             _remove_tree(dest.dir)
         os.replace(tmp, dest.dir)
         atomic.fsync_dir(dest.dir.parent)
     return dest
+
+
+def _copy_into(source: Target, dest: Target, tmp: Path, config: EnvConfig, plan: Plan) -> None:
+    """Copy the source env's folder to `tmp` and rewrite its state for `dest`."""
+    src, dst = str(source.env), str(dest.env)
+    shutil.copytree(source.dir, tmp)
+    failpoints.hit("env_copy.copied")  # tests: pause with the copy half made
+    old_prefix = source.relative(source.dir) + "/"
+    new_prefix = dest.relative(dest.dir) + "/"
+    tmp_target = _FolderTarget(tmp)
+    state = read_run_state(source) if source.run_state_path.exists() else None
+    if state is not None:
+        atomic.write_json(
+            tmp_target.run_state_path, _moved(state, old_prefix, new_prefix).to_json()
+        )
+    atomic.write_json(tmp_target.plan_path, plan.for_env(dst).to_json())
+    atomic.write_json(tmp_target.env_config_path, config.copied(dst, src, utc_now()).to_json())
+
+
+def _os_problem(exc: OSError) -> str:
+    """What went wrong, in one line (copytree's error lists every file it could not copy)."""
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list):
+        failures = exc.args[0]
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        return f"{failures[0][0]}: {failures[0][2]}{more}" if failures else str(exc)
+    return f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
 
 
 def _moved(state: RunState, old_prefix: str, new_prefix: str) -> RunState:

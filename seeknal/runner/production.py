@@ -17,7 +17,7 @@ from seeknal.planning.fingerprint import entries_fingerprint
 from seeknal.planning.production import Decision, production_decisions
 from seeknal.planning.select import SelectArgs, resolve
 from seeknal.runner.scheduler import NodeRun, RunRequest, execute
-from seeknal.state import atomic
+from seeknal.state import atomic, temps
 from seeknal.state.guard import mutating
 from seeknal.state.layout import Target
 from seeknal.state.records import Manifest, NodeState, RunState
@@ -164,6 +164,9 @@ def run_production(
         project = plan.loaded.project
         outcome = RunOutcome(plan, run_id=ctx.run_id)
         if plan.to_run:
+            # exposures write beside their file, outside target/: recovery must know where
+            folders = {target.output(project.nodes[n]).path.parent for n in plan.to_run}
+            temps.note_folders(target.base, ctx.root, folders)
             with closing(create_engine(DEFAULT_ENGINE, ctx.root, warehouse)) as engine:
                 outcome.results = execute(
                     RunRequest(

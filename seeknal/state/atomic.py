@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from seeknal.errors import StateError
+from seeknal.state import failpoints
 from seeknal.state.records.reader import GENERIC_HINT, json_type
 
 TEMP_PREFIX = ".seeknal-tmp-"
@@ -40,6 +41,7 @@ def _write_bytes(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        failpoints.hit(f"atomic.{path.name}")  # crash tests: killed with the temp file written
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -107,14 +109,21 @@ def fsync_dir(folder: Path) -> None:
 
 
 def remove_temp_files(folder: Path) -> int:
-    """Delete leftovers of interrupted atomic writes below `folder`; returns how many."""
+    """Delete leftovers of interrupted writes (`.seeknal-tmp-*` files) anywhere below `folder`,
+    without following symlinks out of it; returns how many."""
     count = 0
-    if not folder.is_dir():
-        return 0
-    for tmp in folder.rglob(TEMP_PREFIX + "*"):
-        try:
-            tmp.unlink()
-            count += 1
-        except OSError:
-            pass
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in files:
+            path = Path(dirpath) / name
+            if name.startswith(TEMP_PREFIX) and not path.is_symlink():
+                count += unlink_quietly(path)
     return count
+
+
+def unlink_quietly(path: Path) -> int:
+    """1 when `path` was deleted, 0 when it could not be."""
+    try:
+        path.unlink()
+    except OSError:
+        return 0
+    return 1

@@ -1,0 +1,182 @@
+"""What killed commands leave behind (docs/concepts.md): the next command deletes seeknal's temp
+files wherever seeknal wrote them (target/, and the project folders exposures write to), never
+while a live command holds the lock; `env gc` never deletes an `env promote` in progress, and a
+failed `env promote` leaves no half-made copy. Real subprocesses, killed with SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import cli, git, seeknal_cmd
+from envkit import ADULTS, edit, env_dir, env_project, read_json
+
+KILLED = -signal.SIGKILL
+TEMP = ".seeknal-tmp-"
+
+
+@pytest.fixture
+def proj(git_project: Path) -> Path:
+    """The env project, committed (production not run yet)."""
+    env_project(git_project)
+    git(git_project, "add", "-A")
+    git(git_project, "commit", "-q", "-m", "env project")
+    return git_project
+
+
+def applied(root: Path) -> Path:
+    assert cli(root, "run").exit_code == 0
+    edit(root, ADULTS, "WHERE age >= 18", "WHERE age >= 30")
+    assert cli(root, "plan", "dev").exit_code == 0
+    assert cli(root, "run", "--env", "dev").exit_code == 0
+    return root
+
+
+def temps(root: Path) -> list[str]:
+    """Every seeknal temp file anywhere in the project."""
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob(TEMP + "*"))
+
+
+def start_paused(root: Path, step: str, *args: str) -> subprocess.Popen[str]:
+    """`seeknal ARGS` paused at failpoint `step` (it holds the lock while paused)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seeknal", *args],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "SEEKNAL_FAILPOINT": step, "SEEKNAL_FAILPOINT_MODE": "pause"},
+    )
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    if f"failpoint {step}: paused (pid {proc.pid})" not in line:
+        proc.kill()
+        pytest.fail(f"did not pause at {step}: {line}{proc.stderr.read()}")
+    return proc
+
+
+def kill(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(timeout=10) == KILLED
+    for stream in (proc.stdout, proc.stderr):
+        if stream:
+            stream.close()
+
+
+# -- temp files ----------------------------------------------------------------------------------
+def test_killed_production_run_leaves_no_partial_export(proj: Path) -> None:
+    res = seeknal_cmd(proj, "run", env={"SEEKNAL_FAILPOINT": "write.exposure"})
+    assert res.exit_code == KILLED, res.output
+    left = temps(proj)
+    assert len(left) == 1 and left[0].startswith(f"exports/{TEMP}"), left
+    assert (proj / "exports" / left[0].split("/")[1]).stat().st_size > 0  # the whole export
+    # the next command, even a read-only one, deletes it
+    res = seeknal_cmd(proj, "env", "list")
+    assert res.exit_code == 0, res.output
+    assert "recovered: removed 1 temporary file(s) left by an interrupted command" in res.stderr
+    assert temps(proj) == []
+    res = seeknal_cmd(proj, "run")
+    assert res.exit_code == 0, res.output
+    assert (proj / "exports/adults.csv").is_file() and temps(proj) == []
+
+
+def test_killed_promote_leaves_no_temp_file_in_the_tool_cache(proj: Path) -> None:
+    applied(proj)
+    # killed while saving the tool cache, after the promotion itself completed
+    res = seeknal_cmd(proj, "promote", "dev", env={"SEEKNAL_FAILPOINT": "atomic.cache.pickle"})
+    assert res.exit_code == KILLED, res.output
+    left = temps(proj)
+    assert len(left) == 1 and left[0].startswith(f"target/.seeknal-cache/{TEMP}"), left
+    assert read_json(proj / "target/run_state.json")["promoted_from"] == "dev"
+    res = seeknal_cmd(proj, "env", "list")
+    assert res.exit_code == 0, res.output
+    assert "removed 1 temporary file(s)" in res.stderr
+    assert temps(proj) == []
+    assert not (proj / "target/.lock.holder").exists()
+
+
+def test_temp_files_of_a_live_command_are_left_alone(proj: Path) -> None:
+    proc = start_paused(proj, "write.exposure", "run")
+    try:
+        left = temps(proj)
+        assert len(left) == 1 and left[0].startswith(f"exports/{TEMP}"), left
+        for args in (["env", "list"], ["plan"], ["report", "dev"]):
+            res = seeknal_cmd(proj, *args)
+            assert "recovered" not in res.stderr, res.output
+            assert temps(proj) == left
+        res = seeknal_cmd(proj, "run", env={"SEEKNAL_LOCK_TIMEOUT": "0.5"})
+        assert res.exit_code == 1 and f"pid {proc.pid}" in res.stderr, res.output
+        assert temps(proj) == left
+        assert proc.poll() is None
+    finally:
+        kill(proc)
+    res = seeknal_cmd(proj, "env", "list")
+    assert "removed 1 temporary file(s)" in res.stderr, res.output
+    assert temps(proj) == []
+
+
+def test_temp_files_outside_the_project_are_never_touched(proj: Path, tmp_path: Path) -> None:
+    """The folder list lives in target/; a folder in it that is not inside the project (a
+    hand-edited list, a symlink swapped in) is skipped."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / f"{TEMP}keep").write_text("not seeknal's\n")
+    (proj / "linked").symlink_to(outside)
+    res = seeknal_cmd(proj, "run", env={"SEEKNAL_FAILPOINT": "write.exposure"})
+    assert res.exit_code == KILLED
+    folders = proj / "target/.temp-folders.json"
+    assert read_json(folders) == {"folders": ["exports"]}
+    folders.write_text(json.dumps({"folders": ["exports", "linked", str(outside), "../elsewhere"]}))
+    res = seeknal_cmd(proj, "env", "list")
+    assert "removed 1 temporary file(s)" in res.stderr, res.output
+    assert (outside / f"{TEMP}keep").is_file()
+
+
+# -- env gc and env promote -------------------------------------------------------------------------
+def copies(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "target/environments").glob(".copy-*"))
+
+
+def test_env_gc_does_not_delete_an_env_promote_in_progress(proj: Path) -> None:
+    applied(proj)
+    proc = start_paused(proj, "env_copy.copied", "env", "promote", "dev", "qa")
+    try:
+        assert len(copies(proj)) == 1
+        res = seeknal_cmd(proj, "env", "gc", env={"SEEKNAL_LOCK_TIMEOUT": "0.5"})
+        assert res.exit_code == 1, res.output
+        assert f"pid {proc.pid}: seeknal env promote dev qa" in res.stderr
+        assert len(copies(proj)) == 1
+        assert proc.poll() is None
+    finally:
+        kill(proc)
+    res = seeknal_cmd(proj, "env", "gc")
+    assert res.exit_code == 0, res.output
+    assert copies(proj) == [] and not env_dir(proj, "qa").exists()
+    # nothing lost: the copy can be made again
+    assert seeknal_cmd(proj, "env", "promote", "dev", "qa").exit_code == 0
+    assert read_json(env_dir(proj, "qa") / "env_config.json")["promoted_from"] == "dev"
+
+
+def test_failed_env_promote_leaves_no_copy_behind(proj: Path) -> None:
+    applied(proj)
+    state = env_dir(proj, "dev") / "run_state.json"
+    original = state.read_text()
+    data = json.loads(original)
+    data["nodes"]["transform.adults"]["row_count"] = "three"
+    state.write_text(json.dumps(data))
+    res = cli(proj, "env", "promote", "dev", "qa")
+    assert res.exit_code == 1, res.output
+    assert f"{state} has an unexpected shape" in res.stderr
+    assert copies(proj) == [] and not env_dir(proj, "qa").exists()
+    # a copy the file system refuses (a fifo cannot be copied) is cleaned up the same way
+    state.write_text(original)
+    os.mkfifo(env_dir(proj, "dev") / "cache" / "fifo")
+    res = cli(proj, "env", "promote", "dev", "qa")
+    assert res.exit_code == 1, res.output
+    assert "Copying env 'dev' to 'qa' failed" in res.stderr and "Nothing was changed" in res.stderr
+    assert copies(proj) == [] and not env_dir(proj, "qa").exists()
