@@ -8,6 +8,8 @@ from typing import NamedTuple
 class SeeknalError(Exception):
     """A handled failure: what failed, where, and the next step (`hint`)."""
 
+    exit_code = 1
+
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
@@ -57,3 +59,10 @@ class EnvError(SeeknalError):
 
 class ExecutionError(SeeknalError):
     """A node failed to execute."""
+
+
+class Interrupted(SeeknalError):
+    """The user stopped a run (Ctrl-C); says what was recorded. Exits 130 like any program
+    ended by SIGINT."""
+
+    exit_code = 130

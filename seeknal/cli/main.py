@@ -13,7 +13,7 @@ import typer
 
 from seeknal import __version__
 from seeknal.cli.console import report_error
-from seeknal.errors import SeeknalError
+from seeknal.errors import Interrupted, SeeknalError
 
 app = typer.Typer(
     name="seeknal",
@@ -40,8 +40,11 @@ def handled(func: F) -> F:
             if os.environ.get("SEEKNAL_DEBUG"):
                 raise
             report_error(exc)
-            raise typer.Exit(1) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt, click.UsageError):
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            report_error(Interrupted("Interrupted (Ctrl-C).", "Run the command again."))
+            raise typer.Exit(Interrupted.exit_code) from None
+        except (typer.Exit, typer.Abort, click.UsageError):
             raise
         except BrokenPipeError:
             # the reader went away (e.g. `seeknal plan | head`): stop quietly

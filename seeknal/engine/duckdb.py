@@ -45,13 +45,22 @@ class DuckDBEngine:
         self.db = duckdb.connect(":memory:")
         self._local = threading.local()
         self._comparisons: Any = None  # engine.compare.ComparisonDB, opened by compare()
+        self._open: list[duckdb.DuckDBPyConnection] = []  # what `interrupt` stops
 
     def _con(self) -> duckdb.DuckDBPyConnection:
         con = getattr(self._local, "con", None)
         if con is None:
             con = self.db.cursor()
             self._local.con = con
+            self._open.append(con)
         return con
+
+    def interrupt(self) -> None:
+        for con in list(self._open):
+            try:
+                con.interrupt()
+            except duckdb.Error:
+                pass  # closed meanwhile: nothing runs on it
 
     def close(self) -> None:
         self.db.close()

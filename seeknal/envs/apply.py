@@ -15,6 +15,7 @@ from seeknal.envs.access import check_fresh, locked, require_env, require_manife
 from seeknal.envs.resolve import EnvView
 from seeknal.errors import EnvError
 from seeknal.planning.select import SelectArgs
+from seeknal.runner.interrupts import Stopped, interrupted
 from seeknal.state import atomic
 from seeknal.state.layout import Target
 from seeknal.state.records import Manifest, NodeState, Plan, RunState
@@ -27,6 +28,7 @@ from seeknal.state.store import (
 from seeknal.types import Node, NodeStatus, Project
 
 if TYPE_CHECKING:
+    from seeknal.engine.warehouse import Warehouse
     from seeknal.runner.scheduler import NodeRun
 
 
@@ -72,7 +74,6 @@ def apply_env(
     downstream, when `selection` restricts it). The env counts as applied for promote only when
     every planned node succeeded: a node left out stays pending (`skipped`)."""
     from seeknal.project.profiles import check_uses
-    from seeknal.runner.scheduler import RunRequest, execute
 
     target, config, plan = require_env(ctx, env)
     _check_profile(ctx, env, plan, profile)
@@ -88,27 +89,20 @@ def apply_env(
         outcome = EnvRunOutcome(env, plan, to_run, snap.reused, held=list(snap.held))
         if on_start:
             on_start(outcome)
-        if to_run:
-            with closing(create_engine(DEFAULT_ENGINE, ctx.root, warehouse)) as engine:
-                outcome.results = execute(
-                    RunRequest(
-                        project=snap.project,
-                        to_run=to_run,
-                        reasons=dict(plan.reasons),
-                        output_for=target.output,
-                        resolve_input=lambda node_id: snap.view.resolve(node_id).output,
-                        parallel=parallel,
-                        max_workers=max_workers,
-                        on_done=_env_hints(env, on_done),
-                        digest_memo=ctx.cache.data,
-                    ),
-                    engine,
-                )
+        outcome.results, stopped = _execute(
+            ctx, target, snap, outcome, warehouse, parallel, max_workers, _env_hints(env, on_done)
+        )
         now = utc_now()
         nodes = _env_nodes(ctx, target, snap, outcome.results, now)
-        write_run_state(target, RunState.applied(ctx.run_id, now, plan.plan_id, force, nodes))
+        # stopped by Ctrl-C: what finished is kept for the next apply to reuse, but the env
+        # does not count as applied (it cannot be promoted half done)
+        applied = None if stopped else plan.plan_id
+        write_run_state(target, RunState.applied(ctx.run_id, now, applied, force, nodes))
         write_env_config(target, config.touched(now))
         ctx.save_cache()
+    if stopped:
+        state_file = target.relative(target.run_state_path)
+        raise interrupted(outcome.results, to_run, state_file, f"seeknal run --env {env}")
     return outcome
 
 
@@ -125,6 +119,39 @@ def _check_profile(ctx: Context, env: str, plan: Plan, profile: Path | None) -> 
             f"Env '{env}' was planned with {recorded}, not {wanted}.",
             f"Plan it with that profile first: seeknal plan {env} --profile {profile}",
         )
+
+
+def _execute(
+    ctx: Context,
+    target: Target,
+    snap: _Planned,
+    outcome: EnvRunOutcome,
+    warehouse: Warehouse,
+    parallel: bool,
+    max_workers: int,
+    on_done: Callable[[NodeRun], None] | None,
+) -> tuple[dict[str, NodeRun], bool]:
+    """Run the nodes the env computes: their runs, and whether Ctrl-C stopped them."""
+    from seeknal.runner.scheduler import RunRequest, execute
+
+    if not outcome.to_run:
+        return {}, False
+    request = RunRequest(
+        project=snap.project,
+        to_run=outcome.to_run,
+        reasons=dict(outcome.plan.reasons),
+        output_for=target.output,
+        resolve_input=lambda node_id: snap.view.resolve(node_id).output,
+        parallel=parallel,
+        max_workers=max_workers,
+        on_done=on_done,
+        digest_memo=ctx.cache.data,
+    )
+    with closing(create_engine(DEFAULT_ENGINE, ctx.root, warehouse)) as engine:
+        try:
+            return execute(request, engine), False
+        except Stopped as stop:
+            return stop.finished, True
 
 
 def _planned(ctx: Context, target: Target, plan: Plan, force: bool) -> _Planned:

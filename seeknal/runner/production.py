@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seeknal.context import Context, Loaded, utc_now
 from seeknal.digest import file_digest
@@ -16,6 +16,7 @@ from seeknal.errors import SeeknalError
 from seeknal.planning.fingerprint import entries_fingerprint
 from seeknal.planning.production import Decision, production_decisions
 from seeknal.planning.select import SelectArgs, resolve
+from seeknal.runner.interrupts import Stopped, interrupted
 from seeknal.runner.scheduler import NodeRun, RunRequest, execute
 from seeknal.state import atomic, temps
 from seeknal.state.guard import mutating
@@ -23,6 +24,9 @@ from seeknal.state.layout import Target
 from seeknal.state.records import Manifest, NodeState, RunState
 from seeknal.state.store import read_manifest, read_run_state, write_manifest, write_run_state
 from seeknal.types import NodeStatus, Project
+
+if TYPE_CHECKING:
+    from seeknal.engine.warehouse import Warehouse
 
 
 @dataclass
@@ -161,27 +165,11 @@ def run_production(
         plan = plan_production(ctx, full, nodes, loaded)
         if on_plan:
             on_plan(plan)
-        project = plan.loaded.project
         outcome = RunOutcome(plan, run_id=ctx.run_id)
-        if plan.to_run:
-            # exposures write beside their file, outside target/: recovery must know where
-            folders = {target.output(project.nodes[n]).path.parent for n in plan.to_run}
-            temps.note_folders(target.base, ctx.root, folders)
-            with closing(create_engine(DEFAULT_ENGINE, ctx.root, warehouse)) as engine:
-                outcome.results = execute(
-                    RunRequest(
-                        project=project,
-                        to_run=plan.to_run,
-                        reasons={d.node_id: d.reason for d in plan.decisions},
-                        output_for=target.output,
-                        resolve_input=lambda nid: target.output(project.nodes[nid]),
-                        parallel=parallel,
-                        max_workers=max_workers,
-                        on_done=on_done,
-                        digest_memo=ctx.cache.data,
-                    ),
-                    engine,
-                )
+        # Ctrl-C: what finished is recorded like any run's results, then the run says it stopped
+        outcome.results, stopped = _execute_plan(
+            ctx, plan, warehouse, parallel, max_workers, on_done
+        )
         outcome.removed_outputs = _remove_outputs(target, read_manifest(target), plan.removed)
         state = read_run_state(target)
         new_state = record_results(target, plan.loaded, state, outcome.results, ctx)
@@ -190,7 +178,42 @@ def run_production(
             target, production_manifest(plan.loaded, read_manifest(target), new_state.nodes)
         )
         ctx.save_cache()
+    if stopped:
+        raise interrupted(outcome.results, plan.to_run, "target/run_state.json", command)
     return outcome
+
+
+def _execute_plan(
+    ctx: Context,
+    plan: ProductionPlan,
+    warehouse: Warehouse,
+    parallel: bool,
+    max_workers: int,
+    on_done: Callable[[NodeRun], None] | None,
+) -> tuple[dict[str, NodeRun], bool]:
+    """Run the plan's nodes: their runs, and whether Ctrl-C stopped them."""
+    target, project = ctx.production, plan.loaded.project
+    if not plan.to_run:
+        return {}, False
+    # exposures write beside their file, outside target/: recovery must know where
+    folders = {target.output(project.nodes[n]).path.parent for n in plan.to_run}
+    temps.note_folders(target.base, ctx.root, folders)
+    request = RunRequest(
+        project=project,
+        to_run=plan.to_run,
+        reasons={d.node_id: d.reason for d in plan.decisions},
+        output_for=target.output,
+        resolve_input=lambda nid: target.output(project.nodes[nid]),
+        parallel=parallel,
+        max_workers=max_workers,
+        on_done=on_done,
+        digest_memo=ctx.cache.data,
+    )
+    with closing(create_engine(DEFAULT_ENGINE, ctx.root, warehouse)) as engine:
+        try:
+            return execute(request, engine), False
+        except Stopped as stop:
+            return stop.finished, True
 
 
 def production_manifest(

@@ -6,15 +6,18 @@ A failed node skips everything downstream of it; independent branches go on.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from seeknal.digest import remember_digest
 from seeknal.errors import ExecutionError, SeeknalError
+from seeknal.runner.interrupts import Stopped, Trap, trapped
 from seeknal.types import Node, NodeStatus, Output, OutputKind, Project
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from seeknal.engine.base import Engine
 
 
@@ -46,18 +49,39 @@ class RunRequest:
 
 
 def execute(request: RunRequest, engine: Engine) -> dict[str, NodeRun]:
-    """Run `request.to_run` on `engine`; the caller owns the engine (and closes it)."""
+    """Run `request.to_run` on `engine`; the caller owns the engine (and closes it).
+
+    Ctrl-C raises `Stopped` with the nodes that finished before it: a node it cut short counts
+    as not run (its output was never renamed into place)."""
     run = _Run(request, engine)
-    if not request.parallel or request.max_workers <= 1:
-        for node_id in request.to_run:
-            up = run.blocked_by(node_id)
-            if up:
-                run.finish(NodeRun(node_id, NodeStatus.SKIPPED, f"upstream {up} did not succeed"))
+    with trapped() as trap:
+        try:
+            if not request.parallel or request.max_workers <= 1:
+                _execute_sequential(run, trap)
             else:
-                run.finish(run.run_one(node_id))
-    else:
-        _execute_parallel(run)
+                _execute_parallel(run, trap)
+        except KeyboardInterrupt:
+            trap.hit = True
+        except Exception:
+            if not trap.hit:
+                raise  # a failure of its own, not a query the engine abandoned for Ctrl-C
+    if trap.hit:
+        raise Stopped(run.results)
     return run.results
+
+
+def _execute_sequential(run: _Run, trap: Trap) -> None:
+    for node_id in run.request.to_run:
+        if trap.hit:
+            return
+        up = run.blocked_by(node_id)
+        if up:
+            run.finish(NodeRun(node_id, NodeStatus.SKIPPED, f"upstream {up} did not succeed"))
+            continue
+        result = run.run_one(node_id)
+        if trap.hit and result.status is not NodeStatus.SUCCESS:
+            return  # failed because Ctrl-C interrupted its query
+        run.finish(result)
 
 
 _STOPPED = (NodeStatus.FAILED, NodeStatus.SKIPPED)
@@ -136,8 +160,8 @@ class _Run:
             )
 
 
-def _execute_parallel(run: _Run) -> None:
-    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+def _execute_parallel(run: _Run, trap: Trap) -> None:
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     request, project = run.request, run.request.project
     waiting = {
@@ -145,8 +169,9 @@ def _execute_parallel(run: _Run) -> None:
     }
     order = {nid: i for i, nid in enumerate(request.to_run)}
     pending: dict[Future[NodeRun], str] = {}
-    with ThreadPoolExecutor(max_workers=request.max_workers) as pool:
-        while waiting or pending:
+    pool = ThreadPoolExecutor(max_workers=request.max_workers)
+    try:
+        while (waiting or pending) and not trap.hit:
             ready = sorted((n for n, ups in waiting.items() if not ups), key=order.__getitem__)
             for node_id in ready:
                 del waiting[node_id]
@@ -165,8 +190,29 @@ def _execute_parallel(run: _Run) -> None:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 node_id = pending.pop(future)
-                run.finish(future.result())
+                result = future.result()
+                if trap.hit and result.status is not NodeStatus.SUCCESS:
+                    continue  # failed because Ctrl-C interrupted its query
+                run.finish(result)
                 _release(waiting, node_id)
+    except KeyboardInterrupt:
+        trap.hit = True
+    finally:
+        if trap.hit:
+            run.engine.interrupt()  # the queries of the other workers stop too
+        pool.shutdown(wait=True, cancel_futures=True)
+    if trap.hit:
+        _keep_finished(run, list(pending))
+
+
+def _keep_finished(run: _Run, pending: Iterable[Future[NodeRun]]) -> None:
+    """After Ctrl-C: the nodes that still succeeded while the others were interrupted."""
+    for future in pending:
+        if future.cancelled() or future.exception() is not None:
+            continue
+        result = future.result()
+        if result.status is NodeStatus.SUCCESS:
+            run.finish(result)
 
 
 def _release(waiting: dict[str, set[str]], node_id: str) -> None:
