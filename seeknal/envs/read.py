@@ -118,7 +118,7 @@ def open_readable(ctx: Context, env: str | None) -> Readable:
         manifest = read_manifest(ctx.production) or Manifest()
         view = production_view(ctx, state)
         return Readable(ctx, None, view, _names(manifest, state), _no_output(state, state.nodes))
-    from seeknal.envs.access import require_env
+    from seeknal.envs.access import require_env, require_manifest
 
     target, config, plan = require_env(ctx, env)
     if config.promoted_plan_id == plan.plan_id:
@@ -133,7 +133,7 @@ def open_readable(ctx: Context, env: str | None) -> Readable:
             f"Environment '{env}' is planned but not applied: its plan has no outputs yet.",
             f"Run 'seeknal run --env {env}' to compute them.",
         )
-    manifest = read_manifest(target) or Manifest()
+    manifest = require_manifest(target)
     view = env_view(ctx, target, plan, manifest, state)
     return Readable(ctx, env, view, _names(manifest, state), _no_output(state, view.own))
 

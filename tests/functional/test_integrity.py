@@ -144,7 +144,11 @@ def test_report_names_a_damaged_output(proj: Path) -> None:
 def test_promote_without_the_env_manifest_is_refused(proj: Path) -> None:
     before = production_digests(proj)
     env_file(proj, "manifest.json").unlink()
-    for args in (["promote", "dev"], ["run", "--env", "dev"]):
+    for args in (
+        ["promote", "dev"],
+        ["run", "--env", "dev"],
+        ["query", "SELECT * FROM ref('transform.adults')", "--env", "dev"],
+    ):
         res = cli(proj, *args)
         assert res.exit_code == 1, res.output
         assert "Environment 'dev' has no manifest" in res.stderr
