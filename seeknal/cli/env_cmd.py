@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -92,6 +93,19 @@ def _when(text: str | None) -> str:
     return (text or "-").replace("T", " ")[:16]
 
 
+def _suggested_env(ctx: Any) -> str:
+    """The env `seeknal plan` would pick on this checkout (the branch's env), else `dev`."""
+    from seeknal.errors import SeeknalError
+    from seeknal.git.active import resolve
+    from seeknal.git.hook_support import settings_of
+
+    try:
+        chosen = resolve(ctx.root, settings_of(ctx.root), None)
+    except SeeknalError:
+        return "dev"
+    return str(chosen.env) if chosen.env is not None else "dev"
+
+
 @handled
 def env_list(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -106,7 +120,7 @@ def env_list(
         out(json.dumps(rows, indent=2, sort_keys=True))
         return
     if not rows:
-        out("No environments. Create one with: seeknal plan dev")
+        out(f"No environments. Create one with: seeknal plan {_suggested_env(ctx)}")
         return
     name_w = max(4, *(len(r["name"]) for r in rows))
     branch_w = max(6, *(len(r["branch"] or "-") for r in rows))

@@ -30,8 +30,12 @@ def init(
         out(f"  {rel}")
     if len(created.files) > 12:
         out(f"  ... and {len(created.files) - 12} more files")
-    hint = "seeknal run" if example else "add nodes under seeknal/, then seeknal run"
-    out(f"Next: {hint}" if directory == Path(".") else f"Next: cd {directory} && {hint}")
+    here = directory == Path(".")
+    if example:
+        out("Next: seeknal run" if here else f"Next: cd {directory} && seeknal run")
+        return
+    hint = "add data files under data/ and nodes under seeknal/, then seeknal run"
+    out(f"Next: {hint}" if here else f"Next: cd {directory}, {hint}")
 
 
 @handled

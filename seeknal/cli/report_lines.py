@@ -18,7 +18,10 @@ def plan_summary_lines(env: str, planned: Any) -> list[str]:
         lines.append(f"  {category:<13} {node_id}: {d.reasons.get(node_id, '')}")
     if len(direct) > 20:
         lines.append(f"  ... and {len(direct) - 20} more")
-    lines.append(
-        "seeknal: 'seeknal run' on the branch computes it; merging promotes an applied env"
-    )
+    if d.nodes_to_execute:
+        lines.append(
+            "seeknal: 'seeknal run' on the branch computes it; merging promotes an applied env"
+        )
+    else:
+        lines.append("seeknal: nothing to compute; merging promotes it without running a node")
     return lines

@@ -54,7 +54,10 @@ def scaffold(directory: Path, name: str | None = None, example: bool = False) ->
         keep = root / "seeknal" / folder / ".gitkeep"
         keep.touch()
         files.append(f"seeknal/{folder}/.gitkeep")
+    # tracked by git (an empty folder is not), so a clone has the folder sources read from
     (root / "data").mkdir(exist_ok=True)
+    (root / "data" / ".gitkeep").touch()
+    files.append("data/.gitkeep")
     _ensure_gitignore(root)
     files.append(".gitignore")
     return Scaffolded(root, project_name, files)

@@ -97,6 +97,28 @@ def test_push_plans_the_branch_against_its_merge_base(small: Path) -> None:
     assert read_json(env_folder(small, "feature-new-metric") / "plan.json") == plan
 
 
+def test_push_of_a_metadata_only_change_says_there_is_nothing_to_compute(small: Path) -> None:
+    assert cli(small, "run").exit_code == 0
+    install_hooks(small)
+    bare_remote(small)
+    run_git(small, "checkout", "-q", "-b", "docs-only")
+    text = (small / ADULTS).read_text()
+    commit_files(small, {ADULTS: text.replace("People aged 18", "Adults, people aged 18")}, "doc")
+
+    done = run_git(small, "push", "-u", "origin", "docs-only")
+    lines = seeknal_lines(done.stderr)
+    assert any("docs-only: 1 changed node(s), 0 downstream, 0 to execute" in x for x in lines)
+    assert "seeknal: nothing to compute; merging promotes it without running a node" in lines
+    assert not any("computes it" in line for line in lines), done.stderr
+
+
+def test_env_list_on_a_branch_without_env_suggests_the_branch_env(small: Path) -> None:
+    run_git(small, "checkout", "-q", "-b", "feature/x")
+    res = cli(small, "env", "list")
+    assert res.exit_code == 0, res.output
+    assert "No environments. Create one with: seeknal plan feature-x" in res.stdout
+
+
 def test_push_with_project_errors_is_blocked_unless_skipped(small: Path) -> None:
     install_hooks(small)
     bare_remote(small)
