@@ -98,12 +98,14 @@ def plan(
             template_dir,
         )
         return
+    ctx = context(project_path, params)
+    chosen_nodes = (nodes, select, exclude)
     if fmt is not None or output is not None:
-        raise typer.BadParameter(
-            "--format/--output render environment plans: name an env (seeknal plan dev) "
-            "or use --base"
-        )
-    _production_plan(context(project_path, params), full, (nodes, select, exclude), as_json)
+        check_format(fmt)
+        production_report_command(ctx, full, chosen_nodes, fmt or "text", output, template_dir)
+        ctx.save_cache()
+        return
+    _production_plan(ctx, full, chosen_nodes, as_json)
 
 
 def _production_plan(ctx: Any, full: bool, chosen: tuple[Any, Any, Any], as_json: bool) -> None:
@@ -137,6 +139,41 @@ def show_production_plan(
     plan_obj = plan_production(ctx, full, nodes or ())
     print_warnings(plan_obj.loaded.project, quiet or as_json)
     print_decisions(plan_obj, as_json, header=header)
+
+
+def production_report_command(
+    ctx: Any,
+    full: bool,
+    chosen: tuple[Any, Any, Any],
+    fmt: str,
+    output: Path | None,
+    template_dir: Path | None,
+) -> None:
+    """A production plan rendered by the report templates (`plan --format` on production)."""
+    from seeknal.planning.select import SelectArgs
+    from seeknal.report.production import NodeAction, build_production_report
+    from seeknal.report.render import render, secret_values
+    from seeknal.runner.production import plan_production
+    from seeknal.state.store import read_manifest
+
+    plan_obj = plan_production(ctx, full, SelectArgs.of(*chosen))
+    print_warnings(plan_obj.loaded.project, False)
+    previous = read_manifest(ctx.production)
+    actions = [
+        NodeAction(
+            d.node_id, "run" if d.run else "unsupported" if d.unsupported else "cached", d.reason
+        )
+        for d in plan_obj.decisions
+    ]
+    report = build_production_report(
+        actions,
+        plan_obj.removed,
+        plan_obj.loaded.manifest(),
+        previous.nodes if previous else None,
+        previous.fingerprint if previous else None,
+    )
+    text = render(report, fmt, template_dir, secret_values())
+    emit(text, output, f"{fmt} report")
 
 
 def plan_env_command(
