@@ -93,6 +93,7 @@ def get_app() -> typer.Typer:
         _keep_argument_help()
         from seeknal.cli import (
             browse_cmd,
+            clean_cmd,
             diff_cmd,
             env_cmd,
             git_cmd,
@@ -118,6 +119,7 @@ def get_app() -> typer.Typer:
             env_cmd,
             git_cmd,
             project_cmd,
+            clean_cmd,
         ):
             module.register(app)
         _registered = True
