@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from seeknal.cli.console import out
+from seeknal.cli.live import RunWatch, on_terminal
 from seeknal.cli.main import handled
 from seeknal.cli.options import (
     Exclude,
@@ -137,24 +138,28 @@ def run_production_command(
 
     started = time.perf_counter()
     on_done = node_printer(quiet or as_json)
+    watch = RunWatch(on_done, not (quiet or as_json), on_terminal())
 
     def on_plan(plan_obj: Any) -> None:
         print_warnings(plan_obj.loaded.project, quiet or as_json)
         on_done.width = max((len(n) for n in plan_obj.to_run), default=10)
         if not quiet and not as_json:
             out(f"Running {counts_line(plan_obj)}")
+        watch.begin(len(plan_obj.to_run))
 
-    outcome = run_production(
-        ctx,
-        full,
-        nodes,
-        parallel,
-        max_workers,
-        on_done,
-        on_plan,
-        command="seeknal run",
-        profile=profile,
-    )
+    with watch.watching():
+        outcome = run_production(
+            ctx,
+            full,
+            nodes,
+            parallel,
+            max_workers,
+            watch.finished,
+            on_plan,
+            command="seeknal run",
+            profile=profile,
+            on_node_start=watch.started,
+        )
     print_production_outcome(outcome, time.perf_counter() - started, quiet, as_json)
     if outcome.failed:
         raise typer.Exit(1)
@@ -180,6 +185,7 @@ def apply_env_command(
     if auto_plan:
         _plan_if_stale(ctx, env, rule, quiet or as_json, profile)
     printer = node_printer(quiet or as_json)
+    watch = RunWatch(printer, not (quiet or as_json), on_terminal())
 
     def on_start(outcome: Any) -> None:
         printer.width = max((len(n) for n in outcome.to_run), default=10)
@@ -187,10 +193,21 @@ def apply_env_command(
             reused = f", {len(outcome.reused)} reused from an earlier run" if outcome.reused else ""
             held = f", {len(outcome.held)} not selected" if outcome.held else ""
             out(f"Applying plan to env '{env}': {len(outcome.to_run)} node(s) to run{reused}{held}")
+        watch.begin(len(outcome.to_run))
 
-    outcome = apply_env(
-        ctx, env, force, parallel, max_workers, printer, on_start, profile, selection
-    )
+    with watch.watching():
+        outcome = apply_env(
+            ctx,
+            env,
+            force,
+            parallel,
+            max_workers,
+            watch.finished,
+            on_start,
+            profile,
+            selection,
+            on_node_start=watch.started,
+        )
     print_apply_outcome(env, outcome, time.perf_counter() - started, quiet, as_json)
     if outcome.failed:
         raise typer.Exit(1)

@@ -69,6 +69,7 @@ def apply_env(
     on_start: Callable[[EnvRunOutcome], None] | None = None,
     profile: Path | None = None,
     selection: SelectArgs | None = None,
+    on_node_start: Callable[[str], None] | None = None,
 ) -> EnvRunOutcome:
     """Run the env's planned nodes (only the selected ones, and with --nodes their planned
     downstream, when `selection` restricts it). The env counts as applied for promote only when
@@ -90,7 +91,14 @@ def apply_env(
         if on_start:
             on_start(outcome)
         outcome.results, stopped = _execute(
-            ctx, target, snap, outcome, warehouse, parallel, max_workers, _env_hints(env, on_done)
+            ctx,
+            target,
+            snap,
+            outcome,
+            warehouse,
+            (parallel, max_workers),
+            _env_hints(env, on_done),
+            on_node_start,
         )
         now = utc_now()
         nodes = _env_nodes(ctx, target, snap, outcome.results, now)
@@ -127,9 +135,9 @@ def _execute(
     snap: _Planned,
     outcome: EnvRunOutcome,
     warehouse: Warehouse,
-    parallel: bool,
-    max_workers: int,
+    workers: tuple[bool, int],  # --parallel, --max-workers
     on_done: Callable[[NodeRun], None] | None,
+    on_node_start: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, NodeRun], bool]:
     """Run the nodes the env computes: their runs, and whether Ctrl-C stopped them."""
     from seeknal.runner.scheduler import RunRequest, execute
@@ -142,9 +150,10 @@ def _execute(
         reasons=dict(outcome.plan.reasons),
         output_for=target.output,
         resolve_input=lambda node_id: snap.view.resolve(node_id).output,
-        parallel=parallel,
-        max_workers=max_workers,
+        parallel=workers[0],
+        max_workers=workers[1],
         on_done=on_done,
+        on_node_start=on_node_start,
         digest_memo=ctx.cache.data,
     )
     with closing(create_engine(DEFAULT_ENGINE, ctx.root, warehouse)) as engine:

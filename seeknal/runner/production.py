@@ -153,6 +153,7 @@ def run_production(
     on_plan: Callable[[ProductionPlan], None] | None = None,
     command: str = "seeknal run",
     profile: Path | None = None,
+    on_node_start: Callable[[str], None] | None = None,
 ) -> RunOutcome:
     from seeknal.project.profiles import check_uses, resolve_profile_path
 
@@ -168,7 +169,7 @@ def run_production(
         outcome = RunOutcome(plan, run_id=ctx.run_id)
         # Ctrl-C: what finished is recorded like any run's results, then the run says it stopped
         outcome.results, stopped = _execute_plan(
-            ctx, plan, warehouse, parallel, max_workers, on_done
+            ctx, plan, warehouse, parallel, max_workers, on_done, on_node_start
         )
         outcome.removed_outputs = _remove_outputs(target, read_manifest(target), plan.removed)
         state = read_run_state(target)
@@ -190,6 +191,7 @@ def _execute_plan(
     parallel: bool,
     max_workers: int,
     on_done: Callable[[NodeRun], None] | None,
+    on_node_start: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, NodeRun], bool]:
     """Run the plan's nodes: their runs, and whether Ctrl-C stopped them."""
     target, project = ctx.production, plan.loaded.project
@@ -207,6 +209,7 @@ def _execute_plan(
         parallel=parallel,
         max_workers=max_workers,
         on_done=on_done,
+        on_node_start=on_node_start,
         digest_memo=ctx.cache.data,
     )
     with closing(create_engine(DEFAULT_ENGINE, ctx.root, warehouse)) as engine:

@@ -45,6 +45,7 @@ class RunRequest:
     parallel: bool = False
     max_workers: int = 4
     on_done: Callable[[NodeRun], None] | None = None
+    on_node_start: Callable[[str], None] | None = None  # a node starts executing
     digest_memo: MutableMapping[str, Any] | None = None
 
 
@@ -125,6 +126,8 @@ class _Run:
         node = self.request.project.nodes[node_id]
         started = time.perf_counter()
         reason = self.request.reasons.get(node_id, "")
+        if self.request.on_node_start:
+            self.request.on_node_start(node_id)
         try:
             inputs = self.inputs(node)
             output = self.request.output_for(node)

@@ -61,6 +61,7 @@ OWNERS = {
     "sqlglot": ("seeknal.sql",),
     "typer": ("seeknal.cli",),
     "click": ("seeknal.cli",),
+    "rich": ("seeknal.cli.live",),  # the run progress bar, imported when a run starts
     "filelock": ("seeknal.state.lock",),
     "pytest": ("seeknal.testing.plugin",),
     "psycopg": ("seeknal.engine.postgres",),
