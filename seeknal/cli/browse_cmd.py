@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from seeknal.cli.complete import env_names, selectors
 from seeknal.cli.console import out, styled
 from seeknal.cli.main import handled
 from seeknal.cli.options import ProjectPath
@@ -15,7 +16,11 @@ from seeknal.cli.plan_view import emit
 from seeknal.cli.scope import read_env
 
 LsEnv = typer.Option(
-    None, "--env", "-e", help="Status in this environment (default: the active env)."
+    None,
+    "--env",
+    "-e",
+    autocompletion=env_names,
+    help="Status in this environment (default: the active env).",
 )
 LINEAGE_FORMATS = ("text", "mermaid", "svg")
 
@@ -29,7 +34,9 @@ def register(app: typer.Typer) -> None:
 @handled
 def ls(
     selectors: list[str] | None = typer.Argument(
-        None, help="Selectors (node, +node, node+, tag:x, kind:k, path:dir, kind.*); all nodes."
+        None,
+        autocompletion=selectors,
+        help="Selectors (node, +node, node+, tag:x, kind:k, path:dir, kind.*); all nodes.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the nodes as JSON."),
     env: str | None = LsEnv,
@@ -54,7 +61,9 @@ def ls(
 
 @handled
 def show(
-    node: str = typer.Argument(..., help="Node id (kind.name) or unique name."),
+    node: str = typer.Argument(
+        ..., autocompletion=selectors, help="Node id (kind.name) or unique name."
+    ),
     env: str | None = LsEnv,
     project_path: Path | None = ProjectPath,
 ) -> None:
@@ -112,7 +121,9 @@ def _section(title: str, note: str) -> None:
 @handled
 def lineage(
     node: list[str] | None = typer.Argument(
-        None, help="Node(s) or selectors to centre on (default: the whole project)."
+        None,
+        autocompletion=selectors,
+        help="Node(s) or selectors to centre on (default: the whole project).",
     ),
     fmt: str = typer.Option("text", "--format", "-f", help="text (a tree), mermaid or svg."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write it to this file."),

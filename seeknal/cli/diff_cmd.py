@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from seeknal.cli.complete import env_names
 from seeknal.cli.console import out, styled, warn
 from seeknal.cli.main import handled
 from seeknal.cli.options import EnvOption, ProjectPath, one_env
@@ -22,7 +23,9 @@ def register(app: typer.Typer) -> None:
 
 @handled
 def diff(
-    env: str | None = typer.Argument(None, help="Environment (default: the active env)."),
+    env: str | None = typer.Argument(
+        None, autocompletion=env_names, help="Environment (default: the active env)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the diff as JSON."),
     project_path: Path | None = ProjectPath,
     env_option: str | None = EnvOption,

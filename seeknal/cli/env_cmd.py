@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from seeknal.cli.complete import env_names
 from seeknal.cli.console import out, status_label
 from seeknal.cli.main import handled
 from seeknal.cli.options import MaxWorkers, Parallel, ProjectPath, Quiet
@@ -22,7 +23,7 @@ env_app = typer.Typer(
     add_completion=False,
     suggest_commands=False,
 )
-EnvName = typer.Argument(..., help="Environment name.")
+EnvName = typer.Argument(..., autocompletion=env_names, help="Environment name.")
 
 
 def register(app: typer.Typer) -> None:
@@ -137,7 +138,7 @@ def env_list(
 
 @handled
 def env_delete(
-    env: str = typer.Argument(..., help="Environment to delete."),
+    env: str = typer.Argument(..., autocompletion=env_names, help="Environment to delete."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     project_path: Path | None = ProjectPath,
 ) -> None:

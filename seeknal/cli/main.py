@@ -19,7 +19,7 @@ app = typer.Typer(
     name="seeknal",
     help="YAML/SQL data pipelines on DuckDB, with a virtual environment for every git branch.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     # click already says "Did you mean" for a mistyped command; typer would say it again
     suggest_commands=False,

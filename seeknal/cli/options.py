@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from seeknal.cli.complete import env_names, selectors
+
 ProjectPath = typer.Option(
     None, "--project-path", "-p", help="Project folder (default: found from the current one)."
 )
@@ -15,11 +17,19 @@ Select = typer.Option(
     None,
     "--select",
     "-s",
+    autocompletion=selectors,
     help="Only the selected nodes: id, name, +node, node+, tag:x, kind:k, path:dir, "
     "transform.* (comma or repeat).",
 )
-Exclude = typer.Option(None, "--exclude", help="Leave out these nodes (selectors as --select).")
-EnvOption = typer.Option(None, "--env", "-e", help="Environment (same as giving ENV).")
+Exclude = typer.Option(
+    None,
+    "--exclude",
+    autocompletion=selectors,
+    help="Leave out these nodes (selectors as --select).",
+)
+EnvOption = typer.Option(
+    None, "--env", "-e", autocompletion=env_names, help="Environment (same as giving ENV)."
+)
 
 
 def one_env(positional: str | None, option: str | None) -> str | None:

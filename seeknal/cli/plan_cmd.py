@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from seeknal.cli.complete import env_names, selectors
 from seeknal.cli.console import out, styled, warn
 from seeknal.cli.main import handled
 from seeknal.cli.options import EnvOption, Exclude, Params, ProjectPath, Select, one_env
@@ -17,6 +18,7 @@ from seeknal.cli.scope import active_env, branch_binding, context
 
 EnvArgument = typer.Argument(
     None,
+    autocompletion=env_names,
     help="Environment to plan (same as --env; default: the branch's env on a branch, "
     "else production).",
 )
@@ -24,6 +26,7 @@ Nodes = typer.Option(
     None,
     "--nodes",
     "-n",
+    autocompletion=selectors,
     help="Plan only these nodes (ids, names or selectors) and their downstream.",
 )
 Breaking = typer.Option(None, "--breaking", help="With ENV: treat this changed node as breaking.")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from seeknal.cli.complete import env_names
 from seeknal.cli.console import out
 from seeknal.cli.main import handled
 from seeknal.cli.options import EnvOption, ProjectPath, one_env
@@ -19,7 +20,9 @@ def register(app: typer.Typer) -> None:
 @handled
 def promote(
     env: str | None = typer.Argument(
-        None, help="Environment to make production (same as --env; default: the active env)."
+        None,
+        autocompletion=env_names,
+        help="Environment to make production (same as --env; default: the active env).",
     ),
     env_option: str | None = EnvOption,
     copy_data: bool = typer.Option(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from seeknal.cli.complete import env_names
 from seeknal.cli.main import handled
 from seeknal.cli.options import EnvOption, ProjectPath, one_env
 from seeknal.cli.plan_view import check_format, emit
@@ -27,7 +28,9 @@ def register(app: typer.Typer) -> None:
 @handled
 def report(
     env: str | None = typer.Argument(
-        None, help="Environment to report on (same as --env; default: the active env)."
+        None,
+        autocompletion=env_names,
+        help="Environment to report on (same as --env; default: the active env).",
     ),
     fmt: str | None = FormatOption,
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON (--format json)."),

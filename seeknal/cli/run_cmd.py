@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from seeknal.cli.complete import env_names, selectors
 from seeknal.cli.console import out
 from seeknal.cli.live import RunWatch, on_terminal
 from seeknal.cli.main import handled
@@ -31,14 +32,20 @@ Nodes = typer.Option(
     None,
     "--nodes",
     "-n",
+    autocompletion=selectors,
     help="Run only these nodes (ids, names or selectors) and their downstream; in an env, "
     "among the planned nodes.",
 )
 Env = typer.Option(
-    None, "--env", "-e", help="Apply this environment's plan instead of running production."
+    None,
+    "--env",
+    "-e",
+    autocompletion=env_names,
+    help="Apply this environment's plan instead of running production.",
 )
 EnvArgument = typer.Argument(
     None,
+    autocompletion=env_names,
     help="Environment whose plan to apply (same as --env; default: the branch's env on a "
     "branch, else production).",
 )
