@@ -9,3 +9,7 @@ from collections.abc import Callable
 
 # called with a description of the holder when a command has to wait for target/'s lock
 on_lock_wait: Callable[[str], None] | None = None
+
+# the command line this process runs, as typed (set by the CLI's entry point); a command that
+# finds target/'s lock held shows the holder's whole command line, options included
+command_line: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shlex
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -158,6 +159,7 @@ def main() -> None:
     from seeknal.cli.console import warn
 
     notices.on_lock_wait = warn  # a command queued behind another one says so
+    notices.command_line = shlex.join(["seeknal", *sys.argv[1:]])
     get_app()
     sys.argv[1:] = debug_anywhere(sys.argv[1:])
     try:

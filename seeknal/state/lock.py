@@ -50,10 +50,9 @@ def target_lock(target: Path, command: str, wait: float | None = None) -> Iterat
             f"and check that {target} is writable.",
         ) from None
     try:
+        holder = notices.command_line or command or " ".join(sys.argv)
         try:
-            info_path.write_text(
-                json.dumps({"pid": os.getpid(), "command": command or " ".join(sys.argv)})
-            )
+            info_path.write_text(json.dumps({"pid": os.getpid(), "command": holder}))
         except OSError:
             pass  # the lock holds without it; only naming the holder to others is lost
         yield

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from conftest import (
     seeknal_cmd,
     snapshot,
     state_files,
+    write_tree,
 )
 
 
@@ -151,6 +153,40 @@ def test_second_mutating_command_waits_then_names_the_holder(
     assert res.exit_code == 0, res.output
     assert {e["status"] for e in run_state(small)["nodes"].values()} == {"success"}
     assert set(run_state(small)["nodes"]) == set(SMALL_ROWS)
+
+
+SLOW_NODE = """\
+kind: transform
+name: slow
+inputs:
+  - ref: source.people
+transform: |
+  SELECT count(*) AS n FROM range(200000) a(x), range(200000) b(y) WHERE (a.x * b.y) % 7 = 3
+"""  # minutes of CPU: the test kills it
+
+
+def test_the_lock_message_shows_the_holders_whole_command_line(small: Path) -> None:
+    write_tree(small, {"seeknal/transforms/slow.yml": SLOW_NODE})
+    args = ["run", "--full", "--max-workers", "1"]
+    holder = subprocess.Popen(
+        [sys.executable, "-m", "seeknal", *args],
+        cwd=small,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    info = small / "target" / ".lock.holder"
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists() and time.monotonic() < deadline and holder.poll() is None:
+            time.sleep(0.02)
+        assert info.exists(), "the run never took the lock"
+        res = seeknal_cmd(small, "run", env={"SEEKNAL_LOCK_TIMEOUT": "1"})
+        assert res.exit_code == 1
+        assert f"pid {holder.pid}: seeknal run --full --max-workers 1" in res.stderr, res.stderr
+    finally:
+        holder.kill()
+        holder.communicate(timeout=30)
 
 
 def test_corrupt_run_state_is_reported_with_how_to_recover(small: Path) -> None:
