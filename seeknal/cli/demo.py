@@ -38,6 +38,8 @@ def step(title: str) -> None:
 
 
 def run_demo(directory: Path | None) -> None:
+    if directory is not None:
+        _refuse_busy_folder(directory)
     root = (directory or Path(tempfile.mkdtemp(prefix="seeknal-demo-"))).resolve()
     started = time.perf_counter()
     printer = node_printer(False)
@@ -46,6 +48,25 @@ def run_demo(directory: Path | None) -> None:
     commit = _branch_with_edits(root)
     _env_to_production(root, commit, printer)
     _report(root, started)
+
+
+def _refuse_busy_folder(directory: Path) -> None:
+    """The demo makes a git repository of its folder and commits everything in it: only a new
+    or empty folder, so that no file of the user's is ever staged, committed or overwritten."""
+    from seeknal.errors import SeeknalError
+
+    shown = directory.resolve()
+    if directory.exists() and not directory.is_dir():
+        reason = "is a file"
+    elif directory.is_dir() and any(directory.iterdir()):
+        reason = "is not empty"
+    else:
+        return
+    raise SeeknalError(
+        f"{shown} {reason}: the demo creates a git repository there and commits every file in "
+        "it, so it only uses a new or empty folder. Nothing was changed.",
+        "seeknal demo --dir EMPTY_OR_NEW_FOLDER (or leave --dir out for a temporary folder)",
+    )
 
 
 def _production_from_scratch(root: Path, printer: node_printer) -> None:
