@@ -61,7 +61,9 @@ def branch_env_name(branch: str, bound_branch: Callable[[str], str | None] | Non
     Lower-case, `/` and other characters outside a-z 0-9 . _ - become `-`. A short hash of the
     branch name is appended whenever that lost information (upper case, other characters,
     length, a reserved name), and also when the plain name is already bound to another branch
-    (`bound_branch(name)` tells which), so two branches never share an env.
+    (`bound_branch(name)` tells which), so two branches never share an env. An env already
+    bound to this branch stays its env, whatever happened to the other names since (another
+    branch's env deleted by `env gc` must not move this branch to a new env).
     """
     import hashlib
 
@@ -69,20 +71,18 @@ def branch_env_name(branch: str, bound_branch: Callable[[str], str | None] | Non
     base = re.sub(r"[^a-z0-9._-]+", "-", branch.lower())
     base = re.sub(r"-{2,}", "-", base).strip("-._") or "branch"
     digest = hashlib.sha1(branch.encode("utf-8")).hexdigest()
-
-    def owner(name: str) -> str | None:
-        return bound_branch(name) if bound_branch else None
-
-    if base == lowered and base not in RESERVED and len(base) <= 63:
-        if owner(base) in (None, branch):
-            return base
+    plain = base == lowered and base not in RESERVED and len(base) <= 63
     # a longer hash in the (constructed) case that a branch literally named like another
     # branch's hashed env already holds it
-    for size in (6, 12, 40):
-        hashed = f"{base[: 62 - size].rstrip('-._')}-{digest[:size]}"
-        if owner(hashed) in (None, branch):
-            break
-    return hashed
+    hashed = [f"{base[: 62 - size].rstrip('-._')}-{digest[:size]}" for size in (6, 12, 40)]
+    candidates = ([base] if plain else []) + hashed
+    if bound_branch is None:
+        return candidates[0]
+    owners = {name: bound_branch(name) for name in candidates}
+    for name in candidates:
+        if owners[name] == branch:
+            return name
+    return next((name for name in candidates if owners[name] is None), candidates[-1])
 
 
 class EnvFacts(NamedTuple):

@@ -494,3 +494,33 @@ def test_env_gc_removes_envs_of_deleted_branches(small: Path) -> None:
     assert not env_folder(small, "feature-gone").exists()
     assert env_folder(small, "feature-kept").is_dir()
     assert env_folder(small, "manual").is_dir()
+
+
+def test_a_branch_keeps_its_env_after_gc_collects_a_look_alike_branchs_env(small: Path) -> None:
+    # feature-a/b and feature/a-b both lower to feature-a-b: the first one planned takes the
+    # plain name, the other gets a hashed one
+    for branch in ("feature-a/b", "feature/a-b"):
+        run_git(small, "checkout", "-q", "-b", branch)
+        res = cli(small, "plan")  # the branch's env, bound to the branch
+        assert res.exit_code == 0, res.output
+        run_git(small, "checkout", "-q", "main")
+    bound = {
+        folder.name: read_json(folder / "env_config.json").get("branch")
+        for folder in (small / "target" / "environments").iterdir()
+    }
+    assert bound["feature-a-b"] == "feature-a/b"
+    own = next(env for env, branch in bound.items() if branch == "feature/a-b")
+    assert own.startswith("feature-a-b-")
+
+    git(small, "branch", "-D", "feature-a/b")
+    res = cli(small, "env", "gc")
+    assert res.exit_code == 0 and "Deleted feature-a-b" in res.stdout, res.output
+
+    run_git(small, "checkout", "-q", "feature/a-b")
+    res = cli(small, "env", "current")
+    assert res.exit_code == 0 and own in res.stdout, res.output
+    res = cli(small, "plan")
+    assert res.exit_code == 0, res.output
+    envs = sorted(p.name for p in (small / "target" / "environments").iterdir())
+    assert envs == [own]
+    assert read_json(env_folder(small, own) / "env_config.json")["branch"] == "feature/a-b"

@@ -152,3 +152,11 @@ def test_bound_branch_is_read_from_the_env_config(tmp_path: Path) -> None:
     assert env_for_branch(tmp_path, "feature-x", settings) == "feature-x"
     other = env_for_branch(tmp_path, "feature/x", settings)
     assert other is not None and other != "feature-x" and valid(other)
+
+
+def test_a_branch_keeps_the_env_bound_to_it_when_a_better_name_frees_up() -> None:
+    hashed = branch_env_name("feature/x", {"feature-x": "feature-x"}.get)
+    assert hashed != "feature-x"
+    # the branch that held the plain name is gone (its env collected); feature/x stays put
+    assert branch_env_name("feature/x", {hashed: "feature/x"}.get) == hashed
+    assert branch_env_name("feature/x", {}.get) == "feature-x"
