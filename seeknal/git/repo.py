@@ -126,6 +126,9 @@ class GitRepo:
         return GitTreeFiles(self, commit, "" if rel == "." else rel, project_root)
 
 
+_LINK = 0o120000  # git's file mode of a symbolic link
+
+
 class GitTreeFiles:
     """Project files as they are in a commit (no checkout). Data files not committed to git are
     read from the work tree, so a plan from git objects sees the same data as a local run."""
@@ -144,10 +147,23 @@ class GitTreeFiles:
             return None
 
     def list_files(self, folder: str) -> list[str]:
+        return [rel for rel, item in self._walk(folder) if item.filemode != _LINK]
+
+    def links(self, folder: str) -> list[tuple[str, str]]:
+        found = []
+        for rel, item in self._walk(folder):
+            if item.filemode == _LINK:
+                blob: Any = self.repo.repo[item.id]
+                found.append((rel, bytes(blob.data).decode("utf-8", errors="replace")))
+        return found
+
+    def _walk(self, folder: str) -> list[tuple[str, Any]]:
+        """(path, tree entry) of every blob below `folder`: files, and links (git keeps a
+        link's target as its content)."""
         entry = self._entry(folder)
         if entry is None or entry.type_str != "tree":
             return []
-        found: list[str] = []
+        found: list[tuple[str, Any]] = []
 
         def walk(tree: Any, prefix: str) -> None:
             for item in tree:
@@ -155,10 +171,10 @@ class GitTreeFiles:
                 if item.type_str == "tree":
                     walk(self.repo.repo[item.id], rel)
                 elif item.type_str == "blob":
-                    found.append(rel)
+                    found.append((rel, item))
 
         walk(self.repo.repo[entry.id], folder.rstrip("/"))
-        return sorted(found)
+        return sorted(found, key=lambda pair: pair[0])
 
     def read(self, path: str) -> bytes | None:
         entry = self._entry(path)

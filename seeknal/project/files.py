@@ -42,7 +42,11 @@ class ProjectFiles(Protocol):
     """Read-only access to a project's files by root-relative POSIX path."""
 
     def list_files(self, folder: str) -> list[str]:
-        """Every file below `folder` (relative POSIX paths, sorted)."""
+        """Every file below `folder` (relative POSIX paths, sorted); symbolic links left out."""
+        ...
+
+    def links(self, folder: str) -> list[tuple[str, str]]:
+        """(path, target) of every symbolic link below `folder`, which is never followed."""
         ...
 
     def read(self, path: str) -> bytes | None:
@@ -61,13 +65,21 @@ class DiskFiles:
         self.root = root
 
     def list_files(self, folder: str) -> list[str]:
-        base = self.root / folder
-        found: list[str] = []
-        for dirpath, dirnames, filenames in os.walk(base):
+        return [rel for rel, link in self._walk(folder) if not link]
+
+    def links(self, folder: str) -> list[tuple[str, str]]:
+        return [(rel, os.readlink(self.root / rel)) for rel, link in self._walk(folder) if link]
+
+    def _walk(self, folder: str) -> list[tuple[str, bool]]:
+        """(path, is a link) of the files below `folder`, and of links to folders (which
+        os.walk lists without entering them); hidden folders left out."""
+        found: list[tuple[str, bool]] = []
+        for dirpath, dirnames, filenames in os.walk(self.root / folder):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             rel = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
-            for name in filenames:
-                found.append(f"{rel}/{name}" if rel != "." else name)
+            for name in filenames + [d for d in dirnames if os.path.islink(Path(dirpath, d))]:
+                path = f"{rel}/{name}" if rel != "." else name
+                found.append((path, os.path.islink(self.root / path)))
         return sorted(found)
 
     def read(self, path: str) -> bytes | None:

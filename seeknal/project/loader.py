@@ -195,6 +195,13 @@ class _ProjectLoader:
 
     def read_nodes(self) -> list[tuple[str, dict[str, Any], str]]:
         found: list[tuple[str, dict[str, Any], str]] = []
+        for path, target in self.files.links(NODES_DIR):
+            # git keeps a link, not the file: following links would load one project on disk
+            # and another from git objects (pre-push), and could reach outside the project
+            self.warnings.append(
+                f"{path}: symbolic link to {target}, not loaded: seeknal does not follow links "
+                "under seeknal/ (git keeps the link, not the file); put the file itself there"
+            )
         for path in self.files.list_files(NODES_DIR):
             if path.startswith(COMMON_DIR):
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import cli, minimal_project, seeknal_cmd, small_project, state_files
+from conftest import cli, git, minimal_project, seeknal_cmd, small_project, state_files, write_tree
 
 SOURCE = "kind: source\nname: {name}\nsource: csv\ntable: {table}\n"
 
@@ -306,3 +306,28 @@ def test_load_errors_through_the_installed_command_show_no_traceback(git_project
     assert "seeknal/transforms/bad.yml" in res.stderr and "x.y" in res.stderr
     assert "Traceback" not in res.output
     assert state_files(git_project) == []
+
+
+def test_symbolic_links_under_seeknal_are_named_and_not_followed(small: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    write_tree(elsewhere, {"other.yml": "kind: transform\nname: other\ntransform: SELECT 1 AS x\n"})
+    links = {
+        "seeknal/transforms/other.yml": elsewhere / "other.yml",  # a file outside the project
+        "seeknal/transforms/gone.yml": tmp_path / "missing.yml",  # dangling
+        "seeknal/shared": elsewhere,  # a folder
+    }
+    for rel, target in links.items():
+        (small / rel).symlink_to(target)
+    res = cli(small, "plan")
+    assert res.exit_code == 0, res.output
+    for rel, target in links.items():
+        assert f"warning: {rel}: symbolic link to {target}, not loaded" in res.stderr, res.stderr
+    assert "transform.other" not in res.stdout and "transform.adults" in res.stdout
+
+    # a plan from git objects (what pre-push does) sees the same project: git keeps the links
+    git(small, "checkout", "-q", "-b", "links")
+    git(small, "add", "-A")
+    git(small, "commit", "-qm", "links")
+    res = cli(small, "plan", "--base", "main", "--head", "links")
+    assert res.exit_code == 0, res.output
+    assert "No changes against production" in res.stdout

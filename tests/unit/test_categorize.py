@@ -29,6 +29,9 @@ class MemFiles:
         prefix = folder.rstrip("/") + "/"
         return sorted(k for k in self.files if k.startswith(prefix))
 
+    def links(self, folder: str) -> list[tuple[str, str]]:
+        return []
+
     def read(self, path: str) -> bytes | None:
         return self.files.get(path)
 
