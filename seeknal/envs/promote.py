@@ -10,6 +10,7 @@ from seeknal.digest import file_digest, remember_digest
 from seeknal.envs.access import check_fresh, locked, require_env, require_manifest
 from seeknal.envs.resolve import EnvView
 from seeknal.errors import EnvError
+from seeknal.project.outputs import data_files, may_delete
 from seeknal.state import journal
 from seeknal.state.history import finish_promote, promotions
 from seeknal.state.layout import Target
@@ -61,7 +62,7 @@ def promote_env(
         txn = journal.Transaction(prod.base, ctx.root, "promote")
         try:
             staged = _stage_outputs(txn, target, prod, snapshot, state, prod_state, copy_data, ctx)
-            removed = _stage_removals(txn, prod, prod_state, plan)
+            removed = _stage_removals(txn, prod, prod_state, plan, data_files(snapshot.nodes))
             now = utc_now()
             new_state = RunState.promoted(state.run_id, now, env, staged.nodes)
             # production's manifest becomes the env's, byte for byte
@@ -187,14 +188,15 @@ def _intact(target: Target, node_id: str, entry: NodeState, src: Path, ctx: Cont
 
 
 def _stage_removals(
-    txn: journal.Transaction, prod: Target, prod_state: RunState, plan: Plan
+    txn: journal.Transaction, prod: Target, prod_state: RunState, plan: Plan, data: dict[str, str]
 ) -> list[str]:
-    """Stage the deletion of production outputs of nodes the env removed."""
+    """Stage the deletion of production outputs of nodes the env removed (only files such a
+    node may write: never a source's data file, a node file or anything outside the project)."""
     removed: list[str] = []
     for node_id in plan.removed_nodes:
         entry = prod_state.nodes.get(node_id)
         rel = entry.output_path if entry else None
-        if rel and prod.absolute(rel).is_file():
+        if rel and may_delete(prod.root, rel, data) and prod.absolute(rel).is_file():
             txn.delete(prod.absolute(rel))
             removed.append(rel)
     return removed

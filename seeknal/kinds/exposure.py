@@ -4,7 +4,6 @@ parquet or json); other types (dashboards, notebooks, ...) only document a consu
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from seeknal.errors import ExecutionError
@@ -27,24 +26,15 @@ class ExposureSpec(KindSpec):
         return shape.found
 
     def check(self, data: dict[str, Any], checks: FileChecks) -> None:
-        params = data.get("params") or {}
-        target_path = str(params.get("path", ""))
-        if Path(target_path).parts[:1] == ("target",):
-            # an export there could overwrite seeknal's state files
-            checks.problem(
-                f"params.path {target_path} is inside target/, seeknal's own state "
-                "folder; write exports elsewhere (e.g. exports/)",
-                checks.find_line(target_path),
-            )
+        # where the file may go is checked with the whole project (seeknal/project/outputs.py)
         if data.get("type", "file") != "file":
             return
+        params = data.get("params") or {}
         fmt = params.get("format", "csv")
         if fmt not in FORMATS:
             checks.problem(f"exposure format '{fmt}' (supported: {', '.join(FORMATS)})")
         if not params.get("path"):
             checks.problem("file exposure needs params.path")
-        elif _escapes(str(params["path"])):
-            checks.problem("params.path must stay inside the project (no '..')")
 
     def executable(self, node: Node) -> bool:
         return str(node.config.get("type", "file")) == "file"
@@ -67,8 +57,3 @@ class ExposureSpec(KindSpec):
         fmt = str((node.config.get("params") or {}).get("format", "csv"))
         source = io.relation(self.this_input(node))
         return Executed(io.write(f"SELECT * FROM {source}", fmt))
-
-
-def _escapes(path: str) -> bool:
-    parts = Path(path).parts
-    return Path(path).is_absolute() or ".." in parts

@@ -14,6 +14,7 @@ from seeknal.dag import Dag, format_cycle
 from seeknal.errors import Problem, ProjectError
 from seeknal.project import placeholders
 from seeknal.project.files import PROJECT_FILE, DiskFiles, ProjectFiles, parse_yaml
+from seeknal.project.outputs import output_problems
 from seeknal.project.yaml_nodes import NodeFile, build_node, find_line, key_line
 from seeknal.types import Node, Project
 
@@ -87,6 +88,7 @@ class _ProjectLoader:
         values = self.placeholder_values()
         raw_nodes = self.read_nodes()
         nodes = self.build_nodes(raw_nodes, values)
+        self.problems.extend(output_problems(root, nodes, self._texts))
         order = self.check_graph(nodes)
         if not nodes and not self.problems:
             self.problems.append(

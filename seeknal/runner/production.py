@@ -16,6 +16,7 @@ from seeknal.errors import SeeknalError
 from seeknal.planning.fingerprint import entries_fingerprint
 from seeknal.planning.production import Decision, production_decisions
 from seeknal.planning.select import SelectArgs, resolve
+from seeknal.project.outputs import data_files, may_delete
 from seeknal.runner.interrupts import Stopped, interrupted
 from seeknal.runner.scheduler import NodeRun, RunRequest, execute
 from seeknal.state import atomic, temps
@@ -171,7 +172,9 @@ def run_production(
         outcome.results, stopped = _execute_plan(
             ctx, plan, warehouse, parallel, max_workers, on_done, on_node_start
         )
-        outcome.removed_outputs = _remove_outputs(target, read_manifest(target), plan.removed)
+        outcome.removed_outputs = _remove_outputs(
+            target, read_manifest(target), plan.removed, data_files(plan.loaded.project.nodes)
+        )
         state = read_run_state(target)
         new_state = record_results(target, plan.loaded, state, outcome.results, ctx)
         write_run_state(target, new_state)
@@ -265,8 +268,11 @@ def state_entry(target: Target, fingerprint: str, run: NodeRun, now: str) -> Nod
     return NodeState.executed(fingerprint, run, output, now)
 
 
-def _remove_outputs(target: Target, manifest: Manifest | None, removed: list[str]) -> list[str]:
-    """Delete outputs of nodes that no longer exist (only inside the project)."""
+def _remove_outputs(
+    target: Target, manifest: Manifest | None, removed: list[str], data: dict[str, str]
+) -> list[str]:
+    """Delete outputs of nodes that no longer exist: only files such a node may write (never a
+    source's data file, a node file or anything outside the project; `may_delete`)."""
     gone: list[str] = []
     state = read_run_state(target)
     old_nodes = manifest.nodes if manifest else {}
@@ -282,9 +288,7 @@ def _remove_outputs(target: Target, manifest: Manifest | None, removed: list[str
         if not rel:
             continue
         path = target.absolute(rel)
-        try:  # outputs live under target/ (exposures: inside the project); never elsewhere
-            path.resolve().relative_to(target.root.resolve())
-        except ValueError:
+        if not may_delete(target.root, rel, data):
             continue
         if path.is_file():
             path.unlink()

@@ -231,7 +231,7 @@ PROBLEMS = [
         "exposures/e.yml",
         "kind: exposure\nname: e\ninputs: [source.people]\nparams:\n  path: target/e.csv\n",
         "seeknal/exposures/e.yml:5: params.path target/e.csv is inside target/, seeknal's own "
-        "state folder; write exports elsewhere (e.g. exports/)",
+        "state folder; write exports to exports/ or target/exports/",
     ),
     (
         "exposures/e.yml",
