@@ -24,7 +24,7 @@ from seeknal.engine.warehouse import Warehouse, pg_type
 from seeknal.errors import ExecutionError
 from seeknal.kinds import spec_for
 from seeknal.kinds.materializations import parse
-from seeknal.project.placeholders import render_env
+from seeknal.project.placeholders import redact, render_env, secret_values
 from seeknal.project.profiles import ProfileError
 from seeknal.sql.quote import ident, literal
 from seeknal.sql.refs import replace_refs
@@ -68,12 +68,16 @@ class DuckDBEngine:
             self._comparisons.close()
 
     def materialize(self, node: Node, inputs: Mapping[str, Output], output: Output) -> NodeResult:
-        """Run `node` reading upstream outputs from `inputs` (id → output) into `output`."""
+        """Run `node` reading upstream outputs from `inputs` (id → output) into `output`.
+
+        The values of sensitive `{{ env:VAR }}` placeholders are filled in here, so this is
+        where they are taken out again: of errors, warnings and the rows seeknal writes."""
         if output.kind is not OutputKind.FILE:
             raise _unsupported(output, "write")
         spec = spec_for(node.kind)
         if not spec.runs:
             raise spec.cannot_execute(node)
+        secrets = secret_values([node.config, node.sql])
         node = replace(
             node, config=render_env(node.config), sql=render_env(node.sql) if node.sql else None
         )
@@ -81,18 +85,23 @@ class DuckDBEngine:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".seeknal-tmp-{os.getpid()}-{threading.get_ident()}-{path.name}")
         try:
-            result = self._dispatch(node, {n: o.path for n, o in inputs.items()}, tmp, output)
+            paths = {n: o.path for n, o in inputs.items()}
+            io = _NodeIO(self._con(), self.root, node, paths, tmp, self.warehouse, secrets)
+            done = spec.execute(node, io)
             # the warehouse tables first: when one cannot be written, the node fails as a whole
             self.materialize_tables(node, Output.file(tmp))
             failpoints.hit(f"write.{node.kind}")  # crash tests: killed with the temp file written
             os.replace(tmp, path)
-            return result
+            warnings = [redact(w, secrets) for w in done.warnings]
+            return NodeResult(row_count=done.row_count, output=output, warnings=warnings)
         except duckdb.Error as exc:
-            message = str(exc).strip().splitlines()
+            message = redact(" ".join(str(exc).strip().splitlines()[:3]), secrets)
             raise ExecutionError(
-                f"{node.id} ({node.file_path}) failed in DuckDB: " + " ".join(message[:3]),
+                f"{node.id} ({node.file_path}) failed in DuckDB: {message}",
                 spec.failure_hint(node) + f", then run it again: seeknal run --nodes {node.id}",
             ) from None
+        except ExecutionError as exc:
+            raise ExecutionError(redact(exc.message, secrets), redact(exc.hint, secrets)) from None
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -218,12 +227,6 @@ class DuckDBEngine:
                 "'seeknal run' writes outputs again.",
             ) from None
 
-    # -- nodes ---------------------------------------------------------------------------
-    def _dispatch(self, node: Node, inputs: dict[str, Path], tmp: Path, out: Output) -> NodeResult:
-        io = _NodeIO(self._con(), self.root, node, inputs, tmp, self.warehouse)
-        done = spec_for(node.kind).execute(node, io)
-        return NodeResult(row_count=done.row_count, output=out, warnings=list(done.warnings))
-
 
 _FORMATS = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER true", "json": "FORMAT json"}
 
@@ -239,6 +242,7 @@ class _NodeIO:
         inputs: dict[str, Path],
         tmp: Path,
         warehouse: Warehouse | None = None,
+        secrets: Sequence[str] = (),
     ) -> None:
         self.con = con
         self.root = root
@@ -246,6 +250,7 @@ class _NodeIO:
         self.inputs = inputs
         self.tmp = tmp
         self.warehouse = warehouse
+        self.secrets = secrets  # taken out of the values write_values writes
 
     def external(self) -> str:
         if self.warehouse is None:
@@ -299,6 +304,13 @@ class _NodeIO:
         copy = f"COPY ({select_sql}) TO {literal(self.tmp)} ({_FORMATS[fmt]})"
         row = self.con.execute(copy).fetchone()
         return int(row[0]) if row else 0
+
+    def write_values(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+        values = ", ".join(
+            "(" + ", ".join(literal(_hidden(v, self.secrets)) for v in row) + ")" for row in rows
+        )
+        names = ", ".join(columns)
+        return self.write(f"SELECT * FROM (VALUES {values}) AS r({names})")
 
     def write_script(self, statements: Sequence[str]) -> int:
         con = duckdb.connect(":memory:")
@@ -356,6 +368,10 @@ def _arrow(relation: Any) -> Any:
     """A relation's rows as an Arrow table (the method's name changed in DuckDB 1.4)."""
     to_table = getattr(relation, "to_arrow_table", None)
     return to_table() if to_table is not None else relation.arrow()
+
+
+def _hidden(value: Any, secrets: Sequence[str]) -> Any:
+    return redact(value, secrets) if isinstance(value, str) else value
 
 
 def _trim(sql: str) -> str:

@@ -64,6 +64,10 @@ class ExecutionIO(Protocol):
     def write(self, select_sql: str, fmt: str = "parquet") -> int:
         """Write the rows of a query as the node's output (parquet, csv or json); the count."""
 
+    def write_values(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+        """Write rows seeknal composed (not computed by the node's SQL) as the node's output;
+        the values of sensitive env placeholders never appear in their text."""
+
     def write_script(self, statements: Sequence[str]) -> int:
         """Bind and run all but the last statement in a database of their own (so the tables
         they create never meet another node's), then write the last one's rows."""

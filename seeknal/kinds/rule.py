@@ -14,10 +14,17 @@ from seeknal.kinds import rule_checks
 from seeknal.kinds.base import Executed, ExecutionIO, FileChecks, KindSpec
 from seeknal.kinds.rule_checks import CheckRow
 from seeknal.project.shapes import TEXT_LIST, Shape, is_text_list
-from seeknal.sql.quote import literal
 from seeknal.sql.refs import sql_refs
 from seeknal.types import Node, NodeKind
 
+RESULT_COLUMNS = (
+    "rule_type",
+    "check_description",
+    "violations",
+    "total_rows",
+    "passed",
+    "severity",
+)
 RULE_TYPES = (
     "null",
     "uniqueness",
@@ -121,25 +128,12 @@ class RuleSpec(KindSpec):
             check, violations = rule_checks.violations(io, node, entry, source)
             rtype = str(entry.get("type"))
             rows.append(CheckRow(rtype, check, violations, total, violations == 0, severity))
-        io.write(_results_sql(rows))
+        io.write_values(RESULT_COLUMNS, [tuple(r) for r in rows])
         return Executed(len(rows), _outcome(node, rows))
 
 
 def _listed(rule: Any) -> list[Any]:
     return rule if isinstance(rule, list) else [rule]
-
-
-def _results_sql(rows: list[CheckRow]) -> str:
-    values = ", ".join(
-        f"({literal(r.rule_type)}, {literal(r.check)}, {r.violations}, {r.total}, "
-        f"{literal(r.passed)}, {literal(r.severity)})"
-        for r in rows
-    )
-    return (
-        "SELECT * FROM (VALUES "
-        + values
-        + ") AS r(rule_type, check_description, violations, total_rows, passed, severity)"
-    )
 
 
 def _outcome(node: Node, rows: list[CheckRow]) -> tuple[str, ...]:

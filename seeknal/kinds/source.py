@@ -9,7 +9,7 @@ from typing import Any
 from seeknal.errors import ExecutionError
 from seeknal.kinds.base import Change, Executed, ExecutionIO, FileChecks, KindSpec
 from seeknal.kinds.materializations import IDENTIFIER
-from seeknal.project.placeholders import render_env
+from seeknal.project.placeholders import redact, render_env, secret_values
 from seeknal.sql.quote import literal
 from seeknal.types import Node, NodeKind
 
@@ -45,7 +45,7 @@ class SourceSpec(KindSpec):
             return
         table = render_env(data.get("table"))
         if stype in FILE_SOURCE_TYPES:
-            _check_file_table(stype, table, checks)
+            _check_file_table(stype, table, checks, data.get("table"))
         elif stype == "postgresql":
             if not table and not (data.get("params") or {}).get("query"):
                 checks.problem("postgresql source needs 'table:' or 'params.query'", line)
@@ -78,17 +78,19 @@ class SourceSpec(KindSpec):
         return Executed(io.write(source_sql(node, io)))
 
 
-def _check_file_table(stype: str, table: Any, checks: FileChecks) -> None:
+def _check_file_table(stype: str, table: Any, checks: FileChecks, as_written: Any) -> None:
     if not isinstance(table, str) or not table:
         checks.problem(f"{stype} source needs 'table: <path>'", checks.line("source"))
-    elif UNSAFE_PATH.search(table):
+        return
+    shown = redact(table, secret_values(as_written))  # a path may hold a {{ env:...TOKEN }}
+    if UNSAFE_PATH.search(table):
         checks.problem(
-            f"table path {table!r} contains a quote, ';' or newline; use a plain file path",
+            f"table path {shown!r} contains a quote, ';' or newline; use a plain file path",
             checks.line("table"),
         )
     elif not checks.data_exists(table):
         checks.problem(
-            f"data file '{table}' does not exist (paths are relative to the project root)",
+            f"data file '{shown}' does not exist (paths are relative to the project root)",
             checks.line("table"),
         )
 

@@ -10,10 +10,13 @@ import datetime as dt
 import difflib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 PLACEHOLDER = re.compile(r"\{\{\s*(.*?)\s*\}\}")
+# env vars whose values are secrets: never written out by seeknal (errors, warnings, state, outputs)
+SENSITIVE_NAME = re.compile(r"PASS|SECRET|TOKEN|KEY|CREDENTIAL", re.IGNORECASE)
+MIN_SECRET_LENGTH = 4  # shorter values are not worth hiding: they would blank out ordinary text
 
 
 class UnknownPlaceholder(Exception):
@@ -126,6 +129,24 @@ def env_names(value: Any) -> set[str]:
     if isinstance(value, list):
         return set().union(*(env_names(v) for v in value)) if value else set()
     return set()
+
+
+def secret_values(value: Any) -> list[str]:
+    """Values of the sensitive env vars (`DB_PASSWORD`, `API_TOKEN`, ...) that the `{{ env:VAR }}`
+    placeholders in `value` read, longest first."""
+    found = {
+        os.environ[name]
+        for name in env_names(value)
+        if SENSITIVE_NAME.search(name) and len(os.environ.get(name, "")) >= MIN_SECRET_LENGTH
+    }
+    return sorted(found, key=len, reverse=True)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret replaced by `****`."""
+    for secret in secrets:
+        text = text.replace(secret, "****")
+    return text
 
 
 def _text(value: Any) -> str:

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from seeknal.errors import SeeknalError
+from seeknal.project.placeholders import MIN_SECRET_LENGTH, SENSITIVE_NAME, redact
 from seeknal.report.mermaid import mermaid_id, mermaid_label
 from seeknal.report.model import fold
 
 FORMATS = ("text", "markdown", "html", "json")
 TEMPLATE_FILES = {"text": "plan.txt.j2", "markdown": "plan.md.j2", "html": "plan.html.j2"}
 MARKDOWN_LIMIT = 65_000
-SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|KEY|CREDENTIAL", re.IGNORECASE)
 
 
 def template_dirs() -> list[Path]:
@@ -63,7 +63,9 @@ def _md_escape(text: Any) -> str:
 
 def secret_values(profile_path: str | None = None) -> list[str]:
     """Values that must never be printed: sensitive env vars and passwords in the profile."""
-    values = [v for k, v in os.environ.items() if SECRET_NAME.search(k) and len(v) >= 4]
+    values = [
+        v for k, v in os.environ.items() if SENSITIVE_NAME.search(k) and len(v) >= MIN_SECRET_LENGTH
+    ]
     if profile_path and Path(profile_path).is_file():
         from seeknal.project.profiles import secret_leaves
 
@@ -75,12 +77,6 @@ def secret_values(profile_path: str | None = None) -> list[str]:
             data = None
         values.extend(secret_leaves(data))
     return sorted(set(values), key=len, reverse=True)
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "****")
-    return text
 
 
 def render(
