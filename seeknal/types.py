@@ -97,3 +97,13 @@ class Output:
 
     def __str__(self) -> str:
         return self.location
+
+
+@dataclass(frozen=True)
+class FileAccess:
+    """The files node SQL may read and write: below `folders`, and `files` themselves (with
+    the temporary file each is written to first). An engine that runs node SQL enforces it
+    (docs/concepts.md, "What node SQL can reach")."""
+
+    folders: tuple[Path, ...]
+    files: tuple[Path, ...] = ()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seeknal.errors import SeeknalError
+from seeknal.types import FileAccess
 
 if TYPE_CHECKING:
     from seeknal.engine.base import Engine
@@ -19,14 +20,21 @@ DEFAULT_ENGINE = "duckdb"
 ENGINES = {"duckdb": "seeknal.engine.duckdb:DuckDBEngine"}
 
 
-def create_engine(name: str, project_root: Path, warehouse: Warehouse | None = None) -> Engine:
+def create_engine(
+    name: str,
+    project_root: Path,
+    warehouse: Warehouse | None = None,
+    access: FileAccess | None = None,
+) -> Engine:
     """The engine called `name`; `warehouse` (the run's profile and env) is where warehouse
-    sources are read from and materializations written to."""
+    sources are read from and materializations written to. One that runs node SQL is given the
+    project's `access` (`state/access.py`); None leaves files unrestricted, for seeknal's own
+    reads of outputs."""
     spec = ENGINES.get(name)
     if spec is None:
         raise SeeknalError(
             f"Unknown engine '{name}'.", f"Known engines: {', '.join(sorted(ENGINES))}."
         )
     module, cls = spec.split(":")
-    engine: Engine = getattr(importlib.import_module(module), cls)(project_root, warehouse)
+    engine: Engine = getattr(importlib.import_module(module), cls)(project_root, warehouse, access)
     return engine

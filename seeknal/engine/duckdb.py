@@ -29,7 +29,7 @@ from seeknal.project.profiles import ProfileError
 from seeknal.sql.quote import ident, literal
 from seeknal.sql.refs import replace_refs
 from seeknal.state import failpoints
-from seeknal.types import Node, Output, OutputKind
+from seeknal.types import FileAccess, Node, Output, OutputKind
 
 
 class DuckDBEngine:
@@ -39,10 +39,16 @@ class DuckDBEngine:
 
     name = "duckdb"
 
-    def __init__(self, project_root: Path, warehouse: Warehouse | None = None) -> None:
+    def __init__(
+        self,
+        project_root: Path,
+        warehouse: Warehouse | None = None,
+        access: FileAccess | None = None,
+    ) -> None:
         self.root = project_root
         self.warehouse = warehouse
-        self.db = duckdb.connect(":memory:")
+        self.access = access
+        self.db = _connect(access)
         self._local = threading.local()
         self._comparisons: Any = None  # engine.compare.ComparisonDB, opened by compare()
         self._open: list[duckdb.DuckDBPyConnection] = []  # what `interrupt` stops
@@ -83,10 +89,12 @@ class DuckDBEngine:
         )
         path = output.path
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".seeknal-tmp-{os.getpid()}-{threading.get_ident()}-{path.name}")
+        tmp = temp_path(path)
         try:
             paths = {n: o.path for n, o in inputs.items()}
-            io = _NodeIO(self._con(), self.root, node, paths, tmp, self.warehouse, secrets)
+            io = _NodeIO(
+                self._con(), self.root, node, paths, tmp, self.warehouse, secrets, self.access
+            )
             done = spec.execute(node, io)
             # the warehouse tables first: when one cannot be written, the node fails as a whole
             self.materialize_tables(node, Output.file(tmp))
@@ -95,6 +103,8 @@ class DuckDBEngine:
             warnings = [redact(w, secrets) for w in done.warnings]
             return NodeResult(row_count=done.row_count, output=output, warnings=warnings)
         except duckdb.Error as exc:
+            if _refused(exc):
+                raise _outside(node, redact(str(exc), secrets)) from None
             message = redact(" ".join(str(exc).strip().splitlines()[:3]), secrets)
             raise ExecutionError(
                 f"{node.id} ({node.file_path}) failed in DuckDB: {message}",
@@ -243,8 +253,10 @@ class _NodeIO:
         tmp: Path,
         warehouse: Warehouse | None = None,
         secrets: Sequence[str] = (),
+        access: FileAccess | None = None,
     ) -> None:
         self.con = con
+        self.access = access
         self.root = root
         self.node = node
         self.inputs = inputs
@@ -313,7 +325,7 @@ class _NodeIO:
         return self.write(f"SELECT * FROM (VALUES {values}) AS r({names})")
 
     def write_script(self, statements: Sequence[str]) -> int:
-        con = duckdb.connect(":memory:")
+        con = _connect(self.access)
         try:
             script = _NodeIO(con, self.root, self.node, self.inputs, self.tmp, self.warehouse)
             for statement in statements[:-1]:
@@ -368,6 +380,45 @@ def _arrow(relation: Any) -> Any:
     """A relation's rows as an Arrow table (the method's name changed in DuckDB 1.4)."""
     to_table = getattr(relation, "to_arrow_table", None)
     return to_table() if to_table is not None else relation.arrow()
+
+
+def temp_path(path: Path) -> Path:
+    """Where an output is written before it is renamed into place. One name per output and
+    process: node SQL may write it when the output is one of `FileAccess.files`."""
+    return path.with_name(f".seeknal-tmp-{os.getpid()}-{path.name}")
+
+
+def _connect(access: FileAccess | None) -> duckdb.DuckDBPyConnection:
+    """An in-memory database; with `access`, one whose SQL reaches only those files, for good:
+    external access off and the configuration locked, so no statement can undo it."""
+    db = duckdb.connect(":memory:")
+    if access is None:
+        return db
+    folders = ", ".join(literal(str(p)) for p in access.folders)
+    files = ", ".join(literal(str(p)) for f in access.files for p in (f, temp_path(f)))
+    db.execute(f"SET allowed_directories = [{folders}]")
+    db.execute(f"SET allowed_paths = [{files}]")
+    db.execute("SET enable_external_access = false")
+    db.execute("SET lock_configuration = true")
+    return db
+
+
+def _refused(exc: duckdb.Error) -> bool:
+    """Whether DuckDB refused what the sandbox of `_connect` keeps node SQL from doing."""
+    return isinstance(exc, duckdb.PermissionException) or "configuration has been locked" in str(
+        exc
+    )
+
+
+def _outside(node: Node, message: str) -> ExecutionError:
+    first = message.strip().splitlines()[0].split(" Error: ", 1)[-1]
+    return ExecutionError(
+        f"{node.id} ({node.file_path}): its SQL reaches outside the project's own folders or "
+        f"DuckDB's settings, which node SQL may not: {first}",
+        f"Read and write only the project's files in {node.file_path}; a project that needs "
+        "more lists the folders under sql_sandbox: {allow: [...]} in seeknal_project.yml "
+        "(or sets sql_sandbox: false).",
+    )
 
 
 def _hidden(value: Any, secrets: Sequence[str]) -> Any:

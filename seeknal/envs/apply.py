@@ -17,6 +17,7 @@ from seeknal.errors import EnvError
 from seeknal.planning.select import SelectArgs
 from seeknal.runner.interrupts import Stopped, interrupted
 from seeknal.state import atomic
+from seeknal.state.access import sql_access
 from seeknal.state.layout import Target
 from seeknal.state.records import Manifest, NodeState, Plan, RunState
 from seeknal.state.store import (
@@ -156,7 +157,8 @@ def _execute(
         on_node_start=on_node_start,
         digest_memo=ctx.cache.data,
     )
-    with closing(create_engine(DEFAULT_ENGINE, ctx.root, warehouse)) as engine:
+    access = sql_access(target, snap.project, ctx.load_settings().get("sql_sandbox", True))
+    with closing(create_engine(DEFAULT_ENGINE, ctx.root, warehouse, access)) as engine:
         try:
             return execute(request, engine), False
         except Stopped as stop:

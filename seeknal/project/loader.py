@@ -141,6 +141,15 @@ class _ProjectLoader:
                         f"not {ttl!r}",
                     )
                 )
+        if "sql_sandbox" in data and not _sandbox_ok(data["sql_sandbox"]):
+            self.problems.append(
+                Problem(
+                    PROJECT_FILE,
+                    "sql_sandbox must be true (the default), false, or {allow: [folder, ...]}, "
+                    f"not {data['sql_sandbox']!r}",
+                    key_line(loaded[1], "sql_sandbox"),
+                )
+            )
         return data
 
     def placeholder_values(self) -> dict[str, str]:
@@ -287,3 +296,13 @@ class _ProjectLoader:
             first = nodes[cycle[0]]
             self.problems.append(Problem(first.file_path, f"cycle: {format_cycle(cycle)}"))
         return [] if cycles else dag.order()
+
+
+def _sandbox_ok(value: Any) -> bool:
+    """`sql_sandbox`: true, false, or a mapping whose only key `allow` lists folders."""
+    if isinstance(value, bool):
+        return True
+    if not isinstance(value, dict) or set(value) - {"allow"}:
+        return False
+    allow = value.get("allow") or []
+    return isinstance(allow, list) and all(isinstance(a, str) and a for a in allow)

@@ -20,6 +20,7 @@ from seeknal.project.outputs import data_files, may_delete
 from seeknal.runner.interrupts import Stopped, interrupted
 from seeknal.runner.scheduler import NodeRun, RunRequest, execute
 from seeknal.state import atomic, temps
+from seeknal.state.access import sql_access
 from seeknal.state.guard import mutating
 from seeknal.state.layout import Target
 from seeknal.state.records import Manifest, NodeState, RunState
@@ -215,7 +216,8 @@ def _execute_plan(
         on_node_start=on_node_start,
         digest_memo=ctx.cache.data,
     )
-    with closing(create_engine(DEFAULT_ENGINE, ctx.root, warehouse)) as engine:
+    access = sql_access(target, project, project.settings.get("sql_sandbox", True))
+    with closing(create_engine(DEFAULT_ENGINE, ctx.root, warehouse, access)) as engine:
         try:
             return execute(request, engine), False
         except Stopped as stop:
