@@ -138,6 +138,7 @@ class Context:
         # the loader, DAG and hashing are imported here: a staleness check whose project
         # files did not change never needs them
         from seeknal.dag import Dag
+        from seeknal.engine import sql_syntax_error
         from seeknal.planning.fingerprint import fingerprint_project
         from seeknal.project.loader import load_project
 
@@ -147,6 +148,7 @@ class Context:
             params=self.params,
             run_id=self.run_id,
             parse_cache=self.cache.data,
+            parse_sql=sql_syntax_error,
         )
         dag = Dag({nid: n.inputs for nid, n in project.nodes.items()})
         digests = self.data_digests(project, files or DiskFiles(self.root))

@@ -38,3 +38,11 @@ def create_engine(
     module, cls = spec.split(":")
     engine: Engine = getattr(importlib.import_module(module), cls)(project_root, warehouse, access)
     return engine
+
+
+def sql_syntax_error(sql: str) -> tuple[str, int | None] | None:
+    """DuckDB's parser on `sql`, nothing executed: (the error, its line in `sql`) when `sql`
+    is not valid SQL, else None. Imports duckdb on first use."""
+    from seeknal.engine.duckdb import syntax_error
+
+    return syntax_error(sql)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import threading
 from collections.abc import Mapping, MutableMapping, Sequence
@@ -380,6 +381,17 @@ def _arrow(relation: Any) -> Any:
     """A relation's rows as an Arrow table (the method's name changed in DuckDB 1.4)."""
     to_table = getattr(relation, "to_arrow_table", None)
     return to_table() if to_table is not None else relation.arrow()
+
+
+def syntax_error(sql: str) -> tuple[str, int | None] | None:
+    try:
+        duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        text = str(exc).strip()
+        line = re.search(r"^LINE (\d+):", text, re.MULTILINE)
+        first = text.splitlines()[0].split(" Error: ", 1)[-1] if text else "not valid SQL"
+        return first, int(line.group(1)) if line else None
+    return None
 
 
 def temp_path(path: Path) -> Path:

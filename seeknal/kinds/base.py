@@ -109,6 +109,11 @@ class KindSpec:
         """The node's SQL, when the kind has one. A problem reported here drops the node."""
         return None
 
+    def sql_texts(self, data: dict[str, Any]) -> list[tuple[str, str]]:
+        """(top-level key, SQL statements) for each SQL text of the node, parsed at load so
+        that a syntax error is a load problem (file and line), not a failure at run time."""
+        return []
+
     def declared_refs(self, data: dict[str, Any]) -> list[str]:
         """Node ids it reads besides inputs/depends_on and its SQL's ref() calls."""
         return []

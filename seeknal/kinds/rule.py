@@ -73,6 +73,25 @@ class RuleSpec(KindSpec):
             shape.expect("rule", field, limit, ok, "a number from 0 to 100")
         return shape.found
 
+    def sql_texts(self, data: dict[str, Any]) -> list[tuple[str, str]]:
+        texts: list[tuple[str, str]] = []
+        for entry in _listed(data.get("rule")):
+            if not isinstance(entry, dict):
+                continue
+            params = entry.get("params")
+            params = params if isinstance(params, dict) else {}
+            if entry.get("type") == "sql_assertion":
+                sql = entry.get("sql") or params.get("sql")
+                if isinstance(sql, str) and sql.strip():
+                    texts.append(("rule", sql))
+            elif entry.get("type") == "custom":
+                expr = entry.get("expression") or entry.get("sql") or params.get("expression")
+                if isinstance(expr, str) and expr.strip():
+                    # the condition a row must meet, where the rule runs it: line 2 onwards
+                    cond = expr.strip().rstrip(";")
+                    texts.append(("rule", f"SELECT 1 WHERE (\n{cond}\n)"))
+        return texts
+
     def declared_refs(self, data: dict[str, Any]) -> list[str]:
         return [
             ref

@@ -21,6 +21,10 @@ class TransformSpec(KindSpec):
             return None
         return sql
 
+    def sql_texts(self, data: dict[str, Any]) -> list[tuple[str, str]]:
+        sql = data.get("transform")
+        return [("transform", sql)] if isinstance(sql, str) and sql.strip() else []
+
     def execution_config(self, node: Node, normalize: Callable[[str], str]) -> dict[str, Any]:
         config = dict(node.config)
         if node.sql is not None:

@@ -15,7 +15,7 @@ from seeknal.errors import Problem, ProjectError
 from seeknal.project import placeholders
 from seeknal.project.files import PROJECT_FILE, DiskFiles, ProjectFiles, parse_yaml
 from seeknal.project.outputs import output_problems
-from seeknal.project.yaml_nodes import NodeFile, build_node, find_line, key_line
+from seeknal.project.yaml_nodes import NodeFile, SqlParser, build_node, find_line, key_line
 from seeknal.types import Node, Project
 
 NODES_DIR = "seeknal"
@@ -28,10 +28,13 @@ def load_project(
     params: Mapping[str, Any] | None = None,
     run_id: str = "",
     parse_cache: MutableMapping[str, Any] | None = None,
+    parse_sql: SqlParser | None = None,
 ) -> Project:
-    """Load and validate the project at `root`. Raises ProjectError listing every problem."""
+    """Load and validate the project at `root`. Raises ProjectError listing every problem.
+
+    With `parse_sql`, every node's SQL is parsed too (seeknal.engine.sql_syntax_error)."""
     files = files or DiskFiles(root)
-    loader = _ProjectLoader(files, params or {}, run_id, parse_cache)
+    loader = _ProjectLoader(files, params or {}, run_id, parse_cache, parse_sql)
     return loader.load(root)
 
 
@@ -42,8 +45,10 @@ class _ProjectLoader:
         params: Mapping[str, Any],
         run_id: str,
         parse_cache: MutableMapping[str, Any] | None,
+        parse_sql: SqlParser | None = None,
     ) -> None:
         self.files = files
+        self.parse_sql = parse_sql
         self.params = params
         self.run_id = run_id
         self.cache = parse_cache if parse_cache is not None else {}
@@ -247,7 +252,9 @@ class _ProjectLoader:
         where: dict[str, str] = {}
         for path, data, text in raw_nodes:
             self._texts[path] = text
-            file = NodeFile(path, text, self.problems, self.warnings, self.files, self.cache)
+            file = NodeFile(
+                path, text, self.problems, self.warnings, self.files, self.cache, self.parse_sql
+            )
             node = build_node(file, data, values, self.broken_common)
             if node is None:
                 continue

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from seeknal import kinds
@@ -21,6 +22,10 @@ NODE_NAME = re.compile(r"^\w[\w.\-]*\Z")
 MAX_NAME_BYTES = 200
 
 
+# (the parser's message, its line in the SQL) for SQL that does not parse, else None
+SqlParser = Callable[[str], "tuple[str, int | None] | None"]
+
+
 class NodeFile:
     """One node file being loaded; the `FileChecks` its kind reports problems through."""
 
@@ -32,6 +37,7 @@ class NodeFile:
         warnings: list[str],
         files: ProjectFiles,
         cache: MutableMapping[str, Any],
+        parse_sql: SqlParser | None = None,
     ) -> None:
         self.path = path
         self.text = text
@@ -39,6 +45,7 @@ class NodeFile:
         self.warnings = warnings
         self.files = files
         self.cache = cache
+        self.parse_sql = parse_sql
 
     def problem(self, message: str, line: int | None = None) -> None:
         self.problems.append(Problem(self.path, message, line))
@@ -54,6 +61,35 @@ class NodeFile:
 
     def data_exists(self, table: str) -> bool:
         return self.files.data_digest(table, self.cache) is not None
+
+    def check_sql(self, key: str, sql: str) -> None:
+        """A problem when `sql` (the value of top-level `key`) does not parse. SQL that parsed
+        is remembered in the tool cache by its text, so an unchanged project never parses
+        (nor imports the parser) again; an error is never remembered, only found again."""
+        if self.parse_sql is None:
+            return
+        # an env placeholder is filled in only when the node runs: an identifier parses anywhere
+        prepared = placeholders.ENV_PLACEHOLDER.sub("seeknal_env", sql)
+        key_ok = "sqlok:" + hashlib.sha1(prepared.encode("utf-8")).hexdigest()
+        if key_ok in self.cache:
+            return
+        found = self.parse_sql(prepared)
+        if found is None:
+            self.cache[key_ok] = True
+            return
+        message, line = found
+        self.problem(f"SQL does not parse: {message}", self._sql_line(key, sql, line))
+
+    def _sql_line(self, key: str, sql: str, line: int | None) -> int | None:
+        """The file line of line `line` of `sql`, found by its text below `key`'s line."""
+        start = self.line(key) or 1
+        lines = sql.splitlines()
+        wanted = lines[line - 1].strip() if line and 0 < line <= len(lines) else ""
+        if wanted:
+            for number, text in enumerate(self.text.splitlines()[start - 1 :], start):
+                if wanted in text:
+                    return number
+        return start
 
 
 def build_node(
@@ -92,6 +128,8 @@ def build_node(
     spec.check(rendered, file)
     for message in materializations.problems(rendered.get("materializations")):
         file.problem(message, file.line("materializations"))
+    for key, text in spec.sql_texts(rendered):
+        file.check_sql(key, text)
     return Node(
         id=f"{spec.kind}.{name}",
         kind=spec.kind,

@@ -94,7 +94,7 @@ def test_a_failure_after_a_good_run_keeps_downstream_skipped_until_fixed(small: 
     assert ran(summary) == {"transform.adults", "transform.city_counts"}
 
 
-def test_sql_syntax_error_is_an_execution_error_naming_node_and_duckdb_message(
+def test_sql_syntax_error_is_a_load_error_naming_file_line_and_parser_message(
     small: Path,
 ) -> None:
     write_tree(
@@ -108,10 +108,12 @@ def test_sql_syntax_error_is_an_execution_error_naming_node_and_duckdb_message(
     )
     res = cli(small, "run")
     assert res.exit_code == 1
-    assert "transform.typo" in res.output
-    assert "Parser Error" in res.output and "SELEC" in res.output
-    assert run_state(small)["nodes"]["transform.typo"]["status"] == "failed"
-    assert run_state(small)["nodes"]["transform.adults"]["status"] == "success"
+    assert (
+        "seeknal/transforms/typo.yml:5: SQL does not parse: syntax error at or near \"SELEC\""
+        in res.stderr
+    ), res.stderr
+    assert "Nothing was executed" in res.stderr
+    assert not (small / "target" / "run_state.json").exists()
 
 
 def test_error_rule_failure_fails_the_run_and_skips_downstream(small: Path) -> None:

@@ -21,6 +21,7 @@ def transform(sql: str, name: str = "escape") -> str:
 ESCAPES = {
     "copy-out": "COPY (SELECT 1 AS x) TO '{out}/copied.csv';\nSELECT 1 AS x",
     "copy-out-single": "SELECT * FROM read_csv('{out}/copied.csv')",
+    "copy-state": "COPY (SELECT 1 AS x) TO '{root}/target/run_state.json' (FORMAT json);\nSELECT 1 AS x",
     "attach": "ATTACH '{out}/other.duckdb' AS other;\nSELECT 1 AS x",
     "read-passwd": "SELECT * FROM read_csv('/etc/passwd', sep = ':', header = false)",
     "read-project-file": "SELECT * FROM read_text('{root}/seeknal_project.yml')",
