@@ -104,7 +104,7 @@ class DuckDBEngine:
             warnings = [redact(w, secrets) for w in done.warnings]
             return NodeResult(row_count=done.row_count, output=output, warnings=warnings)
         except duckdb.Error as exc:
-            if _refused(exc):
+            if self.access is not None and _refused(exc):
                 raise _outside(node, redact(str(exc), secrets)) from None
             message = redact(" ".join(str(exc).strip().splitlines()[:3]), secrets)
             raise ExecutionError(
@@ -257,13 +257,13 @@ class _NodeIO:
         access: FileAccess | None = None,
     ) -> None:
         self.con = con
-        self.access = access
         self.root = root
         self.node = node
         self.inputs = inputs
         self.tmp = tmp
         self.warehouse = warehouse
         self.secrets = secrets  # taken out of the values write_values writes
+        self.access = access  # what a script's own database may reach
 
     def external(self) -> str:
         if self.warehouse is None:
@@ -384,6 +384,7 @@ def _arrow(relation: Any) -> Any:
 
 
 def syntax_error(sql: str) -> tuple[str, int | None] | None:
+    """`engine.sql_syntax_error`: (DuckDB's parser error, its line in `sql`), or None."""
     try:
         duckdb.extract_statements(sql)
     except duckdb.Error as exc:
@@ -417,9 +418,8 @@ def _connect(access: FileAccess | None) -> duckdb.DuckDBPyConnection:
 
 def _refused(exc: duckdb.Error) -> bool:
     """Whether DuckDB refused what the sandbox of `_connect` keeps node SQL from doing."""
-    return isinstance(exc, duckdb.PermissionException) or "configuration has been locked" in str(
-        exc
-    )
+    locked = "configuration has been locked" in str(exc)
+    return locked or isinstance(exc, duckdb.PermissionException)
 
 
 def _outside(node: Node, message: str) -> ExecutionError:

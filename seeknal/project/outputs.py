@@ -80,8 +80,8 @@ def output_problems(
     for node in nodes.values():
         spec = spec_for(node.kind)
         rel = spec.output_file(node)
-        if rel is None or not spec.executable(node):
-            continue
+        if not rel or not spec.executable(node):
+            continue  # no path at all is the kind's own problem
         text = texts.get(node.file_path, "")
         line = _line(text, rel)
         problem = write_problem(root, rel, data)
