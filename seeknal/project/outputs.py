@@ -39,7 +39,7 @@ def write_problem(root: Path, rel: str, data: Mapping[str, str]) -> str | None:
     `data` is `data_files(...)` of the project."""
     path = PurePosixPath(rel.replace(os.sep, "/"))
     if path.is_absolute() or ".." in path.parts:
-        return "is outside the project (a path relative to the project root, without '..')"
+        return "is outside the project; a path must stay inside the project (relative, no '..')"
     problem = _reserved(path.parts)
     if problem:
         return problem

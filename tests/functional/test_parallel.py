@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import git, output, rows, seeknal_cmd, small_project, statuses
+from conftest import PROJECT_YML, git, output, rows, seeknal_cmd, small_project, statuses
 
 from seeknal.types import NodeStatus
 
@@ -21,8 +21,11 @@ TIMEOUT = 60  # only reached when the two nodes do not overlap
 
 
 def pipe_nodes(fifo: Path, marker: str) -> dict[str, str]:
-    """The two nodes; a new `marker` changes both, so an env plan runs both."""
+    """The two nodes; a new `marker` changes both, so an env plan runs both. The pipe is
+    outside the project: the project lets node SQL reach its folder (sql_sandbox)."""
     return {
+        "seeknal_project.yml": PROJECT_YML.format(name="small")
+        + f"sql_sandbox:\n  allow: [{fifo.parent}]\n",
         "seeknal/transforms/sender.yml": (
             "kind: transform\nname: sender\ninputs:\n  - ref: source.people\ntransform: |\n"
             f"  COPY (SELECT id, '{marker}' AS marker FROM ref('source.people'))\n"
@@ -55,7 +58,8 @@ def run_overlapping(root: Path, *args: str) -> dict[str, str]:
 
 @pytest.fixture
 def piped(git_project: Path, tmp_path: Path) -> Path:
-    fifo = tmp_path / "rows.fifo"
+    fifo = tmp_path / "pipe" / "rows.fifo"
+    fifo.parent.mkdir()
     os.mkfifo(fifo)
     small_project(git_project, pipe_nodes(fifo, "prod"))
     git(git_project, "add", "-A")
@@ -73,7 +77,7 @@ def test_parallel_production_run_overlaps_independent_nodes(piped: Path) -> None
 def test_parallel_env_run_overlaps_independent_nodes(piped: Path, tmp_path: Path) -> None:
     run_overlapping(piped, "run")
     git(piped, "checkout", "-q", "-b", "dev")
-    small_project(piped, pipe_nodes(tmp_path / "rows.fifo", "dev"))
+    small_project(piped, pipe_nodes(tmp_path / "pipe" / "rows.fifo", "dev"))
     res = seeknal_cmd(piped, "plan", "dev")
     assert res.exit_code == 0, res.output
     done = run_overlapping(piped, "run", "--env", "dev")
