@@ -7,9 +7,7 @@ over a DuckDB connection, with the node's inputs as parquet files.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import shutil
 import threading
 from collections.abc import Mapping, MutableMapping, Sequence
@@ -21,6 +19,22 @@ import duckdb
 
 from seeknal.digest import file_digest, tree_digest
 from seeknal.engine.base import DataDiff, NodeResult, QueryResult, Session
+from seeknal.engine.duckdb_io import NodeIO
+from seeknal.engine.duckdb_support import (
+    READERS,
+    SELECT_ONLY,
+    connect,
+    fetch,
+    first_lines,
+    outside_sandbox,
+    query_failed,
+    read_only,
+    refused,
+    temp_path,
+    to_arrow,
+    trim_sql,
+    unsupported,
+)
 from seeknal.engine.warehouse import Warehouse, pg_type
 from seeknal.errors import ExecutionError
 from seeknal.kinds import spec_for
@@ -49,7 +63,7 @@ class DuckDBEngine:
         self.root = project_root
         self.warehouse = warehouse
         self.access = access
-        self.db = _connect(access)
+        self.db = connect(access)
         self._local = threading.local()
         self._comparisons: Any = None  # engine.compare.ComparisonDB, opened by compare()
         self._open: list[duckdb.DuckDBPyConnection] = []  # what `interrupt` stops
@@ -80,7 +94,7 @@ class DuckDBEngine:
         The values of sensitive `{{ env:VAR }}` placeholders are filled in here, so this is
         where they are taken out again: of errors, warnings and the rows seeknal writes."""
         if output.kind is not OutputKind.FILE:
-            raise _unsupported(output, "write")
+            raise unsupported(output, "write")
         spec = spec_for(node.kind)
         if not spec.runs:
             raise spec.cannot_execute(node)
@@ -93,7 +107,7 @@ class DuckDBEngine:
         tmp = temp_path(path)
         try:
             paths = {n: o.path for n, o in inputs.items()}
-            io = _NodeIO(
+            io = NodeIO(
                 self._con(), self.root, node, paths, tmp, self.warehouse, secrets, self.access
             )
             done = spec.execute(node, io)
@@ -104,8 +118,8 @@ class DuckDBEngine:
             warnings = [redact(w, secrets) for w in done.warnings]
             return NodeResult(row_count=done.row_count, output=output, warnings=warnings)
         except duckdb.Error as exc:
-            if self.access is not None and _refused(exc):
-                raise _outside(node, redact(str(exc), secrets)) from None
+            if self.access is not None and refused(exc):
+                raise outside_sandbox(node, redact(str(exc), secrets)) from None
             message = redact(" ".join(str(exc).strip().splitlines()[:3]), secrets)
             raise ExecutionError(
                 f"{node.id} ({node.file_path}) failed in DuckDB: {message}",
@@ -128,7 +142,7 @@ class DuckDBEngine:
                 "Run it with seeknal run (or run --env), which reads the profile.",
             )
         con = self._con()
-        relation = f"{_READERS.get(data.suffix.lower(), 'read_parquet')}({literal(data)})"
+        relation = f"{READERS.get(data.suffix.lower(), 'read_parquet')}({literal(data)})"
         described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
         columns, selected = [], []
         for name, dtype, *_ in described:
@@ -141,7 +155,7 @@ class DuckDBEngine:
                 node,
                 columns,
                 lambda: con.execute(select).fetchall(),
-                lambda: _arrow(con.sql(f"SELECT * FROM {relation}")),
+                lambda: to_arrow(con.sql(f"SELECT * FROM {relation}")),
             )
         except ExecutionError:
             raise
@@ -154,7 +168,7 @@ class DuckDBEngine:
             return output.path.is_dir()
         if output.kind is OutputKind.FILE:
             return output.path.is_file()
-        raise _unsupported(output, "read")
+        raise unsupported(output, "read")
 
     def digest(self, output: Output, memo: MutableMapping[str, Any] | None = None) -> str | None:
         if not self.exists(output):
@@ -184,7 +198,7 @@ class DuckDBEngine:
                 )
             return self._relation(relations[ref])
 
-        bound = replace_refs(_trim(sql), bind)
+        bound = replace_refs(trim_sql(sql), bind)
         return fetch(self._read(None, bound), limit)
 
     def session(self, views: Mapping[str, Output]) -> Session:
@@ -215,15 +229,15 @@ class DuckDBEngine:
         elif output.kind is OutputKind.FILE:
             output.path.unlink(missing_ok=True)
         else:
-            raise _unsupported(output, "drop")
+            raise unsupported(output, "drop")
 
     def _relation(self, output: Output) -> str:
         """SQL that reads an output: a parquet folder, or a file by its extension."""
         if output.kind is OutputKind.DIR:
             return f"read_parquet({literal(output.path / '**' / '*.parquet')})"
         if output.kind is not OutputKind.FILE:
-            raise _unsupported(output, "read")
-        reader = _READERS.get(output.path.suffix.lower(), "read_parquet")
+            raise unsupported(output, "read")
+        reader = READERS.get(output.path.suffix.lower(), "read_parquet")
         return f"{reader}({literal(output.location)})"
 
     def _read(self, output: Output | None, sql: str) -> Any:
@@ -233,234 +247,7 @@ class DuckDBEngine:
             if output is None:
                 raise query_failed(exc) from None
             raise ExecutionError(
-                f"Reading {output} failed in DuckDB: " + _first_lines(exc),
+                f"Reading {output} failed in DuckDB: " + first_lines(exc),
                 "Check the output exists and the SQL names its columns; "
                 "'seeknal run' writes outputs again.",
             ) from None
-
-
-_FORMATS = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER true", "json": "FORMAT json"}
-
-
-class _NodeIO:
-    """The `ExecutionIO` of one node: inputs are parquet files, the output is written to `tmp`."""
-
-    def __init__(
-        self,
-        con: Any,
-        root: Path,
-        node: Node,
-        inputs: dict[str, Path],
-        tmp: Path,
-        warehouse: Warehouse | None = None,
-        secrets: Sequence[str] = (),
-        access: FileAccess | None = None,
-    ) -> None:
-        self.con = con
-        self.root = root
-        self.node = node
-        self.inputs = inputs
-        self.tmp = tmp
-        self.warehouse = warehouse
-        self.secrets = secrets  # taken out of the values write_values writes
-        self.access = access  # what a script's own database may reach
-
-    def external(self) -> str:
-        if self.warehouse is None:
-            raise ExecutionError(
-                f"{self.node.id}: nothing gave this run a profile to read the source with.",
-                "Run it with seeknal run (or run --env), which reads the profile.",
-            )
-        try:
-            data = self.warehouse.read_source(self.node)
-        except ProfileError as exc:
-            raise ExecutionError(exc.message, exc.hint) from None
-        name = "seeknal_source_" + hashlib.sha1(self.node.id.encode()).hexdigest()[:12]
-        self.con.register(name, data)
-        return ident(name)
-
-    def relation(self, node_id: str) -> str:
-        return f"read_parquet({literal(self.inputs[node_id])})"
-
-    def file_path(self, rel: str) -> str:
-        return rel if os.path.isabs(rel) else str(self.root / rel)
-
-    def trim(self, sql: str) -> str:
-        return _trim(sql)
-
-    def statements(self, sql: str) -> list[str]:
-        trimmed = [_trim(s.query) for s in duckdb.extract_statements(sql)]
-        return [s for s in trimmed if s]
-
-    def bind(self, sql: str) -> str:
-        for index, up in enumerate(self.node.inputs):
-            name = f"input_{index}"
-            if name in sql:
-                self.con.execute(
-                    f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {self.relation(up)}"
-                )
-        if "__THIS__" in sql:
-            this = spec_for(self.node.kind).this_input(self.node)
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP VIEW __THIS__ AS SELECT * FROM {self.relation(this)}"
-            )
-        return replace_refs(sql, self.relation)
-
-    def scalar(self, sql: str) -> Any:
-        row = self.con.execute(sql).fetchone()
-        return row[0] if row else None
-
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        return list(self.con.execute(sql).fetchall())
-
-    def write(self, select_sql: str, fmt: str = "parquet") -> int:
-        copy = f"COPY ({select_sql}) TO {literal(self.tmp)} ({_FORMATS[fmt]})"
-        row = self.con.execute(copy).fetchone()
-        return int(row[0]) if row else 0
-
-    def write_values(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
-        values = ", ".join(
-            "(" + ", ".join(literal(_hidden(v, self.secrets)) for v in row) + ")" for row in rows
-        )
-        names = ", ".join(columns)
-        return self.write(f"SELECT * FROM (VALUES {values}) AS r({names})")
-
-    def write_script(self, statements: Sequence[str]) -> int:
-        con = _connect(self.access)
-        try:
-            script = _NodeIO(con, self.root, self.node, self.inputs, self.tmp, self.warehouse)
-            for statement in statements[:-1]:
-                con.execute(script.bind(statement))
-            return script.write(script.bind(statements[-1]))
-        finally:
-            con.close()
-
-
-SELECT_ONLY = frozenset({duckdb.StatementType.SELECT})
-READS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
-
-
-def read_only(sql: str, allowed: frozenset[Any]) -> None:
-    """Refuse anything but one statement of an `allowed` type: a query only reads outputs."""
-    try:
-        statements = duckdb.extract_statements(sql)
-    except duckdb.Error as exc:
-        raise ExecutionError(f"The query is not valid SQL: {_first_lines(exc)}") from None
-    if len(statements) != 1 or statements[0].type not in allowed:
-        what = "one SELECT statement" if allowed == SELECT_ONLY else "one SELECT (or EXPLAIN)"
-        raise ExecutionError(
-            f"A query must be {what}; it only reads outputs.",
-            "Remove other statements (CREATE, COPY, INSERT, ...) from the query.",
-        )
-
-
-def fetch(cursor: Any, limit: int | None) -> QueryResult:
-    """The rows of an executed statement, at most `limit` of them."""
-    columns = [str(d[0]) for d in cursor.description or []]
-    try:
-        if limit is None:
-            return QueryResult(columns, cursor.fetchall())
-        rows = cursor.fetchmany(limit + 1)
-    except duckdb.Error as exc:  # some errors only surface while rows are produced
-        raise query_failed(exc) from None
-    return QueryResult(columns, rows[:limit], more=len(rows) > limit)
-
-
-def query_failed(exc: Exception) -> ExecutionError:
-    return ExecutionError(
-        "The query failed in DuckDB: " + _first_lines(exc),
-        "Fix the SQL and run it again; ref('kind.name') reads a node's output.",
-    )
-
-
-def _first_lines(exc: Exception) -> str:
-    return " ".join(str(exc).strip().splitlines()[:3])
-
-
-def _arrow(relation: Any) -> Any:
-    """A relation's rows as an Arrow table (the method's name changed in DuckDB 1.4)."""
-    to_table = getattr(relation, "to_arrow_table", None)
-    return to_table() if to_table is not None else relation.arrow()
-
-
-def syntax_error(sql: str) -> tuple[str, int | None] | None:
-    """`engine.sql_syntax_error`: (DuckDB's parser error, its line in `sql`), or None."""
-    try:
-        duckdb.extract_statements(sql)
-    except duckdb.Error as exc:
-        text = str(exc).strip()
-        line = re.search(r"^LINE (\d+):", text, re.MULTILINE)
-        first = text.splitlines()[0].split(" Error: ", 1)[-1] if text else "not valid SQL"
-        return first, int(line.group(1)) if line else None
-    return None
-
-
-def temp_path(path: Path) -> Path:
-    """Where an output is written before it is renamed into place. One name per output and
-    process: node SQL may write it when the output is one of `FileAccess.files`."""
-    return path.with_name(f".seeknal-tmp-{os.getpid()}-{path.name}")
-
-
-def _connect(access: FileAccess | None) -> duckdb.DuckDBPyConnection:
-    """An in-memory database; with `access`, one whose SQL reaches only those files, for good:
-    external access off and the configuration locked, so no statement can undo it."""
-    db = duckdb.connect(":memory:")
-    if access is None:
-        return db
-    folders = ", ".join(literal(str(p)) for p in access.folders)
-    files = ", ".join(literal(str(p)) for f in access.files for p in (f, temp_path(f)))
-    db.execute(f"SET allowed_directories = [{folders}]")
-    db.execute(f"SET allowed_paths = [{files}]")
-    db.execute("SET enable_external_access = false")
-    db.execute("SET lock_configuration = true")
-    return db
-
-
-def _refused(exc: duckdb.Error) -> bool:
-    """Whether DuckDB refused what the sandbox of `_connect` keeps node SQL from doing."""
-    locked = "configuration has been locked" in str(exc)
-    return locked or isinstance(exc, duckdb.PermissionException)
-
-
-def _outside(node: Node, message: str) -> ExecutionError:
-    first = message.strip().splitlines()[0].split(" Error: ", 1)[-1]
-    return ExecutionError(
-        f"{node.id} ({node.file_path}): its SQL reaches outside the project's own folders or "
-        f"DuckDB's settings, which node SQL may not: {first}",
-        f"Read and write only the project's files in {node.file_path}; a project that needs "
-        "more lists the folders under sql_sandbox: {allow: [...]} in seeknal_project.yml "
-        "(or sets sql_sandbox: false).",
-    )
-
-
-def _hidden(value: Any, secrets: Sequence[str]) -> Any:
-    return redact(value, secrets) if isinstance(value, str) else value
-
-
-def _trim(sql: str) -> str:
-    """`sql` without trailing comments and semicolons, so that it can be wrapped in `( )`.
-
-    A trailing `-- comment` would otherwise swallow the closing parenthesis of COPY (...).
-    """
-    try:
-        tokens = duckdb.tokenize(sql)
-    except duckdb.Error:
-        return sql.strip().rstrip(";").strip()
-    cut = len(sql)
-    for pos, kind in reversed(tokens):
-        if kind == duckdb.token_type.comment or sql[pos] == ";":
-            cut = pos
-        else:
-            break
-    return sql[:cut].strip()
-
-
-_READERS = {".csv": "read_csv_auto", ".json": "read_json_auto", ".jsonl": "read_json_auto"}
-
-
-def _unsupported(output: Output, action: str) -> ExecutionError:
-    return ExecutionError(
-        f"The duckdb engine cannot {action} {output.kind} output {output.location}; it writes "
-        "files and reads files and folders.",
-        "Use an engine that keeps tables for table outputs.",
-    )

@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 
 from seeknal.engine.base import QueryResult
-from seeknal.engine.duckdb import READS, _trim, fetch, query_failed, read_only
+from seeknal.engine.duckdb_support import READS, fetch, query_failed, read_only, trim_sql
 from seeknal.errors import ExecutionError
 from seeknal.sql.quote import ident
 from seeknal.sql.refs import replace_refs
@@ -43,7 +43,7 @@ class DuckDBSession:
             return ident(ref)
 
         try:
-            cursor = self._con.execute(replace_refs(_trim(statement), bind))
+            cursor = self._con.execute(replace_refs(trim_sql(statement), bind))
         except duckdb.Error as exc:
             raise query_failed(exc) from None
         return fetch(cursor, limit)

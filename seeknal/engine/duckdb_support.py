@@ -1,0 +1,145 @@
+"""DuckDB helpers shared by the engine, its node IO and its query sessions: connections with the
+file sandbox, read-only statement checks, result fetching, error wording, SQL trimming."""
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from seeknal.engine.base import QueryResult
+from seeknal.errors import ExecutionError
+from seeknal.project.placeholders import redact
+from seeknal.sql.quote import literal
+from seeknal.types import FileAccess, Node, Output
+
+SELECT_ONLY = frozenset({duckdb.StatementType.SELECT})
+READS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
+
+
+def read_only(sql: str, allowed: frozenset[Any]) -> None:
+    """Refuse anything but one statement of an `allowed` type: a query only reads outputs."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise ExecutionError(f"The query is not valid SQL: {first_lines(exc)}") from None
+    if len(statements) != 1 or statements[0].type not in allowed:
+        what = "one SELECT statement" if allowed == SELECT_ONLY else "one SELECT (or EXPLAIN)"
+        raise ExecutionError(
+            f"A query must be {what}; it only reads outputs.",
+            "Remove other statements (CREATE, COPY, INSERT, ...) from the query.",
+        )
+
+
+def fetch(cursor: Any, limit: int | None) -> QueryResult:
+    """The rows of an executed statement, at most `limit` of them."""
+    columns = [str(d[0]) for d in cursor.description or []]
+    try:
+        if limit is None:
+            return QueryResult(columns, cursor.fetchall())
+        rows = cursor.fetchmany(limit + 1)
+    except duckdb.Error as exc:  # some errors only surface while rows are produced
+        raise query_failed(exc) from None
+    return QueryResult(columns, rows[:limit], more=len(rows) > limit)
+
+
+def query_failed(exc: Exception) -> ExecutionError:
+    return ExecutionError(
+        "The query failed in DuckDB: " + first_lines(exc),
+        "Fix the SQL and run it again; ref('kind.name') reads a node's output.",
+    )
+
+
+def first_lines(exc: Exception) -> str:
+    return " ".join(str(exc).strip().splitlines()[:3])
+
+
+def to_arrow(relation: Any) -> Any:
+    """A relation's rows as an Arrow table (the method's name changed in DuckDB 1.4)."""
+    to_table = getattr(relation, "to_arrow_table", None)
+    return to_table() if to_table is not None else relation.arrow()
+
+
+def syntax_error(sql: str) -> tuple[str, int | None] | None:
+    """`engine.sql_syntax_error`: (DuckDB's parser error, its line in `sql`), or None."""
+    try:
+        duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        text = str(exc).strip()
+        line = re.search(r"^LINE (\d+):", text, re.MULTILINE)
+        first = text.splitlines()[0].split(" Error: ", 1)[-1] if text else "not valid SQL"
+        return first, int(line.group(1)) if line else None
+    return None
+
+
+def temp_path(path: Path) -> Path:
+    """Where an output is written before it is renamed into place. One name per output and
+    process: node SQL may write it when the output is one of `FileAccess.files`."""
+    return path.with_name(f".seeknal-tmp-{os.getpid()}-{path.name}")
+
+
+def connect(access: FileAccess | None) -> duckdb.DuckDBPyConnection:
+    """An in-memory database; with `access`, one whose SQL reaches only those files, for good:
+    external access off and the configuration locked, so no statement can undo it."""
+    db = duckdb.connect(":memory:")
+    if access is None:
+        return db
+    folders = ", ".join(literal(str(p)) for p in access.folders)
+    files = ", ".join(literal(str(p)) for f in access.files for p in (f, temp_path(f)))
+    db.execute(f"SET allowed_directories = [{folders}]")
+    db.execute(f"SET allowed_paths = [{files}]")
+    db.execute("SET enable_external_access = false")
+    db.execute("SET lock_configuration = true")
+    return db
+
+
+def refused(exc: duckdb.Error) -> bool:
+    """Whether DuckDB refused what the sandbox of `connect` keeps node SQL from doing."""
+    locked = "configuration has been locked" in str(exc)
+    return locked or isinstance(exc, duckdb.PermissionException)
+
+
+def outside_sandbox(node: Node, message: str) -> ExecutionError:
+    first = message.strip().splitlines()[0].split(" Error: ", 1)[-1]
+    return ExecutionError(
+        f"{node.id} ({node.file_path}): its SQL reaches outside the project's own folders or "
+        f"DuckDB's settings, which node SQL may not: {first}",
+        f"Read and write only the project's files in {node.file_path}; a project that needs "
+        "more lists the folders under sql_sandbox: {allow: [...]} in seeknal_project.yml "
+        "(or sets sql_sandbox: false).",
+    )
+
+
+def hidden(value: Any, secrets: Sequence[str]) -> Any:
+    return redact(value, secrets) if isinstance(value, str) else value
+
+
+def trim_sql(sql: str) -> str:
+    """`sql` without trailing comments and semicolons, so that it can be wrapped in `( )`.
+
+    A trailing `-- comment` would otherwise swallow the closing parenthesis of COPY (...).
+    """
+    try:
+        tokens = duckdb.tokenize(sql)
+    except duckdb.Error:
+        return sql.strip().rstrip(";").strip()
+    cut = len(sql)
+    for pos, kind in reversed(tokens):
+        if kind == duckdb.token_type.comment or sql[pos] == ";":
+            cut = pos
+        else:
+            break
+    return sql[:cut].strip()
+
+
+READERS = {".csv": "read_csv_auto", ".json": "read_json_auto", ".jsonl": "read_json_auto"}
+
+
+def unsupported(output: Output, action: str) -> ExecutionError:
+    return ExecutionError(
+        f"The duckdb engine cannot {action} {output.kind} output {output.location}; it writes "
+        "files and reads files and folders.",
+        "Use an engine that keeps tables for table outputs.",
+    )
