@@ -200,7 +200,7 @@ def test_first_plan_without_production_adds_every_node(git_project: Path) -> Non
     assert plan["base_fingerprint"] is None
     assert set(plan["categorized_changes"].values()) == {"added"}
     assert len(plan["nodes_to_execute"]) == 7
-    assert env_json(git_project, "dev", "refs.json") == {"refs": []}
+    assert env_json(git_project, "dev", "refs.json") == {"schema_version": "1.0", "refs": []}
     plan_apply(git_project)
     assert not (git_project / "target/cache").exists()
     res = cli(git_project, "promote", "dev")

@@ -114,9 +114,13 @@ MANIFEST = {
 CASES: dict[str, tuple[Any, Path, dict[str, Any]]] = {
     "run_state": (RunState, ENV / "run_state.json", RUN_STATE),
     "plan": (Plan, ENV / "plan.json", PLAN),
-    "env_config": (EnvConfig, ENV / "env_config.json", ENV_CONFIG),
-    "refs": (Refs, ENV / "refs.json", REFS),
-    "promotion": (Promotion, Path("/p/target/promotions.jsonl"), PROMOTION),
+    "env_config": (EnvConfig, ENV / "env_config.json", {"schema_version": "1.0", **ENV_CONFIG}),
+    "refs": (Refs, ENV / "refs.json", {"schema_version": "1.0", **REFS}),
+    "promotion": (
+        Promotion,
+        Path("/p/target/promotions.jsonl"),
+        {"schema_version": "1.0", **PROMOTION},
+    ),
     "manifest": (Manifest, ENV / "manifest.json", MANIFEST),
 }
 
@@ -154,10 +158,12 @@ def test_files_without_schema_version_read_the_same() -> None:
     assert EnvConfig.from_json({}, ENV / "env_config.json").name == "dev"
 
 
-def test_files_that_never_had_a_schema_version_are_written_without_one() -> None:
-    assert "schema_version" not in Refs.from_json(REFS, "refs.json").to_json()
-    assert "schema_version" not in EnvConfig.from_json(ENV_CONFIG, "c").to_json()
-    assert "schema_version" not in Promotion.from_json(PROMOTION, "h").to_json()
+def test_files_without_a_schema_version_read_as_their_first_version() -> None:
+    # env_config.json, refs.json and promotions.jsonl were first written without the key
+    assert "schema_version" not in REFS and "schema_version" not in ENV_CONFIG
+    assert Refs.from_json(REFS, "refs.json").to_json() == {"schema_version": "1.0", **REFS}
+    assert EnvConfig.from_json(ENV_CONFIG, "c").to_json()["schema_version"] == "1.0"
+    assert Promotion.from_json(PROMOTION, "h").to_json()["schema_version"] == "1.0"
     for record in (RunState(), Manifest()):
         assert record.to_json()["schema_version"] == "2.0"
 

@@ -69,11 +69,7 @@ def texts(values: Iterable[Any]) -> tuple[str, ...]:
     return tuple(str(v) for v in values)
 
 
-# env_config.json, refs.json and promotions.jsonl never carried a schema_version: without the
-# key they are at FIRST_VERSION, and they are written so until their shape first changes (older
-# seeknal versions and anything reading these files see them exactly as before).
-FIRST_VERSION = "1.0"
-
-
+# env_config.json, refs.json and promotions.jsonl were first written without a schema_version;
+# such files read as their first version (1.0). Every file is written with its version now.
 def versioned(version: str, data: dict[str, Any]) -> dict[str, Any]:
-    return data if version == FIRST_VERSION else {"schema_version": version, **data}
+    return {"schema_version": version, **data}
