@@ -40,7 +40,10 @@ def slow(tmp_path: Path) -> Path:
 
 
 def feed_until_done(pipe: Path, proc: subprocess.Popen[bytes]) -> None:
-    """Write the pipe's content each time the reader opens it, until the run ends."""
+    """Write the pipe's content once, when the run opens it, then wait for the run to end.
+
+    One write only: a second writer opening the pipe while the run still reads it would append
+    a second header to the rows the run reads."""
 
     def write_once() -> None:
         try:
@@ -49,20 +52,21 @@ def feed_until_done(pipe: Path, proc: subprocess.Popen[bytes]) -> None:
                 os.write(fd, b"a\n1\n2\n")
             finally:
                 os.close(fd)
-        except BrokenPipeError:  # the reader had already gone (we unblocked it ourselves)
+        except BrokenPipeError:  # the reader had already gone (we released the writer)
             pass
 
-    while proc.poll() is None:
-        writer = threading.Thread(target=write_once, daemon=True)
-        writer.start()
-        writer.join(0.5)
-        if writer.is_alive():  # nobody reading: unblock the writer ourselves
-            try:
-                fd = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
-                os.close(fd)
-            except OSError:
-                pass
-            writer.join(1)
+    writer = threading.Thread(target=write_once, daemon=True)
+    writer.start()
+    while writer.is_alive() and proc.poll() is None:
+        writer.join(0.2)
+    if writer.is_alive():  # the run ended without opening the pipe: release the writer
+        try:
+            fd = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
+            os.close(fd)
+        except OSError:
+            pass
+        writer.join(1)
+    proc.wait(timeout=60)
 
 
 def start(root: Path, **io: object) -> subprocess.Popen[bytes]:
