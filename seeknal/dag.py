@@ -71,15 +71,23 @@ class Dag:
         return list(self._order)
 
     def downstream(self, node_ids: Iterable[str]) -> set[str]:
-        seen: set[str] = set()
-        queue = deque(n for n in node_ids if n in self.kids)
-        while queue:
-            for kid in self.kids[queue.popleft()]:
-                if kid not in seen:
-                    seen.add(kid)
-                    queue.append(kid)
-        return seen
+        return _reach(self.kids, node_ids)
+
+    def upstream(self, node_ids: Iterable[str]) -> set[str]:
+        return _reach(self.parents, node_ids)
 
 
 def format_cycle(cycle: Sequence[str]) -> str:
     return " -> ".join(cycle)
+
+
+def _reach(edges: Mapping[str, Sequence[str]], node_ids: Iterable[str]) -> set[str]:
+    """Every node reached from `node_ids` along `edges`, not counting the start nodes."""
+    seen: set[str] = set()
+    queue = deque(n for n in node_ids if n in edges)
+    while queue:
+        for nxt in edges[queue.popleft()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen

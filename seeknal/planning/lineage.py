@@ -6,7 +6,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from seeknal.dag import Dag
-from seeknal.planning.select import upstream
 from seeknal.types import Project
 
 
@@ -15,7 +14,7 @@ def lineage_ids(dag: Dag, focus: Iterable[str] | None) -> set[str]:
     if focus is None:
         return set(dag.parents)
     chosen = set(focus)
-    return chosen | upstream(dag, chosen) | dag.downstream(chosen)
+    return chosen | dag.upstream(chosen) | dag.downstream(chosen)
 
 
 def graph(project: Project, dag: Dag, ids: set[str], focus: set[str]) -> dict[str, Any]:

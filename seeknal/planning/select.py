@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -137,17 +136,6 @@ def within(dag: Dag, selection: Selection, candidates: Iterable[str]) -> set[str
     return reach & pool
 
 
-def upstream(dag: Dag, node_ids: Iterable[str]) -> set[str]:
-    seen: set[str] = set()
-    queue = deque(n for n in node_ids if n in dag.parents)
-    while queue:
-        for parent in dag.parents[queue.popleft()]:
-            if parent not in seen:
-                seen.add(parent)
-                queue.append(parent)
-    return seen
-
-
 def _one(project: Project, dag: Dag, term: str) -> set[str]:
     with_up, with_down = term.startswith("+"), term.endswith("+") and len(term) > 1
     core = term[1 if with_up else 0 : len(term) - (1 if with_down else 0)]
@@ -158,7 +146,7 @@ def _one(project: Project, dag: Dag, term: str) -> set[str]:
         raise SelectionError(f"No node matches '{term}'.", _HINT)
     extra: set[str] = set()
     if with_up:
-        extra |= upstream(dag, found)
+        extra |= dag.upstream(found)
     if with_down:
         extra |= dag.downstream(found)
     return found | extra
