@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import PROJECT_YML, SMALL_NODES, write_tree
+from conftest import PROJECT_YML, SMALL_NODES, cli, git, write_tree
 
 # Production is target/ and the exposure files seeknal writes (exports/), except environments,
 # the in-flight transaction folder, the lock files and the tool cache (a cache of parsed YAML and
@@ -176,3 +176,16 @@ def big_people_csv(rows: int = 20000) -> str:
     for i in range(1, rows + 1):
         lines.append(f"{i},P{i * 7919 % 100003},{(i * 37) % 90},{cities[i % 5]}")
     return "\n".join(lines) + "\n"
+
+
+def applied_dev_env(root: Path) -> Path:
+    """Production run; env 'dev' keeps adults of 30 and more, planned and applied."""
+    env_project(root)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "env project")
+    assert cli(root, "run").exit_code == 0
+    edit(root, ADULTS, "WHERE age >= 18", "WHERE age >= 30")
+    for command in (("plan", "dev"), ("run", "--env", "dev")):
+        res = cli(root, *command)
+        assert res.exit_code == 0, res.output
+    return root

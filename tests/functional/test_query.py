@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import cli, git
-from envkit import ADULTS, edit, env_dir, env_project, files_and_times
+from envkit import ADULTS, applied_dev_env, edit, env_dir, env_project, files_and_times
 
 from seeknal.state.lock import target_lock
 
@@ -22,16 +22,7 @@ ADULT_COUNT = "SELECT count(*) AS n FROM ref('transform.adults')"
 
 @pytest.fixture
 def applied(git_project: Path) -> Path:
-    """Production run; env 'dev' keeps adults of 30 and more, planned and applied."""
-    env_project(git_project)
-    git(git_project, "add", "-A")
-    git(git_project, "commit", "-q", "-m", "env project")
-    assert cli(git_project, "run").exit_code == 0
-    edit(git_project, ADULTS, "WHERE age >= 18", "WHERE age >= 30")
-    for command in (("plan", "dev"), ("run", "--env", "dev")):
-        res = cli(git_project, *command)
-        assert res.exit_code == 0, res.output
-    return git_project
+    return applied_dev_env(git_project)
 
 
 def query(root: Path, *args: str) -> str:

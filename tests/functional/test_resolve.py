@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import cli, git, output, rows
-from envkit import ADULTS, edit, env_dir, env_project, sha
+from conftest import output, rows
+from envkit import applied_dev_env, env_dir, sha
 
 from seeknal.context import Context
 from seeknal.envs.resolve import open_view, resolve
@@ -17,16 +17,7 @@ from seeknal.errors import EnvError
 
 @pytest.fixture
 def applied(git_project: Path) -> Path:
-    """Production run; env 'dev' keeps adults of 30 and more, planned and applied."""
-    env_project(git_project)
-    git(git_project, "add", "-A")
-    git(git_project, "commit", "-q", "-m", "env project")
-    assert cli(git_project, "run").exit_code == 0
-    edit(git_project, ADULTS, "WHERE age >= 18", "WHERE age >= 30")
-    for command in (("plan", "dev"), ("run", "--env", "dev")):
-        res = cli(git_project, *command)
-        assert res.exit_code == 0, res.output
-    return git_project
+    return applied_dev_env(git_project)
 
 
 def test_a_node_the_env_computes_is_its_own_output(applied: Path) -> None:
