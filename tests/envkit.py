@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import PROJECT_YML, SMALL_NODES, cli, git, write_tree
 
 # Production is target/ and the exposure files seeknal writes (exports/), except environments,
@@ -189,3 +194,33 @@ def applied_dev_env(root: Path) -> Path:
         res = cli(root, *command)
         assert res.exit_code == 0, res.output
     return root
+
+
+KILLED = -signal.SIGKILL
+
+
+def start_paused(root: Path, step: str, *args: str) -> subprocess.Popen[str]:
+    """`seeknal ARGS` (default: promote dev), waited for until it pauses at failpoint `step`
+    (holding the lock while paused)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seeknal", *(args or ("promote", "dev"))],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "SEEKNAL_FAILPOINT": step, "SEEKNAL_FAILPOINT_MODE": "pause"},
+    )
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    if f"failpoint {step}: paused (pid {proc.pid})" not in line:
+        proc.kill()
+        pytest.fail(f"did not pause at {step}: {line}{proc.stderr.read()}")
+    return proc
+
+
+def kill(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(timeout=10) == KILLED
+    for stream in (proc.stdout, proc.stderr):
+        if stream:
+            stream.close()

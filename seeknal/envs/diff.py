@@ -20,6 +20,7 @@ from seeknal.envs.resolve import EnvView, env_view, production_view
 from seeknal.errors import EnvError, SeeknalError
 from seeknal.planning.definition import definition_diff
 from seeknal.planning.keys import Key, declared_key
+from seeknal.report.model import CATEGORY_ORDER as REPORT_CATEGORY_ORDER
 from seeknal.state import journal
 from seeknal.state.records import Manifest, Plan, RunState
 from seeknal.state.store import read_manifest, read_run_state
@@ -28,16 +29,8 @@ if TYPE_CHECKING:
     from seeknal.engine.base import DataDiff, Engine
 
 EXAMPLES = 5
-CATEGORY_ORDER = (
-    "breaking",
-    "non_breaking",
-    "metadata",
-    "added",
-    "removed",
-    "indirect_breaking",
-    "indirect_non_breaking",
-    "computed",
-)
+# the report's order; "computed" is a node a production-style plan runs without a category
+CATEGORY_ORDER = (*REPORT_CATEGORY_ORDER, "computed")
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from conftest import cli, git, seeknal_cmd
-from envkit import ADULTS, edit, env_dir, env_project, read_json
+from envkit import ADULTS, KILLED, edit, env_dir, env_project, kill, read_json, start_paused
 
-KILLED = -signal.SIGKILL
 TEMP = ".seeknal-tmp-"
 
 
@@ -40,32 +36,6 @@ def applied(root: Path) -> Path:
 def temps(root: Path) -> list[str]:
     """Every seeknal temp file anywhere in the project."""
     return sorted(p.relative_to(root).as_posix() for p in root.rglob(TEMP + "*"))
-
-
-def start_paused(root: Path, step: str, *args: str) -> subprocess.Popen[str]:
-    """`seeknal ARGS` paused at failpoint `step` (it holds the lock while paused)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "seeknal", *args],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "SEEKNAL_FAILPOINT": step, "SEEKNAL_FAILPOINT_MODE": "pause"},
-    )
-    assert proc.stderr is not None
-    line = proc.stderr.readline()
-    if f"failpoint {step}: paused (pid {proc.pid})" not in line:
-        proc.kill()
-        pytest.fail(f"did not pause at {step}: {line}{proc.stderr.read()}")
-    return proc
-
-
-def kill(proc: subprocess.Popen[str]) -> None:
-    proc.send_signal(signal.SIGKILL)
-    assert proc.wait(timeout=10) == KILLED
-    for stream in (proc.stdout, proc.stderr):
-        if stream:
-            stream.close()
 
 
 # -- temp files ----------------------------------------------------------------------------------

@@ -6,9 +6,7 @@ holder. Real subprocesses, killed with SIGKILL (SEEKNAL_FAILPOINT, or by the tes
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -19,20 +17,22 @@ import pytest
 from conftest import cli, git, output, rows, seeknal_cmd
 from envkit import (
     ADULTS,
+    KILLED,
     NAMES,
     edit,
     env_dir,
     env_project,
+    kill,
     manifest_core,
     outputs_digests,
     production_digests,
     promotions,
     read_json,
     run_state_core,
+    start_paused,
     temp_leftovers,
 )
 
-KILLED = -signal.SIGKILL
 TEENS = """\
 kind: transform
 name: teens
@@ -155,33 +155,6 @@ def test_promote_killed_at_every_step(
     first_promoted = min(k for k, v in outcomes.items() if v == "promoted")
     assert all(v == "before" for k, v in outcomes.items() if k < first_promoted), outcomes
     assert all(v == "promoted" for k, v in outcomes.items() if k > first_promoted), outcomes
-
-
-def start_paused(root: Path, step: str, *args: str) -> subprocess.Popen[str]:
-    """Start `seeknal ARGS` (default: promote dev) and wait until it pauses at `step`."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "seeknal", *(args or ("promote", "dev"))],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "SEEKNAL_FAILPOINT": step, "SEEKNAL_FAILPOINT_MODE": "pause"},
-    )
-    assert proc.stderr is not None
-    line = proc.stderr.readline()
-    if f"failpoint {step}: paused (pid {proc.pid})" not in line:
-        proc.kill()
-        pytest.fail(f"did not pause at {step}: {line}{proc.stderr.read()}")
-    return proc
-
-
-def kill(proc: subprocess.Popen[str]) -> None:
-    proc.send_signal(signal.SIGKILL)
-    assert proc.wait(timeout=10) == KILLED
-    if proc.stdout:
-        proc.stdout.close()
-    if proc.stderr:
-        proc.stderr.close()
 
 
 @pytest.mark.parametrize(
