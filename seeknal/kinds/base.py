@@ -177,6 +177,12 @@ class KindSpec:
         """Compute the node's output through `io`."""
         raise self.cannot_execute(node)
 
+    def execute_rows(self, node: Node, io: ExecutionIO, rows: str) -> Executed:
+        """Compute the node's output from `rows`, SQL naming the rows the node's own body gave
+        (what a Python node's function returned). Kinds that post-process a body (feature
+        groups, aggregations) override it; by default the rows are the output."""
+        return Executed(io.write(f"SELECT * FROM {rows}"))
+
     def cannot_execute(self, node: Node) -> ExecutionError:
         return ExecutionError(
             f"{node.id} ({node.file_path}): kind '{node.kind}' is not supported for execution yet.",
