@@ -108,7 +108,7 @@ def _reserved(parts: tuple[str, ...]) -> str | None:
         return "is the project folder itself"
     head = parts[0]
     if head == "target":
-        if len(parts) > 2 and parts[1] == "exports":
+        if len(parts) > 2 and parts[1] in ("exports", "feature_store"):
             return None
         return (
             "is inside target/, seeknal's own state folder; write exports to exports/ or "

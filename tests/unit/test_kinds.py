@@ -20,7 +20,16 @@ from seeknal.project.loader import load_project
 from seeknal.project.shapes import Shape
 from seeknal.types import Node, NodeKind
 
-RUNS = {"source", "transform", "rule", "exposure", "profile"}
+RUNS = {
+    "source",
+    "transform",
+    "rule",
+    "exposure",
+    "profile",
+    "feature_group",
+    "aggregation",
+    "second_order_aggregation",
+}
 
 
 def test_every_node_kind_has_its_spec_in_the_order_users_see() -> None:
