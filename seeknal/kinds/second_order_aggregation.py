@@ -6,7 +6,7 @@ each row placed in time by the days from its `feature_date_col` to its `applicat
 `basic` over the rows that many days before it, `ratio:` of two windows, `since:` filtered by a
 condition; `source_feature` names the input column when the name differs. Output columns are
 named as the older seeknal named them (`amount_SUM`, `amount_SUM_1_7`, `amount_SUM1_7_SUM8_30`,
-`SINCE_COUNT_amount_GEO_D`).
+`SINCE_COUNT_amount_GEO_D`), features in name order.
 """
 
 from __future__ import annotations
@@ -85,7 +85,9 @@ def rules(features: Any) -> tuple[list[Rule], list[tuple[str, str]]]:
     problems: list[tuple[str, str]] = []
     if not isinstance(features, dict):
         return found, [("", "must be a mapping of feature: aggregations")]
-    for name, spec in features.items():
+    # in name order: a mapping's order does not survive the manifest an env run is built from,
+    # and the columns of an env's output must be production's
+    for name, spec in sorted(features.items()):
         if not isinstance(spec, dict):
             problems.append((str(name), "must be a mapping, e.g. {basic: [sum, mean]}"))
             continue
