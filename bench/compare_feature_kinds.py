@@ -118,7 +118,7 @@ def _run_clock(con: Any, path: Path, col: str, window: tuple[float, float]) -> b
     low = datetime.fromtimestamp(window[0] - 5).isoformat(sep=" ")
     high = datetime.fromtimestamp(window[1] + 5).isoformat(sep=" ")
     sql = (
-        f'SELECT bool_and(CAST("{col}" AS TIMESTAMP) BETWEEN TIMESTAMP \'{low}\' '
+        f"SELECT bool_and(CAST(\"{col}\" AS TIMESTAMP) BETWEEN TIMESTAMP '{low}' "
         f"AND TIMESTAMP '{high}') FROM read_parquet('{path}')"
     )
     try:

@@ -327,17 +327,15 @@ def test_unsupported_kinds_plan_but_fail_only_when_run(git_project: Path) -> Non
     small_project(
         git_project,
         {
-            "seeknal/feature_groups/person_features.yml": (
-                "kind: feature_group\nname: person_features\nentity: person\n"
-            ),
+            "seeknal/models/person_model.yml": "kind: model\nname: person_model\n",
             "seeknal/metrics/adult_count.yml": (
-                "kind: metric\nname: adult_count\ninputs:\n  - ref: feature_group.person_features\n"
+                "kind: metric\nname: adult_count\ninputs:\n  - ref: model.person_model\n"
             ),
         },
     )
     plan = cli(git_project, "plan")
     assert plan.exit_code == 0, plan.output
-    assert "feature_group.person_features" in plan.stdout
+    assert "model.person_model" in plan.stdout
     assert "metric.adult_count" in plan.stdout
 
     # a run that leaves them out succeeds
@@ -353,10 +351,10 @@ def test_unsupported_kinds_plan_but_fail_only_when_run(git_project: Path) -> Non
     # a full run leaves them out too: nothing executable reads them
     res, summary = run_json(git_project)
     assert res.exit_code == 0, res.output
-    idle = {n["id"]: n for n in summary["nodes"] if n["id"].startswith(("feature_group", "metric"))}
+    idle = {n["id"]: n for n in summary["nodes"] if n["id"].startswith(("model", "metric"))}
     assert {n["status"] for n in idle.values()} == {"unsupported"}
     assert "2 not executable yet" in cli(git_project, "run").stdout
-    assert "not supported for execution yet" in idle["feature_group.person_features"]["reason"]
+    assert "not supported for execution yet" in idle["model.person_model"]["reason"]
     # they are counted apart: not executable is not cached
     assert "0 node(s) to run, 4 cached, 2 not executable yet." in cli(git_project, "plan").stdout
     rerun = cli(git_project, "run").stdout
@@ -368,19 +366,19 @@ def test_unsupported_kinds_plan_but_fail_only_when_run(git_project: Path) -> Non
         {
             "seeknal/transforms/from_features.yml": (
                 "kind: transform\nname: from_features\n"
-                "inputs:\n  - ref: feature_group.person_features\n"
-                "transform: SELECT * FROM ref('feature_group.person_features')\n"
+                "inputs:\n  - ref: model.person_model\n"
+                "transform: SELECT * FROM ref('model.person_model')\n"
             )
         },
     )
     res, summary = run_json(git_project)
     assert res.exit_code == 1
     st = statuses(summary)
-    assert st["feature_group.person_features"] == "failed"
+    assert st["model.person_model"] == "failed"
     assert st["transform.from_features"] == "skipped"
-    failed = next(n for n in summary["nodes"] if n["id"] == "feature_group.person_features")
+    failed = next(n for n in summary["nodes"] if n["id"] == "model.person_model")
     assert "not supported for execution yet" in failed["error"]
-    assert "feature_group" in failed["error"]
+    assert "model" in failed["error"]
 
 
 def test_rule_type_null_unquoted_is_the_null_rule(git_project: Path) -> None:
