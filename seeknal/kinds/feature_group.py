@@ -4,7 +4,8 @@ Its rows are its input's, or its `transform:` SQL's (in which `source` names the
 as in the older seeknal, and `ref()` works as in a transform). The entity (`entity: customer`,
 whose key is `customer_id`, or `entity: {name, join_keys}`) must have its key columns in them.
 The rows are written to the feature store, `target/feature_store/<entity>/<name>.parquet` (an
-env writes its own copy under its folder; docs/concepts.md, "Feature kinds").
+env writes its own copy under its folder; docs/concepts.md, "Feature kinds"); a group without
+an entity keeps them in seeknal's cache, like a transform.
 
 `features:` lists the feature columns; their descriptions are column descriptions (metadata).
 """
@@ -98,8 +99,7 @@ class FeatureGroupSpec(KindSpec):
 
     def check(self, data: dict[str, Any], checks: FileChecks) -> None:
         if data.get("entity") is None:
-            checks.problem("feature_group needs an entity: entity: customer (key customer_id)", 1)
-            return
+            return  # rows without an entity: kept in seeknal's cache, not in the feature store
         entity = entity_of(data)
         if entity is None:
             checks.problem(
@@ -142,10 +142,12 @@ class FeatureGroupSpec(KindSpec):
     def execute_rows(self, node: Node, io: ExecutionIO, rows: str) -> Executed:
         entity = entity_of(node.config)
         if entity is None:
-            raise ExecutionError(
-                f"{node.id} ({node.file_path}) names no usable entity.",
-                "Give it entity: <name> (key <name>_id) or entity: {name: ..., join_keys: [...]}.",
-            )
+            if node.config.get("entity") is not None:
+                raise ExecutionError(
+                    f"{node.id} ({node.file_path}) names no usable entity.",
+                    "Give it entity=<name> (key <name>_id) or {name: ..., join_keys: [...]}.",
+                )
+            return Executed(io.write(f"SELECT * FROM {rows}"))
         keys = ", ".join(quote(k) for k in entity.join_keys)
         io.rows(f"SELECT * FROM {rows} LIMIT 0")  # the body's own errors, as they are
         try:

@@ -206,6 +206,9 @@ def test_feature_group_transform_reads_source_or_ref_and_needs_its_keys(proj: Pa
                 "transform: |\n  SELECT customer_id, region, count(*) AS days\n"
                 "  FROM ref('transform.txn_daily') GROUP BY ALL\n"
             ),
+            "seeknal/feature_groups/plain.yml": (
+                "kind: feature_group\nname: plain\ninputs:\n  - ref: source.txns\n"
+            ),
             "seeknal/feature_groups/no_key.yml": (
                 "kind: feature_group\nname: no_key\nentity: customer\n"
                 "inputs:\n  - ref: source.txns\n"
@@ -223,6 +226,10 @@ def test_feature_group_transform_reads_source_or_ref_and_needs_its_keys(proj: Pa
         ("c3", "north", 2),
         ("c4", "south", 1),
     ]
+    # no entity: the input's rows as they are, in seeknal's cache
+    assert st["feature_group.plain"] == "success"
+    plain = output(proj, "feature_group.plain")
+    assert rows(plain, "SELECT count(*), sum(amount) FROM t") == [(8, 245.0)]
     failed = next(n for n in summary["nodes"] if n["id"] == "feature_group.no_key")
     assert failed["status"] == "failed"
     assert "lack the join keys of entity 'customer' (customer_id)" in failed["error"]
@@ -237,8 +244,8 @@ def test_feature_group_transform_reads_source_or_ref_and_needs_its_keys(proj: Pa
     [
         (
             "seeknal/feature_groups/f.yml",
-            "kind: feature_group\nname: f\ninputs: [source.txns]\n",
-            "seeknal/feature_groups/f.yml:1: feature_group needs an entity",
+            "kind: feature_group\nname: f\ninputs: [source.txns]\nentity:\n  join_keys: [id]\n",
+            "seeknal/feature_groups/f.yml:4: entity needs a name and join_keys",
         ),
         (
             "seeknal/feature_groups/f.yml",
