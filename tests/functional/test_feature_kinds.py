@@ -129,6 +129,14 @@ def test_feature_kinds_compute_the_older_tools_rows(proj: Path) -> None:
     ]
     res, summary = run_json(proj)
     assert res.exit_code == 0 and ran(summary) == set()
+    # a deleted store file is written again; a removed group's file goes with it
+    (proj / STORE / "customer_spend.parquet").unlink()
+    (proj / "seeknal/feature_groups/customer_latest.yml").unlink()
+    res, summary = run_json(proj)
+    assert res.exit_code == 0, res.output
+    assert ran(summary) == {"feature_group.customer_spend"}
+    assert rounded(proj / STORE / "customer_spend.parquet") == SPEND
+    assert not (proj / STORE / "customer_latest.parquet").exists()
 
 
 def test_feature_kinds_in_an_env_then_promoted(proj: Path) -> None:

@@ -1,0 +1,76 @@
+"""The pure parts of the feature kinds: which output columns a features block asks for."""
+
+from __future__ import annotations
+
+from seeknal.kinds import aggregation, feature_group, second_order_aggregation
+from seeknal.kinds.second_order_aggregation import Rule
+
+
+def test_second_order_rules_follow_the_older_tools_spelling() -> None:
+    found, problems = second_order_aggregation.rules(
+        {
+            "weekly": {"window": [1, "7"], "basic": ["sum, max"], "source_feature": "amount"},
+            "flagged": {"since": {"condition": "flag == 1"}, "source_feature": "n"},
+            "ratio": {"ratio": {"numerator": [1, 7], "denominator": [8, 30]}},
+        }
+    )
+    assert problems == []
+    assert found == [
+        Rule("since", "n", "count", condition="flag == 1"),
+        Rule("ratio", "ratio", "sum", days=(1, 7, 8, 30)),
+        # a window repeats its basic aggregations over all rows before its own
+        Rule("basic", "amount", "sum"),
+        Rule("basic", "amount", "max"),
+        Rule("basic_days", "amount", "sum", days=(1, 7)),
+        Rule("basic_days", "amount", "max", days=(1, 7)),
+    ]
+
+
+def test_second_order_rules_name_what_cannot_be_computed() -> None:
+    _, problems = second_order_aggregation.rules(
+        {
+            "a": {"window": [1], "basic": ["sum"]},
+            "b": {"source_feature": "x"},
+            "c": {"basic": ["sum; DROP TABLE t"]},
+            "d": ["sum"],
+        }
+    )
+    assert [name for name, _ in problems] == ["a", "b", "c", "d"]
+    assert "window must be [lower, upper]" in problems[0][1]
+    assert "not an aggregate function name" in problems[2][1]
+
+
+def test_aggregation_refuses_windows_and_unknown_functions() -> None:
+    problems = aggregation.feature_problems(
+        [
+            {"name": "amount", "basic": ["sum", "median"], "rolling": [{"window": [7]}]},
+            {"name": "flag", "since": [{"condition": "flag = 1", "aggs": ["max"]}]},
+            {"basic": ["sum"]},
+        ]
+    )
+    messages = [m for _, m in problems]
+    assert any("rolling windows of an aggregation are not supported" in m for m in messages)
+    assert any("unknown aggregation 'median'" in m for m in messages)
+    assert any("since aggregation 'max' (supported: count, sum)" in m for m in messages)
+    assert "features[2] needs a name" in messages
+
+
+def test_feature_group_entity_forms() -> None:
+    entity = feature_group.entity_of({"entity": "customer"})
+    assert entity == feature_group.Entity("customer", ("customer_id",))
+    entity = feature_group.entity_of({"entity": {"name": "shop", "join_keys": "shop_code"}})
+    assert entity == feature_group.Entity("shop", ("shop_code",))
+    assert feature_group.entity_of({"entity": {"name": "shop"}}) is None
+    assert feature_group.entity_of({}) is None
+
+
+def test_feature_descriptions_are_column_descriptions() -> None:
+    spec = feature_group.FeatureGroupSpec()
+    data = {
+        "features": {"total": {"description": "spent", "dtype": "float"}, "n": None},
+        "columns": {"n": "count"},
+    }
+    prepared = spec.prepare(data)
+    assert prepared["features"] == {"total": {"dtype": "float"}, "n": None}
+    assert prepared["columns"] == {"total": "spent", "n": "count"}
+    assert data["features"]["total"]["description"] == "spent"  # the input is not changed
