@@ -34,6 +34,36 @@ class NodeStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class PythonCode:
+    """The code of a Python node: its file as loaded and the function that computes it."""
+
+    function: str
+    code: str  # the whole file: module-level imports and helpers belong to the node
+    dependencies: tuple[str, ...] = ()  # the file's PEP 723 `dependencies`
+    requires_python: str | None = None
+    pandas: bool = False  # ctx.ref gives pandas DataFrames (the file uses pandas)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "function": self.function,
+            "code": self.code,
+            "dependencies": list(self.dependencies),
+            "requires_python": self.requires_python,
+            "pandas": self.pandas,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PythonCode:
+        return cls(
+            function=str(data["function"]),
+            code=str(data["code"]),
+            dependencies=tuple(str(d) for d in data.get("dependencies") or ()),
+            requires_python=data.get("requires_python"),
+            pandas=bool(data.get("pandas")),
+        )
+
+
+@dataclass(frozen=True)
 class Node:
     """One node file, parsed, validated and with `{{ }}` placeholders rendered.
 
@@ -50,6 +80,7 @@ class Node:
     config: dict[str, Any]
     meta: dict[str, Any]
     sql: str | None = None
+    python: PythonCode | None = None  # a Python node (seeknal/**/*.py)
 
 
 @dataclass(frozen=True)

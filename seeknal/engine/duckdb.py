@@ -19,7 +19,7 @@ import duckdb
 
 from seeknal.digest import file_digest, tree_digest
 from seeknal.engine.base import DataDiff, NodeResult, QueryResult, Session
-from seeknal.engine.duckdb_io import NodeIO
+from seeknal.engine.duckdb_io import NodeIO, python_rows_path
 from seeknal.engine.duckdb_support import (
     READERS,
     SELECT_ONLY,
@@ -110,7 +110,10 @@ class DuckDBEngine:
             io = NodeIO(
                 self._con(), self.root, node, paths, tmp, self.warehouse, secrets, self.access
             )
-            done = spec.execute(node, io)
+            if node.python is not None:
+                done = spec.execute_rows(node, io, io.python_rows())
+            else:
+                done = spec.execute(node, io)
             # the warehouse tables first: when one cannot be written, the node fails as a whole
             self.materialize_tables(node, Output.file(tmp))
             failpoints.hit(f"write.{node.kind}")  # crash tests: killed with the temp file written
@@ -129,6 +132,7 @@ class DuckDBEngine:
             raise ExecutionError(redact(exc.message, secrets), redact(exc.hint, secrets)) from None
         finally:
             tmp.unlink(missing_ok=True)
+            python_rows_path(tmp).unlink(missing_ok=True)
 
     def materialize_tables(self, node: Node, output: Output) -> list[str]:
         """Write `node`'s output to its `materializations:`; the tables written."""

@@ -108,6 +108,15 @@ class NodeIO:
         names = ", ".join(columns)
         return self.write(f"SELECT * FROM (VALUES {values}) AS r({names})")
 
+    def python_rows(self) -> str:
+        """Run the node's Python function (seeknal/engine/python_run.py); SQL naming the rows
+        it returned, for its kind's `execute_rows`."""
+        from seeknal.engine.python_run import run_python
+
+        rows = python_rows_path(self.tmp)
+        run_python(self.node, self.inputs, rows, self.root)
+        return f"read_parquet({literal(rows)})"
+
     def write_script(self, statements: Sequence[str]) -> int:
         con = connect(self.access)
         try:
@@ -117,3 +126,8 @@ class NodeIO:
             return script.write(script.bind(statements[-1]))
         finally:
             con.close()
+
+
+def python_rows_path(tmp: Path) -> Path:
+    """Where a Python node's rows wait for its kind, beside the output's temp file."""
+    return tmp.with_name(tmp.name + ".rows.parquet")

@@ -66,6 +66,9 @@ def direct_change(
     if prev.get("content_hash") != fp.content:
         old_config = prev.get("config") or {}
         keys = _changed_keys(old_config, node.config)
+        code = _python_change(node, prev)
+        if code and not keys:
+            return Category.BREAKING, code
         spec = spec_for(node.kind)
         own = spec.describe_change(node, keys, prev)
         if own is not None:
@@ -82,10 +85,29 @@ def direct_change(
             "columns": node.meta.get("columns") or {},
             "key": key_columns(node.meta.get("key")),
         }
-        fields = _changed_keys(old_meta, new_meta) or ["metadata"]
+        fields = _changed_keys(old_meta, new_meta)
+        if not fields and node.python is not None:
+            return Category.METADATA, "Python docstrings or comments changed"
+        fields = fields or ["metadata"]
         names = {"columns": "column descriptions"}
         return Category.METADATA, " and ".join(names.get(f, f) for f in fields) + " changed"
     return None
+
+
+def _python_change(node: Node, prev: Mapping[str, Any]) -> str | None:
+    """Why a Python node's own content changed, when its code or dependencies did."""
+    before = prev.get("python") or {}
+    now = node.python.to_json() if node.python is not None else {}
+    if bool(before) != bool(now):
+        return "became a Python node" if now else "no longer a Python node"
+    if not now:
+        return None
+    if (
+        before.get("dependencies") != now["dependencies"]
+        or before.get("requires_python") != now["requires_python"]
+    ):
+        return "Python dependencies changed"
+    return "Python code changed" if before.get("code") != now["code"] else None
 
 
 def categorize(

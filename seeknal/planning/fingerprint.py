@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seeknal.kinds import spec_for
-from seeknal.project import placeholders
+from seeknal.project import placeholders, python_code
 from seeknal.sql import compare as sqlmod
 from seeknal.types import Node, Project
 
@@ -43,6 +43,13 @@ def execution_content(node: Node, sql_cache: MutableMapping[str, Any] | None = N
         node, lambda sql: sqlmod.normalize(sql, sql_cache)
     )
     content: dict[str, Any] = {"kind": str(node.kind), "config": config}
+    if node.python is not None:
+        # the code as its syntax tree: comments, docstrings and layout are metadata
+        content["python"] = {
+            "code": python_code.normalized_code(node.python.code, node.python.function),
+            "dependencies": sorted(node.python.dependencies),
+            "requires_python": node.python.requires_python,
+        }
     names = placeholders.env_names([node.config, node.sql or ""])
     if names:
         # the values decide the output, but only their digest may be stored
@@ -65,10 +72,18 @@ def fingerprint_project(
         result[node_id] = NodeFingerprint(
             content=content,
             fingerprint=_hash(content, *upstream),
-            metadata=_hash(canonical(node.meta)),
+            metadata=metadata_hash(node),
             data_digest=digest,
         )
     return result
+
+
+def metadata_hash(node: Node) -> str:
+    """What only describes the node; for a Python node also its text, comments included."""
+    if node.python is None:
+        return _hash(canonical(node.meta))
+    own = python_code.own_text(node.python.code, node.python.function)
+    return _hash(canonical(node.meta), own)
 
 
 def manifest_fingerprint(fingerprints: Mapping[str, NodeFingerprint]) -> str:

@@ -41,6 +41,8 @@ def build_manifest(
         }
         if node.sql is not None:
             nodes[node_id]["sql"] = node.sql
+        if node.python is not None:
+            nodes[node_id]["python"] = node.python.to_json()
         if "key" in node.meta:  # left out when not declared: older manifests stay as they were
             nodes[node_id]["key"] = key_columns(node.meta["key"])
         edges.extend({"from": up, "to": node_id, "type": "ref"} for up in node.inputs)
@@ -60,7 +62,7 @@ def build_manifest(
 def project_from_manifest(manifest: dict[str, Any], root: str) -> Project:
     """Rebuild the nodes a plan snapshotted, to execute exactly what was planned."""
     from seeknal.kinds import spec_for
-    from seeknal.types import Node
+    from seeknal.types import Node, PythonCode
 
     nodes: dict[str, Node] = {}
     for node_id, entry in manifest.get("nodes", {}).items():
@@ -79,6 +81,7 @@ def project_from_manifest(manifest: dict[str, Any], root: str) -> Project:
             config=entry.get("config") or {},
             meta=meta,
             sql=entry.get("sql"),
+            python=PythonCode.from_json(entry["python"]) if entry.get("python") else None,
         )
     return Project(
         root=root,

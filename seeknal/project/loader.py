@@ -15,6 +15,7 @@ from seeknal.errors import Problem, ProjectError
 from seeknal.project import placeholders
 from seeknal.project.files import PROJECT_FILE, DiskFiles, ProjectFiles, parse_yaml
 from seeknal.project.outputs import output_problems
+from seeknal.project.python_nodes import load_python_file
 from seeknal.project.yaml_nodes import NodeFile, SqlParser, build_node, find_line, key_line
 from seeknal.types import Node, Project
 
@@ -54,8 +55,8 @@ class _ProjectLoader:
         self.cache = parse_cache if parse_cache is not None else {}
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
-        # files that could define nodes but were not loaded: refs into them get one clear
-        # message (Python) or none at all (a broken file already has its own problem)
+        # files that could define nodes but were not loaded: refs into them get no message
+        # of their own (a broken file already has its own problem)
         self.python_files: dict[str, str] = {}
         self.broken_files: dict[str, str] = {}
         self.broken_common = False
@@ -222,11 +223,7 @@ class _ProjectLoader:
             if path.startswith(COMMON_DIR):
                 continue
             if path.endswith(".py"):
-                self.warnings.append(
-                    f"{path}: Python node files are not supported yet; this file is not loaded"
-                )
-                raw = self.files.read(path) or b""
-                self.python_files[path] = raw.decode("utf-8", errors="replace")
+                self.read_python(path)
                 continue
             if not path.endswith((".yml", ".yaml")):
                 continue
@@ -244,33 +241,62 @@ class _ProjectLoader:
             found.append((path, data, text))
         return found
 
+    def read_python(self, path: str) -> None:
+        raw = self.files.read(path) or b""
+        try:
+            self.python_files[path] = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            self.problems.append(
+                Problem(path, f"is not valid UTF-8 (byte {exc.start}); save it as UTF-8")
+            )
+
     # -- nodes ---------------------------------------------------------------------------
     def build_nodes(
         self, raw_nodes: list[tuple[str, dict[str, Any], str]], values: dict[str, str]
     ) -> dict[str, Node]:
         nodes: dict[str, Node] = {}
         where: dict[str, str] = {}
-        for path, data, text in raw_nodes:
-            self._texts[path] = text
-            file = NodeFile(
-                path, text, self.problems, self.warnings, self.files, self.cache, self.parse_sql
-            )
-            node = build_node(file, data, values, self.broken_common)
-            if node is None:
-                continue
+        for node in self.yaml_nodes(raw_nodes, values) + self.python_nodes(values):
             if node.id in nodes:
                 self.problems.append(
                     Problem(
-                        path,
+                        node.file_path,
                         f"duplicate node id '{node.id}': also defined in {where[node.id]}",
                         node.line,
                     )
                 )
                 continue
             nodes[node.id] = node
-            where[node.id] = path
+            where[node.id] = node.file_path
         self.check_refs(nodes)
         return dict(sorted(nodes.items()))
+
+    def yaml_nodes(
+        self, raw_nodes: list[tuple[str, dict[str, Any], str]], values: dict[str, str]
+    ) -> list[Node]:
+        found = []
+        for path, data, text in raw_nodes:
+            self._texts[path] = text
+            file = NodeFile(
+                path, text, self.problems, self.warnings, self.files, self.cache, self.parse_sql
+            )
+            node = build_node(file, data, values, self.broken_common)
+            if node is not None:
+                found.append(node)
+        return found
+
+    def python_nodes(self, values: dict[str, str]) -> list[Node]:
+        found = []
+        for path, text in self.python_files.items():
+            self._texts[path] = text
+            before = len(self.problems)
+            loaded = load_python_file(
+                path, text, self.problems, self.warnings, self.files, self.cache, values
+            )
+            if len(self.problems) > before and not loaded:
+                self.broken_files[Path(path).stem] = path
+            found.extend(loaded)
+        return found
 
     def check_refs(self, nodes: dict[str, Node]) -> None:
         for node in nodes.values():
@@ -280,19 +306,10 @@ class _ProjectLoader:
                 name = ref.rsplit(".", 1)[-1]
                 if name in self.broken_files:
                     continue  # its file failed to load: that problem is already reported
-                by_stem = [p for p in self.python_files if Path(p).stem == name]
-                by_text = [p for p, text in self.python_files.items() if name in text]
-                python = (by_stem or by_text)[0] if (by_stem or by_text) else None
-                if python:
-                    message = (
-                        f"ref to '{ref}', which {python} defines: Python node files are not "
-                        "supported yet, so it does not exist here (write it as YAML)"
-                    )
-                else:
-                    others = [n for n in nodes if n != node.id]
-                    close = difflib.get_close_matches(ref, others, n=1, cutoff=0.4)
-                    hint = f"; did you mean '{close[0]}'?" if close else ""
-                    message = f"ref to unknown node '{ref}'{hint}"
+                others = [n for n in nodes if n != node.id]
+                close = difflib.get_close_matches(ref, others, n=1, cutoff=0.4)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                message = f"ref to unknown node '{ref}'{hint}"
                 line = find_line(self._texts.get(node.file_path, ""), ref) or node.line
                 self.problems.append(Problem(node.file_path, message, line))
 

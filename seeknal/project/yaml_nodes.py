@@ -165,14 +165,14 @@ def _identity(file: NodeFile, data: dict[str, Any]) -> tuple[KindSpec, str] | No
             None if bad_keys[0] is None else file.find_line(str(bad_keys[0])),
         )
         return None
-    problem = _name_problem(data["name"])
+    problem = name_problem(data["name"])
     if problem:
         file.problem(problem, file.line("name"))
         return None
     return spec, data["name"]
 
 
-def _name_problem(name: Any) -> str | None:
+def name_problem(name: Any) -> str | None:
     """What is wrong with a node name; it becomes a file name under target/cache/<kind>/."""
     if not isinstance(name, str):
         return f'name must be text, not {yaml_type(name)}; quote it: name: "{plain(name)}"'

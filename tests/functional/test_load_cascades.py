@@ -27,19 +27,23 @@ def test_a_broken_node_file_is_the_only_problem(git_project: Path) -> None:
     assert "Project has 1 error" in res.stderr
 
 
-def test_a_ref_to_a_python_node_says_python_is_not_loaded(git_project: Path) -> None:
+def test_a_broken_python_node_file_is_the_only_problem(git_project: Path) -> None:
     write_tree(
         git_project,
         {
             **BASE,
-            "seeknal/pipelines/people.py": "@source(name='people')\ndef people(): ...\n",
+            "seeknal/pipelines/people.py": (
+                "from seeknal.pipeline import source\n\n"
+                "@source(name='people', source='csv', table='data/people.csv'\n"
+                "def people(): ...\n"
+            ),
         },
     )
     res = cli(git_project, "plan")
     assert res.exit_code == 1
-    assert "seeknal/transforms/names.yml:4" in res.stderr
-    assert "ref to 'source.people', which seeknal/pipelines/people.py defines" in res.stderr
-    assert "Python node files are not supported yet" in res.stderr
+    assert "seeknal/pipelines/people.py:3: Python syntax error" in res.stderr
+    assert "unknown node" not in res.stderr
+    assert "Project has 1 error" in res.stderr
 
 
 def test_a_broken_common_file_hides_its_placeholder_cascade(git_project: Path) -> None:
