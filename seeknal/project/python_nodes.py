@@ -67,7 +67,7 @@ def load_python_file(
     parsed = read_python(text)
     for line, message in parsed.problems:
         problems.append(Problem(path, message, line))
-    if parsed.problems:
+    if parsed.problems and not parsed.nodes:
         return []
     found = []
     for decorated in parsed.nodes:
