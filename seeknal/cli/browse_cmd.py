@@ -85,7 +85,7 @@ def _print_details(ctx: Any, d: Any) -> None:
         out(f"  {str(node.meta['description']).strip()}")
     if tags:
         out(f"  tags: {', '.join(str(t) for t in tags)}")
-    _section("YAML", node.file_path)
+    _section("Python" if node.python is not None else "YAML", node.file_path)
     out(d.file_text.rstrip())
     if node.sql:
         _section("Compiled SQL", "placeholders rendered; env: values are filled in at run time")

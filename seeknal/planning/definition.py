@@ -28,6 +28,10 @@ def definition_text(entry: Mapping[str, Any] | None) -> str:
         if entry.get(field) not in (None, "", [], {}):
             data[field] = entry[field]
     data.update(entry.get("config") or {})
+    python = entry.get("python") or {}
+    if python.get("code"):  # a Python node: its dependencies and code decide its output
+        data["python_dependencies"] = python.get("dependencies") or []
+        data["python"] = python["code"]
     if entry.get("columns"):
         data["columns"] = entry["columns"]
     text: str = yaml.dump(data, Dumper=_dumper(), sort_keys=False, allow_unicode=True, width=100)
