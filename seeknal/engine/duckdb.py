@@ -19,7 +19,7 @@ import duckdb
 
 from seeknal.digest import file_digest, tree_digest
 from seeknal.engine.base import DataDiff, NodeResult, QueryResult, Session
-from seeknal.engine.duckdb_io import NodeIO, python_rows_path
+from seeknal.engine.duckdb_io import NodeIO
 from seeknal.engine.duckdb_support import (
     READERS,
     SELECT_ONLY,
@@ -27,6 +27,7 @@ from seeknal.engine.duckdb_support import (
     fetch,
     first_lines,
     outside_sandbox,
+    python_rows_path,
     query_failed,
     read_only,
     refused,

@@ -12,6 +12,7 @@ import duckdb
 from seeknal.engine.duckdb_support import (
     connect,
     hidden,
+    python_rows_path,
     trim_sql,
 )
 from seeknal.engine.warehouse import Warehouse
@@ -126,8 +127,3 @@ class NodeIO:
             return script.write(script.bind(statements[-1]))
         finally:
             con.close()
-
-
-def python_rows_path(tmp: Path) -> Path:
-    """Where a Python node's rows wait for its kind, beside the output's temp file."""
-    return tmp.with_name(tmp.name + ".rows.parquet")

@@ -80,6 +80,11 @@ def temp_path(path: Path) -> Path:
     return path.with_name(f".seeknal-tmp-{os.getpid()}-{path.name}")
 
 
+def python_rows_path(tmp: Path) -> Path:
+    """Where a Python node's rows wait for its kind, beside its output's temp file `tmp`."""
+    return tmp.with_name(tmp.name + ".rows.parquet")
+
+
 def connect(access: FileAccess | None) -> duckdb.DuckDBPyConnection:
     """An in-memory database; with `access`, one whose SQL reaches only those files, for good:
     external access off and the configuration locked, so no statement can undo it."""
@@ -87,7 +92,11 @@ def connect(access: FileAccess | None) -> duckdb.DuckDBPyConnection:
     if access is None:
         return db
     folders = ", ".join(literal(str(p)) for p in access.folders)
-    files = ", ".join(literal(str(p)) for f in access.files for p in (f, temp_path(f)))
+    files = ", ".join(
+        literal(str(p))
+        for f in access.files
+        for p in (f, temp_path(f), python_rows_path(temp_path(f)))
+    )
     db.execute(f"SET allowed_directories = [{folders}]")
     db.execute(f"SET allowed_paths = [{files}]")
     db.execute("SET enable_external_access = false")
