@@ -22,13 +22,18 @@ class Decision:
     unsupported: bool = False  # a kind that cannot execute yet, and nothing in the run needs it
 
 
-def direct_change_reason(kind: str, fp: NodeFingerprint, previous: Mapping[str, Any] | None) -> str:
+def direct_change_reason(
+    node: Node, fp: NodeFingerprint, previous: Mapping[str, Any] | None
+) -> str:
     """Why a node whose fingerprint moved changed, as far as the last manifest tells."""
     if previous is None:
         return "definition changed"
     if previous.get("content_hash") == fp.content:
         return ""
-    return spec_for(kind).change_reason(previous, fp.data_digest)
+    before = (previous.get("python") or {}).get("code")
+    if node.python is not None and before != node.python.code:
+        return "Python code changed"
+    return spec_for(node.kind).change_reason(previous, fp.data_digest)
 
 
 def unneeded_unsupported(project: Project, to_run: list[str]) -> set[str]:
@@ -131,7 +136,7 @@ def _direct_reason(
         return f"last run {'failed' if status == 'failed' else 'skipped it'}"
     if state.get("hash") != fp.fingerprint:
         node = project.nodes[node_id]
-        reason = direct_change_reason(node.kind, fp, previous)
+        reason = direct_change_reason(node, fp, previous)
         if reason:
             return reason
         # only the upstream moved: the propagation pass names the upstream when it runs now

@@ -250,7 +250,8 @@ def normalized_code(code: str, function: str) -> str:
     """The node's code as its fingerprint sees it: the syntax tree of the module without other
     nodes' functions and without docstrings, so comments, docstrings and layout do not count."""
     tree = ast.parse(code)
-    tree.body = [s for s in tree.body if not _other_node(s, function, tree)]
+    others = _other_nodes(tree, function)
+    tree.body = [s for s in tree.body if s not in others]
     for item in ast.walk(tree):
         if isinstance(item, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             body = item.body
@@ -265,16 +266,19 @@ def own_text(code: str, function: str) -> str:
     covers, so that its own comments and docstrings count and its neighbours' do not."""
     tree = ast.parse(code)
     lines = code.splitlines()
-    for stmt in reversed(tree.body):
-        if _other_node(stmt, function, tree):
-            assert isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)
-            start = min([d.lineno for d in stmt.decorator_list] + [stmt.lineno])
-            del lines[start - 1 : stmt.end_lineno]
+    for stmt in reversed(_other_nodes(tree, function)):
+        start = min([d.lineno for d in stmt.decorator_list] + [stmt.lineno])
+        del lines[start - 1 : stmt.end_lineno]
     return "\n".join(lines)
 
 
-def _other_node(stmt: ast.stmt, function: str, tree: ast.Module) -> bool:
-    if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) or stmt.name == function:
-        return False
+def _other_nodes(tree: ast.Module, function: str) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The top-level node functions of the file other than `function`, in file order."""
     names, modules = _pipeline_names(tree)
-    return any(_decorator_name(d, names, modules) in NODE_DECORATORS for d in stmt.decorator_list)
+    return [
+        stmt
+        for stmt in tree.body
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)
+        and stmt.name != function
+        and any(_decorator_name(d, names, modules) in NODE_DECORATORS for d in stmt.decorator_list)
+    ]

@@ -187,6 +187,21 @@ def test_code_change_is_breaking_through_env_and_promote(proj: Path) -> None:
     assert rows(output(proj, "transform.big_spenders")) == [("c1", 35.0), ("c2", 12.0)]
 
 
+def test_production_reruns_a_python_node_whose_code_changed(proj: Path) -> None:
+    assert cli(proj, "run").exit_code == 0
+    edit(proj, TOTALS, '["amount"].sum()', '["amount"].max()')
+    res = cli(proj, "plan")
+    assert res.exit_code == 0, res.output
+    assert "Python code changed" in res.stdout
+    res, summary = run_json(proj)
+    assert ran(summary) == {"transform.customer_totals", "transform.big_spenders"}
+    assert rows(output(proj, "transform.customer_totals")) == [
+        ("c1", "north", 25.0),
+        ("c2", "south", 12.0),
+        ("c3", "north", 3.0),
+    ]
+
+
 def test_docstring_and_comment_changes_are_metadata(proj: Path) -> None:
     assert cli(proj, "run").exit_code == 0
     edit(proj, TOTALS, '"""Sum the paid orders per customer."""', '"""Sum paid orders."""')
