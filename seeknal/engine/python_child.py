@@ -78,7 +78,8 @@ def run_job(job: dict[str, Any]) -> None:
         module.__file__ = job["path"]
         source = Path(job["code"]).read_text(encoding="utf-8")
         try:
-            exec(compile(source, job["path"], "exec"), module.__dict__)  # noqa: S102
+            code = compile(source, job["path"], "exec", dont_inherit=True)
+            exec(code, module.__dict__)  # noqa: S102
             func = module.__dict__.get(job["function"])
             if not callable(func):
                 raise NodeFailure(f"{job['path']} defines no function {job['function']}")
