@@ -69,6 +69,11 @@ def load_python_file(
         problems.append(Problem(path, message, line))
     if parsed.problems and not parsed.nodes:
         return []
+    if not parsed.nodes:
+        warnings.append(
+            f"{path}: defines no node (no function decorated with @source, @transform, "
+            "@feature_group or @second_order_aggregation from seeknal.pipeline); not loaded"
+        )
     found = []
     for decorated in parsed.nodes:
         file = PythonNodeFile(decorated, path, text, problems, warnings, files, cache)

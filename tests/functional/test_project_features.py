@@ -314,13 +314,12 @@ def test_exposure_depends_on_writes_the_upstream_output(git_project: Path, fmt: 
 # -- what is not executed ---------------------------------------------------------------------
 
 
-def test_python_files_are_reported_not_dropped(git_project: Path) -> None:
+def test_python_files_without_nodes_are_reported_not_dropped(git_project: Path) -> None:
     small_project(git_project, {"seeknal/transforms/scorer.py": "def run(df):\n    return df\n"})
     for args in (["plan"], ["run"]):
         res = cli(git_project, *args)
         assert res.exit_code == 0, res.output
-        assert "seeknal/transforms/scorer.py" in res.stderr
-        assert "not supported" in res.stderr
+        assert "seeknal/transforms/scorer.py: defines no node" in res.stderr
 
 
 def test_unsupported_kinds_plan_but_fail_only_when_run(git_project: Path) -> None:
