@@ -108,14 +108,13 @@ def test_depends_on_and_semantic_model_refs_are_edges(tmp_path: Path) -> None:
     assert project.nodes["semantic_model.sm"].inputs == ("transform.city_counts",)
 
 
-def test_python_files_are_reported_as_warnings(tmp_path: Path) -> None:
+def test_python_files_without_nodes_are_reported_as_warnings(tmp_path: Path) -> None:
     small_project(
         tmp_path, {"seeknal/transforms/py_node.py": "def transform(df):\n    return df\n"}
     )
     project = load_project(tmp_path)
     assert len(project.warnings) == 1
-    assert "seeknal/transforms/py_node.py" in project.warnings[0]
-    assert "not supported" in project.warnings[0]
+    assert "seeknal/transforms/py_node.py: defines no node" in project.warnings[0]
 
 
 def test_unexecutable_kinds_load(tmp_path: Path) -> None:
