@@ -117,8 +117,9 @@ def _missing_error(node: Node, missing: list[str]) -> ExecutionError:
     return ExecutionError(
         f"{node.id} ({node.file_path}) needs packages that are not installed here: "
         f"{', '.join(missing)}.",
-        f"Install them where seeknal runs (pip install {shown}), or install uv "
-        "(pip install uv) so that seeknal runs the node in an isolated environment with them",
+        f"Install them where seeknal runs (pip install {shown}), or put uv on "
+        "PATH (pip install uv, in an active venv) so that seeknal runs the node in an isolated "
+        "environment with them",
     )
 
 

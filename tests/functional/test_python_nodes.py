@@ -290,7 +290,7 @@ def test_missing_dependency_without_uv_names_the_packages_and_both_ways_out(
         "installed here: seeknal-no-such-package>=1." in res.output
     )
     assert "pip install 'seeknal-no-such-package>=1'" in res.output
-    assert "install uv (pip install uv)" in res.output
+    assert "put uv on PATH (pip install uv, in an active venv)" in res.output
     res, summary = run_json(proj)
     nodes = {n["id"]: n["status"] for n in summary["nodes"]}
     assert nodes["transform.paid_orders"] == "failed"
