@@ -1,16 +1,19 @@
-"""`kind: semantic_model`: parsed, checked like any node and planned; not executable yet.
+"""`kind: semantic_model`: entities, dimensions, measures and metrics over one node's output,
+answered by `seeknal query --metrics` (planning/metrics.py); a run has nothing to compute for it.
 
-Its `model:` names the node it describes, which makes an edge. Executing it is on the roadmap
-(docs/roadmap.md); it will be added here.
+Its `model:` names the node it describes, which makes an edge.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from seeknal.kinds.base import PlannedOnly
+from seeknal.kinds.base import FileChecks, PlannedOnly
+from seeknal.kinds.semantic_defs import parse_model
 from seeknal.sql.refs import strip_ref_call
-from seeknal.types import NodeKind
+from seeknal.types import Node, NodeKind
+
+QUERIED = "metadata, answered by 'seeknal query --metrics'; nothing to run"
 
 
 class SemanticModelSpec(PlannedOnly):
@@ -19,3 +22,11 @@ class SemanticModelSpec(PlannedOnly):
     def declared_refs(self, data: dict[str, Any]) -> list[str]:
         model = data.get("model")
         return [strip_ref_call(model)] if isinstance(model, str) else []
+
+    def check(self, data: dict[str, Any], checks: FileChecks) -> None:
+        name = str(data.get("name") or "")
+        for problem in parse_model(f"semantic_model.{name}", checks.path, data)[1].found:
+            checks.problem(problem)
+
+    def idle_reason(self, node: Node) -> str:
+        return QUERIED

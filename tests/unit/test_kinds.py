@@ -309,7 +309,7 @@ def test_kind_specific_fields_load_into_the_node(tmp_path: Path) -> None:
     assert not kinds.spec_for(metric.kind).executable(metric)
     assert (
         kinds.spec_for(metric.kind).idle_reason(metric)
-        == "kind metric is not supported for execution yet"
+        == "metadata, answered by 'seeknal query --metrics'; nothing to run"
     )
 
 
