@@ -1,5 +1,7 @@
 """`kind: profile`: statistics of every column of its input (DuckDB's SUMMARIZE), or of the
-columns listed under `profile.columns`."""
+columns listed under `profile.columns`. With `profile.params.max_top_values: N`, a `top_values`
+column lists each column's N most frequent non-null values, as JSON objects of value, count and
+percent of the non-null rows."""
 
 from __future__ import annotations
 
@@ -7,8 +9,11 @@ from typing import Any
 
 from seeknal.kinds.base import Executed, ExecutionIO, FileChecks, KindSpec
 from seeknal.project.shapes import TEXT_LIST, Shape, is_text_list
-from seeknal.sql.quote import ident
+from seeknal.sql.quote import ident, literal
 from seeknal.types import Node, NodeKind
+
+OPTIONS = ("columns", "params")
+PARAMS = ("max_top_values",)
 
 
 class ProfileSpec(KindSpec):
@@ -23,18 +28,30 @@ class ProfileSpec(KindSpec):
         if isinstance(options, dict):
             wanted = options.get("columns")
             shape.expect("profile", "profile.columns", wanted, is_text_list(wanted), TEXT_LIST)
+            params = options.get("params")
+            ok = isinstance(params, dict)
+            shape.expect("profile", "profile.params", params, ok, "a mapping of option: value")
         return shape.found
 
     def check(self, data: dict[str, Any], checks: FileChecks) -> None:
         options = data.get("profile") or {}
-        extra = sorted(set(options) - {"columns"}) if isinstance(options, dict) else []
-        params = options.get("params") if isinstance(options, dict) else None
-        if extra or params:
-            named = params if isinstance(params, dict) else {"params": params}
-            ignored = ", ".join([*(k for k in extra if k != "params"), *named])
-            checks.warn(
-                f"profile options {ignored} are not supported; the profile has "
-                "DuckDB SUMMARIZE's statistics for every column (or profile.columns)"
+        if not isinstance(options, dict):
+            return
+        params = options.get("params") or {}
+        unknown = [f"profile.{k}" for k in options if k not in OPTIONS]
+        unknown += [f"profile.params.{k}" for k in params if k not in PARAMS]
+        line = checks.line("profile")
+        if unknown:
+            checks.problem(
+                f"{', '.join(unknown)}: not a profile option (known: profile.columns, "
+                "profile.params.max_top_values); a profile computes DuckDB SUMMARIZE's "
+                "statistics, so another option would be ignored",
+                line,
+            )
+        top = params.get("max_top_values")
+        if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+            checks.problem(
+                f"profile.params.max_top_values must be a positive integer, not {top!r}", line
             )
 
     def execute(self, node: Node, io: ExecutionIO) -> Executed:
@@ -42,4 +59,27 @@ class ProfileSpec(KindSpec):
         options = node.config.get("profile") or {}
         wanted = options.get("columns") if isinstance(options, dict) else None
         selected = ", ".join(ident(str(c)) for c in wanted) if wanted else "*"
-        return Executed(io.write(f"SELECT * FROM (SUMMARIZE SELECT {selected} FROM {source})"))
+        summary = f"SUMMARIZE SELECT {selected} FROM {source}"
+        top = (options.get("params") or {}).get("max_top_values") if options else None
+        if not top:
+            return Executed(io.write(f"SELECT * FROM ({summary})"))
+        names = [str(r[0]) for r in io.rows(f"DESCRIBE SELECT {selected} FROM {source}")]
+        return Executed(io.write(_with_top_values(summary, source, names, int(top))))
+
+
+def _with_top_values(summary: str, source: str, names: list[str], top: int) -> str:
+    """SUMMARIZE's rows, in their order, with each column's most frequent values."""
+    per_column = " UNION ALL ".join(
+        f"SELECT {literal(name)} AS column_name, CAST(list(json_object('value', "
+        f"CAST(v AS VARCHAR), 'count', n, 'percent', round(100.0 * n / total, 2)) "
+        f"ORDER BY n DESC, CAST(v AS VARCHAR)) AS VARCHAR) AS top_values FROM ("
+        f"SELECT {ident(name)} AS v, count(*) AS n, sum(count(*)) OVER () AS total "
+        f"FROM {source} WHERE {ident(name)} IS NOT NULL GROUP BY 1 "
+        f"ORDER BY n DESC, CAST(v AS VARCHAR) LIMIT {top})"
+        for name in names
+    )
+    return (
+        f"SELECT s.* EXCLUDE (_row), t.top_values FROM "
+        f"(SELECT *, row_number() OVER () AS _row FROM ({summary})) s "
+        f"LEFT JOIN ({per_column}) t USING (column_name) ORDER BY s._row"
+    )

@@ -283,6 +283,60 @@ def test_profile_node_output(git_project: Path) -> None:
     assert run_state(git_project)["nodes"]["profile.adults_profile"]["row_count"] == 4
 
 
+def test_profile_max_top_values_lists_the_most_frequent_values(git_project: Path) -> None:
+    small_project(
+        git_project,
+        {
+            "seeknal/profiles/cities.yml": (
+                "kind: profile\nname: cities\ninputs:\n  - ref: source.people\n"
+                "profile:\n  columns: [city, age]\n  params:\n    max_top_values: 2\n"
+            ),
+        },
+    )
+    assert cli(git_project, "run").exit_code == 0
+    top = rows(output(git_project, "profile.cities"), "SELECT column_name, top_values FROM t")
+    assert [(name, json.loads(values)) for name, values in top] == [
+        (
+            "city",
+            [
+                {"value": "Oslo", "count": 2, "percent": 40.0},
+                {"value": "Rome", "count": 2, "percent": 40.0},
+            ],
+        ),
+        (
+            "age",
+            [
+                {"value": "15", "count": 1, "percent": 20.0},
+                {"value": "17", "count": 1, "percent": 20.0},
+            ],
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ("  params:\n    bins: 9\n", "profile.params.bins: not a profile option"),
+        ("  sample: 10\n", "profile.sample: not a profile option"),
+        ("  params:\n    max_top_values: 0\n", "max_top_values must be a positive integer"),
+    ],
+)
+def test_profile_options_it_cannot_honour_are_refused_at_load(
+    git_project: Path, options: str, message: str
+) -> None:
+    small_project(
+        git_project,
+        {
+            "seeknal/profiles/p.yml": (
+                f"kind: profile\nname: p\ninputs:\n  - ref: source.people\nprofile:\n{options}"
+            ),
+        },
+    )
+    res = cli(git_project, "plan")
+    assert res.exit_code == 1
+    assert f"seeknal/profiles/p.yml:5: {message}" in res.stderr
+
+
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "json"])
 def test_exposure_depends_on_writes_the_upstream_output(git_project: Path, fmt: str) -> None:
     small_project(

@@ -287,7 +287,7 @@ def test_kind_specific_fields_load_into_the_node(tmp_path: Path) -> None:
                 "kind: transform\nname: t\ntransform: SELECT * FROM ref('source.people')\n"
             ),
             "seeknal/profiles/p.yml": (
-                "kind: profile\nname: p\ninputs: [source.people]\nprofile: {params: {bins: 9}}\n"
+                "kind: profile\nname: p\ninputs: [source.people]\nprofile: {params: {max_top_values: 2}}\n"
             ),
             "seeknal/semantic/m.yml": "kind: semantic_model\nname: m\nmodel: ref('transform.t')\n",
             "seeknal/metrics/x.yml": "kind: metric\nname: x\ndepends_on: [semantic_model.m]\n",
@@ -300,8 +300,6 @@ def test_kind_specific_fields_load_into_the_node(tmp_path: Path) -> None:
     assert project.nodes["transform.t"].sql == "SELECT * FROM ref('source.people')"
     assert project.nodes["semantic_model.m"].inputs == ("transform.t",)
     assert project.warnings == (
-        "seeknal/profiles/p.yml: profile options bins are not supported; the profile has "
-        "DuckDB SUMMARIZE's statistics for every column (or profile.columns)",
         "seeknal/transforms/t.yml: ref('source.people') is used in SQL but not listed in "
         "inputs; added",
     )
