@@ -318,7 +318,10 @@ def test_profile_max_top_values_lists_the_most_frequent_values(git_project: Path
     [
         ("  params:\n    bins: 9\n", "profile.params.bins: not a profile option"),
         ("  sample: 10\n", "profile.sample: not a profile option"),
-        ("  params:\n    max_top_values: 0\n", "max_top_values must be a positive integer"),
+        (
+            "  params:\n    max_top_values: 0\n",
+            "profile.params.max_top_values must be a positive integer",
+        ),
     ],
 )
 def test_profile_options_it_cannot_honour_are_refused_at_load(
