@@ -39,6 +39,7 @@ class MetricType(StrEnum):
     DERIVED = "derived"
 
 
+METRIC_INPUTS = "metric_inputs"  # a metric file's `inputs` naming metrics, once loaded
 DIMENSION_TYPES = ("time", "categorical", "string", "number", "boolean")
 ENTITY_TYPES = ("primary", "foreign", "unique")
 
@@ -222,7 +223,7 @@ _NEEDS = {
     MetricType.SIMPLE: ("measure",),
     MetricType.RATIO: ("numerator", "denominator"),
     MetricType.CUMULATIVE: ("measure",),
-    MetricType.DERIVED: ("expr", "inputs"),
+    MetricType.DERIVED: ("expr",),
 }
 
 
@@ -243,7 +244,9 @@ def _metric(entry: Mapping[str, Any], file_path: str, p: Problems) -> Metric:
     if grain and grain not in GRAINS:
         p.add(f"metric '{name}' grain_to_date must be one of {', '.join(GRAINS)}")
     inputs: list[MetricInput] = []
-    for item in entry.get("inputs") or []:
+    if kind is MetricType.DERIVED and not (entry.get(METRIC_INPUTS) or entry.get("inputs")):
+        p.lacks(f"derived metric '{name}' needs inputs, e.g. [{{metric: other_metric}}]")
+    for item in entry.get(METRIC_INPUTS) or entry.get("inputs") or []:
         target = item.get("metric") if isinstance(item, dict) else None
         if not isinstance(target, str) or not target:
             p.add(f"metric '{name}' inputs must be mappings like {{metric: other_metric}}")
