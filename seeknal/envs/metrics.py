@@ -23,7 +23,8 @@ def query_metrics(
     try:
         return compiled, run_query(ctx, env, compiled.sql)
     except EnvError as exc:
-        model = compiled.model
+        named = [m for m in compiled.models if m.model in exc.message] or compiled.models
+        model = named[0]
         raise EnvError(
             f"Semantic model '{model.name}' ({model.file_path}) reads {model.model}: {exc.message}",
             exc.hint,

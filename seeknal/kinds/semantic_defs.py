@@ -42,6 +42,7 @@ class MetricType(StrEnum):
 METRIC_INPUTS = "metric_inputs"  # a metric file's `inputs` naming metrics, once loaded
 DIMENSION_TYPES = ("time", "categorical", "string", "number", "boolean")
 ENTITY_TYPES = ("primary", "foreign", "unique")
+RELATIONSHIPS = ("one_to_one", "one_to_many", "many_to_one")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,15 @@ class Measure:
     expr: str
     agg: Agg
     filters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Join:
+    """A join to another semantic model: `sql` is its condition, with `{CUBE}` naming this
+    model's rows and `{other}` the rows of the semantic model named other."""
+
+    name: str
+    sql: str
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,16 @@ class SemanticModel:
     dimensions: tuple[Dimension, ...]
     measures: tuple[Measure, ...]
     metrics: tuple[Metric, ...]
+    joins: tuple[Join, ...] = ()
+
+    @property
+    def table(self) -> str:
+        """The name the model's rows go by in a query: its node's name, as in the older
+        seeknal, so that an expression may qualify a column with it."""
+        return self.model.split(".", 1)[-1]
+
+    def join(self, name: str) -> Join | None:
+        return next((j for j in self.joins if j.name == name), None)
 
     def dimension(self, name: str) -> Dimension | None:
         found = [d for d in self.dimensions if d.name == name]
@@ -169,6 +189,7 @@ def parse_model(
         if entity.get("type", "primary") not in ENTITY_TYPES:
             p.add(f"entity '{entity['name']}' type must be one of {', '.join(ENTITY_TYPES)}")
     metrics = tuple(_metric(m, file_path, p) for m in p.named(data.get("metrics"), "metric"))
+    joins = tuple(_join(j, p) for j in p.named(data.get("joins"), "join"))
     time_dim = data.get("default_time_dimension") or ""
     if time_dim and not any(d.name == time_dim and d.time for d in dimensions):
         p.add(f"default_time_dimension '{time_dim}' is not one of its time dimensions")
@@ -183,6 +204,7 @@ def parse_model(
         dimensions,
         measures,
         metrics,
+        joins,
     )
     return found, p
 
@@ -191,6 +213,16 @@ def parse_metric(file_path: str, data: Mapping[str, Any]) -> tuple[Metric, Probl
     """The metric a `kind: metric` file defines, and what is wrong with it."""
     p = Problems()
     return _metric(data, file_path, p), p
+
+
+def _join(entry: Mapping[str, Any], p: Problems) -> Join:
+    name = str(entry["name"])
+    if entry.get("relationship", "many_to_one") not in RELATIONSHIPS:
+        p.add(f"join '{name}' relationship must be one of {', '.join(RELATIONSHIPS)}")
+    sql = p.text(entry, "sql", "", f"join '{name}'")
+    if not sql.strip():
+        p.lacks(f"join '{name}' needs sql, e.g. {{CUBE}}.customer_id = {{{name}}}.customer_id")
+    return Join(name, sql)
 
 
 def _dimension(entry: Mapping[str, Any], p: Problems) -> Dimension:

@@ -1,5 +1,6 @@
-"""A metric query (`seeknal query --metrics`) compiled to one SELECT over a semantic model's
-node. Pure: the SQL names the node with ref(), so any env reads it through the resolver.
+"""A metric query (`seeknal query --metrics`) compiled to one SELECT over the nodes of the
+semantic models it reads (joined as planning/metric_joins.py says). Pure: the SQL names the nodes
+with ref(), so any env reads them through the resolver.
 
 Dimensions group the rows (`name`, or `name__grain` for a time dimension truncated to a day,
 week, month, quarter or year, named `name_grain` in the result); a metric's filter and
@@ -25,6 +26,7 @@ from seeknal.kinds.semantic_defs import (
     parse_metric,
     parse_model,
 )
+from seeknal.planning.metric_joins import from_clause
 from seeknal.sql.quote import ident
 from seeknal.sql.semantic import expression_problem, substitute_names
 from seeknal.types import NodeKind, Project
@@ -57,7 +59,7 @@ class MetricQuery:
 @dataclass(frozen=True)
 class Compiled:
     sql: str
-    model: SemanticModel  # the semantic model whose node the SQL reads
+    models: tuple[SemanticModel, ...]  # the semantic models whose nodes the SQL reads
 
 
 @dataclass(frozen=True)
@@ -110,10 +112,10 @@ def compile_query(layer: Layer, query: MetricQuery) -> Compiled:
     if not query.metrics:
         raise MetricQueryError("Name at least one metric.", _list_hint(layer))
     builder = _Builder(layer)
+    dims = [_dimension(builder, spec) for spec in query.dimensions]
     for name in query.metrics:
         builder.metric(name)
-    model = builder.single_model()
-    dims = [_dimension(model, spec, layer) for spec in query.dimensions]
+    models = tuple(builder.models.values())
     for text, where in [(f, "--filter") for f in query.filters]:
         _check_fragment(text, where)
     builder.where.extend(query.filters)
@@ -121,12 +123,12 @@ def compile_query(layer: Layer, query: MetricQuery) -> Compiled:
     tail = _tail(query, outputs)
     cumulative = [n for n in query.metrics if layer.metrics[n].type is MetricType.CUMULATIVE]
     if cumulative and dims:
-        sql = _with_running_totals(builder, model, query, dims, cumulative) + tail
+        sql = _with_running_totals(builder, query, dims, cumulative) + tail
     else:
         selects = [f"{expr} AS {ident(alias)}" for expr, alias in dims]
         selects += [f"{builder.sql[n]} AS {ident(n)}" for n in query.metrics]
-        sql = _select(selects, model, builder.where, [e for e, _ in dims]) + tail
-    return Compiled(sql, model)
+        sql = _select(selects, models, builder.where, [e for e, _ in dims]) + tail
+    return Compiled(sql, models)
 
 
 class _Builder:
@@ -197,15 +199,6 @@ class _Builder:
         self.measures[name] = (model, measure)
         return aggregate_sql(measure)
 
-    def single_model(self) -> SemanticModel:
-        if len(self.models) > 1:
-            names = ", ".join(sorted(m.name for m in self.models.values()))
-            raise MetricQueryError(
-                f"These metrics read several semantic models ({names}); a query reads one.",
-                "Query the metrics of each semantic model separately.",
-            )
-        return next(iter(self.models.values()))
-
 
 def aggregate_sql(measure: Measure) -> str:
     where = f"measure '{measure.name}'"
@@ -230,25 +223,22 @@ def _running(total: str, metric: Metric, model: SemanticModel, time: str) -> str
     return f"{total} OVER ({order})"
 
 
-def _dimension(model: SemanticModel, spec: str, layer: Layer) -> tuple[str, str]:
-    """(SQL, result column) of a `--dimensions` entry."""
+def _dimension(builder: _Builder, spec: str) -> tuple[str, str]:
+    """(SQL, result column) of a `--dimensions` entry; its semantic model joins the query."""
     name, _, grain = spec.rpartition("__") if "__" in spec else (spec, "", "")
     if grain and grain.lower() not in GRAINS:
         name, grain = spec, ""
-    dim = model.dimension(name)
-    if dim is None:
-        others = [m.name for m in layer.models if m is not model and m.dimension(name)]
-        if others:
-            raise MetricQueryError(
-                f"Dimension '{name}' belongs to semantic model '{others[0]}', but the metrics "
-                f"read '{model.name}'; a query reads one semantic model.",
-                "Query the metrics of that model with it.",
-            )
-        known = [d.name for d in model.dimensions] + list(model.entities)
+    owners = [(m, m.dimension(name)) for m in builder.layer.models if m.dimension(name)]
+    if not owners:
+        known = sorted({d for m in builder.layer.models for d in _dimension_names(m)})
+        where = ", ".join(m.file_path for m in builder.layer.models)
         raise MetricQueryError(
-            f"Unknown dimension '{name}' in semantic model '{model.name}'{_closest(name, known)}.",
-            f"Its dimensions: {', '.join(known) or 'none'} ({model.file_path}).",
+            f"Unknown dimension '{name}'{_closest(name, known)}.",
+            f"Dimensions: {', '.join(known) or 'none'} ({where}).",
         )
+    model, dim = owners[0]
+    assert dim is not None
+    builder.models.setdefault(model.node_id, model)
     _check_fragment(dim.expr, f"the expr of dimension '{name}'")
     if not grain:
         return dim.expr, spec
@@ -260,21 +250,25 @@ def _dimension(model: SemanticModel, spec: str, layer: Layer) -> tuple[str, str]
     return f"date_trunc('{grain.lower()}', {dim.expr})", spec.replace("__", "_")
 
 
+def _dimension_names(model: SemanticModel) -> list[str]:
+    return [d.name for d in model.dimensions] + list(model.entities)
+
+
 def _with_running_totals(
     builder: _Builder,
-    model: SemanticModel,
     query: MetricQuery,
     dims: list[tuple[str, str]],
     cumulative: list[str],
 ) -> str:
     """Totals per group first, then running totals over the groups along the time dimension."""
     metrics = builder.layer.metrics
-    time = _time_column(model, query, dims, cumulative)
+    models = tuple(builder.models.values())
     inner = [f"{expr} AS {ident(alias)}" for expr, alias in dims]
     outer = [ident(alias) for _, alias in dims]
     for name in query.metrics:
         if name in cumulative:
-            measure = builder.measures[metrics[name].measure][1]
+            model, measure = builder.measures[metrics[name].measure]
+            time = _time_column(model, query, dims, name)
             inner.append(f"{aggregate_sql(measure)} AS {ident('_base_' + name)}")
             base = f"SUM({ident('_base_' + name)})"
             window = _running(base, metrics[name], model, time) if time else None
@@ -282,12 +276,12 @@ def _with_running_totals(
         else:
             inner.append(f"{builder.sql[name]} AS {ident(name)}")
             outer.append(ident(name))
-    base_sql = _select(inner, model, builder.where, [e for e, _ in dims], indent="  ")
+    base_sql = _select(inner, models, builder.where, [e for e, _ in dims], indent="  ")
     return f"WITH _base AS (\n  {base_sql}\n)\nSELECT\n  " + ",\n  ".join(outer) + "\nFROM _base"
 
 
 def _time_column(
-    model: SemanticModel, query: MetricQuery, dims: list[tuple[str, str]], cumulative: list[str]
+    model: SemanticModel, query: MetricQuery, dims: list[tuple[str, str]], metric: str
 ) -> str | None:
     time = model.default_time_dimension
     if not time:
@@ -296,17 +290,21 @@ def _time_column(
         if spec == time or spec.startswith(time + "__"):
             return ident(alias)
     raise MetricQueryError(
-        f"Cumulative metric '{cumulative[0]}' runs along the time dimension '{time}' of "
+        f"Cumulative metric '{metric}' runs along the time dimension '{time}' of "
         f"semantic model '{model.name}', which --dimensions does not include.",
         f"Add '{time}' (or '{time}__month', ...) to --dimensions, or query it without dimensions.",
     )
 
 
 def _select(
-    selects: list[str], model: SemanticModel, where: list[str], group: list[str], indent: str = ""
+    selects: list[str],
+    models: tuple[SemanticModel, ...],
+    where: list[str],
+    group: list[str],
+    indent: str = "",
 ) -> str:
     sep = ",\n  " + indent
-    lines = [f"SELECT\n  {indent}{sep.join(selects)}", f"FROM ref('{model.model}')"]
+    lines = [f"SELECT\n  {indent}{sep.join(selects)}", *from_clause(models).split("\n")]
     if where:
         lines.append("WHERE " + " AND ".join(f"({w})" for w in dict.fromkeys(where)))
     if group:

@@ -127,7 +127,7 @@ def test_compile_prints_the_sql_without_running(ran: Path) -> None:
         "SELECT\n"
         "  date_trunc('week', order_date) AS \"order_date_week\",\n"
         '  SUM(revenue) / NULLIF(COUNT(1), 0) AS "avg_order_value_ratio"\n'
-        "FROM ref('transform.orders_cleaned')\n"
+        "FROM ref('transform.orders_cleaned') AS \"orders_cleaned\"\n"
         "GROUP BY date_trunc('week', order_date)\n"
         "LIMIT 100\n"
     )
@@ -174,8 +174,9 @@ def test_metric_files_with_filters_and_derived_metrics(ran: Path, tmp_path: Path
         ),
         (
             ["total_revenue", "--dimensions", "stauts"],
-            "Error: Unknown dimension 'stauts' in semantic model 'orders' (did you mean 'status'?).",
-            "Next: Its dimensions: order_date, status, order_id, customer_id",
+            "Error: Unknown dimension 'stauts' (did you mean 'status'?).",
+            "Next: Dimensions: customer_id, order_date, order_id, status "
+            "(seeknal/semantic_models/orders.yml).",
         ),
         (
             ["total_revenue", "--dimensions", "status__month"],
@@ -254,3 +255,64 @@ def test_an_env_reads_its_own_outputs_and_production_for_the_rest(
     env_export = root / "target" / "environments" / "dev" / EXPORT
     assert env_export.read_text() != REVENUE_EXPORT
     assert ",1,0,1,0.0," not in env_export.read_text()  # the pending day is gone in dev
+
+
+CUSTOMERS = {
+    "data/customers.csv": (
+        "customer_id,segment\nCUST-100,gold\nCUST-101,gold\nCUST-102,silver\nCUST-103,silver\n"
+        "CUST-999,bronze\n"
+    ),
+    "seeknal/sources/customers.yml": (
+        "kind: source\nname: customers\nsource: csv\ntable: data/customers.csv\n"
+    ),
+    "seeknal/semantic_models/customers.yml": (
+        "kind: semantic_model\nname: customers\nmodel: \"ref('source.customers')\"\n"
+        "entities:\n  - name: customer_id\n    type: primary\n"
+        "dimensions:\n  - name: segment\n    type: categorical\n"
+        "measures:\n  - name: customer_count\n    expr: customers.customer_id\n"
+        "    agg: count_distinct\n"
+    ),
+}
+
+
+def test_a_dimension_of_another_model_joins_it_by_their_shared_entity(
+    ran: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "copy"
+    shutil.copytree(ran, root)
+    write_tree(root, CUSTOMERS)
+    assert cli(root, "run").exit_code == 0
+    by_segment = ["total_revenue,order_count", "--dimensions", "segment", "--order-by", "segment"]
+    assert metrics(root, *by_segment, "-f", "csv") == (
+        "segment,total_revenue,order_count\nbronze,,1\ngold,649.48,5\nsilver,75.25,2\n"
+    )
+    sql = metrics(root, *by_segment, "--compile")
+    assert (
+        "FROM ref('source.customers') AS \"customers\"\n"
+        "LEFT JOIN ref('transform.orders_cleaned') AS \"orders_cleaned\" "
+        'ON "customers"."customer_id" = "orders_cleaned"."customer_id"\n'
+    ) in sql
+    # a declared join wins over the shared entity
+    edit(
+        root,
+        "seeknal/semantic_models/customers.yml",
+        "entities:",
+        "joins:\n  - name: orders\n    sql: \"{CUBE}.customer_id = {orders}.customer_id "
+        "AND {orders}.status = 'COMPLETED'\"\nentities:",
+    )
+    assert metrics(root, *by_segment, "-f", "csv") == (
+        "segment,total_revenue,order_count\nbronze,,1\ngold,649.48,4\nsilver,75.25,2\n"
+    )
+    assert "AND \"orders_cleaned\".status = 'COMPLETED'" in metrics(root, *by_segment, "--compile")
+
+
+def test_a_wrong_value_in_a_semantic_model_is_refused_at_load(ran: Path, tmp_path: Path) -> None:
+    root = tmp_path / "copy"
+    shutil.copytree(ran, root)
+    edit(root, "seeknal/semantic_models/orders.yml", "agg: average", "agg: median")
+    res = cli(root, "plan")
+    assert res.exit_code == 1
+    assert (
+        "seeknal/semantic_models/orders.yml: measure 'avg_order_value' agg 'median' is not one "
+        "of sum, count, count_distinct, average, min, max"
+    ) in res.stderr
