@@ -13,7 +13,7 @@ from seeknal.kinds.semantic_defs import parse_model
 from seeknal.sql.refs import strip_ref_call
 from seeknal.types import Node, NodeKind
 
-QUERIED = "metadata, answered by 'seeknal query --metrics'; nothing to run"
+QUERIED = "metadata for 'seeknal query --metrics'"
 
 
 class SemanticModelSpec(PlannedOnly):

@@ -177,7 +177,9 @@ class _Builder:
             num, den = (self.aggregate(metric, m) for m in metric.measures())
             return f"{num} / NULLIF({den}, 0)"
         total = self.aggregate(metric, metric.measure)
-        if metric.type is MetricType.CUMULATIVE:
+        if metric.type is MetricType.CUMULATIVE and metric.grain_to_date:
+            # without dimensions: a running total row by row (the older seeknal's answer);
+            # without a grain it is the plain total
             model, measure = self.measures[metric.measure]
             window = _running(f"SUM({measure.expr})", metric, model, model.default_time_dimension)
             return window or total

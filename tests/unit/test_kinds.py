@@ -307,7 +307,7 @@ def test_kind_specific_fields_load_into_the_node(tmp_path: Path) -> None:
     assert not kinds.spec_for(metric.kind).executable(metric)
     assert (
         kinds.spec_for(metric.kind).idle_reason(metric)
-        == "metadata, answered by 'seeknal query --metrics'; nothing to run"
+        == "metadata for 'seeknal query --metrics'"
     )
 
 
