@@ -7,6 +7,7 @@ commit that is not checked out.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,6 +37,22 @@ def parse_yaml(text: str) -> Any:
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return yaml.load(text, Loader=loader)  # noqa: S506 - safe loaders only
+
+
+_DOCUMENT_START = re.compile(r"^---[ \t]*(#.*)?$", re.MULTILINE)
+
+
+def split_documents(text: str) -> list[str]:
+    """The documents of a YAML text with several (separated by `---` lines), each padded with
+    empty lines so that a line number in it is the line of the file."""
+    starts = [m.start() for m in _DOCUMENT_START.finditer(text)]
+    bounds = [0, *starts, len(text)]
+    found = []
+    for begin, end in zip(bounds, bounds[1:], strict=False):
+        part = text[begin:end]
+        if part.strip() and part.strip() != "---":
+            found.append("\n" * text.count("\n", 0, begin) + part)
+    return found
 
 
 class ProjectFiles(Protocol):

@@ -13,7 +13,13 @@ import yaml
 from seeknal.dag import Dag, format_cycle
 from seeknal.errors import Problem, ProjectError
 from seeknal.project import placeholders
-from seeknal.project.files import PROJECT_FILE, DiskFiles, ProjectFiles, parse_yaml
+from seeknal.project.files import (
+    PROJECT_FILE,
+    DiskFiles,
+    ProjectFiles,
+    parse_yaml,
+    split_documents,
+)
 from seeknal.project.outputs import output_problems
 from seeknal.project.python_nodes import load_python_file
 from seeknal.project.yaml_nodes import NodeFile, SqlParser, build_node, find_line, key_line
@@ -21,6 +27,10 @@ from seeknal.types import Node, Project
 
 NODES_DIR = "seeknal"
 COMMON_DIR = "seeknal/common/"
+
+
+class Documents(list[tuple[dict[str, Any], str]]):
+    """The nodes of one file holding several YAML documents: (data, the document's text)."""
 
 
 def load_project(
@@ -63,7 +73,9 @@ class _ProjectLoader:
         self._texts: dict[str, str] = {}
 
     # -- reading -------------------------------------------------------------------------
-    def read_yaml(self, path: str) -> tuple[Any, str] | None:
+    def read_yaml(self, path: str, several: bool = False) -> tuple[Any, str] | None:
+        """The file's YAML and text; with `several`, a file of several documents gives a
+        `Documents` list of (data, that document's text)."""
         raw = self.files.read(path)
         if raw is None:
             return None
@@ -80,6 +92,12 @@ class _ProjectLoader:
         try:
             data = parse_yaml(text)
         except yaml.YAMLError as exc:
+            if several and "expected a single document" in str(exc):
+                data = self.read_documents(path, text)
+                if data is None:
+                    return None
+                self.cache[key] = data
+                return data, text
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             self.problems.append(
@@ -88,6 +106,36 @@ class _ProjectLoader:
             return None
         self.cache[key] = data
         return data, text
+
+    def read_documents(self, path: str, text: str) -> Documents | None:
+        """Each document of a file that holds several: the older seeknal's metric files may
+        (`---` between metrics); any other kind keeps to one node per file."""
+        found = Documents()
+        for part in split_documents(text):
+            try:
+                data = parse_yaml(part)
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+                self.problems.append(
+                    Problem(path, f"invalid YAML: {reason}", mark.line + 1 if mark else None)
+                )
+                return None
+            if data is None:
+                continue
+            if not isinstance(data, dict) or data.get("kind") != "metric":
+                line = text.count("\n", 0, len(part) - len(part.lstrip("\n"))) + 1
+                self.problems.append(
+                    Problem(
+                        path,
+                        "holds several YAML documents, but only metric files may (kind: metric "
+                        "in each); put each other node in a file of its own",
+                        line,
+                    )
+                )
+                return None
+            found.append((data, part))
+        return found
 
     def load(self, root: Path) -> Project:
         settings = self.load_settings()
@@ -227,11 +275,14 @@ class _ProjectLoader:
                 continue
             if not path.endswith((".yml", ".yaml")):
                 continue
-            loaded = self.read_yaml(path)
+            loaded = self.read_yaml(path, several=True)
             if loaded is None:
                 self.broken_files[Path(path).stem] = path
                 continue
             data, text = loaded
+            if isinstance(data, Documents):
+                found.extend((path, doc, part) for doc, part in data)
+                continue
             if not isinstance(data, dict):
                 what = "empty" if data is None else f"a {type(data).__name__}"
                 self.problems.append(

@@ -316,3 +316,35 @@ def test_a_wrong_value_in_a_semantic_model_is_refused_at_load(ran: Path, tmp_pat
         "seeknal/semantic_models/orders.yml: measure 'avg_order_value' agg 'median' is not one "
         "of sum, count, count_distinct, average, min, max"
     ) in res.stderr
+
+
+def test_a_metric_file_may_hold_several_metrics(ran: Path, tmp_path: Path) -> None:
+    root = tmp_path / "copy"
+    shutil.copytree(ran, root)
+    write_tree(
+        root,
+        {
+            "seeknal/metrics/revenue.yml": (
+                "kind: metric\nname: completed_revenue\ntype: simple\nmeasure: total_revenue\n"
+                "filter: \"status = 'COMPLETED'\"\n"
+                "---\n"
+                "kind: metric\nname: max_revenue_ratio\ntype: ratio\n"
+                "numerator: total_revenue\ndenominator: unique_customers\n"
+                "---\n"
+                "kind: metric\nname: broken\ntype: rate\n"
+            ),
+        },
+    )
+    res = cli(root, "plan")
+    assert res.exit_code == 1
+    assert "seeknal/metrics/revenue.yml: metric 'broken' type must be one of simple" in res.stderr
+    edit(root, "seeknal/metrics/revenue.yml", "type: rate", "type: simple\nmeasure: order_count")
+    assert cli(root, "plan").exit_code == 0
+    out = metrics(root, "completed_revenue,max_revenue_ratio,broken", "-f", "csv")
+    assert out == "completed_revenue,max_revenue_ratio,broken\n1396.17,174.52125,10\n"
+    write_tree(root, {"seeknal/transforms/two.yml": "kind: transform\nname: a\n---\nkind: x\n"})
+    res = cli(root, "plan")
+    assert res.exit_code == 1
+    assert (
+        "seeknal/transforms/two.yml:1: holds several YAML documents, but only metric files may"
+    ) in res.stderr
