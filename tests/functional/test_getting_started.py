@@ -254,7 +254,15 @@ def test_an_env_reads_its_own_outputs_and_production_for_the_rest(
     assert (root / EXPORT).read_text() == REVENUE_EXPORT
     env_export = root / "target" / "environments" / "dev" / EXPORT
     assert env_export.read_text() != REVENUE_EXPORT
-    assert ",1,0,1,0.0," not in env_export.read_text()  # the pending day is gone in dev
+    in_dev = env_export.read_text()
+    assert ",1,0,1,0.0," not in in_dev  # the pending day is gone in dev
+    # promote (from the branch) moves the env's export into production's target/exports/
+    git(root, "checkout", "-q", "dev")
+    assert cli(root, "promote", "dev").exit_code == 0
+    assert not env_export.exists()
+    assert (root / EXPORT).read_text() == in_dev
+    git(root, "checkout", "-q", "main")
+    assert metrics(root, *by_status) == "status,order_count\nCOMPLETED,10\n"
 
 
 CUSTOMERS = {
