@@ -1,4 +1,4 @@
-"""The YAML part of the older seeknal's getting-started project (tests/data/getting_started),
+"""The YAML part of the older seeknal's getting-started project (tests/projects/getting_started),
 run unchanged in a git repository: its outputs and its metric queries (`seeknal query
 --metrics`) give the rows the older seeknal computed on the same files, in production and in an
 env that reads the nodes it did not change from production."""
@@ -13,7 +13,7 @@ import pytest
 from conftest import cli, git, output, rows, write_tree
 from envkit import edit
 
-DATA = Path(__file__).parent.parent / "data" / "getting_started"
+DATA = Path(__file__).parent.parent / "projects" / "getting_started"
 EXPORT = "target/exports/revenue_export.csv"
 
 # the older seeknal's target/exports/revenue_export.csv on these files
