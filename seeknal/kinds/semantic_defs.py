@@ -11,7 +11,7 @@ expression over other metrics).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -87,6 +87,7 @@ class Metric:
     expr: str = ""  # derived
     inputs: tuple[MetricInput, ...] = ()
     filter: str = ""
+    problems: tuple[str, ...] = ()  # what is wrong with its definition, refused when queried
 
     def measures(self) -> tuple[str, ...]:
         if self.type is MetricType.RATIO:
@@ -106,6 +107,7 @@ class SemanticModel:
     measures: tuple[Measure, ...]
     metrics: tuple[Metric, ...]
     joins: tuple[Join, ...] = ()
+    problems: tuple[str, ...] = ()  # of the model itself (its metrics carry their own)
 
     @property
     def table(self) -> str:
@@ -188,11 +190,12 @@ def parse_model(
     for entity in entities:
         if entity.get("type", "primary") not in ENTITY_TYPES:
             p.add(f"entity '{entity['name']}' type must be one of {', '.join(ENTITY_TYPES)}")
-    metrics = tuple(_metric(m, file_path, p) for m in p.named(data.get("metrics"), "metric"))
     joins = tuple(_join(j, p) for j in p.named(data.get("joins"), "join"))
     time_dim = data.get("default_time_dimension") or ""
     if time_dim and not any(d.name == time_dim and d.time for d in dimensions):
         p.add(f"default_time_dimension '{time_dim}' is not one of its time dimensions")
+    own = tuple(p.all())
+    metrics = tuple(_metric(m, file_path, p) for m in p.named(data.get("metrics"), "metric"))
     name = node_id.split(".", 1)[-1]
     found = SemanticModel(
         name,
@@ -205,6 +208,7 @@ def parse_model(
         measures,
         metrics,
         joins,
+        own,
     )
     return found, p
 
@@ -259,7 +263,16 @@ _NEEDS = {
 }
 
 
-def _metric(entry: Mapping[str, Any], file_path: str, p: Problems) -> Metric:
+def _metric(entry: Mapping[str, Any], file_path: str, into: Problems) -> Metric:
+    """The metric, with its own problems; they are also added to `into` (the file's)."""
+    p = Problems()
+    found = _metric_fields(entry, file_path, p)
+    into.found.extend(p.found)
+    into.missing.extend(p.missing)
+    return replace(found, problems=tuple(p.all()))
+
+
+def _metric_fields(entry: Mapping[str, Any], file_path: str, p: Problems) -> Metric:
     name = str(entry.get("name") or "")
     raw = entry.get("type")
     if raw is None:
@@ -284,13 +297,19 @@ def _metric(entry: Mapping[str, Any], file_path: str, p: Problems) -> Metric:
             p.add(f"metric '{name}' inputs must be mappings like {{metric: other_metric}}")
             continue
         inputs.append(MetricInput(target, str(item.get("alias") or target)))
-    text = {k: str(entry.get(k) or "") for k in ("measure", "numerator", "denominator", "expr")}
+
+    def text(key: str) -> str:
+        return str(entry.get(key) or "")
+
     return Metric(
         name,
         kind,
         file_path,
-        grain_to_date=str(grain),
+        measure=text("measure"),
+        numerator=text("numerator"),
+        denominator=text("denominator"),
+        grain_to_date=text("grain_to_date"),
+        expr=text("expr"),
         inputs=tuple(inputs),
-        filter=str(entry.get("filter") or ""),
-        **text,
+        filter=text("filter"),
     )

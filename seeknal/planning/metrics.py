@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from seeknal.errors import SeeknalError
 from seeknal.kinds.semantic_defs import (
@@ -21,7 +21,6 @@ from seeknal.kinds.semantic_defs import (
     Measure,
     Metric,
     MetricType,
-    Problems,
     SemanticModel,
     parse_metric,
     parse_model,
@@ -70,36 +69,27 @@ class Layer:
 
     models: tuple[SemanticModel, ...]
     metrics: Mapping[str, Metric]
-    problems: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # file -> problems
 
 
 def semantic_layer(project: Project) -> Layer:
     nodes = sorted(project.nodes.values(), key=lambda n: n.file_path)
     models: list[SemanticModel] = []
     metrics: dict[str, Metric] = {}
-    problems: dict[str, tuple[str, ...]] = {}
-
-    def note(path: str, found: Problems) -> None:
-        if found.all():
-            problems[path] = tuple(found.all())
-
     for node in nodes:
         if node.kind == NodeKind.SEMANTIC_MODEL:
-            model, found = parse_model(node.id, node.file_path, node.config)
+            model = parse_model(node.id, node.file_path, node.config)[0]
             models.append(model)
-            note(node.file_path, found)
             for metric in model.metrics:
                 metrics.setdefault(metric.name, metric)
     for node in nodes:
         if node.kind == NodeKind.METRIC:
-            metric, found = parse_metric(node.file_path, {"name": node.name, **node.config})
+            metric = parse_metric(node.file_path, {"name": node.name, **node.config})[0]
             metrics.setdefault(metric.name, metric)
-            note(node.file_path, found)
     for model in models:
         for measure in model.measures:
             auto = Metric(measure.name, MetricType.SIMPLE, model.file_path, measure=measure.name)
             metrics.setdefault(measure.name, auto)
-    return Layer(tuple(models), metrics, problems)
+    return Layer(tuple(models), metrics)
 
 
 def compile_query(layer: Layer, query: MetricQuery) -> Compiled:
@@ -157,7 +147,7 @@ class _Builder:
                 f"Metric '{name}' is derived from itself ({cycle}).",
                 f"Fix the inputs of '{name}' in {metric.file_path}.",
             )
-        _refuse_problems(self.layer, metric.file_path)
+        _refuse_problems(metric.file_path, metric.problems)
         self._open.append(name)
         try:
             self.sql[name] = self._compile(metric)
@@ -196,7 +186,7 @@ class _Builder:
             )
         model, measure = found[0]
         assert measure is not None
-        _refuse_problems(self.layer, model.file_path)
+        _refuse_problems(model.file_path, model.problems)
         self.models[model.node_id] = model
         self.measures[name] = (model, measure)
         return aggregate_sql(measure)
@@ -337,8 +327,7 @@ def _check_fragment(text: str, where: str) -> None:
         )
 
 
-def _refuse_problems(layer: Layer, path: str) -> None:
-    problems = layer.problems.get(path)
+def _refuse_problems(path: str, problems: tuple[str, ...]) -> None:
     if problems:
         raise MetricQueryError(
             f"{path} cannot be queried: {'; '.join(problems)}.", f"Fix {path}, then query again."

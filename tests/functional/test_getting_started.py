@@ -356,3 +356,22 @@ def test_a_metric_file_may_hold_several_metrics(ran: Path, tmp_path: Path) -> No
     assert (
         "seeknal/transforms/two.yml:1: holds several YAML documents, but only metric files may"
     ) in res.stderr
+
+
+def test_an_unfinished_metric_is_refused_only_when_queried(ran: Path, tmp_path: Path) -> None:
+    root = tmp_path / "copy"
+    shutil.copytree(ran, root)
+    edit(
+        root,
+        "seeknal/semantic_models/orders.yml",
+        "metrics:\n",
+        "metrics:\n  - name: draft\n    type: simple\n",
+    )
+    assert cli(root, "plan").exit_code == 0
+    assert metrics(root, "order_count", "-f", "csv") == "order_count\n12\n"
+    res = cli(root, "query", "--metrics", "draft")
+    assert res.exit_code == 1
+    assert res.stderr == (
+        "Error: seeknal/semantic_models/orders.yml cannot be queried: simple metric 'draft' "
+        "needs measure.\nNext: Fix seeknal/semantic_models/orders.yml, then query again.\n"
+    )
