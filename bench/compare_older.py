@@ -16,8 +16,11 @@ runs `seeknal plan` then `seeknal run` in the other. Then every node of the proj
   timestamp (e.g. CURRENT_TIMESTAMP AS processed_at) and is left out; DATE and TIMESTAMP are
   compared as timestamps, numbers as doubles rounded to 9 decimals.
 * rules: the outcome (passed, or the number of violating rows) of both runs.
-* nodes that have no output in either tool (semantic models, metrics, documenting exposures)
-  are counted as not compared.
+* semantic models: `seeknal query --metrics` in both, with the model's measures and metrics by
+  each of its dimensions (time dimensions by month) and its cumulative metrics by its time
+  dimension, rows compared as multisets (numbers rounded to 6 decimals).
+* nodes that have no output in either tool (metrics, documenting exposures) are counted as not
+  compared.
 
 Printed per node kind: compared / matched / differing (each with its first difference) / not
 run (which tool gave nothing, and why when it said). The older tool is taken from
@@ -28,6 +31,7 @@ runs its Python nodes) when that folder has no `bin/seeknal`.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import shutil
@@ -46,7 +50,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 OLDER = "seeknal==2.13.0"
 SLACK_S = 5.0  # a run's own timestamps may lie this far outside its wall-clock window
-NO_OUTPUT_KINDS = {"semantic_model", "metric", "model"}
+NO_OUTPUT_KINDS = {"metric", "model"}
 
 
 @dataclass
@@ -63,6 +67,7 @@ class Side:
     started: float = 0.0
     ended: float = 0.0
     exit_code: int = 0
+    tool: Path | None = None
     log: str = ""
     state: dict[str, Any] = field(default_factory=dict)
 
@@ -219,6 +224,8 @@ def compare_node(node_id: str, doc: dict[str, Any], old: Side, ours: Side) -> Re
     old_entry, our_entry = old.state.get(node_id), ours.state.get(node_id)
     if kind in NO_OUTPUT_KINDS or (kind == "exposure" and doc.get("type", "file") != "file"):
         return Result(node_id, kind, "not compared", "no data output in either tool")
+    if kind == "semantic_model":
+        return compare_metrics(node_id, doc, old, ours)
     if kind == "rule":
         if not old_entry or not our_entry:
             return Result(node_id, kind, "not run", missing(old_entry, our_entry))
@@ -242,6 +249,61 @@ def compare_node(node_id: str, doc: dict[str, Any], old: Side, ours: Side) -> Re
     return Result(node_id, kind, "matched" if same else "differing", detail)
 
 
+def metric_queries(doc: dict[str, Any]) -> list[list[str]]:
+    """`query --metrics` arguments covering a semantic model: its measures and non-cumulative
+    metrics by each dimension (time ones by month), cumulative ones by the time dimension."""
+    plain = [m["name"] for m in doc.get("measures") or []]
+    cumulative = []
+    for metric in doc.get("metrics") or []:
+        (cumulative if metric.get("type") == "cumulative" else plain).append(metric["name"])
+    queries = [["--metrics", ",".join(plain)]] if plain else []
+    for dim in doc.get("dimensions") or []:
+        name = dim["name"] + ("__month" if dim.get("type") == "time" else "")
+        queries += [["--metrics", ",".join(plain), "--dimensions", name]] if plain else []
+    time = doc.get("default_time_dimension")
+    if cumulative and time:
+        queries.append(["--metrics", ",".join(cumulative), "--dimensions", time])
+    return queries
+
+
+def query_rows(side: Side, command: list[str], args: list[str]) -> Counter[tuple[str, ...]]:
+    full = [*command, "query", *args, "--format", "csv", "--limit", "1000000"]
+    proc = subprocess.run(full, cwd=side.root, capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError((proc.stderr or proc.stdout).strip().splitlines()[0])
+    lines = proc.stdout.split("\n\n")[0].strip().splitlines()  # the older tool adds a count
+    found: Counter[tuple[str, ...]] = Counter()
+    for row in csv.reader(lines[1:]):
+        found[tuple(_rounded(v) for v in row)] += 1
+    found[("columns:", *next(csv.reader(lines[:1]), []))] = 1
+    return found
+
+
+def _rounded(value: str) -> str:
+    try:
+        return repr(round(float(value), 6)) if "." in value else value
+    except ValueError:
+        return value
+
+
+def compare_metrics(node_id: str, doc: dict[str, Any], old: Side, ours: Side) -> Result:
+    if node_id not in old.state:
+        return Result(node_id, "semantic_model", "not run", "the older tool did not register it")
+    queries = metric_queries(doc)
+    for args in queries:
+        try:
+            a = query_rows(old, [str(old.tool)], args)
+            b = query_rows(ours, [sys.executable, "-m", "seeknal"], args)
+        except RuntimeError as exc:
+            return Result(node_id, "semantic_model", "differing", f"{' '.join(args)}: {exc}")
+        if a != b:
+            first = sorted((a - b) or (b - a))[0]
+            side = "older" if a - b else "ours"
+            return Result(node_id, "semantic_model", "differing",
+                          f"query {' '.join(args)}: row only in {side}: {first}")  # fmt: skip
+    return Result(node_id, "semantic_model", "matched", f"{len(queries)} metric queries")
+
+
 def missing(older: Any, ours: Any, our_entry: dict[str, Any] | None = None) -> str:
     gone = [name for name, there in (("older", older), ("ours", ours)) if not there]
     why = ""
@@ -251,11 +313,14 @@ def missing(older: Any, ours: Any, our_entry: dict[str, Any] | None = None) -> s
 
 
 def compare_project(project: Path, older: Path, workdir: Path) -> list[Result]:
-    old = Side(git_copy(project, workdir / "older"))
+    old = Side(git_copy(project, workdir / "older"), tool=older)
     ours = Side(git_copy(project, workdir / "ours"))
     run_side(old, [[str(older), "run"]], older.parent)
     ours_cmd = [sys.executable, "-m", "seeknal"]
-    run_side(ours, [[*ours_cmd, "plan"], [*ours_cmd, "run"]], Path(sys.executable).parent)
+    # uv (installed beside the older tool) runs Python nodes whose packages seeknal's own
+    # environment lacks, as it would on a user's PATH
+    path = f"{Path(sys.executable).parent}{os.pathsep}{older.parent}"
+    run_side(ours, [[*ours_cmd, "plan"], [*ours_cmd, "run"]], Path(path))
     (workdir / "older.log").write_text(old.log)
     (workdir / "ours.log").write_text(ours.log)
     nodes = {**project_nodes(old.root), **project_nodes(ours.root)}
