@@ -92,7 +92,9 @@ class Context:
                 f"{self.production.base} is a file, but seeknal keeps its state in that folder.",
                 f"Move or delete {self.production.base}, then run the command again.",
             )
-        self.cache = ToolCache(self.production.tool_cache_path)
+        self.cache = ToolCache(
+            self.production.tool_cache_path, self.production.spare_tool_cache_path
+        )
         self._profile_path: str | None = None
         self._profile_chosen = False
 

@@ -279,6 +279,8 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Seeknal Tests")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "tests@seeknal.invalid")
     monkeypatch.setenv("HOME", str(tmp_path))
+    # the tool cache of a project without target/ goes here: beside the test's folder, not in it
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path.parent / f"{tmp_path.name}-cache"))
     for name in ("SEEKNAL_DEBUG", "SEEKNAL_LOCK_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
     # promote deletes replaced outputs in a background process; tests that compare whole

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 
 from seeknal.types import Node, Output
@@ -46,6 +48,19 @@ class Target:
     @property
     def tool_cache_path(self) -> Path:
         return self.base / TOOL_CACHE / "cache.pickle"
+
+    @property
+    def spare_tool_cache_path(self) -> Path | None:
+        """Where the tool cache lives while the project has no target/ (a plan does not create
+        one): the user's cache folder, one file per project folder. None without a home."""
+        folder = os.environ.get("XDG_CACHE_HOME")
+        if not folder:
+            home = os.environ.get("HOME")
+            if not home:
+                return None
+            folder = os.path.join(home, ".cache")
+        name = hashlib.sha256(str(self.root).encode()).hexdigest()[:24]
+        return Path(folder) / "seeknal" / "projects" / f"{name}.pickle"
 
     def output(self, node: Node) -> Output:
         """What a node writes: a parquet file in the cache, or a file its kind names."""

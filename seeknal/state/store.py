@@ -115,17 +115,25 @@ class ToolCache:
     YAML file that is not the file, a digest of other bytes) instead of failing.
     """
 
-    MAX_ENTRIES = 50_000
+    MAX_ENTRIES = 250_000  # about 5 per node: room for 50,000 nodes
     MAGIC = b"seeknal-cache-1\n"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, spare: Path | None = None) -> None:
+        # without target/ (a project never run) the cache is kept in `spare`, outside the
+        # project: otherwise every plan of it would parse all of its YAML and SQL again
         self.path = path
-        self.data = self._load(path)
+        self.spare = spare
+        self.data = self._load(self._where())
         self.data[VERSION_KEY] = __version__
         self._size = len(self.data)
 
+    def _where(self) -> Path | None:
+        return self.path if self.path.parent.parent.is_dir() else self.spare
+
     @classmethod
-    def _load(cls, path: Path) -> dict[str, Any]:
+    def _load(cls, path: Path | None) -> dict[str, Any]:
+        if path is None:
+            return {}
         try:
             raw = path.read_bytes()
         except OSError:
@@ -145,13 +153,14 @@ class ToolCache:
     def save(self) -> None:
         if len(self.data) == self._size:
             return
-        if not self.path.parent.parent.is_dir():
+        where = self._where()
+        if where is None:
             return  # no target/ yet: a read-only command does not create one
         if len(self.data) > self.MAX_ENTRIES:
             self.data = dict(list(self.data.items())[-self.MAX_ENTRIES // 2 :])
         try:
             body = pickle.dumps(self.data, protocol=5)
-            atomic.write_bytes(self.path, self.MAGIC + hashlib.sha256(body).digest() + body)
+            atomic.write_bytes(where, self.MAGIC + hashlib.sha256(body).digest() + body)
         except (OSError, StateError):
             pass  # losing the cache only costs time
         self._size = len(self.data)
