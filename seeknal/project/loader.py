@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 from collections.abc import Mapping, MutableMapping
@@ -26,6 +27,7 @@ from seeknal.project.yaml_nodes import NodeFile, SqlParser, build_node, find_lin
 from seeknal.types import Node, Project
 
 NODES_DIR = "seeknal"
+NODE_FIELDS = tuple(f.name for f in dataclasses.fields(Node))
 COMMON_DIR = "seeknal/common/"
 
 
@@ -328,10 +330,7 @@ class _ProjectLoader:
         found = []
         for path, data, text in raw_nodes:
             self._texts[path] = text
-            file = NodeFile(
-                path, text, self.problems, self.warnings, self.files, self.cache, self.parse_sql
-            )
-            node = build_node(file, data, values, self.broken_common)
+            node = self.remembered(path, text) or self.build_node(path, data, text, values)
             if node is not None:
                 found.append(node)
         return found
@@ -348,6 +347,39 @@ class _ProjectLoader:
                 self.broken_files[Path(path).stem] = path
             found.extend(loaded)
         return found
+
+    def build_node(
+        self, path: str, data: dict[str, Any], text: str, values: dict[str, str]
+    ) -> Node | None:
+        problems, warnings = len(self.problems), len(self.warnings)
+        file = NodeFile(
+            path, text, self.problems, self.warnings, self.files, self.cache, self.parse_sql
+        )
+        node = build_node(file, data, values, self.broken_common)
+        key = self.memo_key(path, text)
+        if node is not None and key and len(self.problems) == problems and not file.looked_out:
+            fields = tuple(getattr(node, name) for name in NODE_FIELDS)
+            self.cache[key] = (NODE_FIELDS, fields, tuple(self.warnings[warnings:]))
+        return node
+
+    def remembered(self, path: str, text: str) -> Node | None:
+        """The node this very file built before, with its warnings again."""
+        key = self.memo_key(path, text)
+        hit = self.cache.get(key) if key else None
+        if not isinstance(hit, tuple) or len(hit) != 3 or hit[0] != NODE_FIELDS:
+            return None  # also an entry written while Node had other fields
+        self.warnings.extend(hit[2])
+        return Node(**dict(zip(NODE_FIELDS, hit[1], strict=True)))
+
+    def memo_key(self, path: str, text: str) -> str | None:
+        """A file's node depends on its path and text alone, unless it holds a placeholder
+        (values from other files, the date, the run) or its checks read other files (a
+        source's data: `NodeFile.looked_out`), and on whether SQL is parsed."""
+        if "{{" in text:
+            return None
+        parsed = "parsed" if self.parse_sql is not None else "unparsed"
+        digest = hashlib.sha1(f"{parsed}\0{path}\0{text}".encode()).hexdigest()
+        return "node:" + digest
 
     def check_refs(self, nodes: dict[str, Node]) -> None:
         for node in nodes.values():

@@ -122,13 +122,22 @@ def render_env(value: Any) -> Any:
 
 def env_names(value: Any) -> set[str]:
     """Environment variables a node's config or SQL reads through placeholders."""
+    found: set[str] = set()
+    _collect_env_names(value, found)
+    return found
+
+
+def _collect_env_names(value: Any, found: set[str]) -> None:
+    # every node is fingerprinted on every plan: one walk into one set, no regex without "{{"
     if isinstance(value, str):
-        return {m.group(1).strip() for m in ENV_PLACEHOLDER.finditer(value)}
-    if isinstance(value, dict):
-        return set().union(*(env_names(v) for v in value.values())) if value else set()
-    if isinstance(value, list):
-        return set().union(*(env_names(v) for v in value)) if value else set()
-    return set()
+        if "{{" in value:
+            found.update(m.group(1).strip() for m in ENV_PLACEHOLDER.finditer(value))
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect_env_names(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _collect_env_names(item, found)
 
 
 def secret_values(value: Any) -> list[str]:

@@ -43,9 +43,16 @@ class NodeFile:
         self.text = text
         self.problems = problems
         self.warnings = warnings
-        self.files = files
+        self._files = files
         self.cache = cache
         self.parse_sql = parse_sql
+        # whether the checks read anything but this file: then the node is not remembered
+        self.looked_out = False
+
+    @property
+    def files(self) -> ProjectFiles:
+        self.looked_out = True
+        return self._files
 
     def problem(self, message: str, line: int | None = None) -> None:
         self.problems.append(Problem(self.path, message, line))

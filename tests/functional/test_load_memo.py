@@ -1,0 +1,107 @@
+"""What loading remembers between commands (docs/concepts.md, "Load problems"): a node file's
+node, and the tool cache of a project that has no target/ yet. Each test changes what a
+remembered value came from and checks the next command sees the change."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import cli, write_tree
+
+PROBE = """
+import json, sys
+from seeknal.entry import main
+sys.argv = ["seeknal", "plan"]
+try:
+    main()
+except SystemExit as exc:
+    assert not exc.code, exc.code
+print(json.dumps("duckdb" in sys.modules))
+"""
+TYPO = "  SELECT id, name, age, city\n  FORM ref('source.people')\n  WHERE age >= 18\n"
+ADULTS = "seeknal/transforms/adults.yml"
+
+
+def plan_parses(project: Path) -> bool:
+    """Whether a `seeknal plan` process needed DuckDB's parser (SQL it had not seen parse)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=project, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    return bool(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def spare_caches() -> list[Path]:
+    folder = Path(os.environ["XDG_CACHE_HOME"]) / "seeknal" / "projects"
+    return sorted(folder.glob("*.pickle")) if folder.is_dir() else []
+
+
+def test_a_project_never_run_is_not_parsed_again(small: Path) -> None:
+    assert plan_parses(small)
+    assert not (small / "target").exists()  # a plan still creates no target/
+    assert len(spare_caches()) == 1
+    assert not plan_parses(small)
+
+    adults = small / ADULTS
+    good = adults.read_text()
+    adults.write_text(good.split("transform: |\n")[0] + "transform: |\n" + TYPO)
+    res = cli(small, "plan")
+    assert res.exit_code == 1
+    assert f"{ADULTS}:8: SQL does not parse" in res.stderr, res.stderr
+    adults.write_text(good)
+    assert cli(small, "plan").exit_code == 0
+
+
+def test_the_cache_moves_into_target_once_the_project_runs(small: Path) -> None:
+    assert plan_parses(small)
+    assert cli(small, "run").exit_code == 0
+    assert (small / "target" / ".seeknal-cache" / "cache.pickle").is_file()
+    assert not plan_parses(small)
+
+
+def test_a_remembered_node_keeps_its_warnings(small: Path) -> None:
+    names = small / "seeknal/transforms/names.yml"
+    names.write_text(
+        names.read_text().replace(
+            "FROM ref('source.people')",
+            "FROM ref('source.people') JOIN ref('transform.adults') USING (id)",
+        )
+    )
+    warning = "ref('transform.adults') is used in SQL but not listed in inputs; added"
+    for _ in range(3):
+        res = cli(small, "plan")
+        assert res.exit_code == 0, res.output
+        assert warning in res.stderr, res.stderr
+
+
+def test_a_source_whose_data_went_missing_is_a_problem_again(small: Path) -> None:
+    assert cli(small, "run").exit_code == 0
+    assert cli(small, "plan").exit_code == 0
+    (small / "data" / "people.csv").rename(small / "data" / "moved.csv")
+    res = cli(small, "plan")
+    assert res.exit_code == 1
+    assert "data file 'data/people.csv' does not exist" in res.stderr, res.stderr
+
+
+def test_a_common_value_change_reaches_the_nodes_using_it(small: Path) -> None:
+    write_tree(
+        small,
+        {
+            "seeknal/common/sources.yml": "sources:\n  - id: min_age\n    params: {v: 18}\n",
+            ADULTS: (
+                "kind: transform\nname: adults\ninputs:\n  - ref: source.people\n"
+                "transform: |\n  SELECT * FROM ref('source.people') WHERE age >= {{ min_age.v }}\n"
+            ),
+        },
+    )
+    assert cli(small, "run").exit_code == 0
+    assert cli(small, "plan").stdout.count("unchanged") >= 4
+    common = small / "seeknal/common/sources.yml"
+    common.write_text(common.read_text().replace("18", "30"))
+    res = cli(small, "plan", "--json")
+    assert res.exit_code == 0, res.output
+    assert "transform.adults" in json.dumps(res.json()["to_run"]), res.output
