@@ -14,6 +14,7 @@ from seeknal.digest import file_digest
 from seeknal.envs.access import env_target, locked
 from seeknal.envs.names import DEFAULT_TTL_SECONDS
 from seeknal.errors import StateError
+from seeknal.sql.compare import remembering
 from seeknal.state.layout import Target
 from seeknal.state.records import EnvConfig, Manifest, NodeState, Plan, Ref, Refs, RunState
 from seeknal.state.store import (
@@ -33,7 +34,9 @@ if TYPE_CHECKING:
     from seeknal.planning.changes import EnvDecision
 
 
-def _prod_valid(ctx: Context, loaded: Loaded, prod_state: RunState) -> set[str]:
+def _prod_valid(ctx: Context, loaded: Loaded, prod_state: RunState, assume: bool) -> set[str]:
+    if assume:
+        return set(loaded.project.nodes)
     from seeknal.runner.production import valid_outputs
 
     valid = valid_outputs(ctx.production, loaded.project, prod_state.nodes, ctx.cache.data)
@@ -77,17 +80,14 @@ def plan_env(
             prod_manifest = read_manifest(ctx.production) or Manifest()
         if prod_state is None:
             prod_state = read_run_state(ctx.production)
-        decision = categorize(
-            loaded.project,
-            loaded.dag,
-            loaded.fingerprints,
-            prod_manifest.nodes,
-            set(loaded.project.nodes)
-            if assume_production_valid
-            else _prod_valid(ctx, loaded, prod_state),
-            set(_resolve_ids(loaded, force_breaking)),
-            set(_resolve_ids(loaded, force_non_breaking)),
-        )
+        valid = _prod_valid(ctx, loaded, prod_state, assume_production_valid)
+        forced = [
+            set(_resolve_ids(loaded, names)) for names in (force_breaking, force_non_breaking)
+        ]
+        with remembering(ctx.cache.data):
+            decision = categorize(
+                loaded.project, loaded.dag, loaded.fingerprints, prod_manifest.nodes, valid, *forced
+            )
         now = utc_now()
         plan = Plan.of_changes(
             decision,
@@ -106,6 +106,7 @@ def plan_env(
             # nothing moved since this env was planned: keep that plan (and its applied state)
             plan, config = kept
             write_env_config(target, config.touched(now))
+            ctx.save_cache()
         else:
             _save_plan(ctx, target, plan, decision, loaded, refs, now)
     return EnvPlanResult(env, plan, decision, loaded, target.plan_path)

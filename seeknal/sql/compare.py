@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,7 +97,37 @@ class SqlChange:
     reason: str
 
 
+_remembered: MutableMapping[str, Any] | None = None
+
+
+@contextmanager
+def remembering(cache: MutableMapping[str, Any]) -> Iterator[None]:
+    """Within the block, `compare_sql` keeps its answers in `cache` (the tool cache), keyed by
+    both texts: planning the same edit again (a hook, then `plan`, then `run --env`) does not
+    import and run the parser again."""
+    global _remembered
+    before, _remembered = _remembered, cache
+    try:
+        yield
+    finally:
+        _remembered = before
+
+
 def compare_sql(old: str, new: str) -> SqlChange:
+    memo = _remembered
+    if memo is None:
+        return _compare_sql(old, new)
+    pair = hashlib.sha1(f"{len(old)}\0{old}\0{new}".encode()).hexdigest()
+    key = "cmp:" + pair
+    hit = memo.get(key)
+    if isinstance(hit, tuple) and len(hit) == 2:
+        return SqlChange(bool(hit[0]), str(hit[1]))
+    change = _compare_sql(old, new)
+    memo[key] = (change.non_breaking, change.reason)
+    return change
+
+
+def _compare_sql(old: str, new: str) -> SqlChange:
     try:
         old_stmts, new_stmts = _statements(old), _statements(new)
     except Exception as exc:  # noqa: BLE001 - sqlglot raises many error types

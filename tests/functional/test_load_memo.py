@@ -15,24 +15,33 @@ from conftest import cli, write_tree
 PROBE = """
 import json, sys
 from seeknal.entry import main
-sys.argv = ["seeknal", "plan"]
+module, sys.argv = sys.argv[1], ["seeknal", *sys.argv[2:]]
 try:
     main()
 except SystemExit as exc:
     assert not exc.code, exc.code
-print(json.dumps("duckdb" in sys.modules))
+print(json.dumps(module in sys.modules))
 """
 TYPO = "  SELECT id, name, age, city\n  FORM ref('source.people')\n  WHERE age >= 18\n"
 ADULTS = "seeknal/transforms/adults.yml"
 
 
-def plan_parses(project: Path) -> bool:
-    """Whether a `seeknal plan` process needed DuckDB's parser (SQL it had not seen parse)."""
+def imports(project: Path, module: str, *args: str) -> bool:
+    """Whether `seeknal ARGS` (exit code 0) imported `module`."""
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=project, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", PROBE, module, *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     return bool(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def plan_parses(project: Path) -> bool:
+    """Whether a `seeknal plan` process needed DuckDB's parser (SQL it had not seen parse)."""
+    return imports(project, "duckdb", "plan")
 
 
 def spare_caches() -> list[Path]:
@@ -105,3 +114,20 @@ def test_a_common_value_change_reaches_the_nodes_using_it(small: Path) -> None:
     res = cli(small, "plan", "--json")
     assert res.exit_code == 0, res.output
     assert "transform.adults" in json.dumps(res.json()["to_run"]), res.output
+
+
+def test_the_same_edit_is_analysed_once(small: Path) -> None:
+    assert cli(small, "run").exit_code == 0
+    adults = small / ADULTS
+    original = adults.read_text()
+    adults.write_text(original.replace("age >= 18", "age >= 21"))
+    assert imports(small, "sqlglot", "plan", "dev")
+    assert not imports(small, "sqlglot", "plan", "dev")
+    res = cli(small, "plan", "dev", "--json")
+    assert res.json()["categorized_changes"]["transform.adults"] == "breaking", res.output
+
+    # another edit of the same node: analysed, and its own answer
+    adults.write_text(original.replace("city\n", "city, age * 2 AS twice\n"))
+    assert imports(small, "sqlglot", "plan", "dev")
+    res = cli(small, "plan", "dev", "--json")
+    assert res.json()["categorized_changes"]["transform.adults"] == "non_breaking", res.output
