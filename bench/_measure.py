@@ -203,3 +203,65 @@ def finish_bench(doc: dict, t_start: float, seeknal: str, root: Path, keep: bool
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, indent=2) + "\n")
+
+
+# -- figures against their targets and the last recorded value -----------------------------------
+LAST_FILE = HERE / "figures.json"
+
+
+def last_figures() -> dict[str, dict]:
+    """{figure: {"value", "unit", "date"}} as last recorded with --record (empty when none)."""
+    import json
+
+    try:
+        data = json.loads(LAST_FILE.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _amount(value: float, unit: str) -> str:
+    return f"{value * 1000:.0f} ms" if unit == "ms" else f"{value:.3f} s"
+
+
+def figure_row(
+    name: str, value: float | None, target: float | None, unit: str = "s"
+) -> tuple[str, str, str, str]:
+    """One printed row: value and target (an upper bound) in seconds, shown in `unit` ("s" or
+    "ms"); " MISSED" follows a value over its target; last is the recorded value and date."""
+    shown = "-" if value is None else _amount(value, unit)
+    if value is not None and target is not None and value > target:
+        shown += " MISSED"
+    last = last_figures().get(name)
+    last_text = "-"
+    if isinstance(last, dict) and isinstance(last.get("value"), int | float):
+        last_text = f"{_amount(float(last['value']), unit)} ({last.get('date', '?')})"
+    return (name, shown, "-" if target is None else f"<= {_amount(target, unit)}", last_text)
+
+
+def print_figures(rows: list[tuple[str, str, str, str]], title: str | None = None) -> str:
+    """The rows of figure_row as a table: figure  value  target  last."""
+    head = ("figure", "value", "target", "last")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
+    lines = [title] if title else []
+    for row in [head, tuple("-" * w for w in widths), *rows]:
+        lines.append(
+            "  ".join(
+                c.ljust(w) if i in (0, 3) else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+        )
+    text = "\n".join(lines)
+    print(text, flush=True)
+    return text
+
+
+def record_figures(values: dict[str, float], unit: str = "s") -> None:
+    """Store these figures (seconds) as the last recorded ones, dated today (UTC)."""
+    import json
+
+    data = last_figures()
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    for name, value in values.items():
+        data[name] = {"value": round(value, 4), "unit": unit, "date": today}
+    LAST_FILE.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
