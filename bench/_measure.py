@@ -221,6 +221,8 @@ def last_figures() -> dict[str, dict]:
 
 
 def _amount(value: float, unit: str) -> str:
+    if unit == "x":  # a ratio of two times
+        return f"{value:.2f}x"
     return f"{value * 1000:.0f} ms" if unit == "ms" else f"{value:.3f} s"
 
 
@@ -228,7 +230,7 @@ def figure_row(
     name: str, value: float | None, target: float | None, unit: str = "s"
 ) -> tuple[str, str, str, str]:
     """One printed row: value and target (an upper bound) in seconds, shown in `unit` ("s" or
-    "ms"); " MISSED" follows a value over its target; last is the recorded value and date."""
+    "ms"; "x" for a ratio); " MISSED" follows a value over its target; last is the recorded value and date."""
     shown = "-" if value is None else _amount(value, unit)
     if value is not None and target is not None and value > target:
         shown += " MISSED"
