@@ -75,9 +75,12 @@ class _ProjectLoader:
         self._texts: dict[str, str] = {}
 
     # -- reading -------------------------------------------------------------------------
-    def read_yaml(self, path: str, several: bool = False) -> tuple[Any, str] | None:
+    def read_yaml(
+        self, path: str, several: bool = False, node_file: bool = False
+    ) -> tuple[Any, str] | None:
         """The file's YAML and text; with `several`, a file of several documents gives a
-        `Documents` list of (data, that document's text)."""
+        `Documents` list of (data, that document's text). With `node_file`, a file whose node
+        is remembered is not parsed: its data is an empty mapping."""
         raw = self.files.read(path)
         if raw is None:
             return None
@@ -91,6 +94,8 @@ class _ProjectLoader:
         key = hashlib.sha1(raw).hexdigest()
         if key in self.cache:
             return self.cache[key], text
+        if node_file and self.memo(path, text) is not None:
+            return {}, text  # build_nodes takes the node this file built before: not parsed
         try:
             data = parse_yaml(text)
         except yaml.YAMLError as exc:
@@ -277,7 +282,7 @@ class _ProjectLoader:
                 continue
             if not path.endswith((".yml", ".yaml")):
                 continue
-            loaded = self.read_yaml(path, several=True)
+            loaded = self.read_yaml(path, several=True, node_file=True)
             if loaded is None:
                 self.broken_files[Path(path).stem] = path
                 continue
@@ -360,14 +365,23 @@ class _ProjectLoader:
         if node is not None and key and len(self.problems) == problems and not file.looked_out:
             fields = tuple(getattr(node, name) for name in NODE_FIELDS)
             self.cache[key] = (NODE_FIELDS, fields, tuple(self.warnings[warnings:]))
+            # the parsed YAML is not needed again while the node is remembered: a smaller cache
+            # loads and saves faster
+            self.cache.pop(hashlib.sha1(text.encode("utf-8")).hexdigest(), None)
         return node
 
-    def remembered(self, path: str, text: str) -> Node | None:
-        """The node this very file built before, with its warnings again."""
+    def memo(self, path: str, text: str) -> tuple[Any, ...] | None:
         key = self.memo_key(path, text)
         hit = self.cache.get(key) if key else None
         if not isinstance(hit, tuple) or len(hit) != 3 or hit[0] != NODE_FIELDS:
             return None  # also an entry written while Node had other fields
+        return hit
+
+    def remembered(self, path: str, text: str) -> Node | None:
+        """The node this very file built before, with its warnings again."""
+        hit = self.memo(path, text)
+        if hit is None:
+            return None
         self.warnings.extend(hit[2])
         return Node(**dict(zip(NODE_FIELDS, hit[1], strict=True)))
 

@@ -383,3 +383,23 @@ def test_unquoted_null_rule_type_is_the_null_rule(tmp_path: Path) -> None:
     b = load_project(tmp_path / "b").nodes["rule.r"]
     assert a.config["rule"]["type"] == "null"
     assert a.config == b.config
+
+
+def test_a_remembered_node_equals_the_one_built(tmp_path: Path) -> None:
+    root = small_project(tmp_path)
+    cache: dict[str, object] = {}
+    built = load_project(root, parse_cache=cache)
+    assert any(key.startswith("node:") for key in cache)
+    assert load_project(root, parse_cache=cache).nodes == built.nodes
+
+
+def test_a_remembered_node_of_another_shape_is_built_again(tmp_path: Path) -> None:
+    root = small_project(tmp_path)
+    cache: dict[str, object] = {}
+    built = load_project(root, parse_cache=cache)
+    for key, entry in list(cache.items()):
+        if key.startswith("node:"):
+            assert isinstance(entry, tuple)
+            # as written by a version whose Node had other fields
+            cache[key] = (("id", "kind"), entry[1][:2], ())
+    assert load_project(root, parse_cache=cache).nodes == built.nodes
