@@ -14,12 +14,15 @@ from typing import Any
 RACY_SECONDS = 2.0
 
 
-def file_digest(path: Path, memo: MutableMapping[str, Any] | None = None) -> str:
+def file_digest(
+    path: Path, memo: MutableMapping[str, Any] | None = None, st: os.stat_result | None = None
+) -> str:
     """sha256 of the whole file. `memo` maps a (path, size, mtime, ctime, inode) key to a digest.
 
     ctime is in the key because tools that restore mtime (cp -p, rsync -t, tar) cannot set it.
+    `st`: the file's stat, when the caller just took it.
     """
-    st = path.stat()
+    st = st or path.stat()
     key = _memo_key(path, st)
     if memo is not None and key in memo:
         return str(memo[key])

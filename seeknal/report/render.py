@@ -36,6 +36,7 @@ def _environment(template_dir: Path | None) -> Any:
     searched = ([template_dir] if template_dir else []) + template_dirs()
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in searched]),
+        bytecode_cache=_compiled_templates(jinja2),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html")),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -47,6 +48,24 @@ def _environment(template_dir: Path | None) -> Any:
     env.filters["mermaid_id"] = mermaid_id
     env.filters["mermaid_label"] = mermaid_label
     return env
+
+
+def _compiled_templates(jinja2: Any) -> Any:
+    """Compiled templates kept in the user's cache folder: compiling the plan template costs
+    more than rendering it. Jinja keys them by the template's name and source checksum, so an
+    edited or another template is compiled again. None (compile every time) without a cache
+    folder one can write."""
+    from seeknal.state.layout import user_cache_folder
+
+    base = user_cache_folder()
+    if base is None:
+        return None
+    folder = base / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
 
 
 def _md_escape(text: Any) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -105,10 +107,14 @@ def output_states(
         if not entry:
             continue
         path = target.output(node).path
-        if not path.is_file():
+        try:
+            st = os.stat(path)  # one stat for "is it a file" and the digest memo's key
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode):
             continue
         recorded = entry.output_digest
-        if recorded is None or file_digest(path, memo) == recorded:
+        if recorded is None or file_digest(path, memo, st) == recorded:
             valid.add(node_id)
         else:
             changed.add(node_id)

@@ -53,14 +53,11 @@ class Target:
     def spare_tool_cache_path(self) -> Path | None:
         """Where the tool cache lives while the project has no target/ (a plan does not create
         one): the user's cache folder, one file per project folder. None without a home."""
-        folder = os.environ.get("XDG_CACHE_HOME")
-        if not folder:
-            home = os.environ.get("HOME")
-            if not home:
-                return None
-            folder = os.path.join(home, ".cache")
+        folder = user_cache_folder()
+        if folder is None:
+            return None
         name = hashlib.sha256(str(self.root).encode()).hexdigest()[:24]
-        return Path(folder) / "seeknal" / "projects" / f"{name}.pickle"
+        return folder / "projects" / f"{name}.pickle"
 
     def output(self, node: Node) -> Output:
         """What a node writes: a parquet file in the cache, or a file its kind names."""
@@ -80,3 +77,15 @@ class Target:
     def absolute(self, rel: str) -> Path:
         path = Path(rel)
         return path if path.is_absolute() else self.root / path
+
+
+def user_cache_folder() -> Path | None:
+    """seeknal's folder in the user's cache ($XDG_CACHE_HOME, else ~/.cache); None without a
+    home. Only what can be rebuilt goes there."""
+    folder = os.environ.get("XDG_CACHE_HOME")
+    if not folder:
+        home = os.environ.get("HOME")
+        if not home:
+            return None
+        folder = os.path.join(home, ".cache")
+    return Path(folder) / "seeknal"

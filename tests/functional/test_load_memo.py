@@ -1,6 +1,6 @@
-"""What loading remembers between commands (docs/concepts.md, "Load problems"): a node file's
-node, and the tool cache of a project that has no target/ yet. Each test changes what a
-remembered value came from and checks the next command sees the change."""
+"""What commands remember between them (docs/decisions.md): a node file's node, the tool cache
+of a project that has no target/ yet, SQL change analyses, compiled templates. Each test
+changes what a remembered value came from and checks the next command sees the change."""
 
 from __future__ import annotations
 
@@ -131,3 +131,19 @@ def test_the_same_edit_is_analysed_once(small: Path) -> None:
     assert imports(small, "sqlglot", "plan", "dev")
     res = cli(small, "plan", "dev", "--json")
     assert res.json()["categorized_changes"]["transform.adults"] == "non_breaking", res.output
+
+
+def test_an_edited_template_is_compiled_again(small: Path, tmp_path: Path) -> None:
+    custom = tmp_path / "templates"
+    custom.mkdir()
+    (custom / "plan.txt.j2").write_text("first {{ r.env }}\n")
+    assert cli(small, "run").exit_code == 0
+    res = cli(small, "plan", "dev", "--template-dir", str(custom))
+    assert res.stdout.startswith("first dev"), res.output
+    compiled = Path(os.environ["XDG_CACHE_HOME"]) / "seeknal" / "templates"
+    assert len(list(compiled.iterdir())) == 1  # kept compiled for the next command
+    (custom / "plan.txt.j2").write_text("second {{ r.env }}\n")
+    res = cli(small, "plan", "dev", "--template-dir", str(custom))
+    assert res.stdout.startswith("second dev"), res.output
+    res = cli(small, "plan", "dev")
+    assert res.stdout.startswith("Plan for environment 'dev'"), res.output
