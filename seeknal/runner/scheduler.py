@@ -5,6 +5,7 @@ A failed node skips everything downstream of it; independent branches go on.
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
@@ -166,28 +167,22 @@ class _Run:
 def _execute_parallel(run: _Run, trap: Trap) -> None:
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-    request, project = run.request, run.request.project
-    waiting = {
-        nid: {up for up in project.nodes[nid].inputs if up in run.running} for nid in request.to_run
-    }
-    order = {nid: i for i, nid in enumerate(request.to_run)}
+    request = run.request
+    ready = _Ready(run)
     pending: dict[Future[NodeRun], str] = {}
     pool = ThreadPoolExecutor(max_workers=request.max_workers)
     try:
-        while (waiting or pending) and not trap.hit:
-            ready = sorted((n for n, ups in waiting.items() if not ups), key=order.__getitem__)
-            for node_id in ready:
-                del waiting[node_id]
+        while (ready or pending) and not trap.hit:
+            while ready:
+                node_id = ready.pop()
                 up = run.blocked_by(node_id)
                 if up:
                     run.finish(
                         NodeRun(node_id, NodeStatus.SKIPPED, f"upstream {up} did not succeed")
                     )
-                    _release(waiting, node_id)
+                    ready.release(node_id)
                 else:
                     pending[pool.submit(run.run_one, node_id)] = node_id
-            if ready and not pending:
-                continue
             if not pending:
                 break
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -197,7 +192,7 @@ def _execute_parallel(run: _Run, trap: Trap) -> None:
                 if trap.hit and result.status is not NodeStatus.SUCCESS:
                     continue  # failed because Ctrl-C interrupted its query
                 run.finish(result)
-                _release(waiting, node_id)
+                ready.release(node_id)
     except KeyboardInterrupt:
         trap.hit = True
     finally:
@@ -208,6 +203,37 @@ def _execute_parallel(run: _Run, trap: Trap) -> None:
         _keep_finished(run, list(pending))
 
 
+class _Ready:
+    """The nodes whose inputs are all done, first in run order. Each finished node counts down
+    its own downstream nodes only: the main thread holds the GIL the workers need, so it does
+    not scan every waiting node after every finished one."""
+
+    def __init__(self, run: _Run) -> None:
+        nodes, to_run = run.request.project.nodes, run.request.to_run
+        self.order = {node_id: index for index, node_id in enumerate(to_run)}
+        self.waiting: dict[str, int] = {}
+        self.below: dict[str, list[str]] = {node_id: [] for node_id in to_run}
+        for node_id in to_run:
+            ups = {up for up in nodes[node_id].inputs if up in run.running}
+            self.waiting[node_id] = len(ups)
+            for up in ups:
+                self.below[up].append(node_id)
+        self.heap = [(self.order[n], n) for n, count in self.waiting.items() if count == 0]
+        heapq.heapify(self.heap)
+
+    def __bool__(self) -> bool:
+        return bool(self.heap)
+
+    def pop(self) -> str:
+        return heapq.heappop(self.heap)[1]
+
+    def release(self, node_id: str) -> None:
+        for down in self.below[node_id]:
+            self.waiting[down] -= 1
+            if self.waiting[down] == 0:
+                heapq.heappush(self.heap, (self.order[down], down))
+
+
 def _keep_finished(run: _Run, pending: Iterable[Future[NodeRun]]) -> None:
     """After Ctrl-C: the nodes that still succeeded while the others were interrupted."""
     for future in pending:
@@ -216,11 +242,6 @@ def _keep_finished(run: _Run, pending: Iterable[Future[NodeRun]]) -> None:
         result = future.result()
         if result.status is NodeStatus.SUCCESS:
             run.finish(result)
-
-
-def _release(waiting: dict[str, set[str]], node_id: str) -> None:
-    for ups in waiting.values():
-        ups.discard(node_id)
 
 
 def _ms(started: float) -> int:
