@@ -87,11 +87,17 @@ def env_json(root: Path, env: str, name: str) -> Any:
     return read_json(env_dir(root, env) / name)
 
 
-def promotions(root: Path) -> list[dict[str, Any]]:
+def history_lines(root: Path) -> list[dict[str, Any]]:
+    """Every line of production's history: promotions, rollbacks, runs that changed outputs."""
     path = root / "target" / "promotions.jsonl"
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def promotions(root: Path) -> list[dict[str, Any]]:
+    """The promotion lines of production's history (lines without a kind are promotions)."""
+    return [line for line in history_lines(root) if line.get("kind", "promote") == "promote"]
 
 
 def edit(root: Path, rel: str, old: str, new: str) -> None:

@@ -152,11 +152,17 @@ def write_hook(path: Path, text: str) -> None:
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
 
-def promotions(root: Path) -> list[dict[str, Any]]:
+def history_lines(root: Path) -> list[dict[str, Any]]:
+    """Every line of production's history: promotions, rollbacks, runs that changed outputs."""
     path = root / "target" / "promotions.jsonl"
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def promotions(root: Path) -> list[dict[str, Any]]:
+    """The promotion lines of production's history (lines without a kind are promotions)."""
+    return [line for line in history_lines(root) if line.get("kind", "promote") == "promote"]
 
 
 def ignore_target(root: Path) -> Path:

@@ -1,8 +1,9 @@
 """`seeknal clean`: what under target/ nothing needs any more (docs/cli.md#seeknal-clean).
 
-Three kinds: production cache files no run state refers to and no node of the project writes
+Four kinds: production cache files no run state refers to and no node of the project writes
 (left by nodes that are gone), the folders of expired envs (as `seeknal env gc` collects them,
-TTL only), and the tool cache. Nothing outside target/ is ever removed.
+TTL only), history entries beyond `history:` or that can no longer be rolled back, and the tool
+cache. Nothing outside target/ is ever removed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 from seeknal.context import Context
 from seeknal.envs.access import locked
 from seeknal.envs.store import gc_envs, list_envs
+from seeknal.project.retention import retention
+from seeknal.state.kept import disk_bytes, expired, history_dir
 from seeknal.state.layout import TOOL_CACHE, Target
 from seeknal.state.store import read_run_state
 from seeknal.types import OutputKind
@@ -46,6 +49,8 @@ def clean(ctx: Context, dry_run: bool = False, now: dt.datetime | None = None) -
     removals += [
         Removal(_rel(ctx, p), p.stat().st_size, "output of no node in the project") for p in orphans
     ]
+    history = _history(ctx, now)
+    removals += [Removal(_rel(ctx, p), disk_bytes(p), why) for p, why in history.items()]
     tool_cache = ctx.production.base / TOOL_CACHE
     if tool_cache.is_dir():
         size = sum(p.stat().st_size for p in _files(tool_cache))
@@ -59,8 +64,27 @@ def clean(ctx: Context, dry_run: bool = False, now: dt.datetime | None = None) -
             if path.is_file():
                 path.unlink()
         _prune_empty(ctx.production.cache_dir)
+        for folder in history:
+            shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(tool_cache, ignore_errors=True)
     return removals
+
+
+def _history(ctx: Context, now: dt.datetime) -> dict[Path, str]:
+    """History folders beyond the retention, or of promotions that can no longer be rolled back
+    (a production run replaced outputs since)."""
+    from seeknal.envs.history import production_log
+
+    base = ctx.production.base
+    found = {
+        p: "history beyond 'history:' in seeknal_project.yml"
+        for p in expired(base, retention(ctx.load_settings()), now)
+    }
+    for entry in production_log(ctx):
+        folder = history_dir(base) / entry.line.id
+        if entry.line.kind == "promote" and not entry.can_roll_back and folder.is_dir():
+            found.setdefault(folder, f"history that cannot be used ({entry.rollback[4:]})")
+    return found
 
 
 def _referenced(ctx: Context) -> set[Path]:

@@ -252,21 +252,37 @@ def sync(ctx: Context, on_done: Callable[[Any], None] | None = None) -> SyncOutc
             return SyncOutcome(
                 "promoted",
                 f"promoted env {row['name']} ({len(outcome.moved)} output(s), "
-                f"{outcome.seconds * 1000:.0f} ms, nothing recomputed)",
+                f"{outcome.seconds * 1000:.0f} ms, nothing recomputed)"
+                + _receipt(ctx, "promote", commit),
                 row["name"],
             )
     if git.on_merge == "run":
-        run = run_production(ctx, on_done=on_done, command="seeknal sync")
+        commit = _head_commit(ctx.root)
+        run = run_production(ctx, on_done=on_done, command="seeknal sync", git_commit=commit)
         return SyncOutcome(
             "ran",
             f"ran {len(run.plan.to_run)} changed node(s) in production"
-            + (f"; {len(run.failed)} failed" if run.failed else ""),
+            + (f"; {len(run.failed)} failed" if run.failed else "")
+            + (_receipt(ctx, "run", commit) if run.history else ""),
             failed=bool(run.failed),
         )
     return SyncOutcome(
         "notify",
         "no applied environment matches this commit; run 'seeknal run' to update production",
     )
+
+
+def _receipt(ctx: Context, kind: str, commit: str | None) -> str:
+    """Write the receipt of production's newest `kind` line as a git note on `commit`; the
+    text to add to sync's message (a failure is reported there, never raised)."""
+    from seeknal.envs.history import write_receipt
+    from seeknal.state.history import promotions
+
+    lines = [p for p in promotions(ctx.production.base) if p.kind == kind]
+    if commit is None or not lines or lines[-1].git_commit != commit:
+        return ""
+    problem = write_receipt(ctx, lines[-1])
+    return f"; {problem}" if problem else f"; receipt in git notes ({commit[:12]})"
 
 
 def _head_commit(root: Path) -> str | None:

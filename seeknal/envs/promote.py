@@ -11,6 +11,7 @@ from seeknal.envs.access import check_fresh, locked, require_env, require_manife
 from seeknal.envs.resolve import EnvView
 from seeknal.errors import EnvError
 from seeknal.project.outputs import data_files, may_delete
+from seeknal.project.retention import retention
 from seeknal.state import journal
 from seeknal.state.history import finish_promote, promotions
 from seeknal.state.layout import Target
@@ -82,7 +83,12 @@ def promote_env(
             removed_nodes=plan.removed_nodes,
             manifest_fingerprint=manifest.fingerprint,
         )
-        txn.details = {"env": env, "plan_id": plan.plan_id, "promotion": promotion.to_json()}
+        txn.details = {
+            "env": env,
+            "plan_id": plan.plan_id,
+            "promotion": promotion.to_json(),
+            "history": retention(ctx.load_settings()).to_json(),  # what finish keeps for rollback
+        }
         txn.commit(lambda journal: finish_promote(ctx.root, journal))
         tables = _rematerialize(ctx, env, staged.moved) if rematerialize else []
         for path, digest in staged.digests.items():

@@ -123,12 +123,24 @@ def gc_envs(
         # under the lock: a `.copy-*` folder is an `env promote` in progress until it holds it
         # no more, and leftovers of killed copies and deletions are removed by taking it
         with locked(ctx, "seeknal env gc"):
+            _prune_history(ctx, now)
             for name, _ in doomed:
                 folder = Target(ctx.root, name).dir
                 if folder.is_dir():
                     drop_env_tables(ctx, name)
                     _remove_tree(folder)
     return doomed
+
+
+def _prune_history(ctx: Context, now: dt.datetime | None) -> None:
+    """History beyond `history:` goes to the trash, deleted by the detached deleter."""
+    from seeknal.project.retention import retention
+    from seeknal.state.journal import empty_trash
+    from seeknal.state.kept import discard, expired
+
+    base = ctx.production.base
+    discard(base, expired(base, retention(ctx.load_settings()), now))
+    empty_trash(base, background=os.environ.get("SEEKNAL_SYNC_CLEANUP") != "1")
 
 
 # -- env → env -----------------------------------------------------------------------------------

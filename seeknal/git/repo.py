@@ -13,6 +13,7 @@ from seeknal.digest import expand, paths_digest
 from seeknal.errors import SeeknalError
 
 SIGNATURE = ("seeknal", "seeknal@localhost")
+NOTES_REF = "refs/notes/seeknal"  # `git log --notes=seeknal` shows production receipts
 
 
 def init_and_commit(path: Path, message: str, branch: str = "main") -> str:
@@ -120,6 +121,24 @@ class GitRepo:
                 if tip == head:
                     return name
         return None
+
+    def add_note(self, commit: str, text: str, ref: str = NOTES_REF) -> None:
+        """Append `text` to the commit's note under `ref` (a commit production was built from
+        twice keeps both receipts)."""
+        try:
+            oid = self.commit(commit).id
+            try:
+                old = self.repo.lookup_note(str(oid), ref).message
+            except KeyError:
+                old = ""
+            try:
+                who = self.repo.default_signature
+            except (KeyError, pygit2.GitError):
+                who = pygit2.Signature(*SIGNATURE)
+            message = f"{old.rstrip()}\n\n{text}" if old.strip() else text
+            self.repo.create_note(message, who, who, str(oid), ref, True)
+        except (pygit2.GitError, ValueError, OSError) as exc:
+            raise SeeknalError(f"cannot write a git note on {commit[:12]}: {exc}") from None
 
     def files_at(self, commit: Any, project_root: Path) -> GitTreeFiles:
         rel = project_root.resolve().relative_to(self.workdir).as_posix()

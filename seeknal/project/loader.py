@@ -23,6 +23,7 @@ from seeknal.project.files import (
 )
 from seeknal.project.outputs import output_problems
 from seeknal.project.python_nodes import load_python_file
+from seeknal.project.retention import retention_problems
 from seeknal.project.yaml_nodes import NodeFile, SqlParser, build_node, find_line, key_line
 from seeknal.types import Node, Project
 
@@ -202,6 +203,8 @@ class _ProjectLoader:
                         f"not {ttl!r}",
                     )
                 )
+        for problem in retention_problems(data.get("history")):
+            self.problems.append(Problem(PROJECT_FILE, problem, key_line(loaded[1], "history")))
         if "sql_sandbox" in data and not _sandbox_ok(data["sql_sandbox"]):
             self.problems.append(
                 Problem(

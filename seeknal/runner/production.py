@@ -25,7 +25,7 @@ from seeknal.state import atomic, temps
 from seeknal.state.access import sql_access
 from seeknal.state.guard import mutating
 from seeknal.state.layout import Target
-from seeknal.state.records import Manifest, NodeState, RunState
+from seeknal.state.records import Manifest, NodeState, Promotion, RunState
 from seeknal.state.store import read_manifest, read_run_state, write_manifest, write_run_state
 from seeknal.types import NodeStatus, Project
 
@@ -50,6 +50,7 @@ class RunOutcome:
     results: dict[str, NodeRun] = field(default_factory=dict)
     removed_outputs: list[str] = field(default_factory=list)
     run_id: str = ""
+    history: Promotion | None = None  # its line in promotions.jsonl, when it changed outputs
 
     @property
     def failed(self) -> list[NodeRun]:
@@ -162,8 +163,10 @@ def run_production(
     command: str = "seeknal run",
     profile: Path | None = None,
     on_node_start: Callable[[str], None] | None = None,
+    git_commit: str | None = None,
 ) -> RunOutcome:
     from seeknal.project.profiles import check_uses, resolve_profile_path
+    from seeknal.state.history import record_run
 
     target = ctx.production
     ctx.use_profile(resolve_profile_path(ctx.root, None, profile))
@@ -185,8 +188,10 @@ def run_production(
         state = read_run_state(target)
         new_state = record_results(target, plan.loaded, state, outcome.results, ctx)
         write_run_state(target, new_state)
-        write_manifest(
-            target, production_manifest(plan.loaded, read_manifest(target), new_state.nodes)
+        manifest = production_manifest(plan.loaded, read_manifest(target), new_state.nodes)
+        write_manifest(target, manifest)
+        outcome.history = record_run(
+            target.base, state, new_state, plan.removed, manifest.fingerprint, git_commit
         )
         ctx.save_cache()
     if stopped:

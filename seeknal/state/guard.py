@@ -9,13 +9,17 @@ from pathlib import Path
 
 from seeknal.errors import LockError
 from seeknal.state import journal, temps
-from seeknal.state.history import finish_promote
+from seeknal.state.history import finish_promote, finish_rollback
 from seeknal.state.lock import holder_left, target_lock
 
 
 def _recover(base: Path, root: Path) -> list[str]:
     notes = []
-    message = journal.recover(base, root, {"promote": lambda j: finish_promote(root, j)})
+    finishers = {
+        "promote": lambda j: finish_promote(root, j),
+        "rollback": lambda j: finish_rollback(root, j),
+    }
+    message = journal.recover(base, root, finishers)
     if message:
         notes.append(message)
     journal.empty_trash(base, background=False)  # a deleter that died left it behind

@@ -1,4 +1,5 @@
-"""promotions.jsonl and the follow-up of a committed promotion (idempotent: recovery may repeat it)."""
+"""promotions.jsonl and the follow-up of a committed promotion or rollback (idempotent: recovery
+may repeat it)."""
 
 from __future__ import annotations
 
@@ -8,33 +9,99 @@ from pathlib import Path
 from typing import Any
 
 from seeknal.errors import StateError
+from seeknal.project.retention import Retention
+from seeknal.state import kept
 from seeknal.state.layout import Target
-from seeknal.state.records import Promotion
+from seeknal.state.records import Promotion, RunState
 from seeknal.state.store import read_env_config, write_env_config
 
 HISTORY = "promotions.jsonl"
 
 
 def finish_promote(root: Path, journal: dict[str, Any]) -> None:
-    """Idempotent follow-up of a committed promotion: history line and env bookkeeping."""
+    """Idempotent follow-up of a committed promotion: history line, env bookkeeping, and the
+    replaced files kept for rollback (or left to the trash when the retention keeps none)."""
     details = journal["details"]
     line = Promotion.from_json(details["promotion"], "the promotion journal")
-    history = Target(root).base / HISTORY
-    if not _history_has(history, line.id):
-        torn = history.exists() and not history.read_bytes().endswith(b"\n")
-        with history.open("a", encoding="utf-8") as handle:
-            # a line torn by a crash is closed off, never continued
-            handle.write(
-                ("\n" if torn and history.stat().st_size else "")
-                + json.dumps(line.to_json(), sort_keys=True)
-                + "\n"
-            )
-            handle.flush()
-            os.fsync(handle.fileno())
+    prod = Target(root)
+    append_line(prod.base, line)
     env = Target(root, details["env"])
     config = read_env_config(env)
     if config is not None:
         write_env_config(env, config.promoted(details["plan_id"], line.mode, line.time))
+    retention = Retention.from_json(details.get("history"))
+    if retention.keep > 0:
+        kept.keep_replaced(prod.base, root, journal, prod.run_state_path)
+    kept.discard(prod.base, kept.expired(prod.base, retention))
+
+
+def finish_rollback(root: Path, journal: dict[str, Any]) -> None:
+    """Idempotent follow-up of a committed rollback: history line, the envs given back their
+    outputs marked unpromoted, the history the rollback used up dropped."""
+    details = journal["details"]
+    line = Promotion.from_json(details["rollback"], "the rollback journal")
+    prod = Target(root)
+    append_line(prod.base, line)
+    for name, plan_id in details.get("envs", {}).items():
+        env = Target(root, name)
+        config = read_env_config(env)
+        if config is not None and config.promoted_plan_id == plan_id:
+            write_env_config(env, config.unpromoted())
+    kept.discard(prod.base, [kept.history_dir(prod.base) / i for i in line.undoes])
+
+
+def record_run(
+    base: Path,
+    before: RunState,
+    after: RunState,
+    removed: list[str],
+    fingerprint: str | None,
+    git_commit: str | None,
+) -> Promotion | None:
+    """A production run that changed outputs becomes a line of production's history."""
+    changed = tuple(
+        node
+        for node, entry in after.nodes.items()
+        if entry.output_digest
+        and entry.output_digest
+        != (before.nodes[node].output_digest if node in before.nodes else None)
+    )
+    if not changed and not removed:
+        return None
+    line = Promotion(
+        id=str(after.run_id or ""),
+        env="prod",
+        plan_id=None,
+        time=str(after.last_run or ""),
+        nodes=changed,
+        removed_nodes=tuple(removed),
+        manifest_fingerprint=fingerprint,
+        git_commit=git_commit,
+        kind="run",
+    )
+    try:
+        append_line(base, line)
+    except (StateError, OSError):
+        # the run is recorded in run_state.json; rollback notices it by production's digests
+        return None
+    return line
+
+
+def append_line(base: Path, line: Promotion) -> None:
+    """Append one line to promotions.jsonl, once per id."""
+    history = base / HISTORY
+    if _history_has(history, line.id):
+        return
+    torn = history.exists() and not history.read_bytes().endswith(b"\n")
+    with history.open("a", encoding="utf-8") as handle:
+        # a line torn by a crash is closed off, never continued
+        handle.write(
+            ("\n" if torn and history.stat().st_size else "")
+            + json.dumps(line.to_json(), sort_keys=True)
+            + "\n"
+        )
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _history_has(history: Path, promotion_id: str) -> bool:

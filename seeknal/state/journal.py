@@ -108,7 +108,7 @@ class Transaction:
         except BaseException as exc:
             _undo(self.target, self.root, self._journal("prepared"))
             if isinstance(exc, OSError):
-                raise _apply_failed(exc, self.root) from None
+                raise _apply_failed(exc, self.root, self.kind) from None
             raise
         atomic.write_json(journal_path, self._journal("committed"))
         failpoints.hit(f"{name}.committed")
@@ -136,12 +136,13 @@ class Transaction:
             atomic.fsync_dir(Path(folder))
 
 
-def _apply_failed(exc: OSError, root: Path) -> StateError:
+def _apply_failed(exc: OSError, root: Path, kind: str = "promote") -> StateError:
     where = exc.filename or "a file"
     if isinstance(where, str) and where.startswith(str(root) + os.sep):
         where = where[len(str(root)) + 1 :]
     return StateError(
-        f"Promotion failed at {where}: {exc.strerror or exc}. It was rolled back: production is "
+        f"{'Rollback' if kind == 'rollback' else 'Promotion'} failed at {where}: "
+        f"{exc.strerror or exc}. It was rolled back: production is "
         "exactly as before.",
         f"Fix the cause (is {where} or a folder above it a file where a folder belongs, or the "
         "disk full?), then run the command again.",
@@ -235,7 +236,8 @@ def recover(
             raise StateError(f"Unknown interrupted operation in {journal_path}.")
         _finish(target, journal, finisher)
         atomic.remove_temp_files(target)
-        return f"completed the interrupted {label}: production is promoted"
+        done = "rolled back" if journal.get("kind") == "rollback" else "promoted"
+        return f"completed the interrupted {label}: production is {done}"
     _undo(target, root, journal)
     atomic.remove_temp_files(target)
     return f"rolled back the interrupted {label}: production is exactly as before"

@@ -741,6 +741,9 @@ def test_promote_deletes_replaced_outputs_in_the_background(
     Deleting in the promote process would pause promote itself until the timeout.
     """
     monkeypatch.delenv("SEEKNAL_SYNC_CLEANUP")
+    # no history kept: the replaced outputs go straight to the trash
+    with (proj / "seeknal_project.yml").open("a") as handle:
+        handle.write("history:\n  keep: 0\n")
     adults_30(proj)
     plan_apply(proj)
     replaced = output(proj, "transform.adults").read_bytes()
@@ -804,6 +807,9 @@ def test_promote_through_a_pipe_does_not_wait_for_the_deleter(
     the detached deleter does not keep the pipe open. The deleter is paused for the test, so a
     deleter holding stdout would hang the read below until the timeout."""
     monkeypatch.delenv("SEEKNAL_SYNC_CLEANUP")
+    # no history kept: the replaced outputs go straight to the trash
+    with (proj / "seeknal_project.yml").open("a") as handle:
+        handle.write("history:\n  keep: 0\n")
     adults_30(proj)
     plan_apply(proj)
     errors = tmp_path / "stderr.log"

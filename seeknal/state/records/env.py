@@ -77,6 +77,10 @@ class EnvConfig:
             self, promoted_plan_id=plan_id, promoted_mode=mode, promoted_at=at, last_accessed=at
         )
 
+    def unpromoted(self) -> EnvConfig:
+        """After a rollback gave the env its outputs back: it can be promoted again."""
+        return replace(self, promoted_plan_id=None, promoted_mode=None, promoted_at=None)
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "name": self.name,
@@ -112,7 +116,8 @@ class EnvConfig:
 # -- promotions.jsonl ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Promotion:
-    """One line of promotions.jsonl: an env made production."""
+    """One line of promotions.jsonl: an env made production (or, by `kind`, a rollback or a
+    production run that changed outputs)."""
 
     SCHEMA_VERSION: ClassVar[str] = "1.0"
     WHAT: ClassVar[str] = "Promotion"
@@ -126,11 +131,19 @@ class Promotion:
     removed_nodes: tuple[str, ...] = ()
     manifest_fingerprint: str | None = None
     git_commit: str | None = None
+    # promote, or a line of production's history that is not a promotion: `rollback` (which
+    # promotions it undid, in `undoes`) or `run` (a production run that changed outputs)
+    kind: str = "promote"
+    undoes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.kind != "promote":  # promotion lines stay as older versions wrote them
+            extra = {"kind": self.kind, "undoes": list(self.undoes)}
         return versioned(
             self.SCHEMA_VERSION,
-            {
+            extra
+            | {
                 "id": self.id,
                 "env": self.env,
                 "plan_id": self.plan_id,
@@ -159,4 +172,6 @@ class Promotion:
             removed_nodes=texts(r.get("removed_nodes", LIST, [])),
             manifest_fingerprint=r.get("manifest_fingerprint", MAYBE_TEXT),
             git_commit=r.get("git_commit", MAYBE_TEXT),
+            kind=r.get("kind", TEXT, "promote"),
+            undoes=texts(r.get("undoes", LIST, [])),
         )
