@@ -25,7 +25,7 @@ def log(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     project_path: Path | None = ProjectPath,
 ) -> None:
-    """Production's history, newest first: promotions, rollbacks and runs that changed outputs."""
+    """List production's history, newest first (what can be rolled back)."""
     from seeknal.envs.history import production_log
 
     entries = production_log(context(project_path))
@@ -42,7 +42,7 @@ def log(
 def _print_entry(e: dict[str, Any]) -> None:
     what = {"promote": f"promote {e['env']}", "run": "run", "rollback": "rollback"}[e["kind"]]
     if e["kind"] == "rollback":
-        what += f" of {', '.join(e['undoes'])}"
+        what += f" of {', '.join(e['undoes'])} (env {e['env']})"
     out(f"{e['id']}  {e['time']}  {what}")
     details = [f"plan {e['plan_id']}"] if e["plan_id"] else []
     if e["git_commit"]:
@@ -69,7 +69,7 @@ def rollback(
     ),
     project_path: Path | None = ProjectPath,
 ) -> None:
-    """Put production back exactly as it was before a promotion, atomically."""
+    """Put production back exactly as before a promotion, atomically."""
     from seeknal.envs.rollback import rollback as do_rollback
 
     outcome = do_rollback(context(project_path), promotion_id, force)

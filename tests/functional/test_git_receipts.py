@@ -10,6 +10,7 @@ import pytest
 from conftest import cli, output, small_project
 from gitkit import (
     ADULTS_WITH_COLUMN,
+    bare_remote,
     commit_files,
     ignore_target,
     install_hooks,
@@ -68,6 +69,28 @@ def test_merge_writes_a_receipt_and_rollback_undoes_the_merge(small: Path) -> No
     res = cli(small, "rollback")
     assert res.exit_code == 0, res.output
     assert sha(output(small, "transform.adults")) == before
+
+
+def test_receipts_travel_with_the_documented_refspec(small: Path, tmp_path: Path) -> None:
+    assert cli(small, "run").exit_code == 0
+    install_hooks(small)
+    bare_remote(small)
+    run_git(small, "checkout", "-q", "-b", "feature/p")
+    commit_files(small, {ADULTS: ADULTS_WITH_COLUMN}, "adults")
+    assert cli(small, "run").exit_code == 0
+    run_git(small, "checkout", "-q", "main")
+    run_git(small, "merge", "--no-ff", "-m", "merge feature/p", "feature/p")
+    run_git(small, "push", "-q", "origin", "main")
+    run_git(small, "push", "-q", "origin", "refs/notes/seeknal:refs/notes/seeknal")
+    clone = tmp_path / "clone"
+    run_git(tmp_path, "clone", "-q", str(tmp_path / "remote.git"), str(clone))
+    assert "Notes (seeknal)" not in run_git(clone, "log", "--notes=seeknal", "-1").stdout
+    run_git(
+        clone, "config", "--add", "remote.origin.fetch", "+refs/notes/seeknal:refs/notes/seeknal"
+    )
+    run_git(clone, "fetch", "-q", "origin")
+    shown = run_git(clone, "log", "--notes=seeknal", "-1").stdout
+    assert "Notes (seeknal):" in shown and "promoted env feature-p" in shown
 
 
 def test_on_merge_run_writes_a_receipt(small: Path) -> None:
