@@ -33,7 +33,7 @@ def log(
         out(json.dumps([e.to_json() for e in entries], indent=2, sort_keys=True))
         return
     if not entries:
-        out("No promotions yet: production's history starts with the first 'seeknal promote'.")
+        out("Production has no history yet: no promotion, and no run that changed outputs.")
         return
     for entry in entries:
         _print_entry(entry.to_json())
@@ -86,4 +86,4 @@ def rollback(
         if state == "usable":
             out(f"Env '{env}' has its outputs back and can be promoted again.")
         else:
-            out(f"Env '{env}': {state}.")
+            out(f"Env '{env}' cannot be promoted again as it was: {state}.")

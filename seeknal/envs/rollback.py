@@ -146,14 +146,21 @@ def _before(root: Path, prod: Target, entry: Kept) -> str:
 def _env_blocked(root: Path, promotion: Promotion) -> str | None:
     """Why the promoted env cannot take its outputs back (None: it can, and is usable again)."""
     env = Target(root, promotion.env)
+    name = promotion.env
     if not env.dir.is_dir():
-        return f"env '{promotion.env}' no longer exists; its outputs are dropped"
+        return "it no longer exists, so the promoted outputs were dropped"
     config, plan = read_env_config(env), read_plan(env)
     state = read_run_state(env)
     if config is None or plan is None or plan.plan_id != promotion.plan_id:
-        return f"env '{promotion.env}' was planned again since; plan and run it again to promote"
+        return (
+            "it was planned again since, so the promoted outputs were dropped; "
+            f"plan and run it again ('seeknal plan {name}', 'seeknal run --env {name}')"
+        )
     if state.plan_id != promotion.plan_id:
-        return f"env '{promotion.env}' was run again since; run it again to promote"
+        return (
+            "it was run again since, so the promoted outputs were dropped; "
+            f"plan and run it again ('seeknal plan {name}', 'seeknal run --env {name}')"
+        )
     return None
 
 

@@ -100,6 +100,8 @@ def test_rollback_puts_production_back_byte_for_byte(template: Path) -> None:
     assert history_lines(root)[-1]["kind"] == "rollback"
     assert history_lines(root)[-1]["undoes"] == [line["id"]]
     assert "promoted_plan_id" not in env_json(root, "dev", "env_config.json")
+    statuses = {e["name"]: e["status"] for e in cli(root, "env", "list", "--json").json()}
+    assert statuses == {"dev": "applied"}
 
     # with the project as production was built from, a run has nothing to do
     edited = {p: (root / p).read_text() for p in (ADULTS, TEENS_YML)}
@@ -378,3 +380,43 @@ def test_history_setting_is_validated(template: Path, value: str, message: str) 
     assert res.exit_code == 1
     assert message in res.output
     assert "seeknal_project.yml" in res.output
+
+
+def test_rollback_after_the_env_was_deleted(template: Path) -> None:
+    root = template
+    before = production(root)
+    assert cli(root, "promote", "dev").exit_code == 0
+    assert cli(root, "env", "delete", "dev", "--yes").exit_code == 0
+    res = cli(root, "rollback")
+    assert res.exit_code == 0, res.output
+    assert production(root) == before
+    assert (
+        "Env 'dev' cannot be promoted again as it was: it no longer exists, so the promoted "
+        "outputs were dropped." in res.stdout
+    )
+    assert not env_dir(root, "dev").exists()
+    assert temp_leftovers(root) == []
+
+
+def test_rollback_after_the_env_was_planned_again(template: Path) -> None:
+    root = template
+    before = production(root)
+    assert cli(root, "promote", "dev").exit_code == 0
+    edit(root, ADULTS, "WHERE age >= 30", "WHERE age >= 40")
+    assert cli(root, "plan", "dev").exit_code == 0
+    res = cli(root, "rollback")
+    assert res.exit_code == 0, res.output
+    assert production(root) == before
+    assert "it was planned again since" in res.stdout
+    assert "plan and run it again ('seeknal plan dev', 'seeknal run --env dev')" in res.stdout
+    for command in (("plan", "dev"), ("run", "--env", "dev")):
+        assert cli(root, *command).exit_code == 0
+    assert cli(root, "promote", "dev").exit_code == 0
+
+
+def test_log_of_a_project_never_run(tmp_path: Path) -> None:
+    root = env_project(tmp_path / "fresh")
+    res = cli(root, "log")
+    assert res.exit_code == 0, res.output
+    assert "Production has no history yet" in res.stdout
+    assert cli(root, "log", "--json").json() == []
