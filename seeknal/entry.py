@@ -1,5 +1,6 @@
-"""Console entry point. `seeknal hook ...` is dispatched before the CLI framework is imported,
-so that git hooks stay fast."""
+"""Console entry point. `seeknal hook ...`, `seeknal --help` (on a plain output) and `seeknal env
+current` are answered before the CLI framework is imported, so that git hooks and these stay
+fast."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ def main() -> None:
         from seeknal.cli.hook_entry import main as hook_main
 
         sys.exit(hook_main(sys.argv[2:]))
+    from seeknal.cli.quick import answer
+
+    code = answer(sys.argv[1:])
+    if code is not None:
+        sys.exit(code)
     from seeknal.cli.main import main as cli_main
 
     cli_main()

@@ -181,10 +181,6 @@ def env_gc(
 @handled
 def env_current(project_path: Path | None = ProjectPath) -> None:
     """Print the active environment and which rule chose it."""
-    from seeknal.git.active import resolve
-    from seeknal.git.hook_support import settings_of
+    from seeknal.cli.quick import describe_current
 
-    root = project_root(project_path)
-    current = resolve(root, settings_of(root))
-    branch = f", branch {current.branch}" if current.branch else ""
-    out(f"{current.env or 'production'}  ({current.rule}{branch})")
+    out(describe_current(project_root(project_path)))

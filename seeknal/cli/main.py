@@ -84,48 +84,46 @@ def main_options(
         os.environ["SEEKNAL_DEBUG"] = "1"
 
 
-_registered = False
+# every command name and the module that registers it, in the order `seeknal --help` lists them
+COMMANDS = {
+    "run": "run_cmd",
+    "plan": "plan_cmd",
+    "promote": "promote_cmd",
+    "log": "history_cmd",
+    "rollback": "history_cmd",
+    "report": "report_cmd",
+    "diff": "diff_cmd",
+    "ls": "browse_cmd",
+    "show": "browse_cmd",
+    "lineage": "browse_cmd",
+    "query": "query_cmd",
+    "repl": "repl_cmd",
+    "env": "env_cmd",
+    "hooks": "git_cmd",
+    "sync": "git_cmd",
+    "init": "project_cmd",
+    "demo": "project_cmd",
+    "clean": "clean_cmd",
+}
+_registered: set[str] = set()
 
 
-def get_app() -> typer.Typer:
-    """The app with every command registered (command modules import the core lazily)."""
-    global _registered
-    if not _registered:
-        _keep_argument_help()
-        from seeknal.cli import (
-            browse_cmd,
-            clean_cmd,
-            diff_cmd,
-            env_cmd,
-            git_cmd,
-            history_cmd,
-            plan_cmd,
-            project_cmd,
-            promote_cmd,
-            query_cmd,
-            repl_cmd,
-            report_cmd,
-            run_cmd,
-        )
+def get_app(command: str | None = None) -> typer.Typer:
+    """The app with every command registered; with `command`, only the module that registers
+    it (each command module costs its imports and typer's signature parsing at start-up)."""
+    import importlib
 
-        # registration order is the order `seeknal --help` lists the commands in
-        for module in (
-            run_cmd,
-            plan_cmd,
-            promote_cmd,
-            history_cmd,
-            report_cmd,
-            diff_cmd,
-            browse_cmd,
-            query_cmd,
-            repl_cmd,
-            env_cmd,
-            git_cmd,
-            project_cmd,
-            clean_cmd,
-        ):
-            module.register(app)
-        _registered = True
+    _keep_argument_help()
+    wanted = [COMMANDS[command]] if command in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    for name in wanted:
+        if name not in _registered:
+            importlib.import_module(f"seeknal.cli.{name}").register(app)
+            _registered.add(name)
+    # modules registered one by one (a test process calls main() again and again) keep the
+    # --help order
+    order = {name: index for index, name in enumerate(COMMANDS)}
+    app.registered_commands.sort(key=lambda c: order.get(c.name or "", len(order)))
+    app.registered_groups.sort(key=lambda g: order.get(g.name or "", len(order)))
     return app
 
 
@@ -162,8 +160,10 @@ def main() -> None:
 
     notices.on_lock_wait = warn  # a command queued behind another one says so
     notices.command_line = shlex.join(["seeknal", *sys.argv[1:]])
-    get_app()
     sys.argv[1:] = debug_anywhere(sys.argv[1:])
+    from seeknal.cli.quick import completing
+
+    get_app(None if completing() or len(sys.argv) < 2 else sys.argv[1])
     try:
         app()
     except SystemExit as exc:

@@ -1,0 +1,95 @@
+"""Answers given before typer, click and rich are imported (about 0.1 s of start-up):
+`seeknal --help` on a plain output and `seeknal env current`. They print exactly what the typer
+commands print; anything else, or any doubt, goes the usual way (docs/architecture.md)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+# settings rich or typer read that change how help is rendered (width, colour, layout)
+RENDER_SETTINGS = (
+    "COLUMNS",
+    "TERMINAL_WIDTH",
+    "FORCE_COLOR",
+    "PY_COLORS",
+    "GITHUB_ACTIONS",
+    "TTY_COMPATIBLE",
+    "TTY_INTERACTIVE",
+    "JUPYTER_COLUMNS",
+    "DATABRICKS_RUNTIME_VERSION",
+    "TYPER_USE_RICH",
+    "_TYPER_FORCE_DISABLE_TERMINAL",
+)
+
+
+def answer(argv: list[str]) -> int | None:
+    """The exit code after answering `argv` here, or None to leave it to the typer app."""
+    if completing():
+        return None
+    if argv in ([], ["--help"], ["-h"]) and plain_output():
+        from seeknal.cli.help_text import HELP
+
+        # without arguments click shows the help as a usage error: no blank line after it, exit 2
+        return _write(HELP if argv else HELP[:-1], 0 if argv else 2)
+    if argv == ["env", "current"]:
+        return _env_current()
+    return None
+
+
+def completing() -> bool:
+    """A shell asks for completions (click's `_SEEKNAL_COMPLETE`): the typer app answers."""
+    return any(name.endswith("_COMPLETE") for name in os.environ)
+
+
+def plain_output() -> bool:
+    """True when typer would render help without colour at rich's default 80 columns: no
+    standard stream is a terminal, UTF-8 output, and none of the settings above."""
+    if any(name in os.environ for name in RENDER_SETTINGS) or os.name != "posix":
+        return False
+    if (sys.stdout.encoding or "").lower().replace("-", "") != "utf8":
+        return False
+    for fd in (0, 1, 2):
+        try:
+            os.get_terminal_size(fd)
+        except (OSError, ValueError):
+            continue
+        return False
+    return True
+
+
+def describe_current(root: Path) -> str:
+    """`seeknal env current`'s line: the active env and the rule that chose it."""
+    from seeknal.git.active import resolve
+    from seeknal.git.hook_support import settings_of
+
+    current = resolve(root, settings_of(root))
+    branch = f", branch {current.branch}" if current.branch else ""
+    return f"{current.env or 'production'}  ({current.rule}{branch})"
+
+
+def _env_current() -> int | None:
+    from seeknal.errors import SeeknalError
+    from seeknal.project.files import find_root
+
+    try:
+        line = describe_current(find_root(Path.cwd()))
+    except SeeknalError:
+        return None  # the typer command words the error
+    return _write(line + "\n", 0)
+
+
+def _write(text: str, code: int) -> int:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet(sys.stdout)
+    return code
+
+
+def _quiet(stream: Any) -> None:
+    # the reader went away (`seeknal --help | head -1`): nothing more to say, no traceback
+    os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())

@@ -1,0 +1,128 @@
+"""Start-up: `seeknal --help` (on a plain output) and `seeknal env current` are answered before
+typer, click and rich are imported (seeknal/cli/quick.py), and any other command registers only
+its own command module. What they print must stay exactly what the typer app prints."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import cli, git
+
+from seeknal.cli import help_text
+from seeknal.cli.main import COMMANDS, get_app
+from seeknal.cli.quick import RENDER_SETTINGS
+
+# runs the console entry point and reports which of these modules it imported
+PROBE = """
+import json, sys
+from seeknal.entry import main
+sys.argv = ["seeknal", *sys.argv[1:]]
+try:
+    main()
+finally:
+    names = ("typer", "click", "rich")
+    loaded = [m for m in sorted(sys.modules) if m in names or m.endswith("_cmd")]
+    sys.stderr.write("\\nloaded " + json.dumps(loaded) + "\\n")
+"""
+# the same command line through the typer app, as before the fast paths existed
+TYPER = (
+    "import sys; sys.argv = ['seeknal', *sys.argv[1:]]; from seeknal.cli.main import main; main()"
+)
+
+
+def _run(code: str, cwd: Path, args: tuple[str, ...], env: dict[str, str]) -> tuple[int, str, str]:
+    clean = {k: v for k, v in os.environ.items() if k not in RENDER_SETTINGS}
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=cwd,
+        env={**clean, **env},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def entry(cwd: Path, *args: str, **env: str) -> tuple[int, str, str, list[str]]:
+    """Exit code, stdout, stderr and the probed modules loaded, through seeknal.entry."""
+    code, stdout, stderr = _run(PROBE, cwd, args, env)
+    stderr, _, loaded = stderr.rpartition("\nloaded ")
+    return code, stdout, stderr, json.loads(loaded)
+
+
+def through_typer(cwd: Path, *args: str, **env: str) -> tuple[int, str, str]:
+    return _run(TYPER, cwd, args, env)
+
+
+def test_stored_help_is_what_typer_renders() -> None:
+    """Fails when a command, its help or a global option changes without the stored text:
+    write it again with `python -m seeknal.cli.help_text`."""
+    assert help_text.HELP == help_text.render()
+    assert help_text.HELP.count("\n") == len(help_text.LINES) > 20
+
+
+def test_help_prints_typers_text_without_importing_typer(tmp_path: Path) -> None:
+    for args in (["--help"], ["-h"], []):
+        code, stdout, stderr, loaded = entry(tmp_path, *args)
+        assert (code, stdout, stderr) == through_typer(tmp_path, *args), args
+        assert loaded == [], args
+        assert "Usage: seeknal [OPTIONS] COMMAND" in stdout and ("promote" in stdout)
+    assert entry(tmp_path)[0] == 2  # no arguments: help as a usage error, like click
+
+
+def test_help_for_another_width_or_colour_goes_through_typer(tmp_path: Path) -> None:
+    code, stdout, stderr, loaded = entry(tmp_path, "--help", COLUMNS="120")
+    assert (code, stdout, stderr) == through_typer(tmp_path, "--help", COLUMNS="120")
+    assert "typer" in loaded
+    assert stdout != help_text.HELP and len(stdout.splitlines()[1]) == 120
+    code, stdout, _, loaded = entry(tmp_path, "--help", FORCE_COLOR="1")
+    assert code == 0 and "\x1b[" in stdout and "typer" in loaded
+
+
+def test_env_current_prints_typers_line_without_importing_typer(small: Path) -> None:
+    git(small, "checkout", "-q", "-b", "feature/fast")
+    for branch in ("feature/fast", "main"):
+        git(small, "checkout", "-q", branch)
+        code, stdout, stderr, loaded = entry(small, "env", "current")
+        assert (code, stdout, stderr) == through_typer(small, "env", "current")
+        assert (code, stdout, stderr) == (0, cli(small, "env", "current").stdout, "")
+        assert loaded == []
+    assert stdout == "production  (production branch, branch main)\n"
+    assert entry(small, "env", "current", SEEKNAL_ENV="dev")[1] == "dev  (SEEKNAL_ENV)\n"
+
+
+def test_env_current_outside_a_project_is_worded_by_typer(tmp_path: Path) -> None:
+    code, stdout, stderr, loaded = entry(tmp_path, "env", "current")
+    assert (code, stdout, stderr) == through_typer(tmp_path, "env", "current")
+    assert code == 1 and "No seeknal project found" in stderr and "typer" in loaded
+
+
+def test_a_command_registers_only_its_own_module(tmp_path: Path) -> None:
+    code, stdout, _, loaded = entry(tmp_path, "promote", "--help")
+    assert code == 0 and "Usage: seeknal promote" in stdout
+    assert [m for m in loaded if m.endswith("_cmd")] == ["seeknal.cli.promote_cmd"]
+    # a mistyped command still gets click's suggestion from the full set of commands
+    code, _, stderr, loaded = entry(tmp_path, "promte")
+    assert code == 2 and "Did you mean" in stderr
+    assert len([m for m in loaded if m.endswith("_cmd")]) == len(set(COMMANDS.values()))
+
+
+def test_command_table_names_every_command_and_its_module() -> None:
+    app = get_app()
+    registered = {c.name: c.callback.__module__ for c in app.registered_commands if c.callback}
+    for group in app.registered_groups:
+        first = group.typer_instance.registered_commands[0] if group.typer_instance else None
+        registered[group.name] = first.callback.__module__ if first and first.callback else ""
+    assert registered == {name: f"seeknal.cli.{module}" for name, module in COMMANDS.items()}
+    # and in the order --help lists them
+    listed = [
+        line.split()[1] for line in help_text.LINES if line.startswith("│ ") and "─" not in line
+    ]
+    assert [n for n in listed if n in COMMANDS] == [
+        n for n in COMMANDS if n not in ("env", "hooks")
+    ] + ["env", "hooks"]
