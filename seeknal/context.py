@@ -7,11 +7,13 @@ import hashlib
 import json
 import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seeknal import __version__
+from seeknal.digest import RACY_SECONDS
 from seeknal.errors import SeeknalError
 from seeknal.project.files import PROJECT_FILE, DiskFiles, ProjectFiles, find_root
 from seeknal.state.layout import Target
@@ -162,10 +164,16 @@ class Context:
 
         Staleness checks (run --env, promote, hooks) need only this; when no node uses a
         placeholder whose value changes by itself (today, run_id, env vars, ...), a project
-        whose files did not change is not loaded again.
+        whose files did not change is not loaded again, nor read again while the files' stats
+        (size, change times, inode) stay the same.
         """
         files = DiskFiles(self.root)
         params = json.dumps(self.params, sort_keys=True, default=str)
+        signature, newest = files.signature("seeknal", [PROJECT_FILE])
+        stats_key = "mfs:" + hashlib.sha256(f"{params}\0{signature}".encode()).hexdigest()
+        memo = self.cache.data.get(stats_key)
+        if isinstance(memo, dict) and self._data_unchanged(files, memo):
+            return str(memo["fingerprint"])
         digest = hashlib.sha256(f"{__version__}\0{params}".encode())
         volatile = False
         for rel in [PROJECT_FILE, *files.list_files("seeknal")]:
@@ -174,25 +182,33 @@ class Context:
             volatile = volatile or (b"{{" in raw and VOLATILE.search(raw) is not None)
         key = "mfp:" + digest.hexdigest()
         memo = self.cache.data.get(key)
-        if not volatile and isinstance(memo, dict):
-            tables = memo.get("data", {})
-            if all(files.data_digest(t, self.cache.data) == d for t, d in tables.items()):
-                return str(memo["fingerprint"])
-        loaded = self.load()
-        # a warehouse source's data changes without any file changing: never memoised
-        volatile = volatile or self._has_warehouse_sources(loaded.project)
-        if not volatile:
-            from seeknal.kinds import spec_for
+        if volatile or not (isinstance(memo, dict) and self._data_unchanged(files, memo)):
+            loaded = self.load()
+            # a warehouse source's data changes without any file changing: never memoised
+            if volatile or self._has_warehouse_sources(loaded.project):
+                return loaded.manifest_fingerprint
+            memo = self._memo_of(loaded)
+            self.cache.data[key] = memo
+        if time.time() - newest > RACY_SECONDS:  # else a stat may not move on the next change
+            self.cache.data[stats_key] = memo
+        return str(memo["fingerprint"])
 
-            self.cache.data[key] = {
-                "fingerprint": loaded.manifest_fingerprint,
-                "data": {
-                    str(spec_for(n.kind).data_file(n)): loaded.fingerprints[n.id].data_digest
-                    for n in loaded.project.nodes.values()
-                    if loaded.fingerprints[n.id].data_digest
-                },
-            }
-        return loaded.manifest_fingerprint
+    def _data_unchanged(self, files: DiskFiles, memo: dict[str, Any]) -> bool:
+        tables = memo.get("data", {})
+        return all(files.data_digest(t, self.cache.data) == d for t, d in tables.items())
+
+    @staticmethod
+    def _memo_of(loaded: Loaded) -> dict[str, Any]:
+        from seeknal.kinds import spec_for
+
+        return {
+            "fingerprint": loaded.manifest_fingerprint,
+            "data": {
+                str(spec_for(n.kind).data_file(n)): loaded.fingerprints[n.id].data_digest
+                for n in loaded.project.nodes.values()
+                if loaded.fingerprints[n.id].data_digest
+            },
+        }
 
     @staticmethod
     def _has_warehouse_sources(project: Project) -> bool:

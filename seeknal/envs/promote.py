@@ -15,9 +15,13 @@ from seeknal.project.retention import retention
 from seeknal.state import journal
 from seeknal.state.history import finish_promote, promotions
 from seeknal.state.layout import Target
-from seeknal.state.records import EnvConfig, NodeState, Plan, Promotion, RunState
-from seeknal.state.store import read_refs, read_run_state
-from seeknal.types import Project
+from seeknal.state.records import EnvConfig, Manifest, NodeState, Plan, Promotion, RunState
+from seeknal.state.store import (
+    read_env_outputs,
+    read_manifest_nodes,
+    read_refs,
+    read_run_state_json,
+)
 
 
 @dataclass
@@ -47,28 +51,30 @@ def promote_env(
     git_commit: str | None = None,
     rematerialize: bool = False,
 ) -> PromoteOutcome:
+    """Its cost follows what moves: of the nodes that do not move, nothing is read as records
+    and no manifest entry is parsed (production's run state is carried over as JSON)."""
     import time
-
-    from seeknal.planning.manifest import project_from_manifest
 
     started = time.perf_counter()
     target, config, plan = require_env(ctx, env)
     with locked(ctx, f"seeknal promote {env}"):
-        state = _promotable(ctx, target, config, plan)
-        manifest = require_manifest(target)
-        snapshot = project_from_manifest(manifest.to_json(), str(ctx.root))
+        state, refs = read_env_outputs(target)
+        moving = _moving(target, state)
+        _promotable(ctx, target, config, plan, state, moving)
         prod = ctx.production
-        prod_state = read_run_state(prod)
+        prod_json, prod_state = read_run_state_json(prod, [*state.nodes, *plan.removed_nodes])
         promotions(prod.base)  # its history must be readable before production changes
         txn = journal.Transaction(prod.base, ctx.root, "promote")
         try:
-            staged = _stage_outputs(txn, target, prod, snapshot, state, prod_state, copy_data, ctx)
-            removed = _stage_removals(txn, prod, prod_state, plan, data_files(snapshot.nodes))
+            staged = _stage_outputs(txn, target, prod, moving, state, prod_state, copy_data, ctx)
+            removed = _stage_removals(txn, target, prod, prod_state, plan, ctx.root)
             now = utc_now()
-            new_state = RunState.promoted(state.run_id, now, env, staged.nodes)
+            new_state = RunState.promoted_json(
+                prod_json, staged.nodes, refs, state.run_id, now, env
+            )
             # production's manifest becomes the env's, byte for byte
-            txn.replace(prod.manifest_path, txn.stage_copy(target.manifest_path))
-            txn.replace(prod.run_state_path, txn.stage_json("run_state.json", new_state.to_json()))
+            txn.replace(prod.manifest_path, txn.stage_link(target.manifest_path))
+            txn.replace(prod.run_state_path, txn.stage_json("run_state.json", new_state))
         except BaseException:
             txn.discard()  # nothing in production changed: no leftovers for recovery to report
             raise
@@ -81,7 +87,7 @@ def promote_env(
             mode="copy" if copy_data else "move",
             nodes=tuple(staged.moved),
             removed_nodes=plan.removed_nodes,
-            manifest_fingerprint=manifest.fingerprint,
+            manifest_fingerprint=moving.fingerprint,
         )
         txn.details = {
             "env": env,
@@ -99,6 +105,15 @@ def promote_env(
     return PromoteOutcome(env, str(plan.plan_id), staged.moved, removed, copy_data, seconds, tables)
 
 
+def _moving(target: Target, state: RunState) -> Manifest:
+    """The env manifest's entries of the nodes the env computed (those it moves)."""
+    manifest = read_manifest_nodes(target, state.nodes)
+    if manifest is None:
+        require_manifest(target)  # says the manifest is missing, and how to write it again
+        raise AssertionError  # unreachable: require_manifest raised
+    return manifest
+
+
 def _rematerialize(ctx: Context, env: str, nodes: list[str]) -> list[str]:
     """Production names get the promoted outputs; production's state is already the env's."""
     from seeknal.envs.warehouse import rematerialize
@@ -114,10 +129,17 @@ def _rematerialize(ctx: Context, env: str, nodes: list[str]) -> list[str]:
         ) from None
 
 
-def _promotable(ctx: Context, target: Target, config: EnvConfig, plan: Plan) -> RunState:
-    """The env's run state, once the env is applied, unpromoted, successful and still fresh."""
+def _promotable(
+    ctx: Context,
+    target: Target,
+    config: EnvConfig,
+    plan: Plan,
+    state: RunState,
+    moving: Manifest,
+) -> None:
+    """Refused unless the env is applied, unpromoted, successful and still fresh, and the
+    production outputs it reads are what the plan recorded."""
     env = str(target.env)
-    state = read_run_state(target)
     if config.promoted_plan_id == plan.plan_id:
         raise EnvError(
             f"Environment '{env}' has already been promoted.",
@@ -136,29 +158,25 @@ def _promotable(ctx: Context, target: Target, config: EnvConfig, plan: Plan) -> 
         )
     check_fresh(ctx, env, plan, promoting=True)
     EnvView(env, ctx.production, {}, read_refs(target).by_node(), memo=ctx.cache.data).check_refs()
-    return state
 
 
 def _stage_outputs(
     txn: journal.Transaction,
     target: Target,
     prod: Target,
-    snapshot: Project,
+    moving: Manifest,
     state: RunState,
     prod_state: RunState,
     copy_data: bool,
     ctx: Context,
 ) -> _Staged:
-    """Stage each env output into production's place; refs keep production's own entry."""
+    """Stage each env output into production's place."""
+    from seeknal.planning.manifest import project_from_manifest
+
+    snapshot = project_from_manifest(moving.to_json(), str(ctx.root))
     staged = _Staged()
     for node_id in snapshot.order:
-        entry = state.nodes.get(node_id)
-        if entry is None:
-            continue
-        if entry.ref:
-            own = prod_state.nodes.get(node_id) or NodeState()
-            staged.nodes[node_id] = own.referenced(entry.hash)
-            continue
+        entry = state.nodes[node_id]
         src = target.absolute(entry.output_path or "")
         digest = _intact(target, node_id, entry, src, ctx)
         dst = prod.output(snapshot.nodes[node_id]).path
@@ -194,10 +212,21 @@ def _intact(target: Target, node_id: str, entry: NodeState, src: Path, ctx: Cont
 
 
 def _stage_removals(
-    txn: journal.Transaction, prod: Target, prod_state: RunState, plan: Plan, data: dict[str, str]
+    txn: journal.Transaction,
+    target: Target,
+    prod: Target,
+    prod_state: RunState,
+    plan: Plan,
+    root: Path,
 ) -> list[str]:
     """Stage the deletion of production outputs of nodes the env removed (only files such a
     node may write: never a source's data file, a node file or anything outside the project)."""
+    if not plan.removed_nodes:
+        return []
+    from seeknal.planning.manifest import project_from_manifest
+
+    manifest = require_manifest(target)  # which files are source data: the whole project's
+    data = data_files(project_from_manifest(manifest.to_json(), str(root)).nodes)
     removed: list[str] = []
     for node_id in plan.removed_nodes:
         entry = prod_state.nodes.get(node_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -114,6 +114,52 @@ class DiskFiles:
                     self._scan(entry.path, name, found)
             else:
                 found.append((name, False))
+
+    def signature(self, folder: str, files: Iterable[str] = ()) -> tuple[str, float]:
+        """A digest of the path, size, change times and inode of `files` and of every file
+        `list_files(folder)` lists, and the newest change time among them: the files did not
+        change while their signature stays the same (seeknal.digest.RACY_SECONDS apart)."""
+        import hashlib
+
+        combined, newest = hashlib.sha256(), 0.0
+        for rel, st in [*self._stats(files), *sorted(self._tree_stats(folder))]:
+            changed = max(st.st_mtime_ns, st.st_ctime_ns)
+            newest = max(newest, changed / 1e9)
+            combined.update(f"{rel}\0{st.st_size}\0{changed}\0{st.st_ino}\n".encode())
+        return combined.hexdigest(), newest
+
+    def _stats(self, files: Iterable[str]) -> list[tuple[str, os.stat_result]]:
+        found = []
+        for rel in files:
+            try:
+                found.append((rel, os.stat(self.root / rel)))
+            except OSError:
+                continue
+        return found
+
+    def _tree_stats(self, folder: str) -> list[tuple[str, os.stat_result]]:
+        # the files _walk lists (no links, no hidden folders), with their stats, in one pass
+        found = []
+        todo = [folder]
+        while todo:
+            rel = todo.pop()
+            try:
+                entries = list(os.scandir(self.root / rel))
+            except OSError:
+                continue
+            for entry in entries:
+                path = f"{rel}/{entry.name}"
+                if entry.is_symlink():
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    if not entry.name.startswith("."):
+                        todo.append(path)
+                else:
+                    try:
+                        found.append((path, entry.stat(follow_symlinks=False)))
+                    except OSError:
+                        continue  # deleted meanwhile
+        return found
 
     def read(self, path: str) -> bytes | None:
         try:

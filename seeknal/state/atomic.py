@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -108,11 +109,13 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def remove_temp_files(folder: Path) -> int:
-    """Delete leftovers of interrupted writes (`.seeknal-tmp-*` files) anywhere below `folder`,
-    without following symlinks out of it; returns how many."""
+def remove_temp_files(folder: Path, skip: Collection[str] = ()) -> int:
+    """Delete leftovers of interrupted writes (`.seeknal-tmp-*` files) anywhere below `folder`
+    but in the folders `skip` lists (paths), without following symlinks out of it; returns how
+    many."""
     count = 0
-    for dirpath, _dirs, files in os.walk(folder):
+    for dirpath, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if os.path.join(dirpath, d) not in skip]
         for name in files:
             path = Path(dirpath) / name
             if name.startswith(TEMP_PREFIX) and not path.is_symlink():

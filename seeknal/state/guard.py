@@ -13,7 +13,9 @@ from seeknal.state.history import finish_promote, finish_rollback
 from seeknal.state.lock import holder_left, target_lock
 
 
-def _recover(base: Path, root: Path) -> list[str]:
+def _recover(base: Path, root: Path, killed: bool = True) -> list[str]:
+    """Finish or undo a promotion, delete leftovers; the folders of outputs (thousands of files,
+    written only under the lock) are searched for temp files only after a `killed` holder."""
     notes = []
     finishers = {
         "promote": lambda j: finish_promote(root, j),
@@ -23,7 +25,8 @@ def _recover(base: Path, root: Path) -> list[str]:
     if message:
         notes.append(message)
     journal.empty_trash(base, background=False)  # a deleter that died left it behind
-    removed = temps.remove_leftovers(base, root) + _remove_env_leftovers(base)
+    removed = temps.remove_leftovers(base, root, outputs=killed or message is not None)
+    removed += _remove_env_leftovers(base)
     if removed and not message:
         notes.append(f"removed {removed} temporary file(s) left by an interrupted command")
     return notes
@@ -44,8 +47,8 @@ def _remove_env_leftovers(base: Path) -> int:
 @contextmanager
 def mutating(base: Path, root: Path, command: str) -> Iterator[list[str]]:
     """Hold target/'s lock; first finish or undo whatever a killed command left behind."""
-    with target_lock(base, command):
-        yield _recover(base, root)
+    with target_lock(base, command) as killed:
+        yield _recover(base, root, killed)
 
 
 def recover_if_idle(base: Path, root: Path) -> list[str]:

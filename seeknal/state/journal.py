@@ -71,6 +71,17 @@ class Transaction:
             os.fsync(handle.fileno())
         return dest
 
+    def stage_link(self, src: Path) -> Path:
+        """`src` staged by a second name (a copy where links are refused): seeknal never
+        writes a file in place, so the two names cannot come to differ."""
+        dest = self.folder / "staged" / f"link-{len(self.ops)}-{src.name}"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(src, dest)
+        except OSError:
+            return self.stage_copy(src)
+        return dest
+
     def replace(self, dst: Path, src: Path) -> None:
         backup = self.folder / "backup" / f"{len(self.ops)}-{dst.name}"
         self.ops.append(Operation(self._rel(dst), self._rel(src), self._rel(backup)))

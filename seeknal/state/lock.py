@@ -19,7 +19,9 @@ LOCK, HOLDER = ".lock", ".lock.holder"
 
 
 @contextmanager
-def target_lock(target: Path, command: str, wait: float | None = None) -> Iterator[None]:
+def target_lock(target: Path, command: str, wait: float | None = None) -> Iterator[bool]:
+    """Hold target/'s lock; yields whether a killed holder had left its holder file (a command
+    that ends, even by an exception, removes it before letting go of the lock)."""
     target.mkdir(parents=True, exist_ok=True)
     lock_path = target / LOCK
     info_path = target / HOLDER
@@ -50,12 +52,13 @@ def target_lock(target: Path, command: str, wait: float | None = None) -> Iterat
             f"and check that {target} is writable.",
         ) from None
     try:
+        left = info_path.exists()
         holder = notices.command_line or command or " ".join(sys.argv)
         try:
             info_path.write_text(json.dumps({"pid": os.getpid(), "command": holder}))
         except OSError:
             pass  # the lock holds without it; only naming the holder to others is lost
-        yield
+        yield left
     finally:
         try:
             info_path.unlink()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import pickle
 import re
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -44,6 +46,22 @@ def read_run_state(target: Target) -> RunState:
     return _read(target, target.run_state_path, RunState) or RunState()
 
 
+def read_env_outputs(target: Target) -> tuple[RunState, dict[str, str | None]]:
+    """An env's run state as a promotion reads it: records of the nodes the env computed, and
+    the fingerprint of each node it reads from production (RunState.computed_from_json)."""
+    path, hint = target.run_state_path, hint_for(target, target.run_state_path)
+    data = atomic.read_json(path, RunState.WHAT, hint)
+    return (RunState(), {}) if data is None else RunState.computed_from_json(data, path, hint)
+
+
+def read_run_state_json(target: Target, check: Collection[str]) -> tuple[dict[str, Any], RunState]:
+    """The run state as JSON (for RunState.promoted_json), and as a record holding only the
+    entries of the nodes in `check` (the only ones checked)."""
+    path, hint = target.run_state_path, hint_for(target, target.run_state_path)
+    data = atomic.read_json(path, RunState.WHAT, hint) or {}
+    return data, (RunState.from_json(data, path, hint, only=check) if data else RunState())
+
+
 def write_run_state(target: Target, state: RunState) -> None:
     atomic.write_json(target.run_state_path, state.to_json())
 
@@ -73,10 +91,13 @@ def write_env_config(target: Target, config: EnvConfig) -> None:
     atomic.write_json(target.env_config_path, config.to_json())
 
 
-def read_refs(target: Target) -> Refs:
-    """The production outputs an env reads. Every plan writes the file, so a missing one is
-    refused: reading production without it would skip every check of production's bytes."""
-    refs = _read(target, target.refs_path, Refs)
+def read_refs(target: Target, only: Collection[str] | None = None) -> Refs:
+    """The production outputs an env reads (with `only`, those of these nodes). Every plan
+    writes the file, so a missing one is refused: reading production without it would skip
+    every check of production's bytes."""
+    path, hint = target.refs_path, hint_for(target, target.refs_path)
+    data = atomic.read_json(path, Refs.WHAT, hint)
+    refs = None if data is None else Refs.from_json(data, path, hint, only=only)
     if refs is None:
         raise StateError(
             f"{Refs.WHAT} {target.refs_path} is missing: the production outputs env "
@@ -88,6 +109,60 @@ def read_refs(target: Target) -> Refs:
 
 def write_refs(target: Target, refs: Refs) -> None:
     atomic.write_json(target.refs_path, refs.to_json())
+
+
+def read_manifest_nodes(target: Target, node_ids: Iterable[str]) -> Manifest | None:
+    """The manifest with only these nodes' entries, or None when the file is missing.
+
+    seeknal writes manifests with sorted keys, so the entries are found in one scan of the text
+    in that order and only they are parsed; an entry not found where it must be parses the whole
+    file (which also reports a damaged one)."""
+    path = target.manifest_path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    wanted = sorted(set(node_ids))
+    found = _entries_in(text, wanted)
+    hint = hint_for(target, path)
+    what = "Manifest" if target.env is None else "Environment manifest"
+    if found is None:
+        manifest = _read(target, path, Manifest, what)
+        if manifest is None:
+            return None
+        found = {n: manifest.nodes[n] for n in wanted if n in manifest.nodes}
+        return Manifest(found, manifest.fingerprint, manifest.metadata)
+    data: dict[str, Any] = {"schema_version": Manifest.SCHEMA_VERSION, "nodes": found}
+    data["fingerprint"] = manifest_fingerprint_of(path)
+    return Manifest.from_json(data, path, hint, what)
+
+
+_NODES = re.compile(r'"nodes":\s*\{')
+
+
+def _entries_in(text: str, wanted: list[str]) -> dict[str, Any] | None:
+    start = _NODES.search(text)
+    if start is None:
+        return None
+    decoder = json.JSONDecoder()
+    pos, found = start.end(), {}
+    for node_id in wanted:
+        at = text.find(json.dumps(node_id) + ":", pos)
+        if at < 0:
+            return None
+        at = at + len(json.dumps(node_id)) + 1
+        while text[at : at + 1].isspace():
+            at += 1
+        try:
+            entry, pos = decoder.raw_decode(text, at)
+        except ValueError:
+            return None
+        if not isinstance(entry, dict) or entry.get("id") != node_id:
+            return None  # a key inside another entry: parse the whole file instead
+        found[node_id] = entry
+    return found
 
 
 _FINGERPRINT = re.compile(r'"fingerprint":\s*"([0-9a-f]+)"')

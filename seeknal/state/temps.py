@@ -9,12 +9,14 @@ without loading the project (the project may have changed, or not load at all).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from seeknal.errors import StateError
 from seeknal.state import atomic
 from seeknal.state.atomic import TEMP_PREFIX
+from seeknal.state.layout import Target
 
 TEMP_FOLDERS = ".temp-folders.json"
 
@@ -30,10 +32,13 @@ def note_folders(base: Path, root: Path, folders: Iterable[Path]) -> None:
     atomic.write_json(base / TEMP_FOLDERS, {"folders": sorted(keep | wanted)})
 
 
-def remove_leftovers(base: Path, root: Path) -> int:
-    """Delete every `.seeknal-tmp-*` file under target/ and in the recorded folders. Call with
-    target/'s lock held: only then can no live command be writing one."""
-    count = atomic.remove_temp_files(base)
+def remove_leftovers(base: Path, root: Path, outputs: bool = True) -> int:
+    """Delete every `.seeknal-tmp-*` file under target/ and in the recorded folders (without
+    `outputs`: not in the output caches nor the recorded folders, which only runs write, under
+    the lock). Call with target/'s lock held: only then can no live command be writing one."""
+    count = atomic.remove_temp_files(base, skip=() if outputs else _output_caches(base))
+    if not outputs:
+        return count
     for rel in _recorded(base):
         folder = root / rel
         if _relative(root, folder) is None or folder.is_symlink() or not folder.is_dir():
@@ -42,6 +47,12 @@ def remove_leftovers(base: Path, root: Path) -> int:
             if not tmp.is_symlink() and tmp.is_file():
                 count += atomic.unlink_quietly(tmp)
     return count
+
+
+def _output_caches(base: Path) -> set[str]:
+    envs = base / "environments"
+    names = [e.name for e in os.scandir(envs) if e.is_dir()] if envs.is_dir() else []
+    return {str(Target(base.parent, env).cache_dir) for env in [None, *names]}
 
 
 def _relative(root: Path, folder: Path) -> str | None:

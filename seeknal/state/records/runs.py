@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -15,6 +15,7 @@ from seeknal.state.records.reader import (
     NULL,
     TEXT,
     Reader,
+    json_type,
     texts,
     versioned,
 )
@@ -207,12 +208,77 @@ class RunState:
         return data
 
     @classmethod
+    def computed_from_json(
+        cls, data: Any, path: Path | str, hint: str | None = None
+    ) -> tuple[RunState, dict[str, str | None]]:
+        """An env's run state with records for the nodes the env computed only, and the
+        fingerprint of each node it reads from production (its `ref` entries, not read as
+        records): a promotion reads nothing more of the nodes it does not move."""
+        r = Reader(data, path, cls.WHAT, hint)
+        r.get("schema_version", TEXT)
+        computed: dict[str, NodeState] = {}
+        refs: dict[str, str | None] = {}
+        for node_id, entry in r.entries("nodes", dict):
+            if entry.get("ref") is True:
+                refs[str(node_id)] = r.entry_field("nodes", node_id, entry, "hash", MAYBE_TEXT)
+            else:
+                computed[str(node_id)] = NodeState.read(r, node_id, entry)
+        return cls._with_fields(r, computed), refs
+
+    @classmethod
+    def promoted_json(
+        cls,
+        production: Mapping[str, Any],
+        moved: Mapping[str, NodeState],
+        refs: Mapping[str, str | None],
+        run_id: str | None,
+        now: str,
+        env: str,
+    ) -> dict[str, Any]:
+        """Production's run_state.json after promoting `env`, from the JSON of production's
+        current one: the `moved` entries, and for each node the env read from production
+        (`refs`: node -> the env's fingerprint) production's own entry carried over as it is,
+        with that fingerprint and status cached. Nodes the env does not have are left out."""
+        own = production.get("nodes")
+        own = own if isinstance(own, dict) else {}
+        nodes: dict[str, Any] = {}
+        for node_id, fingerprint in refs.items():
+            entry = own.get(node_id)
+            nodes[node_id] = {
+                **(entry if isinstance(entry, dict) else NodeState().to_json()),
+                "hash": fingerprint,
+                "status": CACHED,
+            }
+        nodes.update((node_id, entry.to_json()) for node_id, entry in moved.items())
+        return {**cls.promoted(run_id, now, env, {}).to_json(), "nodes": nodes}
+
+    @classmethod
     def from_json(
-        cls, data: Any, path: Path | str, hint: str | None = None, what: str | None = None
+        cls,
+        data: Any,
+        path: Path | str,
+        hint: str | None = None,
+        what: str | None = None,
+        only: Collection[str] | None = None,
     ) -> RunState:
+        """The run state, or with `only` the entries of those nodes (the others are not read)."""
         r = Reader(data, path, what or cls.WHAT, hint)
         r.get("schema_version", TEXT)
-        nodes = {str(n): NodeState.read(r, n, e) for n, e in r.entries("nodes", dict)}
+        if only is None:
+            nodes = {str(n): NodeState.read(r, n, e) for n, e in r.entries("nodes", dict)}
+        else:
+            entries = r.get("nodes", (dict,), {})
+            nodes = {n: cls._entry(r, n, entries[n]) for n in only if n in entries}
+        return cls._with_fields(r, nodes)
+
+    @staticmethod
+    def _entry(r: Reader, node_id: str, entry: Any) -> NodeState:
+        if not isinstance(entry, dict):
+            r.fail(f"'nodes' entry {node_id!r} is {json_type(entry)}")
+        return NodeState.read(r, node_id, entry)
+
+    @classmethod
+    def _with_fields(cls, r: Reader, nodes: dict[str, NodeState]) -> RunState:
         return cls(
             nodes,
             r.get("run_id", MAYBE_TEXT),
@@ -272,12 +338,20 @@ class Refs:
 
     @classmethod
     def from_json(
-        cls, data: Any, path: Path | str, hint: str | None = None, what: str | None = None
+        cls,
+        data: Any,
+        path: Path | str,
+        hint: str | None = None,
+        what: str | None = None,
+        only: Collection[str] | None = None,
     ) -> Refs:
+        """The refs, or with `only` the refs of those nodes (the others are not read)."""
         r = Reader(data, path, what or cls.WHAT, hint)
         r.get("schema_version", TEXT)
         refs = []
         for index, entry in r.entries("refs", list):
+            if only is not None and entry.get("node_id") not in only:
+                continue
             for name in ("node_id", "output_path"):
                 if not isinstance(entry.get(name), str):
                     r.fail(f"'refs' entry {index!r} has no text '{name}'")

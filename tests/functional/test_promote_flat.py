@@ -1,0 +1,82 @@
+"""A promotion costs what it moves: of the nodes that do not move it reads no record and parses
+no manifest entry (docs/architecture.md, envs/promote.py). Shown by damaging exactly those
+entries: a promote that still read them as records would refuse them."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from conftest import cli
+from envkit import ADULTS, NAMES, edit, env_dir, promotions
+
+from seeknal.digest import RACY_SECONDS
+from seeknal.state.store import ToolCache
+
+ENV = "dev"
+UNMOVED = "transform.names"  # people -> names, beside the changed people -> adults -> city_counts
+
+
+def rewrite(path: Path, change: Any) -> None:
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")))
+
+
+def applied(root: Path) -> None:
+    assert cli(root, "run").exit_code == 0
+    edit(root, ADULTS, "WHERE age >= 18", "WHERE age >= 30")
+    assert cli(root, "plan", ENV).exit_code == 0
+    assert cli(root, "run", "--env", ENV).exit_code == 0
+
+
+def test_promote_reads_nothing_of_the_nodes_it_does_not_move(small: Path) -> None:
+    applied(small)
+    env = env_dir(small, ENV)
+    prod_state = small / "target/run_state.json"
+    # entries a record reader refuses (a number as text, an unknown kind), only where promote
+    # must not look: the node that does not move (its production output is still checked)
+    rewrite(prod_state, lambda d: d["nodes"][UNMOVED].update(row_count="many"))
+    rewrite(env / "run_state.json", lambda d: d["nodes"][UNMOVED].update(row_count="many"))
+    rewrite(env / "manifest.json", lambda d: d["nodes"][UNMOVED].update(type="no_such_kind"))
+    res = cli(small, "promote", ENV)
+    assert res.exit_code == 0, res.output
+    assert "2 output(s) moved" in res.stdout
+    assert promotions(small)[-1]["nodes"] == ["transform.adults", "transform.city_counts"]
+    nodes = json.loads(prod_state.read_text())["nodes"]
+    # carried over as it was, with the env's fingerprint and status cached
+    assert nodes[UNMOVED]["row_count"] == "many" and nodes[UNMOVED]["status"] == "cached"
+    assert nodes["transform.adults"]["status"] == "success"
+    assert nodes["transform.adults"]["output_path"] == "target/cache/transform/adults.parquet"
+    assert nodes["source.people"]["status"] == "cached"
+
+
+def test_promote_still_checks_what_it_moves_and_its_production_entries(small: Path) -> None:
+    applied(small)
+    prod_state = small / "target/run_state.json"
+    rewrite(prod_state, lambda d: d["nodes"]["transform.adults"].update(row_count="many"))
+    res = cli(small, "promote", ENV)
+    assert res.exit_code == 1
+    assert f"{prod_state} has an unexpected shape" in res.stderr and "'row_count'" in res.stderr
+    rewrite(prod_state, lambda d: d["nodes"]["transform.adults"].update(row_count=3))
+    moved = env_dir(small, ENV) / "cache/transform/city_counts.parquet"
+    moved.write_bytes(moved.read_bytes() + b"\0")
+    res = cli(small, "promote", ENV)
+    assert res.exit_code == 1 and "is not what 'seeknal run --env dev' wrote" in res.stderr
+    assert promotions(small) == []
+
+
+def test_an_edit_after_the_stats_were_memoised_is_still_stale(small: Path) -> None:
+    """Staleness checks memoise the project's fingerprint by the files' stats once no file
+    changed for a while (seeknal.digest.RACY_SECONDS); a later edit moves the stats."""
+    applied(small)
+    time.sleep(RACY_SECONDS + 0.2)
+    assert cli(small, "run", "--env", ENV).exit_code == 0  # checks the plan against the YAML
+    cache = ToolCache(small / "target/.seeknal-cache/cache.pickle")
+    assert any(str(k).startswith("mfs:") for k in cache.data)
+    edit(small, NAMES, "upper(name)", "lower(name)")  # same size, same folder
+    res = cli(small, "promote", ENV)
+    assert res.exit_code == 1 and "Plan is stale" in res.stderr
+    assert promotions(small) == []
