@@ -143,11 +143,7 @@ def quick_status(root: Path, env: str) -> str:
     config = load("env_config.json")
     if not config:
         return "new; 'seeknal plan' creates it"
-    try:
-        match = _TOP_FINGERPRINT.search((root / "target" / "manifest.json").read_text())
-        prod_fp = match.group(1) if match else None
-    except OSError:
-        prod_fp = None
+    prod_fp = _manifest_fingerprint(root / "target" / "manifest.json")
     plan, state = load("plan.json"), load("run_state.json")
     nodes = state.get("nodes")
     entries = nodes.values() if isinstance(nodes, dict) else ()
@@ -159,6 +155,17 @@ def quick_status(root: Path, env: str) -> str:
         all(isinstance(e, dict) and e.get("status") in ("success", "cached") for e in entries),
     )
     return env_status(facts, prod_fp)
+
+
+def _manifest_fingerprint(path: Path) -> str | None:
+    # its head holds it: production's manifest of thousands of nodes is not read whole
+    try:
+        with path.open(encoding="utf-8") as handle:
+            head = handle.read(1 << 16)
+            match = _TOP_FINGERPRINT.search(head) or _TOP_FINGERPRINT.search(head + handle.read())
+    except (OSError, UnicodeDecodeError):
+        return None
+    return match.group(1) if match else None
 
 
 # -- pre-push and post-merge (these may load the whole project) ------------------------------------

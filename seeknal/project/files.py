@@ -12,8 +12,6 @@ from collections.abc import Iterable, MutableMapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from seeknal.digest import expand, paths_digest
-
 PROJECT_FILE = "seeknal_project.yml"
 
 
@@ -169,5 +167,7 @@ class DiskFiles:
             return None
 
     def data_digest(self, table: str, memo: MutableMapping[str, Any]) -> str | None:
+        from seeknal.digest import expand, paths_digest  # hashlib: not on the hook path
+
         paths = expand(self.root, table)
         return paths_digest(paths, memo) if paths else None

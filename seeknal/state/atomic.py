@@ -10,10 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from seeknal.errors import StateError
-from seeknal.state import failpoints
+from seeknal.state import TEMP_PREFIX, failpoints
 from seeknal.state.records.reader import GENERIC_HINT, json_type
-
-TEMP_PREFIX = ".seeknal-tmp-"
 
 
 def _umask() -> int:
@@ -22,9 +20,11 @@ def _umask() -> int:
     return mask
 
 
-def write_bytes(path: Path, data: bytes) -> None:
+def write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
+    """Write `path` whole or not at all; `durable` also survives a power loss (fsync), which a
+    cache that only costs time to lose does without."""
     try:
-        _write_bytes(path, data)
+        _write_bytes(path, data, durable)
     except OSError as exc:
         raise StateError(
             f"Could not write {path}: {exc.strerror or exc}.",
@@ -33,7 +33,7 @@ def write_bytes(path: Path, data: bytes) -> None:
         ) from None
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
+def _write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; state files follow the umask
@@ -41,13 +41,15 @@ def _write_bytes(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         failpoints.hit(f"atomic.{path.name}")  # crash tests: killed with the temp file written
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 PRETTY_LIMIT = 64 * 1024

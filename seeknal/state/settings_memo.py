@@ -26,7 +26,7 @@ def recall(root: Path, text: str) -> dict[str, Any] | None:
 
 def remember(root: Path, text: str, settings: dict[str, Any]) -> None:
     """Keep `settings` (only their `git:` part) for this text; never creates target/."""
-    from seeknal.state.atomic import TEMP_PREFIX
+    from seeknal.state import TEMP_PREFIX  # not atomic's module: it loads the records
 
     path = root / MEMO
     if not path.parent.parent.is_dir():

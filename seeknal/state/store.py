@@ -235,7 +235,9 @@ class ToolCache:
             self.data = dict(list(self.data.items())[-self.MAX_ENTRIES // 2 :])
         try:
             body = pickle.dumps(self.data, protocol=5)
-            atomic.write_bytes(where, self.MAGIC + hashlib.sha256(body).digest() + body)
+            # no fsync: the checksum drops a cache a power loss damaged, which only costs time
+            data = self.MAGIC + hashlib.sha256(body).digest() + body
+            atomic.write_bytes(where, data, durable=False)
         except (OSError, StateError):
             pass  # losing the cache only costs time
         self._size = len(self.data)
