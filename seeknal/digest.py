@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,14 @@ def file_digest(
     if memo is not None and time.time() - changed > RACY_SECONDS:
         memo[key] = digest
     return digest
+
+
+def memoised_digest(path: str, memo: Mapping[str, Any]) -> str | None:
+    """The digest `file_digest` memoised for the file at `path` as it is now, else None (for
+    thousands of checks: a string path, no Path objects); OSError when it cannot be stat'ed."""
+    st = os.stat(path)
+    found = memo.get(f"f:{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}")
+    return None if found is None else str(found)
 
 
 def paths_digest(paths: list[Path], memo: MutableMapping[str, Any] | None = None) -> str:

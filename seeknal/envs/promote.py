@@ -157,7 +157,7 @@ def _promotable(
             f"Fix them and run 'seeknal run --env {env}' again before promoting.",
         )
     check_fresh(ctx, env, plan, promoting=True)
-    EnvView(env, ctx.production, {}, read_refs(target).by_node(), memo=ctx.cache.data).check_refs()
+    EnvView(env, ctx.production, {}, read_refs(target).by_node(), memo=ctx.cache.data).verify_refs()
 
 
 def _stage_outputs(
