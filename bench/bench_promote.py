@@ -72,7 +72,8 @@ def promote_once(repo: Path, node: str, seeknal: str, env: dict) -> dict:
     run_ok([seeknal, "plan", "dev"], repo, env)
     run_ok([seeknal, "run", "--env", "dev"], repo, env)
     res = run_ok([seeknal, "promote", "dev"], repo, env)
-    return {"wall_s": res["wall_s"], **parse_promote(res["stdout"])}
+    cpu = res["user_s"] + res["sys_s"]
+    return {"wall_s": res["wall_s"], "cpu_s": cpu, **parse_promote(res["stdout"])}
 
 
 def sides(args: argparse.Namespace, seeknal: str) -> dict[str, str]:
@@ -142,7 +143,9 @@ def report(args: argparse.Namespace, doc: dict, tools: dict[str, str]) -> None:
         log(f"\ninterleaved with {tools['base']} (base), medians:")
         for n, fig in doc["sizes"].items():
             b, v = (med(r["wall_s"] for r in fig["runs"][s]) for s in ("base", "new"))
-            log(f"  promote @{n}: base {b * 1000:.0f} ms, new {v * 1000:.0f} ms")
+            cb, cv = (med(r["cpu_s"] for r in fig["runs"][s]) for s in ("base", "new"))
+            log(f"  promote @{n}: base {b * 1000:.0f} ms, new {v * 1000:.0f} ms (wall)")
+            log(f"  promote @{n}: base {cb * 1000:.0f} ms, new {cv * 1000:.0f} ms (cpu)")
         for label in ("--help", "env current"):
             b, v = (med(doc["startup"][s][label]) for s in ("base", "new"))
             log(f"  {label}: base {b * 1000:.0f} ms, new {v * 1000:.0f} ms")
