@@ -237,4 +237,20 @@ class Context:
         return digests
 
     def save_cache(self) -> None:
-        self.cache.save()
+        if self.cache.save():
+            self._remember_settings()
+
+    def _remember_settings(self) -> None:
+        """Beside a tool cache just written, the `git:` settings for the hooks and `env current`
+        (state/settings_memo.py), when they are not remembered for this project file yet."""
+        from seeknal.project.files import parse_yaml
+        from seeknal.state import settings_memo
+
+        try:
+            text = (self.root / PROJECT_FILE).read_text(encoding="utf-8")
+            if settings_memo.recall(self.root, text) is None:
+                data = parse_yaml(text)
+                if isinstance(data, dict):
+                    settings_memo.remember(self.root, text, data)
+        except Exception:  # noqa: BLE001 - load() reports a broken project file properly
+            return

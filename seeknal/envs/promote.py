@@ -107,11 +107,9 @@ def promote_env(
 
 def _moving(target: Target, state: RunState) -> Manifest:
     """The env manifest's entries of the nodes the env computed (those it moves)."""
-    manifest = read_manifest_nodes(target, state.nodes)
-    if manifest is None:
-        require_manifest(target)  # says the manifest is missing, and how to write it again
-        raise AssertionError  # unreachable: require_manifest raised
-    return manifest
+    found = read_manifest_nodes(target, state.nodes)
+    # missing: require_manifest says so, and how to write it again
+    return found if found is not None else require_manifest(target)
 
 
 def _rematerialize(ctx: Context, env: str, nodes: list[str]) -> list[str]:
@@ -176,7 +174,9 @@ def _stage_outputs(
     snapshot = project_from_manifest(moving.to_json(), str(ctx.root))
     staged = _Staged()
     for node_id in snapshot.order:
-        entry = state.nodes[node_id]
+        entry = state.nodes.get(node_id)
+        if entry is None:
+            continue  # a node the env reads from production: it does not move
         src = target.absolute(entry.output_path or "")
         digest = _intact(target, node_id, entry, src, ctx)
         dst = prod.output(snapshot.nodes[node_id]).path

@@ -18,11 +18,10 @@ def settings_of(root: Path, strict: bool = False) -> GitSettings:
     from seeknal.project.files import PROJECT_FILE, parse_yaml
     from seeknal.state import settings_memo
 
-    text, known = None, None
     try:
         text = (root / PROJECT_FILE).read_text(encoding="utf-8")
         known = settings_memo.recall(root, text)
-        data = known if known is not None else parse_yaml(text)
+        data = known if known is not None else parse_yaml(text)  # Context.save_cache keeps it
     except Exception as exc:  # noqa: BLE001 - load() reports a broken project file properly
         if strict:
             first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
@@ -35,6 +34,4 @@ def settings_of(root: Path, strict: bool = False) -> GitSettings:
         data = {}
     if strict and not isinstance(data, dict):
         raise SeeknalError(f"{PROJECT_FILE} is not a mapping", f"Fix {PROJECT_FILE}.")
-    if known is None and text is not None and isinstance(data, dict):
-        settings_memo.remember(root, text, data)
     return git_settings(data if isinstance(data, dict) else {})

@@ -225,12 +225,13 @@ class ToolCache:
             return loaded
         return {}
 
-    def save(self) -> None:
+    def save(self) -> bool:
+        """Write the cache when it gained entries; True when it was written."""
         if len(self.data) == self._size:
-            return
+            return False
         where = self._where()
         if where is None:
-            return  # no target/ yet: a read-only command does not create one
+            return False  # no target/ yet: a read-only command does not create one
         if len(self.data) > self.MAX_ENTRIES:
             self.data = dict(list(self.data.items())[-self.MAX_ENTRIES // 2 :])
         try:
@@ -239,5 +240,6 @@ class ToolCache:
             data = self.MAGIC + hashlib.sha256(body).digest() + body
             atomic.write_bytes(where, data, durable=False)
         except (OSError, StateError):
-            pass  # losing the cache only costs time
+            return False  # losing the cache only costs time
         self._size = len(self.data)
+        return True
