@@ -1,7 +1,8 @@
-"""`kind: profile`: statistics of every column of its input (DuckDB's SUMMARIZE), or of the
-columns listed under `profile.columns`. With `profile.params.max_top_values: N`, a `top_values`
-column lists each column's N most frequent non-null values, as JSON objects of value, count and
-percent of the non-null rows."""
+"""`kind: profile`: statistics of every column of its input, or of the columns listed under
+`profile.columns`, one row per statistic (docs/concepts.md): `column_name`, `metric`, `value`
+(text) and `detail` (the JSON list of the most frequent values, for `top_values`), starting with
+the table's `row_count` under the column name `_table_`. `profile.params.max_top_values: N`
+(5 by default) bounds the `top_values` list of text and boolean columns."""
 
 from __future__ import annotations
 
@@ -14,6 +15,21 @@ from seeknal.types import Node, NodeKind
 
 OPTIONS = ("columns", "params")
 PARAMS = ("max_top_values",)
+DEFAULT_TOP_VALUES = 5
+TABLE = "_table_"
+# Bumped whenever the rows a profile writes change shape, so that the next run recomputes
+# every profile instead of keeping outputs of an older layout (docs/decisions.md).
+LAYOUT = "metric-rows"
+
+_NUMERIC = {
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE",
+    "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+}  # fmt: skip
+_TIMESTAMP = {
+    "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ", "TIMESTAMP_S", "TIMESTAMP_MS",
+    "TIMESTAMP_NS", "DATE",
+}  # fmt: skip
+_BINARY = {"BLOB", "BYTEA"}
 
 
 class ProfileSpec(KindSpec):
@@ -44,8 +60,7 @@ class ProfileSpec(KindSpec):
         if unknown:
             checks.problem(
                 f"{', '.join(unknown)}: not a profile option (known: profile.columns, "
-                "profile.params.max_top_values); a profile computes DuckDB SUMMARIZE's "
-                "statistics, so another option would be ignored",
+                "profile.params.max_top_values); another option would be ignored",
                 line,
             )
         top = params.get("max_top_values")
@@ -54,32 +69,104 @@ class ProfileSpec(KindSpec):
                 f"profile.params.max_top_values must be a positive integer, not {top!r}", line
             )
 
+    def execution_config(self, node: Node, normalize: Any) -> dict[str, Any]:
+        return {**node.config, "layout": LAYOUT}
+
     def execute(self, node: Node, io: ExecutionIO) -> Executed:
         source = io.relation(self.this_input(node))
         options = node.config.get("profile") or {}
         wanted = options.get("columns") if isinstance(options, dict) else None
-        selected = ", ".join(ident(str(c)) for c in wanted) if wanted else "*"
-        summary = f"SUMMARIZE SELECT {selected} FROM {source}"
         top = (options.get("params") or {}).get("max_top_values") if options else None
-        if not top:
-            return Executed(io.write(f"SELECT * FROM ({summary})"))
-        names = [str(r[0]) for r in io.rows(f"DESCRIBE SELECT {selected} FROM {source}")]
-        return Executed(io.write(_with_top_values(summary, source, names, int(top))))
+        described = [(str(r[0]), str(r[1])) for r in io.rows(f"DESCRIBE SELECT * FROM {source}")]
+        warnings: tuple[str, ...] = ()
+        if wanted:
+            present = {name for name, _ in described}
+            missing = [str(c) for c in wanted if str(c) not in present]
+            if missing:
+                warnings = (
+                    f"{node.id}: profile.columns {', '.join(missing)} not in the input; "
+                    "profiled the others",
+                )
+            described = [(n, t) for n, t in described if n in {str(c) for c in wanted}]
+        parts = [_row(TABLE, "row_count", "CAST(count(*) AS BIGINT)", source)]
+        for name, column_type in described:
+            parts += _column_rows(name, column_type, source, int(top or DEFAULT_TOP_VALUES))
+        return Executed(io.write(_ordered(parts)), warnings)
 
 
-def _with_top_values(summary: str, source: str, names: list[str], top: int) -> str:
-    """SUMMARIZE's rows, in their order, with each column's most frequent values."""
-    per_column = " UNION ALL ".join(
-        f"SELECT {literal(name)} AS column_name, CAST(list(json_object('value', "
-        f"CAST(v AS VARCHAR), 'count', n, 'percent', round(100.0 * n / total, 2)) "
-        f"ORDER BY n DESC, CAST(v AS VARCHAR)) AS VARCHAR) AS top_values FROM ("
-        f"SELECT {ident(name)} AS v, count(*) AS n, sum(count(*)) OVER () AS total "
-        f"FROM {source} WHERE {ident(name)} IS NOT NULL GROUP BY 1 "
-        f"ORDER BY n DESC, CAST(v AS VARCHAR) LIMIT {top})"
-        for name in names
+def category(column_type: str) -> str:
+    """Which statistics a column of this DuckDB type gets: numeric, timestamp, binary or text
+    (any other type, booleans, lists and structs included)."""
+    upper = column_type.upper()
+    if upper in _NUMERIC or upper.startswith("DECIMAL"):
+        return "numeric"
+    if upper in _TIMESTAMP:
+        return "timestamp"
+    return "binary" if upper in _BINARY else "text"
+
+
+def _row(column: str, metric: str, value: str, source: str, detail: str = "NULL") -> str:
+    return (
+        f"SELECT {literal(column)} AS column_name, {literal(metric)} AS metric, "
+        f"CAST({value} AS VARCHAR) AS value, CAST({detail} AS VARCHAR) AS detail FROM {source}"
+    )
+
+
+def _column_rows(name: str, column_type: str, source: str, top: int) -> list[str]:
+    c = ident(name)
+    nulls = f"CAST(sum(CASE WHEN {c} IS NULL THEN 1 ELSE 0 END) AS BIGINT)"
+    # the percentage of all rows, 0 for an empty input
+    share = (
+        f"CASE WHEN count(*) = 0 THEN 0 "
+        f"ELSE 100.0 * sum(CASE WHEN {c} IS NULL THEN 1 ELSE 0 END) / count(*) END"
+    )
+    rows = [_row(name, "null_count", nulls, source), _row(name, "null_percent", share, source)]
+    kind = category(column_type)
+    if kind == "binary":
+        return rows
+    rows.append(_row(name, "distinct_count", f"CAST(count(DISTINCT {c}) AS BIGINT)", source))
+    stats: list[tuple[str, str]] = []
+    if kind == "numeric":
+        stats = [
+            ("min", f"min({c})"),
+            ("max", f"max({c})"),
+            ("avg", f"avg({c})"),
+            ("sum", f"CAST(sum({c}) AS DOUBLE)"),
+            ("stddev", f"stddev({c})"),
+        ]
+        stats += [(f"p{int(q * 100)}", f"approx_quantile({c}, {q})") for q in (0.25, 0.5, 0.75)]
+    elif kind == "timestamp":
+        age = f"epoch(CURRENT_TIMESTAMP - CAST(max({c}) AS TIMESTAMP)) / 3600.0"
+        stats = [
+            ("min", f"min({c})"),
+            ("max", f"max({c})"),
+            ("freshness_hours", f"CASE WHEN max({c}) IS NULL THEN NULL ELSE {age} END"),
+        ]
+    else:
+        return [*rows, _top_values(name, source, top)]
+    return rows + [_row(name, metric, value, source) for metric, value in stats]
+
+
+def _top_values(name: str, source: str, top: int) -> str:
+    """The `top` most frequent non-null values, each with its count and percent of the
+    non-null rows; ties go to the smaller value as text, so reruns write the same list."""
+    c = ident(name)
+    counted = (
+        f"SELECT {c} AS val, CAST(count(*) AS BIGINT) AS cnt, "
+        f"100.0 * count(*) / sum(count(*)) OVER () AS pct FROM {source} "
+        f"WHERE {c} IS NOT NULL GROUP BY {c} ORDER BY cnt DESC, CAST(val AS VARCHAR) LIMIT {top}"
+    )
+    listed = (
+        f"(SELECT list(json_object('value', CAST(val AS VARCHAR), 'count', cnt, "
+        f"'percent', round(pct, 2)) ORDER BY cnt DESC, CAST(val AS VARCHAR)) FROM ({counted}))"
     )
     return (
-        f"SELECT s.* EXCLUDE (_row), t.top_values FROM "
-        f"(SELECT *, row_number() OVER () AS _row FROM ({summary})) s "
-        f"LEFT JOIN ({per_column}) t USING (column_name) ORDER BY s._row"
+        f"SELECT {literal(name)} AS column_name, 'top_values' AS metric, "
+        f"CAST(NULL AS VARCHAR) AS value, CAST({listed} AS VARCHAR) AS detail"
     )
+
+
+def _ordered(parts: list[str]) -> str:
+    """One query of all rows, in the order of `parts`."""
+    numbered = " UNION ALL ".join(f"SELECT {i} AS _row, * FROM ({p})" for i, p in enumerate(parts))
+    return f"SELECT column_name, metric, value, detail FROM ({numbered}) ORDER BY _row"

@@ -9,22 +9,26 @@ from typing import Any, NamedTuple
 
 from seeknal.errors import ExecutionError
 from seeknal.kinds.base import ExecutionIO
+from seeknal.kinds.profile import TABLE
 from seeknal.sql.quote import ident, literal
 from seeknal.types import Node
 
 _AGE = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _AGE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _CONDITION = re.compile(r"^\s*(==|=|!=|<>|<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
-_PROFILE_COLUMNS = {
-    "avg": ("avg", "avg({c})"),
-    "mean": ("avg", "avg({c})"),
-    "min": ("min", "min({c})"),
-    "max": ("max", "max({c})"),
-    "stddev": ("std", "stddev({c})"),
-    "std": ("std", "stddev({c})"),
-    "null_percent": ("null_percentage", "100.0 * count_if({c} IS NULL) / count(*)"),
-    "null_percentage": ("null_percentage", "100.0 * count_if({c} IS NULL) / count(*)"),
-    "distinct_count": ("approx_unique", "count(DISTINCT {c})"),
+# statistics of an input that is not a profile, computed the way a profile computes them
+_TABLE_METRICS = {
+    "avg": "avg({c})",
+    "min": "min({c})",
+    "max": "max({c})",
+    "sum": "sum({c})",
+    "stddev": "stddev({c})",
+    "null_count": "count_if({c} IS NULL)",
+    "null_percent": "100.0 * count_if({c} IS NULL) / count(*)",
+    "distinct_count": "count(DISTINCT {c})",
+    "mean": "avg({c})",
+    "std": "stddev({c})",
+    "null_percentage": "100.0 * count_if({c} IS NULL) / count(*)",
 }
 
 
@@ -142,75 +146,103 @@ _COLUMN_CHECKS: dict[str, _Check] = {
 def profile_checks(
     io: ExecutionIO, node: Node, entry: dict[str, Any], source: str, severity: str
 ) -> list[CheckRow]:
-    """The older tool's `profile_check`: thresholds on a profile's (or a table's) statistics.
+    """The older tool's `profile_check`: thresholds on a profile's statistics, one row per
+    check (docs/concepts.md).
 
-    Each check has a `metric` (row_count, avg, min, max, stddev, null_percent,
-    distinct_count), a `column` for column metrics, and `fail:` and/or `warn:` conditions
-    like "> 50" or "= 0"."""
+    Each check names a `metric` of the profile's rows, a `column` (the table's `_table_`
+    when left out, for row_count) and `fail:` and/or `warn:` conditions like "> 50", "= 0"
+    or "between 1 and 9". A failing `fail:` decides before `warn:` is looked at; a statistic
+    that is NULL fails (or warns) whenever a condition is set; a missing statistic fails.
+    On an input that is not a profile, the statistic is computed from its rows."""
+    columns = {r[0] for r in io.rows(f"DESCRIBE SELECT * FROM {source}")}
+    profiled = {"column_name", "metric", "value"} <= columns
     rows: list[CheckRow] = []
-    columns = [r[0] for r in io.rows(f"DESCRIBE SELECT * FROM {source}")]
-    summarized = {"column_name", "null_percentage", "approx_unique"} <= set(columns)
     for check in entry.get("checks") or []:
         if not isinstance(check, dict) or "metric" not in check:
             raise ExecutionError(
                 f"{node.id} ({node.file_path}): each profile_check check needs a 'metric'."
             )
-        metric, column = str(check["metric"]), check.get("column")
-        value = _profile_metric(io, node, source, summarized, metric, column)
-        label = f"{metric}({column})" if column else metric
-        for level in ("fail", "warn"):
-            if level not in check:
-                continue
-            condition = str(check[level])
-            hit = _condition(node, value, condition)
-            rows.append(
-                CheckRow(
-                    "profile_check",
-                    f"{label} = {value:g} must not be {condition}",
-                    int(hit),
-                    1,
-                    not hit,
-                    severity if level == "fail" else "warn",
-                )
+        if "fail" not in check and "warn" not in check:
+            raise ExecutionError(
+                f"{node.id} ({node.file_path}): profile_check metric '{check['metric']}' "
+                "needs a 'fail:' or 'warn:' condition, like \"> 50\"."
             )
+        metric, column = str(check["metric"]), check.get("column")
+        label = f"{metric}({column})" if column else metric
+        if profiled:
+            found, value = _profiled_metric(io, source, metric, str(column or TABLE))
+        else:
+            found, value = True, _table_metric(io, node, source, metric, column)
+        rows.append(_judged(node, check, label, found, value, severity))
     return rows
 
 
-def _profile_metric(
-    io: ExecutionIO, node: Node, source: str, summarized: bool, metric: str, column: Any
-) -> float:
-    def one(sql: str) -> float:
-        value = io.scalar(sql)
-        return float(value) if value is not None else 0.0
+def _judged(
+    node: Node, check: dict[str, Any], label: str, found: bool, value: Any, severity: str
+) -> CheckRow:
+    """One check's row: its `fail:` condition first, then its `warn:` condition."""
+    conditions = [(level, str(check[level])) for level in ("fail", "warn") if level in check]
+    first = severity if conditions[0][0] == "fail" else "warn"
+    if not found:
+        text = f"{label}: no such statistic (metric '{check['metric']}' not found)"
+        return CheckRow("profile_check", text, 1, 1, False, severity)
+    if value is None:
+        level, condition = conditions[0]
+        return CheckRow(
+            "profile_check", f"{label} = NULL must not be {condition}", 1, 1, False, first
+        )
+    try:
+        number = float(value)
+    except ValueError:
+        text = f"{label} = {value!r}: not a number, so it cannot be compared"
+        return CheckRow("profile_check", text, 1, 1, False, severity)
+    for level, condition in conditions:
+        if _condition(node, number, condition):
+            text = f"{label} = {number:g} must not be {condition}"
+            return CheckRow(
+                "profile_check", text, 1, 1, False, severity if level == "fail" else "warn"
+            )
+    text = f"{label} = {number:g} must not be {conditions[0][1]}"
+    return CheckRow("profile_check", text, 0, 1, True, first)
 
+
+def _profiled_metric(io: ExecutionIO, source: str, metric: str, column: str) -> tuple[bool, Any]:
+    found = io.rows(
+        f"SELECT value FROM {source} "
+        f"WHERE column_name = {literal(column)} AND metric = {literal(metric)} LIMIT 1"
+    )
+    return (True, found[0][0]) if found else (False, None)
+
+
+def _table_metric(io: ExecutionIO, node: Node, source: str, metric: str, column: Any) -> Any:
     if metric == "row_count":
-        if summarized:
-            return one(f"SELECT max(count) FROM {source}")
-        return one(f"SELECT count(*) FROM {source}")
-    if metric not in _PROFILE_COLUMNS or not column:
+        return io.scalar(f"SELECT count(*) FROM {source}")
+    if metric not in _TABLE_METRICS or not column:
         raise ExecutionError(
             f"{node.id} ({node.file_path}): profile_check metric '{metric}' "
-            + ("needs a 'column'." if metric in _PROFILE_COLUMNS else "is unknown")
+            + ("needs a 'column'." if metric in _TABLE_METRICS else "is unknown")
             + (
                 ""
-                if metric in _PROFILE_COLUMNS
-                else f" (known: row_count, {', '.join(_PROFILE_COLUMNS)})."
+                if metric in _TABLE_METRICS
+                else f" (known: row_count, {', '.join(_TABLE_METRICS)})."
             ),
         )
-    stat, expression = _PROFILE_COLUMNS[metric]
-    if summarized:
-        return one(
-            f"SELECT TRY_CAST({ident(stat)} AS DOUBLE) FROM {source} "
-            f"WHERE column_name = {literal(column)}"
-        )
-    return one(f"SELECT ({expression.format(c=ident(str(column)))})::DOUBLE FROM {source}")
+    expression = _TABLE_METRICS[metric].format(c=ident(str(column)))
+    return io.scalar(f"SELECT ({expression})::DOUBLE FROM {source}")
+
+
+_BETWEEN = re.compile(r"^\s*between\s+(-?\d+(?:\.\d+)?)\s+and\s+(-?\d+(?:\.\d+)?)\s*$", re.I)
 
 
 def _condition(node: Node, value: float, condition: str) -> bool:
+    between = _BETWEEN.match(condition)
+    if between:
+        return float(between.group(1)) <= value <= float(between.group(2))
     match = _CONDITION.match(condition)
     if not match:
         raise ExecutionError(
-            f"{node.id} ({node.file_path}): condition '{condition}' is not like '> 50' or '= 0'."
+            f"{node.id} ({node.file_path}): condition '{condition}' is not like '> 50', "
+            "'= 0' or 'between 1 and 9'."
         )
     op, number = match.group(1), float(match.group(2))
     return {

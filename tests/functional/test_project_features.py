@@ -262,6 +262,44 @@ def test_csv_source_options(git_project: Path) -> None:
     assert rows(output(git_project, "source.semi")) == [(1, "a"), (2, "b")]
 
 
+# A profile's rows: the table's row count, then per column (in the input's order) its null
+# count and percent and distinct count, then min/max/avg/sum/stddev/quartiles for numbers,
+# min/max/freshness for dates and times, and the most frequent values for the rest.
+ADULTS_PROFILE = [
+    ("_table_", "row_count", "3", None),
+    ("id", "null_count", "0", None),
+    ("id", "null_percent", "0.0", None),
+    ("id", "distinct_count", "3", None),
+    ("id", "min", "1", None),
+    ("id", "max", "5", None),
+    ("id", "avg", "3.0", None),
+    ("id", "sum", "9.0", None),
+    ("id", "stddev", "2.0", None),
+    ("id", "p25", "2", None),
+    ("id", "p50", "3", None),
+    ("id", "p75", "4", None),
+    ("name", "null_count", "0", None),
+    ("name", "null_percent", "0.0", None),
+    ("name", "distinct_count", "3", None),
+    ("name", "top_values", None, "Ann Cid Eve"),
+    ("age", "null_count", "0", None),
+    ("age", "null_percent", "0.0", None),
+    ("age", "distinct_count", "3", None),
+    ("age", "min", "29", None),
+    ("age", "max", "45", None),
+    ("age", "avg", "36.0", None),
+    ("age", "sum", "108.0", None),
+    ("age", "stddev", "8.18535277187245", None),
+    ("age", "p25", "30", None),
+    ("age", "p50", "34", None),
+    ("age", "p75", "42", None),
+    ("city", "null_count", "0", None),
+    ("city", "null_percent", "0.0", None),
+    ("city", "distinct_count", "3", None),
+    ("city", "top_values", None, "Lima Oslo Rome"),
+]
+
+
 def test_profile_node_output(git_project: Path) -> None:
     small_project(
         git_project,
@@ -273,14 +311,16 @@ def test_profile_node_output(git_project: Path) -> None:
     )
     assert cli(git_project, "run").exit_code == 0
     profile = output(git_project, "profile.adults_profile")
-    stats = rows(profile, "SELECT column_name, min, max, count FROM t ORDER BY column_name")
-    assert stats == [
-        ("age", "29", "45", 3),
-        ("city", "Lima", "Rome", 3),
-        ("id", "1", "5", 3),
-        ("name", "Ann", "Eve", 3),
+    types = rows(profile, "SELECT column_name, column_type FROM (DESCRIBE t)")
+    assert types == [(c, "VARCHAR") for c in ("column_name", "metric", "value", "detail")]
+    stats = rows(profile, "SELECT * FROM t")
+    tops = {s[0]: json.loads(s[3]) for s in stats if s[1] == "top_values"}
+    assert tops["city"] == [
+        {"value": c, "count": 1, "percent": 33.33} for c in ("Lima", "Oslo", "Rome")
     ]
-    assert run_state(git_project)["nodes"]["profile.adults_profile"]["row_count"] == 4
+    named = [s[:3] + (" ".join(v["value"] for v in tops[s[0]]) if s[3] else None,) for s in stats]
+    assert named == ADULTS_PROFILE
+    assert run_state(git_project)["nodes"]["profile.adults_profile"]["row_count"] == len(stats)
 
 
 def test_profile_max_top_values_lists_the_most_frequent_values(git_project: Path) -> None:
@@ -289,28 +329,27 @@ def test_profile_max_top_values_lists_the_most_frequent_values(git_project: Path
         {
             "seeknal/profiles/cities.yml": (
                 "kind: profile\nname: cities\ninputs:\n  - ref: source.people\n"
-                "profile:\n  columns: [city, age]\n  params:\n    max_top_values: 2\n"
+                "profile:\n  columns: [city, age, height]\n  params:\n    max_top_values: 2\n"
             ),
         },
     )
-    assert cli(git_project, "run").exit_code == 0
-    top = rows(output(git_project, "profile.cities"), "SELECT column_name, top_values FROM t")
-    assert [(name, json.loads(values)) for name, values in top] == [
-        (
-            "city",
-            [
-                {"value": "Oslo", "count": 2, "percent": 40.0},
-                {"value": "Rome", "count": 2, "percent": 40.0},
-            ],
-        ),
-        (
-            "age",
-            [
-                {"value": "15", "count": 1, "percent": 20.0},
-                {"value": "17", "count": 1, "percent": 20.0},
-            ],
-        ),
+    res = cli(git_project, "run")
+    assert res.exit_code == 0, res.output
+    assert "profile.columns height not in the input" in res.output
+    stats = rows(output(git_project, "profile.cities"), "SELECT * FROM t")
+    # listed columns come in the input's order; only text columns get top values
+    assert [s[:2] for s in stats if s[1] in ("row_count", "null_count", "top_values")] == [
+        ("_table_", "row_count"),
+        ("age", "null_count"),
+        ("city", "null_count"),
+        ("city", "top_values"),
     ]
+    (detail,) = [s[3] for s in stats if s[1] == "top_values"]
+    assert json.loads(detail) == [
+        {"value": "Oslo", "count": 2, "percent": 40.0},
+        {"value": "Rome", "count": 2, "percent": 40.0},
+    ]
+    assert ("age", "stddev", "12.409673645990857", None) in stats
 
 
 @pytest.mark.parametrize(

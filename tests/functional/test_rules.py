@@ -57,7 +57,7 @@ def test_profile_check_warns_and_fails_on_profile_statistics(git_project: Path) 
     assert checks == [
         ("avg(price) = 54.75 must not be > 50", False, "warn"),
         ("distinct_count(category) = 2 must not be < 2", True, "error"),
-        ("null_percent(price) = 33.33 must not be > 50", True, "error"),
+        ("null_percent(price) = 33.3333 must not be > 50", True, "error"),
         ("row_count = 3 must not be = 0", True, "error"),
     ]
 
@@ -67,7 +67,7 @@ def test_profile_check_warns_and_fails_on_profile_statistics(git_project: Path) 
     )
     res = cli(git_project, "run")
     assert res.exit_code == 1
-    assert "null_percent(price) = 33.33 must not be > 20" in res.output
+    assert "null_percent(price) = 33.3333 must not be > 20" in res.output
 
 
 def test_sql_assertion_may_join_another_node(git_project: Path) -> None:
