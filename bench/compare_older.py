@@ -14,7 +14,12 @@ runs `seeknal plan` then `seeknal run` in the other. Then every node of the proj
   `output_path` of our run state), as multisets of rows over the columns both have, row order
   aside. A timestamp column whose every value lies within its tool's own run is the run's
   timestamp (e.g. CURRENT_TIMESTAMP AS processed_at) and is left out; DATE and TIMESTAMP are
-  compared as timestamps, numbers as doubles rounded to 9 decimals.
+  compared as timestamps, numbers as doubles rounded to 9 decimals. Profiles (rows of
+  column_name, metric, value, detail) have two values that no two runs share: freshness_hours
+  (hours to the run's clock) is set aside when the two runs' values differ by no more than the
+  time between the runs allows, and in a top_values list whose column has more distinct values
+  than the list holds, the values tied at the list's last count are compared by count only
+  (which tied values the older tool keeps, and their order, depend on DuckDB's thread count).
 * rules: the outcome (passed, or the number of violating rows) of both runs.
 * semantic models: `seeknal query --metrics` in both, with the model's measures and metrics by
   each of its dimensions (time dimensions by month) and its cumulative metrics by its time
@@ -173,12 +178,56 @@ def normalised(col: str, kind_a: str, kind_b: str) -> str:
     return f"CAST({quoted} AS VARCHAR) AS {quoted}"
 
 
+PROFILE_COLUMNS = {"column_name", "metric", "value", "detail"}
+
+
+def settle_profiles(con: duckdb.DuckDBPyConnection, old_side: Side, our_side: Side) -> list[str]:
+    """Set aside what two profile runs cannot share (see the module's docstring); what was."""
+    notes = []
+    fresh = "SELECT column_name, CAST(value AS DOUBLE) FROM {} WHERE metric = 'freshness_hours'"
+    a = dict(con.execute(fresh.format("a")).fetchall())
+    b = dict(con.execute(fresh.format("b")).fetchall())
+    low = old_side.started - our_side.ended - SLACK_S
+    high = old_side.ended - our_side.started + SLACK_S
+    for col in set(a) & set(b):
+        if a[col] is not None and b[col] is not None and low <= (a[col] - b[col]) * 3600 <= high:
+            for table in ("a", "b"):
+                con.execute(
+                    f"UPDATE {table} SET value = 'run clock' "
+                    "WHERE metric = 'freshness_hours' AND column_name = ?",
+                    [col],
+                )
+            notes.append(f"{col}.freshness_hours")
+    for table in ("a", "b"):
+        distinct = dict(
+            con.execute(
+                f"SELECT column_name, value FROM {table} WHERE metric = 'distinct_count'"
+            ).fetchall()
+        )
+        tops = con.execute(
+            f"SELECT column_name, detail FROM {table} WHERE metric = 'top_values'"
+        ).fetchall()
+        for col, detail in tops:
+            entries = sorted(json.loads(detail or "[]"), key=lambda e: (-e["count"], e["value"]))
+            if entries and str(len(entries)) != str(distinct.get(col)):
+                last = entries[-1]["count"]
+                entries = [{**e, "value": "(tied)"} if e["count"] == last else e for e in entries]
+            con.execute(
+                f"UPDATE {table} SET detail = ? WHERE metric = 'top_values' AND column_name = ?",
+                [json.dumps(entries), col],
+            )
+    return notes
+
+
 def compare_data(older: Path, ours: Path, old_side: Side, our_side: Side) -> tuple[bool, str]:
     con = duckdb.connect()
     try:
         read_rel(con, older, "a")
         read_rel(con, ours, "b")
         ca, cb = columns(con, "a"), columns(con, "b")
+        settled = []
+        if PROFILE_COLUMNS == set(ca) == set(cb):
+            settled = settle_profiles(con, old_side, our_side)
         stamps = {
             c for c in set(ca) & set(cb)
             if "TIMESTAMP" in ca[c].upper() and run_stamp(con, "a", c, old_side)
@@ -198,6 +247,7 @@ def compare_data(older: Path, ours: Path, old_side: Side, our_side: Side) -> tup
         ).fetchone()
         if row_a is None and row_b is None and na == nb:
             note = f" (run timestamps left out: {sorted(stamps)})" if stamps else ""
+            note += f" (run clock left out: {sorted(settled)})" if settled else ""
             return True, f"{na} rows{note}"
         return False, (
             f"{na} rows vs {nb}; first row only in the older output: {row_a}; only in ours: {row_b}"
