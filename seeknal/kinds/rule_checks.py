@@ -184,7 +184,7 @@ def _judged(
     conditions = [(level, str(check[level])) for level in ("fail", "warn") if level in check]
     first = severity if conditions[0][0] == "fail" else "warn"
     if not found:
-        text = f"{label}: no such statistic (metric '{check['metric']}' not found)"
+        text = f"{label}: no such statistic in the profile"
         return CheckRow("profile_check", text, 1, 1, False, severity)
     if value is None:
         level, condition = conditions[0]

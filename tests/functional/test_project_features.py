@@ -21,6 +21,8 @@ from conftest import (
     write_tree,
 )
 
+from seeknal.kinds import profile as profile_kind
+
 COMMON = {
     "seeknal/common/sources.yml": (
         "sources:\n- id: people\n  ref: source.people\n  params:\n    ageCol: age\n"
@@ -321,6 +323,31 @@ def test_profile_node_output(git_project: Path) -> None:
     named = [s[:3] + (" ".join(v["value"] for v in tops[s[0]]) if s[3] else None,) for s in stats]
     assert named == ADULTS_PROFILE
     assert run_state(git_project)["nodes"]["profile.adults_profile"]["row_count"] == len(stats)
+
+
+def test_profile_written_in_another_layout_is_recomputed(
+    git_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small_project(
+        git_project,
+        {
+            "seeknal/profiles/adults_profile.yml": (
+                "kind: profile\nname: adults_profile\ninputs:\n  - ref: transform.adults\n"
+            ),
+        },
+    )
+    # production as a seeknal writing another profile layout left it
+    monkeypatch.setattr(profile_kind, "LAYOUT", "summarize")
+    assert cli(git_project, "run").exit_code == 0
+    monkeypatch.undo()
+    plan = cli(git_project, "plan")
+    assert plan.exit_code == 0, plan.output
+    assert "profile.adults_profile" in plan.stdout
+    res, summary = run_json(git_project)
+    assert res.exit_code == 0, res.output
+    now = {n["id"]: n["status"] for n in summary["nodes"]}
+    assert now.pop("profile.adults_profile") == "success"
+    assert set(now.values()) == {"cached"}
 
 
 def test_profile_max_top_values_lists_the_most_frequent_values(git_project: Path) -> None:

@@ -70,6 +70,42 @@ def test_profile_check_warns_and_fails_on_profile_statistics(git_project: Path) 
     assert "null_percent(price) = 33.3333 must not be > 20" in res.output
 
 
+def test_profile_check_judges_each_check_once_as_the_older_tool_does(git_project: Path) -> None:
+    checks = [
+        ("row_count", None, {"warn": "between 1 and 5"}),  # met: warns
+        ("top_values", "category", {"warn": "> 0"}),  # a NULL statistic meets any condition
+        ("max", "price", {"fail": "> 100", "warn": "> 50"}),  # fail not met, warn met
+        ("min", "price", {"fail": "< 20", "warn": "< 50"}),  # fail met: warn not looked at
+        ("distinct_count", "price", {"fail": "< 2"}),  # not met: passes
+        ("p99", "price", {"fail": "> 0"}),  # no such metric
+        ("distinct_count", "ghost", {"fail": "= 0"}),  # no such column
+    ]
+    listed = "".join(
+        f"    - metric: {metric}\n"
+        + (f"      column: {column}\n" if column else "")
+        + "".join(f'      {level}: "{cond}"\n' for level, cond in conditions.items())
+        for metric, column, conditions in checks
+    )
+    rule = (
+        "kind: rule\nname: products_quality\ninputs:\n  - ref: profile.products_stats\n"
+        f"rule:\n  type: profile_check\n  checks:\n{listed}params:\n  severity: warn\n"
+    )
+    write_tree(git_project, {**PROJECT, "seeknal/rules/products_quality.yml": rule})
+    res = cli(git_project, "run")
+    assert res.exit_code == 0, res.output
+    out = git_project / "target/cache/rule/products_quality.parquet"
+    found = rows(out, "SELECT check_description, violations, passed FROM t ORDER BY 1")
+    assert found == [
+        ("distinct_count(ghost): no such statistic in the profile", 1, False),
+        ("distinct_count(price) = 2 must not be < 2", 0, True),
+        ("max(price) = 99 must not be > 50", 1, False),
+        ("min(price) = 10.5 must not be < 20", 1, False),
+        ("p99(price): no such statistic in the profile", 1, False),
+        ("row_count = 3 must not be between 1 and 5", 1, False),
+        ("top_values(category) = NULL must not be > 0", 1, False),
+    ]
+
+
 def test_sql_assertion_may_join_another_node(git_project: Path) -> None:
     write_tree(
         git_project,
