@@ -54,6 +54,27 @@ def days_pair(value: Any) -> tuple[int, int] | None:
     return None if lower is None or upper is None else (lower, upper)
 
 
+def unique_names(names: list[str]) -> list[str]:
+    """Output column names made distinct the way the older seeknal's results were: a name met
+    again (ignoring case) gets `_1`, `_2`, ... (its own count), skipping any name already taken,
+    so `[a, a, a_1, a]` becomes `[a, a_1, a_1_1, a_2]`. Done here, in the SQL seeknal writes,
+    so that no engine's own renaming decides the columns."""
+    taken: dict[str, int] = {}
+    out = []
+    for name in names:
+        low = name.lower()
+        if low in taken:
+            new = f"{name}_{taken[low]}"
+            while new.lower() in taken:
+                taken[low] += 1
+                new = f"{name}_{taken[low]}"
+            taken[low] += 1
+            name, low = new, new.lower()
+        taken[low] = taken.get(low, 0) + 1
+        out.append(name)
+    return out
+
+
 def listed(value: Any) -> list[str]:
     """A list of names, or one name, or names separated by commas (all three were accepted)."""
     items = value if isinstance(value, list) else [value]

@@ -6,7 +6,8 @@ each row placed in time by the days from its `feature_date_col` to its `applicat
 `basic` over the rows that many days before it, `ratio:` of two windows, `since:` filtered by a
 condition; `source_feature` names the input column when the name differs. Output columns are
 named as the older seeknal named them (`amount_SUM`, `amount_SUM_1_7`, `amount_SUM1_7_SUM8_30`,
-`SINCE_COUNT_amount_GEO_D`), features in name order.
+`SINCE_COUNT_amount_GEO_D`), features in the order written; a name asked for again gets
+`_1`, `_2`, ... as the older seeknal's did.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from seeknal.types import Node, NodeKind
 
 COLUMNS = ("id_col", "feature_date_col", "application_date_col")
 AGGREGATIONS = ("basic", "window", "ratio", "since")
+ORDER = "feature_order"  # the features' names as written, when that is not name order
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,14 @@ class Rule:
 
 class SecondOrderAggregationSpec(KindSpec):
     kind = NodeKind.SECOND_ORDER_AGGREGATION
+
+    def prepare(self, data: dict[str, Any]) -> dict[str, Any]:
+        features = data.get("features")
+        if not isinstance(features, dict) or list(features) == sorted(features, key=str):
+            return data
+        # the order features are written in orders the output's columns and decides which of
+        # two equal names gets the `_1`; a manifest keeps mappings in key order, so keep it here
+        return {**data, ORDER: [str(name) for name in features]}
 
     def shape_problems(self, data: dict[str, Any]) -> list[tuple[str, str]]:
         shape = Shape()
@@ -59,7 +69,7 @@ class SecondOrderAggregationSpec(KindSpec):
         if not data.get("features"):
             checks.problem("second_order_aggregation needs features: name: {basic: [sum]}", 1)
             return
-        found, problems = rules(data["features"])
+        found, problems = rules(data["features"], data.get(ORDER))
         for name, message in problems:
             checks.problem(f"features.{name}: {message}", checks.find_line(f"{name}:"))
         if not found and not problems:
@@ -79,15 +89,19 @@ class SecondOrderAggregationSpec(KindSpec):
         )
 
 
-def rules(features: Any) -> tuple[list[Rule], list[tuple[str, str]]]:
-    """The output columns of `features:`, and (feature, problem) for what cannot be computed."""
+def rules(features: Any, order: Any = None) -> tuple[list[Rule], list[tuple[str, str]]]:
+    """The output columns of `features:` in the order written (`order`, the names as written
+    when that is not name order; see `prepare`), and (feature, problem) for what cannot be
+    computed."""
     found: list[Rule] = []
     problems: list[tuple[str, str]] = []
     if not isinstance(features, dict):
         return found, [("", "must be a mapping of feature: aggregations")]
-    # in name order: a mapping's order does not survive the manifest an env run is built from,
-    # and the columns of an env's output must be production's
-    for name, spec in sorted(features.items()):
+    names = sorted(features, key=str)
+    if isinstance(order, list) and sorted(map(str, order)) == [str(n) for n in names]:
+        names = [next(n for n in features if str(n) == str(o)) for o in order]
+    for name in names:
+        spec = features[name]
         if not isinstance(spec, dict):
             problems.append((str(name), "must be a mapping, e.g. {basic: [sum, mean]}"))
             continue
@@ -140,7 +154,7 @@ def select(node: Node, rows: str) -> str:
     """The aggregation of `rows` (SQL naming the input rows) as one DuckDB SELECT."""
     config = node.config
     missing = [k for k in COLUMNS if not isinstance(config.get(k), str) or not config.get(k)]
-    found, problems = rules(config.get("features"))
+    found, problems = rules(config.get("features"), config.get(ORDER))
     if missing or problems or not found:
         what = ", ".join(missing) or "; ".join(f"features.{n}: {m}" for n, m in problems)
         raise ExecutionError(
@@ -152,14 +166,21 @@ def select(node: Node, rows: str) -> str:
         f"date_diff('day', CAST({quote(config['feature_date_col'])} AS DATE), "
         f"CAST({quote(config['application_date_col'])} AS DATE))"
     )
-    columns = ", ".join([ident, *(_expression(rule) for rule in found)])
+    computed = [_expression(rule) for rule in found]
+    # a name asked for twice (the same aggregation of the same column, or two `since:` of one
+    # column) is made distinct as the older seeknal's were: amount_SUM, amount_SUM_1, ...
+    names = feature_sql.unique_names([config["id_col"], *(name for _, name in computed)])
+    columns = ", ".join(
+        [ident, *(f"{sql} AS {quote(name)}" for (sql, _), name in zip(computed, names[1:], strict=True))]
+    )
     return (
         f"WITH calcs AS (SELECT *, {days} AS _days_between FROM {rows}) "
         f"SELECT {columns} FROM calcs GROUP BY {ident} ORDER BY {ident}"
     )
 
 
-def _expression(rule: Rule) -> str:
+def _expression(rule: Rule) -> tuple[str, str]:
+    """(the SQL computing a rule's column, the column's name as the older seeknal spelled it)."""
     func = feature_sql.FUNCTIONS.get(rule.agg.lower(), rule.agg)
     col, agg = quote(rule.column), rule.agg.upper()
 
@@ -167,16 +188,14 @@ def _expression(rule: Rule) -> str:
         return f"{func}({col}) FILTER (WHERE {where})"
 
     if rule.form == "basic":
-        return f"{over('_days_between >= 0')} AS {quote(f'{rule.column}_{agg}')}"
+        return over("_days_between >= 0"), f"{rule.column}_{agg}"
     if rule.form == "basic_days":
         low, high = rule.days
-        name = f"{rule.column}_{agg}_{low}_{high}"
-        return f"{over(f'_days_between BETWEEN {low} AND {high}')} AS {quote(name)}"
+        return over(f"_days_between BETWEEN {low} AND {high}"), f"{rule.column}_{agg}_{low}_{high}"
     if rule.form == "ratio":
         l1, u1, l2, u2 = rule.days
-        name = f"{rule.column}_{agg}{l1}_{u1}_{agg}{l2}_{u2}"
         top = f"CAST({over(f'_days_between BETWEEN {l1} AND {u1}')} AS DOUBLE)"
         bottom = f"CAST({over(f'_days_between BETWEEN {l2} AND {u2}')} AS DOUBLE)"
-        return f"{top} / NULLIF({bottom}, 0) AS {quote(name)}"
+        return f"{top} / NULLIF({bottom}, 0)", f"{rule.column}_{agg}{l1}_{u1}_{agg}{l2}_{u2}"
     condition = rule.condition.replace("==", "=") or "_days_between >= 0"
-    return f"{over(condition)} AS {quote(f'SINCE_{agg}_{rule.column}_GEO_D')}"
+    return over(condition), f"SINCE_{agg}_{rule.column}_GEO_D"

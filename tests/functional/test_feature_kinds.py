@@ -64,19 +64,39 @@ SOA_COLUMNS = [
     "amount_MEAN",
     "amount_MAX",
     "amount_STDDEV",
-    "amount_SUM0_14_SUM15_60",
-    "amount_SUM_1",
+    "amount_SUM_1",  # recent_amount's sum over all rows: the name again, as the older tool
     "amount_SUM_0_20",
+    "amount_SUM0_14_SUM15_60",
     "SINCE_COUNT_n_GEO_D",
 ]
 SOA = [
-    ("north", 55.0, 11.0, 20.0, 5.755432217, 0.466666667, 55.0, 17.5, 2),
-    ("south", 190.0, 63.333333333, 100.0, 32.145502537, None, 190.0, 40.0, 0),
+    ("north", 55.0, 11.0, 20.0, 5.755432217, 55.0, 17.5, 0.466666667, 2),
+    ("south", 190.0, 63.333333333, 100.0, 32.145502537, 190.0, 40.0, None, 0),
 ]
 # amount without mean and stddev
 SOA_DEV = [
-    ("north", 55.0, 20.0, 0.466666667, 55.0, 17.5, 2),
-    ("south", 190.0, 100.0, None, 190.0, 40.0, 0),
+    ("north", 55.0, 20.0, 55.0, 17.5, 0.466666667, 2),
+    ("south", 190.0, 100.0, 190.0, 40.0, None, 0),
+]
+# features written out of name order, names asked for twice or three times: the older tool's
+# columns, in its order (the written one), with its _1, _2 (which since: gets the _1 follows
+# from the order: refunds' count is 2 in the north, busy_days' 0)
+FLAGS_COLUMNS = [
+    "region",
+    "SINCE_COUNT_n_GEO_D",
+    "SINCE_SUM_n_GEO_D",
+    "SINCE_COUNT_n_GEO_D_1",
+    "amount_SUM",
+    "amount_SUM_1",
+    "amount_MEAN",
+    "amount_SUM_0_10",
+    "amount_MEAN_0_10",
+    "amount_SUM_2",
+    "amount_SUM_0_10_1",
+]
+FLAGS = [
+    ("north", 2, 2.0, 0, 55.0, 55.0, 11.0, 12.5, 12.5, 55.0, 12.5),
+    ("south", 0, None, 0, 190.0, 190.0, 63.333333333, None, None, 190.0, None),
 ]
 
 
@@ -110,12 +130,15 @@ def check_production(root: Path) -> None:
     soa = output(root, "second_order_aggregation.region_soa")
     assert columns(soa) == SOA_COLUMNS
     assert rounded(soa) == SOA
+    flags = output(root, "second_order_aggregation.region_flags")
+    assert columns(flags) == FLAGS_COLUMNS
+    assert rounded(flags) == FLAGS
 
 
 def test_feature_kinds_compute_the_older_tools_rows(proj: Path) -> None:
     plan = cli(proj, "plan")
     assert plan.exit_code == 0, plan.output
-    assert "8 node(s) to run" in plan.stdout
+    assert "9 node(s) to run" in plan.stdout
     assert "not executable" not in plan.stdout
     res, summary = run_json(proj)
     assert res.exit_code == 0, res.output
@@ -147,6 +170,8 @@ def test_feature_kinds_in_an_env_then_promoted(proj: Path) -> None:
     edit(proj, soa, "basic: [sum, mean, max, stddev]", "basic: [sum, max]")
     edit(proj, spend, 'description: "total"', 'description: "total spent"')
     edit(proj, "seeknal/feature_groups/customer_refunds.yml", "SUM(is_refund)", "COUNT(*)")
+    flags = "seeknal/second_order_aggregations/region_flags.yml"
+    edit(proj, flags, "basic: [sum]\n    window: [0, 10]", "basic: [sum]\n    window: [0, 11]")
     commit_files(proj, {}, "change features")
     before = production_digests(proj)
 
@@ -160,6 +185,7 @@ def test_feature_kinds_in_an_env_then_promoted(proj: Path) -> None:
     assert res.exit_code == 0, res.output
     assert ran(summary) == {
         "second_order_aggregation.region_soa",
+        "second_order_aggregation.region_flags",
         "feature_group.customer_refunds",
     }
     env_store = env_dir(proj, "dev") / STORE
@@ -172,6 +198,9 @@ def test_feature_kinds_in_an_env_then_promoted(proj: Path) -> None:
     ]
     env_soa = env_dir(proj, "dev") / "cache/second_order_aggregation/region_soa.parquet"
     assert columns(env_soa) == [SOA_COLUMNS[0], SOA_COLUMNS[1], SOA_COLUMNS[3], *SOA_COLUMNS[5:]]
+    # an env run builds its nodes from the env's manifest: the written order comes through it
+    env_flags = env_dir(proj, "dev") / "cache/second_order_aggregation/region_flags.parquet"
+    assert columns(env_flags) == [*FLAGS_COLUMNS[:-1], "amount_SUM_0_11"]
     assert rounded(env_soa) == SOA_DEV
     # production is untouched until the promotion
     assert production_digests(proj) == before

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from seeknal.kinds import aggregation, feature_group, second_order_aggregation
+import re
+
+from seeknal.kinds import aggregation, feature_group, feature_sql, second_order_aggregation
 from seeknal.kinds.second_order_aggregation import Rule
+from seeknal.types import Node
 
 
 def test_second_order_rules_follow_the_older_tools_spelling() -> None:
@@ -74,3 +77,41 @@ def test_feature_descriptions_are_column_descriptions() -> None:
     assert prepared["features"] == {"total": {"dtype": "float"}, "n": None}
     assert prepared["columns"] == {"total": "spent", "n": "count"}
     assert data["features"]["total"]["description"] == "spent"  # the input is not changed
+
+
+def test_names_asked_for_again_are_numbered_as_the_older_tools_were() -> None:
+    unique = feature_sql.unique_names
+    assert unique(["a", "a", "a"]) == ["a", "a_1", "a_2"]
+    assert unique(["a", "a_1", "a", "a"]) == ["a", "a_1", "a_2", "a_3"]
+    # ignoring case, and never onto a name already taken
+    assert unique(["a", "A", "a_1"]) == ["a", "A_1", "a_1_1"]
+    assert unique(["x", "a", "a", "a_1", "a_1", "a"]) == ["x", "a", "a_1", "a_1_1", "a_1_2", "a_2"]
+
+
+def test_second_order_sql_names_every_column_once_in_the_order_written() -> None:
+    spec = second_order_aggregation.SecondOrderAggregationSpec()
+    config = spec.prepare(
+        {
+            "id_col": "region",
+            "feature_date_col": "d",
+            "application_date_col": "a",
+            "features": {
+                "refunds": {"since": {"condition": "flag == 1"}, "source_feature": "n"},
+                "busy": {"since": {"condition": "n > 1"}, "source_feature": "n"},
+                "amount": {"basic": ["sum"]},
+                "spend": {"basic": ["sum"], "source_feature": "amount"},
+            },
+        }
+    )
+    node = Node("second_order_aggregation.s", "second_order_aggregation", "s", "s.yml", 1, (),
+                config, {})  # fmt: skip
+    sql = second_order_aggregation.select(node, "rows")
+    aliases = re.findall(r' AS "([^"]+)"', sql)
+    # the SQL itself names them apart: no engine's renaming is relied on
+    assert aliases == [
+        "SINCE_COUNT_n_GEO_D",
+        "SINCE_COUNT_n_GEO_D_1",
+        "amount_SUM",
+        "amount_SUM_1",
+    ]
+    assert sql.index("flag = 1") < sql.index("n > 1")
