@@ -26,6 +26,10 @@ runs `seeknal plan` then `seeknal run` in the other. Then every node of the proj
   dimension, rows compared as multisets (numbers rounded to 6 decimals).
 * nodes that have no output in either tool (metrics, documenting exposures) are counted as not
   compared.
+* the feature store's consolidated files of each entity: target/feature_store/<entity>/
+  features.parquet (rows, as above; a struct column read as the older tool's struct type) and
+  _entity_catalog.json (every field but last_updated and consolidated_at, the run's own times;
+  a DATE column's type read as TIMESTAMP, the type the older tool's pandas step gave it).
 
 Printed per node kind: compared / matched / differing (each with its first difference) / not
 run (which tool gave nothing, and why when it said). The older tool is taken from
@@ -175,6 +179,8 @@ def normalised(col: str, kind_a: str, kind_b: str) -> str:
         return f"round(CAST({quoted} AS DOUBLE), 9) AS {quoted}"
     if kinds == {kind_a.upper()}:
         return quoted
+    if any(k.startswith("STRUCT") for k in kinds):
+        return f"CAST({quoted} AS {kind_a}) AS {quoted}"  # e.g. a DATE field as the older's
     return f"CAST({quoted} AS VARCHAR) AS {quoted}"
 
 
@@ -376,7 +382,59 @@ def compare_project(project: Path, older: Path, workdir: Path) -> list[Result]:
     nodes = {**project_nodes(old.root), **project_nodes(ours.root)}
     for node_id in set(old.state) | set(ours.state):
         nodes.setdefault(node_id, {"kind": node_id.split(".")[0]})
-    return [compare_node(n, nodes[n], old, ours) for n in sorted(nodes)]
+    results = [compare_node(n, nodes[n], old, ours) for n in sorted(nodes)]
+    return results + compare_feature_store(old, ours)
+
+
+STORE = Path("target") / "feature_store"
+RUN_CLOCK = ("last_updated", "consolidated_at")  # the run's own time, in both catalogs
+
+
+def compare_feature_store(old: Side, ours: Side) -> list[Result]:
+    """Each entity's consolidated features.parquet (rows) and _entity_catalog.json (all but the
+    run's own times; DATE and TIMESTAMP as one type) of both tools."""
+    entities = {
+        p.parent.name
+        for side in (old, ours)
+        for p in (side.root / STORE).glob("*/features.parquet")
+    }
+    results = []
+    for entity in sorted(entities):
+        a, b = old.root / STORE / entity, ours.root / STORE / entity
+        for name, kind in (("features.parquet", "entity features"), ("_entity_catalog.json",
+                                                                      "entity catalog")):  # fmt: skip
+            label = f"{STORE.as_posix()}/{entity}/{name}"
+            if not (a / name).exists() or not (b / name).exists():
+                gone = missing((a / name).exists(), (b / name).exists())
+                results.append(Result(label, kind, "not run", gone))
+            elif name.endswith(".json"):
+                same, detail = compare_catalogs(a / name, b / name)
+                results.append(Result(label, kind, "matched" if same else "differing", detail))
+            else:
+                same, detail = compare_data(a / name, b / name, old, ours)
+                results.append(Result(label, kind, "matched" if same else "differing", detail))
+    return results
+
+
+def _catalog(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text())
+    for key in RUN_CLOCK:
+        data.pop(key, None)
+    for group in data.get("feature_groups", {}).values():
+        for key in RUN_CLOCK:
+            group.pop(key, None)
+        group["schema"] = {c: t.replace("DATE", "TIMESTAMP") if t == "DATE" else t
+                           for c, t in sorted(group.get("schema", {}).items())}  # fmt: skip
+    return data
+
+
+def compare_catalogs(older: Path, ours: Path) -> tuple[bool, str]:
+    a, b = _catalog(older), _catalog(ours)
+    if a == b:
+        groups = ", ".join(sorted(a.get("feature_groups", {})))
+        return True, f"groups {groups}; times of the run left out"
+    keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    return False, f"differs in {keys}: older {[a.get(k) for k in keys]}, ours {[b.get(k) for k in keys]}"
 
 
 def report(project: Path, results: list[Result]) -> None:

@@ -70,6 +70,7 @@ def production_json(outcome: Any, counts: dict[str, int], elapsed: float) -> dic
         "ok": not outcome.failed,
         "nodes": nodes,
         "removed_outputs": outcome.removed_outputs,
+        "feature_store": [e.line() for e in outcome.entities],
         "warnings": list(outcome.plan.loaded.project.warnings),
     }
 
@@ -81,6 +82,7 @@ def print_production_outcome(outcome: Any, elapsed: float, quiet: bool, as_json:
         return
     for rel in outcome.removed_outputs:
         out(f"Removed output of deleted node: {rel}")
+    _entity_lines(outcome.entities)
     summary = production_summary(outcome, counts, elapsed)
     out(styled(summary, typer.colors.RED if counts["failed"] else None, bold=True))
     if not outcome.failed:
@@ -101,6 +103,7 @@ def apply_json(env: str, outcome: Any, counts: dict[str, int], elapsed: float) -
         "counts": counts,
         "reused": outcome.reused,
         "pending": outcome.held,
+        "feature_store": [e.line() for e in outcome.entities],
         "nodes": [
             {"id": r.node_id, "status": r.status.value, "rows": r.row_count, "error": r.error}
             for r in outcome.results.values()
@@ -115,6 +118,7 @@ def print_apply_outcome(env: str, outcome: Any, elapsed: float, quiet: bool, as_
     if as_json:
         out(json.dumps(apply_json(env, outcome, counts, elapsed), indent=2))
         return
+    _entity_lines(outcome.entities)
     summary = (
         f"Env '{env}' done in {elapsed:.2f}s: {counts['success']} succeeded, "
         f"{counts['failed']} failed, {counts['skipped']} skipped"
@@ -131,3 +135,12 @@ def print_apply_outcome(env: str, outcome: Any, elapsed: float, quiet: bool, as_
         )
     elif not outcome.failed:
         out(f"Next: seeknal promote {env} (or merge the branch, with hooks installed)")
+
+
+def _entity_lines(entities: list[Any]) -> None:
+    """The feature store's merges: a failure is a warning (the run's nodes succeeded)."""
+    for entity in entities:
+        if entity.problem:
+            out(styled(f"Warning: {entity.line()}", typer.colors.YELLOW), err=True)
+        else:
+            out(entity.line())

@@ -15,6 +15,7 @@ from seeknal.envs.access import check_fresh, locked, require_env, require_manife
 from seeknal.envs.resolve import EnvView
 from seeknal.errors import EnvError
 from seeknal.planning.select import SelectArgs
+from seeknal.runner.feature_store import EntityOutcome, consolidate_env
 from seeknal.runner.interrupts import Stopped, interrupted
 from seeknal.state import atomic
 from seeknal.state.access import sql_access
@@ -41,6 +42,7 @@ class EnvRunOutcome:
     reused: list[str]
     results: dict[str, NodeRun] = field(default_factory=dict)
     held: list[str] = field(default_factory=list)  # planned, not selected, not reusable
+    entities: list[EntityOutcome] = field(default_factory=list)  # the feature store's merges
 
     @property
     def failed(self) -> list[NodeRun]:
@@ -103,6 +105,8 @@ def apply_env(
         )
         now = utc_now()
         nodes = _env_nodes(ctx, target, snap, outcome.results, now)
+        if not stopped:
+            outcome.entities = _consolidate(ctx, target, snap, nodes, now)
         # stopped by Ctrl-C: what finished is kept for the next apply to reuse, but the env
         # does not count as applied (it cannot be promoted half done)
         applied = None if stopped else plan.plan_id
@@ -113,6 +117,23 @@ def apply_env(
         state_file = target.relative(target.run_state_path)
         raise interrupted(outcome.results, to_run, state_file, f"seeknal run --env {env}")
     return outcome
+
+
+def _consolidate(
+    ctx: Context, target: Target, snap: _Planned, nodes: dict[str, NodeState], now: str
+) -> list[EntityOutcome]:
+    """The env's consolidated feature store files, from its feature groups as it sees them."""
+    from seeknal.errors import SeeknalError
+
+    def output_of(node_id: str) -> Path | None:
+        try:
+            return snap.view.resolve(node_id).output.path
+        except SeeknalError:
+            return None
+
+    own = {n for n, entry in nodes.items() if entry.ok and not entry.ref}
+    every = list(snap.project.nodes.values())
+    return consolidate_env(target, ctx.production, every, own, output_of, now, ctx.cache.data)
 
 
 def _check_profile(ctx: Context, env: str, plan: Plan, profile: Path | None) -> None:

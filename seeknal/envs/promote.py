@@ -17,6 +17,7 @@ from seeknal.state.history import finish_promote, promotions
 from seeknal.state.layout import Target
 from seeknal.state.records import EnvConfig, Manifest, NodeState, Plan, Promotion, RunState
 from seeknal.state.store import (
+    read_entity_files,
     read_env_outputs,
     read_manifest_nodes,
     read_refs,
@@ -68,6 +69,7 @@ def promote_env(
         try:
             staged = _stage_outputs(txn, target, prod, moving, state, prod_state, copy_data, ctx)
             removed = _stage_removals(txn, target, prod, prod_state, plan, ctx.root)
+            _stage_entity_files(txn, target, prod, copy_data, ctx)
             now = utc_now()
             new_state = RunState.promoted_json(
                 prod_json, staged.nodes, refs, state.run_id, now, env
@@ -209,6 +211,28 @@ def _intact(target: Target, node_id: str, entry: NodeState, src: Path, ctx: Cont
             f"Run 'seeknal run --env {env}' again to recompute it, then 'seeknal promote {env}'.",
         )
     return digest
+
+
+def _stage_entity_files(
+    txn: journal.Transaction, target: Target, prod: Target, copy_data: bool, ctx: Context
+) -> None:
+    """The consolidated feature store files the env wrote take production's place (checked like
+    outputs: exactly the bytes `run --env` wrote), and those of entities it left without feature
+    groups go."""
+    env = target.env
+    record = read_entity_files(target)
+    for rel, digest in record.files.items():
+        src = target.own_files / rel
+        if not src.is_file() or file_digest(src, ctx.cache.data) != digest:
+            raise EnvError(
+                f"{target.relative(src)} of env '{env}' is missing or not what "
+                f"'seeknal run --env {env}' wrote (its bytes changed since). Nothing was promoted.",
+                f"Run 'seeknal run --env {env}' again to write it, then 'seeknal promote {env}'.",
+            )
+        txn.replace(prod.own_files / rel, txn.stage_copy(src) if copy_data else src)
+    for rel in record.gone:
+        if (prod.own_files / rel).is_file():
+            txn.delete(prod.own_files / rel)
 
 
 def _stage_removals(

@@ -4,8 +4,9 @@ Its rows are its input's, or its `transform:` SQL's (in which `source` names the
 as in the older seeknal, and `ref()` works as in a transform). The entity (`entity: customer`,
 whose key is `customer_id`, or `entity: {name, join_keys}`) must have its key columns in them.
 The rows are written to the feature store, `target/feature_store/<entity>/<name>.parquet` (an
-env writes its own copy under its folder; docs/concepts.md, "Feature kinds"); a group without
-an entity keeps them in seeknal's cache, like a transform.
+env writes its own copy under its folder; docs/concepts.md, "Feature kinds"), where after a run
+the entity's groups are also merged into `features.parquet` (kinds/feature_store.py); a group
+without an entity keeps them in seeknal's cache, like a transform.
 
 `features:` lists the feature columns; their descriptions are column descriptions (metadata).
 """
@@ -25,6 +26,7 @@ from seeknal.sql import compare
 from seeknal.types import Node, NodeKind
 
 STORE = "target/feature_store"
+CONSOLIDATED_NAME = "features"  # features.parquet: the entity's merged groups (feature_store.py)
 _FOLDER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
@@ -112,6 +114,13 @@ class FeatureGroupSpec(KindSpec):
                 "digits, '_', '-' or '.'",
                 checks.line("entity"),
             )
+        elif data.get("name") == CONSOLIDATED_NAME:
+            checks.problem(
+                f"a feature group named '{CONSOLIDATED_NAME}' would write over "
+                f"{STORE}/{entity.name}/{CONSOLIDATED_NAME}.parquet, where seeknal merges the "
+                "entity's feature groups: give it another name",
+                checks.line("name"),
+            )
 
     def execution_config(self, node: Node, normalize: Callable[[str], str]) -> dict[str, Any]:
         config = dict(node.config)
@@ -131,6 +140,8 @@ class FeatureGroupSpec(KindSpec):
         entity = entity_of(node.config)
         if entity is None or not _FOLDER.fullmatch(entity.name) or ".." in entity.name:
             return None
+        if node.name == CONSOLIDATED_NAME:
+            return None  # refused when the project loads (check)
         return f"{STORE}/{entity.name}/{node.name}.parquet"
 
     def failure_hint(self, node: Node) -> str:

@@ -171,7 +171,13 @@ def select(node: Node, rows: str) -> str:
     # column) is made distinct as the older seeknal's were: amount_SUM, amount_SUM_1, ...
     names = feature_sql.unique_names([config["id_col"], *(name for _, name in computed)])
     columns = ", ".join(
-        [ident, *(f"{sql} AS {quote(name)}" for (sql, _), name in zip(computed, names[1:], strict=True))]
+        [
+            ident,
+            *(
+                f"{sql} AS {quote(name)}"
+                for (sql, _), name in zip(computed, names[1:], strict=True)
+            ),
+        ]
     )
     return (
         f"WITH calcs AS (SELECT *, {days} AS _days_between FROM {rows}) "

@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from seeknal.errors import Problem
 from seeknal.kinds import spec_for
+from seeknal.kinds.feature_store import CATALOG_FILE, FEATURES_FILE
 from seeknal.types import Node
 
 # what an env's folder holds: an env writes its copy of `<path>` to target/environments/<env>/<path>
@@ -102,12 +103,17 @@ def output_problems(
     return problems
 
 
+CONSOLIDATED = (FEATURES_FILE, CATALOG_FILE)
+
+
 def _reserved(parts: tuple[str, ...]) -> str | None:
     """What seeknal or git own at this path, which no node may write."""
     if not parts:
         return "is the project folder itself"
     head = parts[0]
     if head == "target":
+        if len(parts) == 4 and parts[1] == "feature_store" and parts[3] in CONSOLIDATED:
+            return "is an entity's consolidated feature store file, which seeknal writes"
         if len(parts) > 2 and parts[1] in ("exports", "feature_store"):
             return None
         return (

@@ -19,6 +19,7 @@ from seeknal.planning.fingerprint import entries_fingerprint
 from seeknal.planning.production import Decision, production_decisions
 from seeknal.planning.select import SelectArgs, resolve
 from seeknal.project.outputs import data_files, may_delete
+from seeknal.runner.feature_store import EntityOutcome, consolidate_production
 from seeknal.runner.interrupts import Stopped, interrupted
 from seeknal.runner.scheduler import NodeRun, RunRequest, execute
 from seeknal.state import atomic, temps
@@ -51,6 +52,7 @@ class RunOutcome:
     removed_outputs: list[str] = field(default_factory=list)
     run_id: str = ""
     history: Promotion | None = None  # its line in promotions.jsonl, when it changed outputs
+    entities: list[EntityOutcome] = field(default_factory=list)  # the feature store's merges
 
     @property
     def failed(self) -> list[NodeRun]:
@@ -185,6 +187,10 @@ def run_production(
         outcome.removed_outputs = _remove_outputs(
             target, read_manifest(target), plan.removed, data_files(plan.loaded.project.nodes)
         )
+        if not stopped:
+            ran = {n for n, r in outcome.results.items() if r.status is NodeStatus.SUCCESS}
+            every = list(plan.loaded.project.nodes.values())
+            outcome.entities = consolidate_production(target, every, ran, utc_now())
         state = read_run_state(target)
         new_state = record_results(target, plan.loaded, state, outcome.results, ctx)
         write_run_state(target, new_state)

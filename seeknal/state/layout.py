@@ -46,6 +46,17 @@ class Target:
         return self.dir / "refs.json"
 
     @property
+    def entity_files_path(self) -> Path:
+        """An env's record of the consolidated feature store files it wrote."""
+        return self.dir / "feature_store.json"
+
+    @property
+    def own_files(self) -> Path:
+        """Where the paths a kind names (`output_file`) are: the project for production, the
+        env's folder for an env (`target/feature_store/...` lands inside it)."""
+        return self.root if self.env is None else self.dir
+
+    @property
     def tool_cache_path(self) -> Path:
         return self.base / TOOL_CACHE / "cache.pickle"
 
@@ -65,7 +76,7 @@ class Target:
 
         rel = spec_for(node.kind).output_file(node)
         if rel is not None:
-            return Output.file((self.root if self.env is None else self.dir) / rel)
+            return Output.file(self.own_files / rel)
         return Output.file(self.cache_dir / str(node.kind) / f"{node.name}.parquet")
 
     def relative(self, path: Path) -> str:

@@ -14,7 +14,7 @@ from seeknal import __version__
 from seeknal.errors import StateError
 from seeknal.state import atomic
 from seeknal.state.layout import Target
-from seeknal.state.records import EnvConfig, Manifest, Plan, Refs, RunState
+from seeknal.state.records import EntityFiles, EnvConfig, Manifest, Plan, Refs, RunState
 
 VERSION_KEY = "__seeknal_version__"
 Record = TypeVar("Record", RunState, Manifest, Plan, EnvConfig, Refs)
@@ -109,6 +109,21 @@ def read_refs(target: Target, only: Collection[str] | None = None) -> Refs:
 
 def write_refs(target: Target, refs: Refs) -> None:
     atomic.write_json(target.refs_path, refs.to_json())
+
+
+def read_entity_files(target: Target) -> EntityFiles:
+    """The consolidated feature store files an env wrote (none when it wrote none)."""
+    path = target.entity_files_path
+    data = atomic.read_json(path, EntityFiles.WHAT, hint_for(target, path))
+    return EntityFiles() if data is None else EntityFiles.from_json(data, path)
+
+
+def write_entity_files(target: Target, files: EntityFiles) -> None:
+    """Written when the env has such files to promote; an empty record is no file at all."""
+    if files.files or files.gone:
+        atomic.write_json(target.entity_files_path, files.to_json())
+    else:
+        target.entity_files_path.unlink(missing_ok=True)
 
 
 def read_manifest_nodes(target: Target, node_ids: Iterable[str]) -> Manifest | None:

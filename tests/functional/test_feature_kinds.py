@@ -1,116 +1,37 @@
 """Feature groups, aggregations and second-order aggregations execute (docs/concepts.md,
 "Feature kinds"), on a project in the older seeknal's style (tests/projects/feature_kinds).
 
-The expected rows were computed once by the older seeknal (2.13.0) on the same project
-(bench/compare_feature_kinds.py runs both tools again); dates are DATE here where the older
-tool's pandas step made them timestamps, and a second-order aggregation's columns come in
-feature name order (docs/decisions.md).
+The expected rows (tests/featurekit.py) were computed by the older seeknal (2.13.0) on the same
+project; bench/compare_older.py runs both tools again and compares every output, the feature
+store's consolidated files included.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from pathlib import Path
 
 import pytest
 from conftest import cli, output, ran, rows, run_json, statuses, write_tree
 from envkit import edit, env_dir, production_digests, sha
+from featurekit import (
+    FLAGS_COLUMNS,
+    MERGED,
+    PROJECTS,
+    REFUNDS,
+    SOA_COLUMNS,
+    SOA_DEV,
+    SPEND,
+    STORE,
+    D,
+    catalog,
+    check_production,
+    columns,
+    rounded,
+)
 from gitkit import commit_files, ignore_target, run_git
 
-PROJECT = Path(__file__).resolve().parent.parent / "projects" / "feature_kinds"
-STORE = "target/feature_store/customer"
-D = dt.date
-
-SPEND = [
-    ("c1", 35.0, 3, D(2024, 1, 20)),
-    ("c2", 150.0, 2, D(2024, 1, 3)),
-    ("c3", 20.0, 2, D(2024, 2, 1)),
-    ("c4", 40.0, 1, D(2024, 1, 15)),
-]
-REFUNDS = [
-    ("c1", 1.0, D(2024, 1, 20)),
-    ("c2", 0.0, D(2024, 1, 3)),
-    ("c3", 1.0, D(2024, 2, 1)),
-    ("c4", 0.0, D(2024, 1, 15)),
-]
-LATEST = [
-    ("c1", 5.0, D(2024, 1, 20)),
-    ("c2", 50.0, D(2024, 1, 3)),
-    ("c3", 12.5, D(2024, 2, 1)),
-    ("c4", 40.0, D(2024, 1, 15)),
-]
-AGG_COLUMNS = [
-    "customer_id",
-    "app_date",
-    "region",
-    "amount_sum",
-    "amount_avg",
-    "amount_max",
-    "amount_stddev",
-    "amount_count",
-    "is_refund_count_if",
-    "is_refund_sum_if",
-]
-AGG = [
-    ("c1", D(2024, 2, 1), "north", 35.0, 11.666666667, 20.0, 7.637626158, 3, 1, 1.0),
-    ("c2", D(2024, 2, 1), "south", 150.0, 75.0, 100.0, 35.355339059, 2, 0, 0.0),
-    ("c3", D(2024, 2, 1), "north", 20.0, 10.0, 12.5, 3.535533906, 2, 1, 1.0),
-    ("c4", D(2024, 2, 1), "south", 40.0, 40.0, 40.0, None, 1, 0, 0.0),
-]
-SOA_COLUMNS = [
-    "region",
-    "amount_SUM",
-    "amount_MEAN",
-    "amount_MAX",
-    "amount_STDDEV",
-    "amount_SUM_1",  # recent_amount's sum over all rows: the name again, as the older tool
-    "amount_SUM_0_20",
-    "amount_SUM0_14_SUM15_60",
-    "SINCE_COUNT_n_GEO_D",
-]
-SOA = [
-    ("north", 55.0, 11.0, 20.0, 5.755432217, 55.0, 17.5, 0.466666667, 2),
-    ("south", 190.0, 63.333333333, 100.0, 32.145502537, 190.0, 40.0, None, 0),
-]
-# amount without mean and stddev
-SOA_DEV = [
-    ("north", 55.0, 20.0, 55.0, 17.5, 0.466666667, 2),
-    ("south", 190.0, 100.0, 190.0, 40.0, None, 0),
-]
-# features written out of name order, names asked for twice or three times: the older tool's
-# columns, in its order (the written one), with its _1, _2 (which since: gets the _1 follows
-# from the order: refunds' count is 2 in the north, busy_days' 0)
-FLAGS_COLUMNS = [
-    "region",
-    "SINCE_COUNT_n_GEO_D",
-    "SINCE_SUM_n_GEO_D",
-    "SINCE_COUNT_n_GEO_D_1",
-    "amount_SUM",
-    "amount_SUM_1",
-    "amount_MEAN",
-    "amount_SUM_0_10",
-    "amount_MEAN_0_10",
-    "amount_SUM_2",
-    "amount_SUM_0_10_1",
-]
-FLAGS = [
-    ("north", 2, 2.0, 0, 55.0, 55.0, 11.0, 12.5, 12.5, 55.0, 12.5),
-    ("south", 0, None, 0, 190.0, 190.0, 63.333333333, None, None, 190.0, None),
-]
-
-
-def columns(path: Path) -> list[str]:
-    return [r[0] for r in rows(path, "SELECT column_name FROM (DESCRIBE SELECT * FROM t)")]
-
-
-def rounded(path: Path) -> list[tuple[object, ...]]:
-    """Rows ordered, doubles rounded to 9 places (the last digits of stddev vary by version)."""
-    cols = rows(path, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM t)")
-    select = ", ".join(
-        f'round("{name}", 9)' if kind == "DOUBLE" else f'"{name}"' for name, kind in cols
-    )
-    return rows(path, f"SELECT {select} FROM t ORDER BY ALL")
+PROJECT = PROJECTS / "feature_kinds"
 
 
 @pytest.fixture
@@ -120,46 +41,44 @@ def proj(git_project: Path) -> Path:
     return git_project
 
 
-def check_production(root: Path) -> None:
-    assert rounded(root / STORE / "customer_spend.parquet") == SPEND
-    assert rounded(root / STORE / "customer_refunds.parquet") == REFUNDS
-    assert rounded(root / STORE / "customer_latest.parquet") == LATEST
-    agg = output(root, "aggregation.customer_agg")
-    assert columns(agg) == AGG_COLUMNS
-    assert rounded(agg) == AGG
-    soa = output(root, "second_order_aggregation.region_soa")
-    assert columns(soa) == SOA_COLUMNS
-    assert rounded(soa) == SOA
-    flags = output(root, "second_order_aggregation.region_flags")
-    assert columns(flags) == FLAGS_COLUMNS
-    assert rounded(flags) == FLAGS
-
-
 def test_feature_kinds_compute_the_older_tools_rows(proj: Path) -> None:
     plan = cli(proj, "plan")
     assert plan.exit_code == 0, plan.output
-    assert "9 node(s) to run" in plan.stdout
+    assert "10 node(s) to run" in plan.stdout
     assert "not executable" not in plan.stdout
     res, summary = run_json(proj)
     assert res.exit_code == 0, res.output
     assert set(statuses(summary).values()) == {"success"}
-    check_production(proj)
-    # the feature store holds exactly the feature groups, one file each, under the entity
-    assert sorted(p.name for p in (proj / STORE).iterdir()) == [
-        "customer_latest.parquet",
-        "customer_refunds.parquet",
-        "customer_spend.parquet",
+    assert summary["feature_store"] == [
+        f"Consolidated entity 'customer': 4 feature group(s), 2 row(s) in {STORE}/features.parquet"
     ]
+    # the feature store holds the feature groups, one file each, under the entity, and the
+    # entity's merged features with their catalog (checked in check_production)
+    check_production(proj)
+    merged = sha(proj / STORE / "features.parquet")
     res, summary = run_json(proj)
     assert res.exit_code == 0 and ran(summary) == set()
-    # a deleted store file is written again; a removed group's file goes with it
+    assert summary["feature_store"] == []  # nothing ran, nothing merged again
+    assert sha(proj / STORE / "features.parquet") == merged
+    # a deleted store file is written again; a removed group's file goes with it, and the
+    # merged file and its catalog no longer name it
     (proj / STORE / "customer_spend.parquet").unlink()
+    (proj / STORE / "features.parquet").unlink()
     (proj / "seeknal/feature_groups/customer_latest.yml").unlink()
     res, summary = run_json(proj)
     assert res.exit_code == 0, res.output
     assert ran(summary) == {"feature_group.customer_spend"}
     assert rounded(proj / STORE / "customer_spend.parquet") == SPEND
     assert not (proj / STORE / "customer_latest.parquet").exists()
+    assert columns(proj / STORE / "features.parquet") == [
+        "customer_id",
+        "event_time",
+        "customer_big",
+        "customer_refunds",
+        "customer_spend",
+    ]
+    groups = catalog(proj / STORE / "_entity_catalog.json")["feature_groups"]
+    assert sorted(groups) == ["customer_big", "customer_refunds", "customer_spend"]
 
 
 def test_feature_kinds_in_an_env_then_promoted(proj: Path) -> None:
@@ -189,13 +108,25 @@ def test_feature_kinds_in_an_env_then_promoted(proj: Path) -> None:
         "feature_group.customer_refunds",
     }
     env_store = env_dir(proj, "dev") / STORE
-    assert sorted(p.name for p in env_store.iterdir()) == ["customer_refunds.parquet"]
+    assert summary["feature_store"] == [
+        "Consolidated entity 'customer': 4 feature group(s), 2 row(s) in "
+        f"target/environments/dev/{STORE}/features.parquet"
+    ]
+    # the env's own group file, and the entity merged from it and production's other groups
+    assert sorted(p.name for p in env_store.iterdir()) == [
+        "_entity_catalog.json",
+        "customer_refunds.parquet",
+        "features.parquet",
+    ]
     assert rounded(env_store / "customer_refunds.parquet") == [
         ("c1", 3, D(2024, 1, 20)),
         ("c2", 2, D(2024, 1, 3)),
         ("c3", 2, D(2024, 2, 1)),
         ("c4", 1, D(2024, 1, 15)),
     ]
+    env_merged = rounded(env_store / "features.parquet")
+    assert [row[4] for row in env_merged] == [{"refunds": None}, {"refunds": 1}]
+    assert [row[5] for row in env_merged] == [row[5] for row in MERGED]  # production's spend
     env_soa = env_dir(proj, "dev") / "cache/second_order_aggregation/region_soa.parquet"
     assert columns(env_soa) == [SOA_COLUMNS[0], SOA_COLUMNS[1], SOA_COLUMNS[3], *SOA_COLUMNS[5:]]
     # an env run builds its nodes from the env's manifest: the written order comes through it
@@ -207,13 +138,20 @@ def test_feature_kinds_in_an_env_then_promoted(proj: Path) -> None:
     check_production(proj)
 
     env_copy = sha(env_store / "customer_refunds.parquet")
+    merged_copy = sha(env_store / "features.parquet")
+    catalog_copy = sha(env_store / "_entity_catalog.json")
     res = cli(proj, "promote", "dev")
     assert res.exit_code == 0, res.output
     assert sha(proj / STORE / "customer_refunds.parquet") == env_copy
+    assert sha(proj / STORE / "features.parquet") == merged_copy
+    assert sha(proj / STORE / "_entity_catalog.json") == catalog_copy
     assert not (env_store / "customer_refunds.parquet").exists()
+    assert not (env_store / "features.parquet").exists()
     assert rounded(output(proj, "second_order_aggregation.region_soa")) == SOA_DEV
     res, summary = run_json(proj)
     assert res.exit_code == 0 and ran(summary) == set()
+    assert summary["feature_store"] == []
+    assert sha(proj / STORE / "features.parquet") == merged_copy
 
 
 def test_promote_refuses_a_feature_store_file_changed_since_the_env_wrote_it(

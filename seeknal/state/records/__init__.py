@@ -13,8 +13,10 @@ the same way; `to_json()` always writes the current version. Standard library on
 | `env_config.json` | `EnvConfig` |
 | `refs.json` | `Refs` of `Ref` entries |
 | `promotions.jsonl` | one `Promotion` a line |
+| an env's `feature_store.json` | `EntityFiles` |
 """
 
+from seeknal.state.records.entities import EntityFiles
 from seeknal.state.records.env import EnvConfig, Promotion
 from seeknal.state.records.plan import Changes, Manifest, Plan
 from seeknal.state.records.reader import Reader, json_type
@@ -22,6 +24,7 @@ from seeknal.state.records.runs import NodeState, Ref, Refs, RunResult, RunState
 
 __all__ = [
     "Changes",
+    "EntityFiles",
     "EnvConfig",
     "Manifest",
     "NodeState",
