@@ -297,3 +297,123 @@ def test_model_fails_clearly_only_when_a_run_needs_it(proj: Path) -> None:
         in res.output
     )
     assert "transform.scores" in res.output
+
+
+def test_an_entity_that_cannot_be_merged_is_reported_not_failed(proj: Path) -> None:
+    shop = "seeknal/feature_groups/shop_{}.yml"
+    group = (
+        "kind: feature_group\nname: shop_{name}\nentity:\n  name: shop\n  join_keys: [{keys}]\n"
+        "inputs:\n  - ref: transform.txn_daily\n"
+        "transform: SELECT {keys}, count(*) AS {name} FROM source GROUP BY ALL\n"
+    )
+    write_tree(proj, {shop.format("days"): group.format(name="days", keys="region")})
+    res, summary = run_json(proj)
+    # as in the older seeknal, merging needs an event_time column: the run itself succeeds
+    assert res.exit_code == 0, res.output
+    assert statuses(summary)["feature_group.shop_days"] == "success"
+    problem = summary["feature_store"][1]  # entities in name order: customer, shop
+    assert problem.startswith(
+        "Entity 'shop' not consolidated into target/feature_store/shop/features.parquet: "
+    )
+    assert "event_time" in problem
+    assert sorted(p.name for p in (proj / "target/feature_store/shop").iterdir()) == [
+        "shop_days.parquet"
+    ]
+    assert (proj / STORE / "features.parquet").is_file()  # the other entity is merged
+    text = cli(proj, "run")  # nothing runs, and the entity is still not merged: said again
+    assert text.exit_code == 0
+    assert "Warning: Entity 'shop' not consolidated" in text.stderr
+    write_tree(proj, {shop.format("n"): group.format(name="n", keys="region, customer_id")})
+    text = cli(proj, "run")
+    assert text.exit_code == 0, text.output
+    assert (
+        "Warning: Entity 'shop' not consolidated into target/feature_store/shop/features.parquet: "
+        "feature group shop_n has join_keys ['region', 'customer_id'] but shop_days has "
+        "['region']" in text.stderr
+    )
+
+
+def test_an_entity_left_without_groups_loses_its_merged_files(proj: Path) -> None:
+    assert cli(proj, "run").exit_code == 0
+    assert (proj / STORE / "_entity_catalog.json").is_file()
+    for name in ("customer_big", "customer_latest", "customer_refunds", "customer_spend"):
+        (proj / f"seeknal/feature_groups/{name}.yml").unlink()
+    res, summary = run_json(proj)
+    assert res.exit_code == 0, res.output
+    assert summary["feature_store"] == [
+        "Removed target/feature_store/customer/features.parquet: entity 'customer' has no "
+        "feature groups"
+    ]
+    assert list((proj / STORE).iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("rel", "text", "message"),
+    [
+        (
+            "seeknal/feature_groups/features.yml",
+            "kind: feature_group\nname: features\nentity: customer\n"
+            "inputs:\n  - ref: source.txns\n",
+            "seeknal/feature_groups/features.yml:2: a feature group named 'features' would "
+            "write over target/feature_store/customer/features.parquet",
+        ),
+        (
+            "seeknal/exposures/x.yml",
+            "kind: exposure\nname: x\ntype: file\ninputs:\n  - ref: source.txns\n"
+            "params:\n  path: target/feature_store/customer/_entity_catalog.json\n"
+            "  format: json\n",
+            "target/feature_store/customer/_entity_catalog.json is an entity's consolidated "
+            "feature store file",
+        ),
+    ],
+)
+def test_no_node_writes_the_merged_files(proj: Path, rel: str, text: str, message: str) -> None:
+    write_tree(proj, {rel: text})
+    res = cli(proj, "plan")
+    assert res.exit_code == 1, res.output
+    assert message in res.stderr
+
+
+def test_an_env_removing_a_group_merges_the_rest_and_promote_moves_it(proj: Path) -> None:
+    assert cli(proj, "run").exit_code == 0
+    run_git(proj, "checkout", "-q", "-b", "dev")
+    run_git(proj, "rm", "-q", "seeknal/feature_groups/customer_big.yml")
+    commit_files(proj, {}, "drop customer_big")
+    before = production_digests(proj)
+    assert cli(proj, "plan", "dev").exit_code == 0
+    res, summary = run_json(proj, "--env", "dev")
+    assert res.exit_code == 0, res.output
+    assert ran(summary) == set()  # nothing to compute: the merge reads production's groups
+    env_store = env_dir(proj, "dev") / STORE
+    merged = rounded(env_store / "features.parquet")
+    assert [row[0] for row in merged] == ["c1", "c2", "c3", "c4"]  # customer_latest's rows
+    assert columns(env_store / "features.parquet")[2:] == [
+        "customer_latest",
+        "customer_refunds",
+        "customer_spend",
+    ]
+    assert production_digests(proj) == before
+    res = cli(proj, "promote", "dev")
+    assert res.exit_code == 0, res.output
+    assert rounded(proj / STORE / "features.parquet") == merged
+    assert not (proj / STORE / "customer_big.parquet").exists()
+    groups = catalog(proj / STORE / "_entity_catalog.json")["feature_groups"]
+    assert "customer_big" not in groups
+
+
+def test_promote_refuses_a_merged_file_changed_since_the_env_wrote_it(proj: Path) -> None:
+    assert cli(proj, "run").exit_code == 0
+    edit(proj, "seeknal/feature_groups/customer_refunds.yml", "SUM(is_refund)", "COUNT(*)")
+    assert cli(proj, "plan", "dev").exit_code == 0
+    assert cli(proj, "run", "--env", "dev").exit_code == 0
+    before = production_digests(proj)
+    damaged = env_dir(proj, "dev") / STORE / "features.parquet"
+    damaged.write_bytes(damaged.read_bytes()[:100])
+    res = cli(proj, "promote", "dev")
+    assert res.exit_code == 1, res.output
+    assert (
+        f"target/environments/dev/{STORE}/features.parquet of env 'dev' is missing or not what "
+        "'seeknal run --env dev' wrote" in res.stderr
+    )
+    assert "Nothing was promoted" in res.stderr
+    assert production_digests(proj) == before
