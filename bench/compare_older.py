@@ -434,7 +434,10 @@ def compare_catalogs(older: Path, ours: Path) -> tuple[bool, str]:
         groups = ", ".join(sorted(a.get("feature_groups", {})))
         return True, f"groups {groups}; times of the run left out"
     keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-    return False, f"differs in {keys}: older {[a.get(k) for k in keys]}, ours {[b.get(k) for k in keys]}"
+    return (
+        False,
+        f"differs in {keys}: older {[a.get(k) for k in keys]}, ours {[b.get(k) for k in keys]}",
+    )
 
 
 def report(project: Path, results: list[Result]) -> None:

@@ -99,6 +99,38 @@ AGG = [
     ("c3", D(2024, 2, 1), "north", 20.0, 10.0, 12.5, 3.535533906, 2, 1, 1.0),
     ("c4", D(2024, 2, 1), "south", 40.0, 40.0, 40.0, None, 1, 0, 0.0),
 ]
+# rolling and ratio windows over the grouped days (customer, day, amount), as the older tool
+DAYS_COLUMNS = [
+    "customer_id",
+    "app_date",
+    "txn_date",
+    "amount",
+    "amount_sum",
+    "amount_sum_3d",
+    "amount_avg_3d",
+    "amount_max_3d",
+    "amount_sum_30d",
+    "amount_avg_30d",
+    "amount_max_30d",
+    "amount_sum_ratio_3d_30d",
+    "amount_sum_1",  # the second feature named amount: its sum again, numbered
+    "amount_count",
+    "refund_days_count_if",
+]
+_FEB = D(2024, 2, 1)
+DAYS = [
+    ("c1", _FEB, D(2024, 1, 1), 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 1.0, 10.0, 1, 0),
+    ("c1", _FEB, D(2024, 1, 5), 20.0, 20.0, 20.0, 20.0, 20.0, 30.0, 15.0, 20.0, 0.666666667, 20.0,
+     1, 0),
+    ("c1", _FEB, D(2024, 1, 20), 5.0, 5.0, 5.0, 5.0, 5.0, 35.0, 11.666666667, 20.0, 0.142857143,
+     5.0, 1, 1),
+    ("c2", _FEB, D(2024, 1, 2), 100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 1.0, 100.0,
+     1, 0),
+    ("c2", _FEB, D(2024, 1, 3), 50.0, 50.0, 150.0, 75.0, 100.0, 150.0, 75.0, 100.0, 1.0, 50.0, 1, 0),
+    ("c3", _FEB, D(2024, 1, 10), 7.5, 7.5, 7.5, 7.5, 7.5, 7.5, 7.5, 7.5, 1.0, 7.5, 1, 0),
+    ("c3", _FEB, _FEB, 12.5, 12.5, 12.5, 12.5, 12.5, 20.0, 10.0, 12.5, 0.625, 12.5, 1, 1),
+    ("c4", _FEB, D(2024, 1, 15), 40.0, 40.0, 40.0, 40.0, 40.0, 40.0, 40.0, 40.0, 1.0, 40.0, 1, 0),
+]  # fmt: skip
 SOA_COLUMNS = [
     "region",
     "amount_SUM",
@@ -185,6 +217,9 @@ def check_production(root: Path) -> None:
     agg = output(root, "aggregation.customer_agg")
     assert columns(agg) == AGG_COLUMNS
     assert rounded(agg) == AGG
+    days = output(root, "aggregation.customer_days")
+    assert columns(days) == DAYS_COLUMNS
+    assert rounded(days) == DAYS
     soa = output(root, "second_order_aggregation.region_soa")
     assert columns(soa) == SOA_COLUMNS
     assert rounded(soa) == SOA

@@ -44,7 +44,7 @@ def proj(git_project: Path) -> Path:
 def test_feature_kinds_compute_the_older_tools_rows(proj: Path) -> None:
     plan = cli(proj, "plan")
     assert plan.exit_code == 0, plan.output
-    assert "10 node(s) to run" in plan.stdout
+    assert "11 node(s) to run" in plan.stdout
     assert "not executable" not in plan.stdout
     res, summary = run_json(proj)
     assert res.exit_code == 0, res.output
@@ -232,8 +232,25 @@ def test_feature_group_transform_reads_source_or_ref_and_needs_its_keys(proj: Pa
             "kind: aggregation\nname: a\nid_col: customer_id\nfeature_date_col: txn_date\n"
             "application_date_col: app_date\nsource: transform.txn_daily\nfeatures:\n"
             "  - name: amount\n    rolling:\n      - window: [1, 7]\n        aggs: [sum]\n",
-            "seeknal/aggregations/a.yml:8: feature amount: rolling windows of an aggregation "
-            "are not supported",
+            "seeknal/aggregations/a.yml:8: aggregation.a: feature amount: rolling windows are "
+            "window functions over the grouped rows, so txn_date and amount must be in group_by",
+        ),
+        (
+            "seeknal/aggregations/a.yml",
+            "kind: aggregation\nname: a\nid_col: customer_id\nfeature_date_col: txn_date\n"
+            "application_date_col: app_date\nsource: transform.txn_daily\n"
+            "group_by: [txn_date, amount]\nfeatures:\n  - name: amount\n    rolling:\n"
+            "      - window: [7]\n        aggs: [count]\n    ratio: {numerator: [7]}\n",
+            "aggregation.a: feature amount: rolling aggregation 'count' (supported: avg, max, "
+            "mean, min, sum)",
+        ),
+        (
+            "seeknal/aggregations/a.yml",
+            "kind: aggregation\nname: a\nid_col: customer_id\nfeature_date_col: txn_date\n"
+            "application_date_col: app_date\nsource: transform.txn_daily\n"
+            "group_by: [txn_date, amount]\nfeatures:\n  - name: amount\n"
+            "    ratio: {numerator: [7]}\n",
+            "aggregation.a: feature amount: ratio must be a list of {numerator, denominator, aggs}",
         ),
         (
             "seeknal/aggregations/a.yml",

@@ -29,11 +29,11 @@ def proj(git_project: Path) -> Path:
 def test_python_feature_kinds_plan_run_env_and_promote(proj: Path) -> None:
     plan = cli(proj, "plan")
     assert plan.exit_code == 0, plan.output
-    assert "10 node(s) to run" in plan.stdout
+    assert "11 node(s) to run" in plan.stdout
     res, summary = run_json(proj)
     assert res.exit_code == 0, res.output
     assert set(statuses(summary).values()) == {"success"}
-    assert len(summary["nodes"]) == 10
+    assert len(summary["nodes"]) == 11
     check_production(proj)
 
     run_git(proj, "checkout", "-q", "-b", "dev")

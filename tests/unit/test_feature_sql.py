@@ -43,19 +43,57 @@ def test_second_order_rules_name_what_cannot_be_computed() -> None:
     assert "not an aggregate function name" in problems[2][1]
 
 
-def test_aggregation_refuses_windows_and_unknown_functions() -> None:
+def test_aggregation_refuses_what_the_older_tool_could_not_run() -> None:
+    config = {"id_col": "c", "feature_date_col": "d", "application_date_col": "a"}
     problems = aggregation.feature_problems(
         [
             {"name": "amount", "basic": ["sum", "median"], "rolling": [{"window": [7]}]},
             {"name": "flag", "since": [{"condition": "flag = 1", "aggs": ["max"]}]},
             {"basic": ["sum"]},
-        ]
+            {"name": "x", "ratio": [{"numerator": [7], "denominator": ["a week"]}]},
+        ],
+        config,
     )
     messages = [m for _, m in problems]
-    assert any("rolling windows of an aggregation are not supported" in m for m in messages)
+    assert any("rolling windows are window functions over the grouped rows" in m for m in messages)
     assert any("unknown aggregation 'median'" in m for m in messages)
     assert any("since aggregation 'max' (supported: count, sum)" in m for m in messages)
     assert "features[2] needs a name" in messages
+    assert "feature x: ratio denominator must be a list of days, e.g. [7, 30]" in messages
+    # grouped by the date and the column: the older tool computed these, and so does seeknal
+    grouped = {**config, "group_by": ["d", "amount"]}
+    rolling = [{"name": "amount", "rolling": [{"window": [7], "aggs": ["mean"]}]}]
+    assert aggregation.feature_problems(rolling, grouped) == []
+
+
+def test_aggregation_sql_names_columns_as_the_older_tool() -> None:
+    config = {
+        "id_col": "c",
+        "feature_date_col": "d",
+        "application_date_col": "a",
+        "group_by": ["d", "amount"],
+        "features": [
+            {
+                "name": "amount",
+                "basic": ["sum"],
+                "rolling": [{"window": [3, 30], "aggs": ["mean"]}],
+            },
+            {
+                "name": "amount",
+                "ratio": [{"numerator": [3], "denominator": [30]}],
+                "basic": ["sum"],
+            },
+        ],
+    }
+    sql = aggregation.select(config, "rows")
+    assert re.findall(r' AS "([^"]+)"', sql) == [
+        "amount_sum",
+        "amount_avg_3d",
+        "amount_avg_30d",
+        "amount_sum_1",
+        "amount_sum_ratio_3d_30d",
+    ]
+    assert "RANGE BETWEEN INTERVAL 30 DAY PRECEDING AND CURRENT ROW" in sql
 
 
 def test_feature_group_entity_forms() -> None:
