@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seeknal.digest import file_digest
-from seeknal.engine.feature_store import ConsolidationFailed, write_consolidated
 from seeknal.kinds.feature_group import STORE
 from seeknal.kinds.feature_store import (
     CATALOG_FILE,
@@ -92,6 +91,9 @@ def consolidate_entity(
     output_of: Callable[[str], Path | None],
     now: str,
 ) -> EntityOutcome:
+    # DuckDB only when a merge is due: planning imports this module and must not load it
+    from seeknal.engine.feature_store import ConsolidationFailed, write_consolidated
+
     base = target.own_files / folder(entity)
     data, catalog_path = base / FEATURES_FILE, base / CATALOG_FILE
     paths = {m.name: output_of(m.node_id) for m in members}
