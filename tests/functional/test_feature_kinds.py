@@ -15,6 +15,7 @@ import pytest
 from conftest import cli, output, ran, rows, run_json, statuses, write_tree
 from envkit import edit, env_dir, production_digests, sha
 from featurekit import (
+    CONSOLIDATED,
     FLAGS_COLUMNS,
     MERGED,
     PROJECTS,
@@ -434,3 +435,22 @@ def test_promote_refuses_a_merged_file_changed_since_the_env_wrote_it(proj: Path
     )
     assert "Nothing was promoted" in res.stderr
     assert production_digests(proj) == before
+
+
+def test_rollback_puts_production_merged_files_back(proj: Path) -> None:
+    assert cli(proj, "run").exit_code == 0
+    before = {name: sha(proj / STORE / name) for name in CONSOLIDATED}
+    edit(proj, "seeknal/feature_groups/customer_refunds.yml", "SUM(is_refund)", "COUNT(*)")
+    assert cli(proj, "plan", "dev").exit_code == 0
+    assert cli(proj, "run", "--env", "dev").exit_code == 0
+    env_store = env_dir(proj, "dev") / STORE
+    promoted = {name: sha(env_store / name) for name in CONSOLIDATED}
+    assert cli(proj, "promote", "dev").exit_code == 0
+    assert {name: sha(proj / STORE / name) for name in CONSOLIDATED} == promoted
+    res = cli(proj, "rollback")
+    assert res.exit_code == 0, res.output
+    assert {name: sha(proj / STORE / name) for name in CONSOLIDATED} == before
+    # the env has them back, as they were checked: it can be promoted again
+    assert {name: sha(env_store / name) for name in CONSOLIDATED} == promoted
+    assert cli(proj, "promote", "dev").exit_code == 0
+    assert {name: sha(proj / STORE / name) for name in CONSOLIDATED} == promoted
