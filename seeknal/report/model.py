@@ -193,14 +193,9 @@ def _graph(
     inputs.update({n: list(base.get("inputs") or []) for n, base in removed.items()})
     members = set(inputs)
     parents = {up for n in members for up in inputs[n] if up not in members and up in head_nodes}
-    ids = sorted(members | parents)
-    edges = [
-        {"from": up, "to": n}
-        for n in ids
-        if n in members
-        for up in inputs[n]
-        if up in members | parents
-    ]
+    shown = members | parents
+    ids = sorted(shown)
+    edges = [{"from": up, "to": n} for n in ids if n in members for up in inputs[n] if up in shown]
 
     def kind(n: str) -> Any:
         entry = head_nodes.get(n) or removed.get(n) or {}
