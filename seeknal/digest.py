@@ -15,18 +15,20 @@ RACY_SECONDS = 2.0
 
 
 def file_digest(
-    path: Path, memo: MutableMapping[str, Any] | None = None, st: os.stat_result | None = None
+    path: Path | str,
+    memo: MutableMapping[str, Any] | None = None,
+    st: os.stat_result | None = None,
 ) -> str:
     """sha256 of the whole file. `memo` maps a (path, size, mtime, ctime, inode) key to a digest.
 
     ctime is in the key because tools that restore mtime (cp -p, rsync -t, tar) cannot set it.
     `st`: the file's stat, when the caller just took it.
     """
-    st = st or path.stat()
+    st = st or os.stat(path)
     key = _memo_key(path, st)
     if memo is not None and key in memo:
         return str(memo[key])
-    with path.open("rb") as handle:
+    with open(path, "rb") as handle:
         digest = hashlib.file_digest(handle, "sha256").hexdigest()
     changed = max(st.st_mtime_ns, st.st_ctime_ns) / 1e9
     if memo is not None and time.time() - changed > RACY_SECONDS:
@@ -73,5 +75,5 @@ def remember_digest(path: Path, digest: str, memo: MutableMapping[str, Any]) -> 
     memo[_memo_key(path, path.stat())] = digest
 
 
-def _memo_key(path: Path, st: os.stat_result) -> str:
+def _memo_key(path: Path | str, st: os.stat_result) -> str:
     return f"f:{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"

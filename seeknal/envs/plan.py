@@ -127,9 +127,10 @@ def production_refs(
         ref = Ref.of_production(
             node_id, prod_state.nodes.get(node_id), partial(layout_path, node_id)
         )
-        path = prod.absolute(ref.output_path)
-        if ref.output_digest is None and path.is_file():
-            ref = replace(ref, output_digest=file_digest(path, ctx.cache.data))
+        if ref.output_digest is None:
+            path = prod.absolute(ref.output_path)
+            if path.is_file():
+                ref = replace(ref, output_digest=file_digest(path, ctx.cache.data))
         refs.append(ref)
     return Refs(tuple(refs))
 

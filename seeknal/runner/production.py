@@ -109,7 +109,7 @@ def output_states(
         entry = state_nodes.get(node_id)
         if not entry:
             continue
-        path = target.output(node).path
+        path = target.output(node).location  # a string: thousands of nodes
         try:
             st = os.stat(path)  # one stat for "is it a file" and the digest memo's key
         except OSError:
