@@ -13,7 +13,7 @@ from seeknal.cli.complete import env_names
 from seeknal.cli.console import out, status_label
 from seeknal.cli.main import handled
 from seeknal.cli.options import MaxWorkers, Parallel, ProjectPath, Quiet
-from seeknal.cli.plan_cmd import plan_env_command
+from seeknal.cli.plan_flow import plan_env_command
 from seeknal.cli.run_cmd import apply_env_command
 from seeknal.cli.scope import context, project_root
 

@@ -13,8 +13,7 @@ import click
 import typer
 
 from seeknal import __version__
-from seeknal.cli.console import report_error
-from seeknal.errors import Interrupted, SeeknalError
+from seeknal.cli.console import outcome
 
 app = typer.Typer(
     name="seeknal",
@@ -35,32 +34,15 @@ def handled(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except SeeknalError as exc:
-            if os.environ.get("SEEKNAL_DEBUG"):
-                raise
-            report_error(exc)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            report_error(Interrupted("Interrupted (Ctrl-C).", "Run the command again."))
-            raise typer.Exit(Interrupted.exit_code) from None
-        except (typer.Exit, typer.Abort, click.UsageError):
-            raise
-        except BrokenPipeError:
-            # the reader went away (e.g. `seeknal plan | head`): stop quietly
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise typer.Exit(0) from None
-        except Exception as exc:  # noqa: BLE001 - a traceback never reaches a user
-            if os.environ.get("SEEKNAL_DEBUG"):
-                raise
-            report_error(
-                SeeknalError(
-                    f"internal error: {exc.__class__.__name__}: {exc}",
-                    "Run the same command with --debug for the full traceback and report it.",
-                )
-            )
-            raise typer.Exit(1) from None
+        returned: list[Any] = [None]
+
+        def call() -> None:
+            returned[0] = func(*args, **kwargs)
+
+        code = outcome(call, (typer.Exit, typer.Abort, click.UsageError))
+        if code is not None:
+            raise typer.Exit(code)
+        return returned[0]
 
     return wrapper  # type: ignore[return-value]
 

@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
-
 from seeknal.cli.console import out, status_label
 
 if TYPE_CHECKING:
@@ -74,6 +72,8 @@ def check_format(fmt: str | None) -> None:
     from seeknal.report.render import FORMATS
 
     if fmt is not None and fmt not in FORMATS:
+        import typer  # a usage error: only the typer app passes --format
+
         raise typer.BadParameter(f"--format {fmt}: use one of {', '.join(FORMATS)}")
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import typer
-
 from seeknal.cli.console import out, status_label, styled, warn
 
 
@@ -30,7 +28,7 @@ class node_printer:  # noqa: N801 - used like a function
         for text in result.warnings:
             warn(f"{result.node_id}: {text}")
         if result.error:
-            out(f"      {styled(result.error, typer.colors.RED)}")
+            out(f"      {styled(result.error, 'red')}")
             if result.hint:
                 out(f"      next: {result.hint}")
 

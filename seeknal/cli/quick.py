@@ -1,6 +1,7 @@
 """Answers given before typer, click and rich are imported (about 0.1 s of start-up):
-`seeknal --help` on a plain output and `seeknal env current`. They print exactly what the typer
-commands print; anything else, or any doubt, goes the usual way (docs/architecture.md)."""
+`seeknal --help` on a plain output, `seeknal env current`, and `seeknal plan` / `seeknal plan
+ENV` without options. They print exactly what the typer commands print; anything else, or any
+doubt, goes the usual way (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ def answer(argv: list[str]) -> int | None:
         return _write(HELP if argv else HELP[:-1], 0 if argv else 2)
     if argv == ["env", "current"]:
         return _env_current()
+    if argv[:1] == ["plan"] and len(argv) <= 2 and not any(a.startswith("-") for a in argv[1:]):
+        return _plan(argv[1] if len(argv) == 2 else None)
     return None
 
 
@@ -79,6 +82,30 @@ def _env_current() -> int | None:
     except SeeknalError:
         return None  # the typer command words the error
     return _write(line + "\n", 0)
+
+
+def utf8_streams() -> bool:
+    """stdout and stderr encode UTF-8: click.echo then writes to them as they are."""
+    return all(
+        (getattr(stream, "encoding", None) or "").lower().replace("-", "") == "utf8"
+        for stream in (sys.stdout, sys.stderr)
+    )
+
+
+def _plan(env: str | None) -> int | None:
+    """`seeknal plan` and `seeknal plan ENV` without options: the typer command's work
+    (cli/plan_flow.py) with its defaults, its messages and exit codes (cli/console.outcome)."""
+    if not utf8_streams():
+        return None
+    import shlex
+
+    from seeknal import notices
+    from seeknal.cli.console import outcome, warn
+    from seeknal.cli.plan_flow import plan_plain
+
+    notices.on_lock_wait = warn  # as cli/main.py sets them for every command
+    notices.command_line = shlex.join(["seeknal", *sys.argv[1:]])
+    return outcome(lambda: plan_plain(env)) or 0
 
 
 def _write(text: str, code: int) -> int:

@@ -22,7 +22,7 @@ from seeknal.cli.options import (
     Select,
     one_env,
 )
-from seeknal.cli.plan_cmd import show_production_plan
+from seeknal.cli.plan_flow import show_production_plan
 from seeknal.cli.plan_view import counts_line, print_env_plan
 from seeknal.cli.progress import node_printer, print_warnings
 from seeknal.cli.run_summary import print_apply_outcome, print_production_outcome

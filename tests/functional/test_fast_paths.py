@@ -139,3 +139,65 @@ def test_settings_are_read_from_the_memo_a_command_left(small: Path) -> None:
     project.write_text(project.read_text() + "git:\n  production_branches: [trunk]\n")
     code, stdout, _, loaded = entry(small, "env", "current")
     assert (code, stdout) == (0, "main  (branch, branch main)\n") and "yaml" in loaded
+
+
+def _same_as_typer(cwd: Path, *args: str) -> tuple[int, str, str]:
+    """Runs `seeknal ARGS` through the typer app, then through seeknal.entry: the same exit
+    code, stdout and stderr, and the second without typer or click."""
+    expected = through_typer(cwd, *args)
+    code, stdout, stderr, loaded = entry(cwd, *args)
+    assert (code, stdout, stderr) == expected, args
+    assert not {"typer", "click", "seeknal.cli.plan_cmd"} & set(loaded), (args, loaded)
+    return code, stdout, stderr
+
+
+def test_plan_prints_typers_plan_without_importing_typer(small: Path) -> None:
+    code, stdout, _ = _same_as_typer(small, "plan")
+    assert code == 0 and "Production plan:" in stdout and "4 node(s) to run" in stdout
+    assert cli(small, "run").exit_code == 0
+    code, stdout, _ = _same_as_typer(small, "plan")
+    assert code == 0 and "0 node(s) to run, 4 cached." in stdout
+    adults = small / "seeknal/transforms/adults.yml"
+    adults.write_text(adults.read_text().replace("age >= 18", "age >= 21"))
+    code, stdout, _ = _same_as_typer(small, "plan", "dev")
+    assert code == 0 and "transform.adults" in stdout and "breaking" in stdout
+    assert "Plan saved to target/environments/dev/plan.json" in stdout
+    # the branch's env, chosen without naming it, says so first
+    git(small, "checkout", "-q", "-b", "feature/x")
+    code, stdout, _ = _same_as_typer(small, "plan")
+    assert code == 0 and stdout.startswith("(env feature-x: branch feature/x)\n")
+
+
+def test_plan_errors_are_worded_and_coded_as_by_typer(small: Path, tmp_path: Path) -> None:
+    code, _, stderr = _same_as_typer(small, "plan", "Prod")
+    assert code == 1 and stderr.startswith("Error: Invalid environment name 'Prod'")
+    (small / "seeknal/transforms/adults.yml").write_text("kind: transform\nname: [adults\n")
+    for args in (("plan",), ("plan", "dev")):
+        code, _, stderr = _same_as_typer(small, *args)
+        assert code == 1 and "adults.yml" in stderr and "Traceback" not in stderr
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    code, _, stderr = _same_as_typer(outside, "plan")
+    assert code == 1 and "No seeknal project found" in stderr
+
+
+def test_plan_with_options_goes_through_typer(small: Path) -> None:
+    code, stdout, _, loaded = entry(small, "plan", "--json")
+    assert code == 0 and json.loads(stdout)["to_run"] and "typer" in loaded
+    code, _, stderr, loaded = entry(small, "plan", "dev", "--full")
+    assert code == 2 and "--full" in stderr and "typer" in loaded
+
+
+def test_colours_are_the_escape_sequences_click_writes() -> None:
+    """cli/console.py styles text without click, for the answers given before typer loads."""
+    import click
+    import typer
+
+    from seeknal.cli.console import ANSI, COLOURS, style
+
+    names = {v for k, v in vars(typer.colors).items() if k.isupper() and isinstance(v, str)}
+    assert names == set(COLOURS)
+    for colour in (*COLOURS, None):
+        for bold in (False, True):
+            assert style("x", colour, bold) == click.style("x", fg=colour, bold=bold)
+    assert ANSI.pattern == click._compat._ansi_re.pattern
