@@ -101,7 +101,7 @@ def plan_env(
         # what {{ run_id }} and --params rendered as, to tell YAML edits from re-renders
         plan = plan.saved(os.urandom(8).hex(), now, profile_path, ctx.run_id, ctx.params)
         refs = production_refs(ctx, decision.refs, loaded, prod_state)
-        kept = _same_plan(target, plan, refs)
+        kept = _same_plan(target, plan, refs, ctx.cache.data)
         if kept is not None:
             # nothing moved since this env was planned: keep that plan (and its applied state)
             plan, config = kept
@@ -155,6 +155,7 @@ def _save_plan(
     _prune_env_outputs(target, set(decision.nodes_to_execute))
     write_env_config(target, config)
     write_manifest(target, Manifest.of(loaded.manifest()))
+    ctx.cache.data[_written_key(target)] = True
     write_refs(target, refs)
     write_plan(target, plan)
     ctx.save_cache()
@@ -169,20 +170,41 @@ SAME_PLAN_KEYS = (
 )
 
 
-def _same_plan(target: Target, plan: Plan, refs: Refs) -> tuple[Plan, EnvConfig] | None:
+def _same_plan(
+    target: Target, plan: Plan, refs: Refs, memo: dict[str, Any]
+) -> tuple[Plan, EnvConfig] | None:
     """The env's current plan (and config) when a new one would decide exactly the same, read
-    the same production bytes, and every file of it is there to be kept."""
+    the same production bytes, and every file of it is there to be kept. The small files are
+    compared first: after a change the plans differ and the big ones are not read at all."""
     try:
         old = read_plan(target)
         config = read_env_config(target)
-        same_refs = read_refs(target) == refs and read_manifest(target) is not None
+        if old is None or config is None or config.promoted_plan_id == old.plan_id:
+            return None
+        if any(getattr(old, k) != getattr(plan, k) for k in SAME_PLAN_KEYS):
+            return None
+        if read_refs(target) != refs or not _manifest_intact(target, memo):
+            return None
     except StateError:
         return None
-    if old is None or config is None or config.promoted_plan_id == old.plan_id or not same_refs:
-        return None
-    if any(getattr(old, k) != getattr(plan, k) for k in SAME_PLAN_KEYS):
-        return None
     return old, config
+
+
+def _manifest_intact(target: Target, memo: dict[str, Any]) -> bool:
+    """The env's manifest is there and readable: the file seeknal wrote (same size, times and
+    inode as when written; every write replaces the file), else read in full."""
+    try:
+        if _written_key(target) in memo:
+            return True
+    except OSError:
+        return False
+    return read_manifest(target) is not None
+
+
+def _written_key(target: Target) -> str:
+    """The tool cache's key for the env manifest as it is on disk now (OSError if it is not)."""
+    st = os.stat(target.manifest_path)
+    return f"w:{target.manifest_path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
 
 
 def _resolve_ids(loaded: Loaded, names: Iterable[str]) -> list[str]:

@@ -4,6 +4,7 @@ metadata-only and removed nodes, --copy-data, history, env → env promotion, --
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -659,6 +660,27 @@ def test_damaged_env_state_is_reported_by_path(proj: Path) -> None:
     listed = {r["name"]: r["status"] for r in cli(proj, "env", "list", "--json").json()}
     assert listed == {"dev": "corrupt", "other": "planned"}
     # planning again repairs it
+    plan_apply(proj)
+    assert cli(proj, "promote", "dev").exit_code == 0
+
+
+def test_replan_keeps_a_plan_only_while_its_manifest_is_intact(proj: Path) -> None:
+    """A re-plan deciding the same keeps the plan without reading the env's manifest in full
+    (seeknal knows the file it wrote); a manifest changed since is read, and a damaged one
+    makes the re-plan write the env again."""
+    adults_30(proj)
+    plan_apply(proj)
+    plan_id = env_json(proj, "dev", "plan.json")["plan_id"]
+    assert cli(proj, "plan", "dev").exit_code == 0
+    assert env_json(proj, "dev", "plan.json")["plan_id"] == plan_id
+    path = env_dir(proj, "dev") / "manifest.json"
+    text = path.read_text()
+    path.write_text(text[: len(text) // 2])
+    assert cli(proj, "plan", "dev").exit_code == 0
+    assert env_json(proj, "dev", "plan.json")["plan_id"] != plan_id
+    assert env_json(proj, "dev", "manifest.json") == json.loads(text) | {
+        "metadata": env_json(proj, "dev", "manifest.json")["metadata"]
+    }
     plan_apply(proj)
     assert cli(proj, "promote", "dev").exit_code == 0
 
