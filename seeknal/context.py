@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -127,13 +128,18 @@ class Context:
         return Warehouse(self.profile(self.profile_path), env)
 
     def load_settings(self) -> dict[str, Any]:
-        from seeknal.project.files import parse_yaml
-
+        """seeknal_project.yml's settings; {} when it cannot be read (load() says why)."""
         try:
-            data = parse_yaml((self.root / PROJECT_FILE).read_text(encoding="utf-8"))
+            raw = (self.root / PROJECT_FILE).read_bytes()
+            # the loader keeps parsed files in the tool cache by the sha1 of their bytes
+            data = self.cache.data.get(hashlib.sha1(raw).hexdigest())
+            if data is None:
+                from seeknal.project.files import parse_yaml
+
+                data = parse_yaml(raw.decode("utf-8"))
         except Exception:  # noqa: BLE001 - load() reports project file problems properly
             return {}
-        return data if isinstance(data, dict) else {}
+        return copy.deepcopy(data) if isinstance(data, dict) else {}
 
     def profile(self, path: str | None) -> Profile:
         """The profile file at `path` (None: none) over seeknal_project.yml's connections."""

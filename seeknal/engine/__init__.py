@@ -43,6 +43,6 @@ def create_engine(
 def sql_syntax_error(sql: str) -> tuple[str, int | None] | None:
     """DuckDB's parser on `sql`, nothing executed: (the error, its line in `sql`) when `sql`
     is not valid SQL, else None. Imports duckdb on first use."""
-    from seeknal.engine.duckdb_support import syntax_error
+    from seeknal.engine.duckdb_parse import syntax_error
 
     return syntax_error(sql)

@@ -2,7 +2,6 @@
 file sandbox, read-only statement checks, result fetching, error wording, SQL trimming."""
 
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -60,18 +59,6 @@ def to_arrow(relation: Any) -> Any:
     """A relation's rows as an Arrow table (the method's name changed in DuckDB 1.4)."""
     to_table = getattr(relation, "to_arrow_table", None)
     return to_table() if to_table is not None else relation.arrow()
-
-
-def syntax_error(sql: str) -> tuple[str, int | None] | None:
-    """`engine.sql_syntax_error`: (DuckDB's parser error, its line in `sql`), or None."""
-    try:
-        duckdb.extract_statements(sql)
-    except duckdb.Error as exc:
-        text = str(exc).strip()
-        line = re.search(r"^LINE (\d+):", text, re.MULTILINE)
-        first = text.splitlines()[0].split(" Error: ", 1)[-1] if text else "not valid SQL"
-        return first, int(line.group(1)) if line else None
-    return None
 
 
 def temp_path(path: Path) -> Path:

@@ -9,8 +9,6 @@ from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from seeknal.dag import Dag, format_cycle
 from seeknal.errors import Problem, ProjectError
 from seeknal.project import placeholders
@@ -97,6 +95,8 @@ class _ProjectLoader:
             return self.cache[key], text
         if node_file and self.memo(path, text) is not None:
             return {}, text  # build_nodes takes the node this file built before: not parsed
+        import yaml  # here: a plan whose files are all remembered parses none of them
+
         try:
             data = parse_yaml(text)
         except yaml.YAMLError as exc:
@@ -118,6 +118,8 @@ class _ProjectLoader:
     def read_documents(self, path: str, text: str) -> Documents | None:
         """Each document of a file that holds several: the older seeknal's metric files may
         (`---` between metrics); any other kind keeps to one node per file."""
+        import yaml
+
         found = Documents()
         for part in split_documents(text):
             try:

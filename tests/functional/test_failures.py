@@ -52,7 +52,13 @@ def test_json_summary_reports_failure(small: Path) -> None:
     res, summary = run_json(small)
     assert res.exit_code == 1
     assert summary["ok"] is False
-    assert summary["counts"] == {"success": 2, "cached": 0, "failed": 1, "skipped": 1, "unsupported": 0}
+    assert summary["counts"] == {
+        "success": 2,
+        "cached": 0,
+        "failed": 1,
+        "skipped": 1,
+        "unsupported": 0,
+    }
     assert statuses(summary)["transform.city_counts"] == "skipped"
     failed = next(n for n in summary["nodes"] if n["id"] == "transform.adults")
     assert "no_such_column" in failed["error"]
@@ -109,7 +115,7 @@ def test_sql_syntax_error_is_a_load_error_naming_file_line_and_parser_message(
     res = cli(small, "run")
     assert res.exit_code == 1
     assert (
-        "seeknal/transforms/typo.yml:5: SQL does not parse: syntax error at or near \"SELEC\""
+        'seeknal/transforms/typo.yml:5: SQL does not parse: syntax error at or near "SELEC"'
         in res.stderr
     ), res.stderr
     assert "Nothing was executed" in res.stderr

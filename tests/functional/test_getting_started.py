@@ -305,7 +305,7 @@ def test_a_dimension_of_another_model_joins_it_by_their_shared_entity(
         root,
         "seeknal/semantic_models/customers.yml",
         "entities:",
-        "joins:\n  - name: orders\n    sql: \"{CUBE}.customer_id = {orders}.customer_id "
+        'joins:\n  - name: orders\n    sql: "{CUBE}.customer_id = {orders}.customer_id '
         "AND {orders}.status = 'COMPLETED'\"\nentities:",
     )
     assert metrics(root, *by_segment, "-f", "csv") == (

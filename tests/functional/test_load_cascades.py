@@ -17,9 +17,7 @@ BASE = {
 
 
 def test_a_broken_node_file_is_the_only_problem(git_project: Path) -> None:
-    write_tree(
-        git_project, {**BASE, "seeknal/sources/people.yml": "kind: source\nname: [people\n"}
-    )
+    write_tree(git_project, {**BASE, "seeknal/sources/people.yml": "kind: source\nname: [people\n"})
     res = cli(git_project, "plan")
     assert res.exit_code == 1
     assert "seeknal/sources/people.yml" in res.stderr and "invalid YAML" in res.stderr

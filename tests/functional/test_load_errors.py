@@ -308,7 +308,9 @@ def test_load_errors_through_the_installed_command_show_no_traceback(git_project
     assert state_files(git_project) == []
 
 
-def test_symbolic_links_under_seeknal_are_named_and_not_followed(small: Path, tmp_path: Path) -> None:
+def test_symbolic_links_under_seeknal_are_named_and_not_followed(
+    small: Path, tmp_path: Path
+) -> None:
     elsewhere = tmp_path / "elsewhere"
     write_tree(elsewhere, {"other.yml": "kind: transform\nname: other\ntransform: SELECT 1 AS x\n"})
     links = {

@@ -20,14 +20,14 @@ try:
     main()
 except SystemExit as exc:
     assert not exc.code, exc.code
-print(json.dumps(module in sys.modules))
+print(json.dumps(any(m in sys.modules for m in module.split(","))))
 """
 TYPO = "  SELECT id, name, age, city\n  FORM ref('source.people')\n  WHERE age >= 18\n"
 ADULTS = "seeknal/transforms/adults.yml"
 
 
 def imports(project: Path, module: str, *args: str) -> bool:
-    """Whether `seeknal ARGS` (exit code 0) imported `module`."""
+    """Whether `seeknal ARGS` (exit code 0) imported `module` (or one of several, "a,b")."""
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, module, *args],
         cwd=project,
@@ -40,8 +40,9 @@ def imports(project: Path, module: str, *args: str) -> bool:
 
 
 def plan_parses(project: Path) -> bool:
-    """Whether a `seeknal plan` process needed DuckDB's parser (SQL it had not seen parse)."""
-    return imports(project, "duckdb", "plan")
+    """Whether a `seeknal plan` process needed DuckDB's parser (SQL it had not seen parse):
+    DuckDB's compiled module (DuckDB 2 keeps it apart as `_duckdb`) or its package."""
+    return imports(project, "duckdb,_duckdb", "plan")
 
 
 def spare_caches() -> list[Path]:

@@ -30,7 +30,13 @@ def test_full_runs_every_node(small: Path) -> None:
     assert res.exit_code == 0
     assert statuses(summary) == dict.fromkeys(SMALL_ROWS, "success")
     assert {n["reason"] for n in summary["nodes"]} == {"--full"}
-    assert summary["counts"] == {"success": 4, "cached": 0, "failed": 0, "skipped": 0, "unsupported": 0}
+    assert summary["counts"] == {
+        "success": 4,
+        "cached": 0,
+        "failed": 0,
+        "skipped": 0,
+        "unsupported": 0,
+    }
     assert {e["status"] for e in run_state(small)["nodes"].values()} == {"success"}
 
 
@@ -98,7 +104,13 @@ def test_json_summary_is_valid_and_matches_the_run_state(small: Path) -> None:
     assert res.exit_code == 0
     summary = json.loads(res.stdout)  # stdout holds the JSON and nothing else
     assert summary["ok"] is True
-    assert summary["counts"] == {"success": 4, "cached": 0, "failed": 0, "skipped": 0, "unsupported": 0}
+    assert summary["counts"] == {
+        "success": 4,
+        "cached": 0,
+        "failed": 0,
+        "skipped": 0,
+        "unsupported": 0,
+    }
     assert summary["run_id"] == run_state(small)["run_id"]
     by_id = {n["id"]: n for n in summary["nodes"]}
     assert {nid: n["rows"] for nid, n in by_id.items()} == SMALL_ROWS

@@ -4,6 +4,7 @@ failure; SQL that parsed is remembered, so an unchanged project is not parsed ag
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -67,7 +68,7 @@ def test_placeholders_and_refs_parse(small: Path, monkeypatch: pytest.MonkeyPatc
             "seeknal/transforms/older.yml": (
                 "kind: transform\nname: older\ninputs:\n  - ref: transform.adults\n"
                 "transform: |\n"
-                "  SELECT * FROM ref(\"transform.adults\") WHERE age >= {{ env:MIN_AGE|18 }}\n"
+                '  SELECT * FROM ref("transform.adults") WHERE age >= {{ env:MIN_AGE|18 }}\n'
                 "  AND name <> '{{ env:SKIP_NAME|nobody }}' AND '{{ run_date }}' <> ''\n"
             )
         },
@@ -96,21 +97,24 @@ try:
     main()
 except SystemExit as exc:
     assert not exc.code, exc.code
-print(json.dumps("duckdb" in sys.modules))
+print(json.dumps(sorted(m for m in sys.modules if m in ("duckdb", "_duckdb"))))
 """
 
 
 def test_an_unchanged_project_is_not_parsed_again(small: Path) -> None:
-    def plan_imports_duckdb() -> bool:
+    def plan_imports() -> list[str]:
         proc = subprocess.run(
             [sys.executable, "-c", PROBE], cwd=small, capture_output=True, text=True, timeout=60
         )
         assert proc.returncode == 0, proc.stderr
-        return bool(json.loads(proc.stdout.strip().splitlines()[-1]))
+        return list(json.loads(proc.stdout.strip().splitlines()[-1]))
 
     assert cli(small, "run").exit_code == 0  # parses every node's SQL, and remembers it
-    assert not plan_imports_duckdb()
+    assert plan_imports() == []
     adults = small / "seeknal" / "transforms" / "adults.yml"
     adults.write_text(adults.read_text().replace("age >= 18", "age >= 21"))
-    assert plan_imports_duckdb()  # a changed SQL text is parsed again
-    assert not plan_imports_duckdb()
+    # a changed SQL text is parsed again, by DuckDB's compiled module alone where it stands apart
+    # (DuckDB 2): the package around it costs twice as much to import
+    compiled_apart = importlib.util.find_spec("_duckdb") is not None
+    assert plan_imports() == (["_duckdb"] if compiled_apart else ["duckdb"])
+    assert plan_imports() == []

@@ -197,3 +197,24 @@ def test_the_engine_registry_does_not_import_duckdb() -> None:
     code = "import sys, seeknal.engine, seeknal.engine.base; print('duckdb' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_syntax_check_answers_as_duckdbs_package_does() -> None:
+    """The loader's check uses DuckDB's compiled module alone; its answers are the package's."""
+    import duckdb
+
+    from seeknal.engine import sql_syntax_error
+
+    texts = ["SELECT 1", "SELECT id,\n  name\nFORM t", "SELEC 1", "SELECT * FROM t WHERE", ""]
+    for sql in texts:
+        try:
+            duckdb.extract_statements(sql)
+            expected = None
+        except duckdb.Error as exc:
+            expected = str(exc).strip().splitlines()[0].split(" Error: ", 1)[-1]
+        found = sql_syntax_error(sql)
+        assert (found[0] if found else None) == expected, sql
+    assert sql_syntax_error("SELECT id,\n  name\nFORM t") == (
+        'syntax error at or near "t"',
+        3,
+    )

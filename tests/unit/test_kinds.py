@@ -306,8 +306,7 @@ def test_kind_specific_fields_load_into_the_node(tmp_path: Path) -> None:
     metric = project.nodes["metric.x"]
     assert not kinds.spec_for(metric.kind).executable(metric)
     assert (
-        kinds.spec_for(metric.kind).idle_reason(metric)
-        == "metadata for 'seeknal query --metrics'"
+        kinds.spec_for(metric.kind).idle_reason(metric) == "metadata for 'seeknal query --metrics'"
     )
 
 

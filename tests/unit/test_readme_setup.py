@@ -146,9 +146,7 @@ def test_root_with_apt_get_installs_postgresql(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("uid", "apt"), [(1000, "ok"), (0, None), (0, "fails")])
-def test_without_postgresql_it_says_the_command(
-    tmp_path: Path, uid: int, apt: str | None
-) -> None:
+def test_without_postgresql_it_says_the_command(tmp_path: Path, uid: int, apt: str | None) -> None:
     code, stderr, _ = run_pg_script(tmp_path, uid=uid, apt=apt)
     assert code == 0
     assert "so the PostgreSQL tests will fail" in stderr

@@ -33,8 +33,7 @@ def test_json_keeps_decimal_digits_and_uses_iso_dates() -> None:
     assert rows[1] == dict.fromkeys(COLUMNS)
     assert rows[0]["amount"] == 12.5 and rows[0]["note"] == 'say "hi",\nbye'
     assert (
-        to_json(["x"], [(math.nan,), (Decimal("1E+3"),)])
-        == '[\n  {"x": null},\n  {"x": 1000}\n]'
+        to_json(["x"], [(math.nan,), (Decimal("1E+3"),)]) == '[\n  {"x": null},\n  {"x": 1000}\n]'
     )
     assert to_json(["x"], []) == "[]"
 
