@@ -4,7 +4,10 @@ imported, and the typer command (`cli/plan_cmd.py`) with every option."""
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,34 @@ def plan_chosen(
     """Plan the env chosen (`env_options`: --breaking, --non-breaking, --profile), else
     production (`chosen_nodes`: --nodes, --select, --exclude); `report`: --format, --output,
     --template-dir."""
+    with collector_paused():
+        _plan_chosen(chosen, project_path, params, full, chosen_nodes, env_options, as_json, report)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for the block. A plan builds its project, manifests and
+    run state (hundreds of thousands of objects at 10,000 nodes) and keeps nearly all of them
+    to the end: the collector's passes over them cost ~15% of the plan and free nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _plan_chosen(
+    chosen: Any,
+    project_path: Path | None,
+    params: str | None,
+    full: bool,
+    chosen_nodes: tuple[Any, Any, Any],
+    env_options: tuple[Any, Any, Any],
+    as_json: bool,
+    report: tuple[str | None, Path | None, Path | None],
+) -> None:
     fmt, output, template_dir = report
     if chosen.env is not None:
         if chosen.implicit and not as_json:
