@@ -15,7 +15,7 @@ from typing import Any
 
 def _parser() -> Any:
     try:
-        import _duckdb  # type: ignore[import-not-found]
+        import _duckdb
 
         return _duckdb
     except ImportError:

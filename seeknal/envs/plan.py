@@ -15,6 +15,7 @@ from seeknal.envs.access import env_target, locked
 from seeknal.envs.names import DEFAULT_TTL_SECONDS
 from seeknal.errors import StateError
 from seeknal.sql.compare import remembering
+from seeknal.state.base_manifest import read_base_manifest
 from seeknal.state.layout import Target
 from seeknal.state.records import EnvConfig, Manifest, NodeState, Plan, Ref, Refs, RunState
 from seeknal.state.store import (
@@ -77,7 +78,11 @@ def plan_env(
     check_uses(ctx.profile(profile_path), loaded.project.nodes.values())
     with locked(ctx, f"seeknal plan {env}"):
         if prod_manifest is None:
-            prod_manifest = read_manifest(ctx.production) or Manifest()
+            prod_manifest = read_base_manifest(
+                ctx.production,
+                ctx.cache.data,
+                {n: (fp.content, fp.metadata) for n, fp in loaded.fingerprints.items()},
+            )
         if prod_state is None:
             prod_state = read_run_state(ctx.production)
         valid = _prod_valid(ctx, loaded, prod_state, assume_production_valid)
