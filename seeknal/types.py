@@ -93,6 +93,9 @@ class Project:
     nodes: dict[str, Node]
     warnings: tuple[str, ...] = ()
     order: tuple[str, ...] = field(default=())
+    # node id -> a key of everything its node was built from (its file's path and text), for
+    # nodes whose file alone decides them: fingerprints are remembered under it
+    node_keys: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 class OutputKind(StrEnum):

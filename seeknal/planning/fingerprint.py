@@ -67,15 +67,33 @@ def fingerprint_project(
     for node_id in project.order:
         node = project.nodes[node_id]
         digest = data_digests.get(node_id)
-        content = _hash(canonical(execution_content(node, sql_cache)), digest or "")
+        content, metadata = _own_hashes(node, project.node_keys.get(node_id), digest, sql_cache)
         upstream = [f"{up}={result[up].fingerprint}" for up in node.inputs]
         result[node_id] = NodeFingerprint(
             content=content,
             fingerprint=_hash(content, *upstream),
-            metadata=metadata_hash(node),
+            metadata=metadata,
             data_digest=digest,
         )
     return result
+
+
+def _own_hashes(
+    node: Node, key: str | None, digest: str | None, memo: MutableMapping[str, Any] | None
+) -> tuple[str, str]:
+    """The node's content and metadata hashes. A node its file alone decides (`key`: no
+    placeholder, so no environment variable either) has them remembered in the tool cache by
+    that key and its data digest: 64 bytes instead of hashing its canonical JSON again."""
+    if key is None or memo is None:
+        return _hash(canonical(execution_content(node, memo)), digest or ""), metadata_hash(node)
+    remembered = f"fp:{key}:{digest or ''}"
+    found = memo.get(remembered)
+    if isinstance(found, bytes) and len(found) == 64:
+        return found[:32].hex(), found[32:].hex()
+    content = _hash(canonical(execution_content(node, memo)), digest or "")
+    metadata = metadata_hash(node)
+    memo[remembered] = bytes.fromhex(content + metadata)
+    return content, metadata
 
 
 def metadata_hash(node: Node) -> str:

@@ -72,6 +72,8 @@ class _ProjectLoader:
         self.broken_files: dict[str, str] = {}
         self.broken_common = False
         self._texts: dict[str, str] = {}
+        self._keys: dict[int, str] = {}  # id(node) -> memo key, for nodes its file alone built
+        self.node_keys: dict[str, str] = {}
 
     # -- reading -------------------------------------------------------------------------
     def read_yaml(
@@ -170,6 +172,7 @@ class _ProjectLoader:
             nodes=nodes,
             warnings=tuple(self.warnings),
             order=tuple(order),
+            node_keys=self.node_keys,
         )
 
     def load_settings(self) -> dict[str, Any]:
@@ -332,6 +335,9 @@ class _ProjectLoader:
             nodes[node.id] = node
             where[node.id] = node.file_path
         self.check_refs(nodes)
+        self.node_keys = {
+            n: self._keys[id(node)] for n, node in nodes.items() if id(node) in self._keys
+        }
         return dict(sorted(nodes.items()))
 
     def yaml_nodes(
@@ -340,7 +346,11 @@ class _ProjectLoader:
         found = []
         for path, data, text in raw_nodes:
             self._texts[path] = text
-            node = self.remembered(path, text) or self.build_node(path, data, text, values)
+            node = self.remembered(path, text)
+            if node is not None:
+                self._keys[id(node)] = str(self.memo_key(path, text))
+            else:
+                node = self.build_node(path, data, text, values)
             if node is not None:
                 found.append(node)
         return found
@@ -370,6 +380,7 @@ class _ProjectLoader:
         if node is not None and key and len(self.problems) == problems and not file.looked_out:
             fields = tuple(getattr(node, name) for name in NODE_FIELDS)
             self.cache[key] = (NODE_FIELDS, fields, tuple(self.warnings[warnings:]))
+            self._keys[id(node)] = key
             # the parsed YAML is not needed again while the node is remembered: a smaller cache
             # loads and saves faster
             self.cache.pop(hashlib.sha1(text.encode("utf-8")).hexdigest(), None)

@@ -22,6 +22,7 @@ from conftest import (
 )
 
 from seeknal.kinds import profile as profile_kind
+from seeknal.state import store
 
 COMMON = {
     "seeknal/common/sources.yml": (
@@ -336,8 +337,10 @@ def test_profile_written_in_another_layout_is_recomputed(
             ),
         },
     )
-    # production as a seeknal writing another profile layout left it
+    # production as a seeknal writing another profile layout left it (another version: its
+    # tool cache is not this version's)
     monkeypatch.setattr(profile_kind, "LAYOUT", "summarize")
+    monkeypatch.setattr(store, "__version__", "0.0-summarize")
     assert cli(git_project, "run").exit_code == 0
     monkeypatch.undo()
     plan = cli(git_project, "plan")

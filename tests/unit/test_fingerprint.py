@@ -262,3 +262,35 @@ def test_params_that_render_into_sql_move_the_fingerprint(tmp_path: Path) -> Non
     b = Context(root, {"min_age": 40}).load().fingerprints["transform.old"].fingerprint
     c = Context(root, {"min_age": 20}).load().fingerprints["transform.old"].fingerprint
     assert a != b and a == c
+
+
+def test_remembered_fingerprints_are_the_computed_ones(tmp_path: Path) -> None:
+    """Nodes a file alone decides get their own hashes from the tool cache on the next load
+    (keyed by the file and the data digest): they equal a load that computes everything."""
+    from conftest import small_project
+
+    from seeknal.context import Context
+
+    small_project(tmp_path)
+    (tmp_path / "target").mkdir()
+    first = Context(tmp_path)
+    computed = first.load().fingerprints
+    first.save_cache()
+    again = Context(tmp_path)
+    remembered = [k for k in again.cache.data if str(k).startswith("fp:")]
+    loaded = again.load()
+    assert loaded.fingerprints == computed
+    # the transforms; the source's node depends on its data file too (its checks read it)
+    keyed = set(loaded.project.node_keys)
+    assert keyed == {n for n in computed if n.startswith("transform.")}
+    assert len(remembered) == len(keyed)
+    # the source's data is part of the key: new rows, new fingerprints down the graph
+    data = tmp_path / "data" / "people.csv"
+    data.write_text(data.read_text() + "99,Zed,40,Oslo\n")
+    changed = Context(tmp_path).load().fingerprints
+    assert changed["source.people"].content != computed["source.people"].content
+    assert changed["transform.adults"].fingerprint != computed["transform.adults"].fingerprint
+    assert changed["transform.adults"].content == computed["transform.adults"].content
+    # and a forgotten cache computes the same again
+    (tmp_path / "target" / ".seeknal-cache" / "cache.pickle").unlink()
+    assert Context(tmp_path).load().fingerprints == changed
