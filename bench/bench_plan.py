@@ -74,14 +74,20 @@ class Side:
         # the tool cache of a project without target/ goes to the user's cache folder
         self.env["XDG_CACHE_HOME"] = str(root / f"{name}-xdg-cache")
         self.times: dict[str, list[float]] = {}
+        self.cpu: dict[str, list[float]] = {}  # user + system seconds of the same commands
 
     def time(self, figure: str, args: list[str], repo: Path, timeout: float) -> dict:
         res = run_ok([self.seeknal, *args], repo, self.env, timeout)
         self.times.setdefault(figure, []).append(res["wall_s"])
+        self.cpu.setdefault(figure, []).append(res["user_s"] + res["sys_s"])
         return res
 
     def median(self, figure: str) -> float | None:
         values = self.times.get(figure)
+        return statistics.median(values) if values else None
+
+    def cpu_median(self, figure: str) -> float | None:
+        values = self.cpu.get(figure)
         return statistics.median(values) if values else None
 
 
@@ -203,12 +209,18 @@ def report(sides: list[Side], record: bool) -> dict[str, float]:
     print_figures(rows, f"\n{main.name}: {main.seeknal}")
     if len(sides) > 1:
         base = sides[1]
-        log(f"\ninterleaved A/B: {base.name} = {base.seeknal}")
+        log(f"\ninterleaved A/B: {base.name} = {base.seeknal}; wall s (CPU s: user + system)")
         for name, value in figures.items():
             other = base.median(name)
             if other:
                 change = f"{(value - other) / other * 100:+.0f}%"
-                log(f"  {name:45s} {base.name} {other:8.3f}  {main.name} {value:8.3f}  {change}")
+                cpu = [side.cpu_median(name) for side in (base, main)]
+                shown = [f" ({c:.3f})" if c is not None else "" for c in cpu]
+                log(
+                    f"  {name:45s} {base.name} {other:8.3f}{shown[0]}  "
+                    f"{main.name} {value:8.3f}{shown[1]}  {change}"
+                )
+    log(f"load average at the end (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if record:
         ratios = {k: v for k, v in figures.items() if " / " in k}
         record_figures({k: v for k, v in figures.items() if k not in ratios}, "s")
@@ -256,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         "bench_total_s": time.perf_counter() - started,
         "figures": figures,
         "times": {s.name: s.times for s in sides},
+        "cpu": {s.name: s.cpu for s in sides},
+        "load_average": os.getloadavg(),
         "base": sides[1].seeknal if len(sides) > 1 else None,
     }
     out = Path(args.out)
