@@ -74,6 +74,7 @@ class _ProjectLoader:
         self._texts: dict[str, str] = {}
         self._keys: dict[int, str] = {}  # id(node) -> memo key, for nodes its file alone built
         self.node_keys: dict[str, str] = {}
+        self._memo_keys: dict[str, tuple[str, str]] = {}  # path -> (text, memo key)
 
     # -- reading -------------------------------------------------------------------------
     def read_yaml(
@@ -407,8 +408,12 @@ class _ProjectLoader:
         source's data: `NodeFile.looked_out`), and on whether SQL is parsed."""
         if "{{" in text:
             return None
+        known = self._memo_keys.get(path)
+        if known is not None and known[0] is text:  # asked again for the same text: once a file
+            return known[1]
         parsed = "parsed" if self.parse_sql is not None else "unparsed"
         digest = hashlib.sha1(f"{parsed}\0{path}\0{text}".encode()).hexdigest()
+        self._memo_keys[path] = (text, "node:" + digest)
         return "node:" + digest
 
     def check_refs(self, nodes: dict[str, Node]) -> None:
