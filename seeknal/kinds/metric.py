@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from seeknal.kinds.base import FileChecks, PlannedOnly
-from seeknal.kinds.semantic_defs import METRIC_INPUTS, parse_metric
 from seeknal.kinds.semantic_model import QUERIED
 from seeknal.types import Node, NodeKind
 
@@ -24,9 +23,14 @@ class MetricSpec(PlannedOnly):
         if not named:
             return data
         refs = [e for e in entries if not any(e is n for n in named)]
+        from seeknal.kinds.semantic_defs import METRIC_INPUTS  # only for metric files: lazily
+
         return {**data, "inputs": refs, METRIC_INPUTS: named}
 
     def check(self, data: dict[str, Any], checks: FileChecks) -> None:
+        # semantic_defs is imported here: a plan whose nodes are remembered checks no file
+        from seeknal.kinds.semantic_defs import parse_metric
+
         for problem in parse_metric(checks.path, data)[1].found:
             checks.problem(problem)
 

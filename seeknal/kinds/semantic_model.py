@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from seeknal.kinds.base import FileChecks, PlannedOnly
-from seeknal.kinds.semantic_defs import parse_model
 from seeknal.sql.refs import strip_ref_call
 from seeknal.types import Node, NodeKind
 
@@ -24,6 +23,9 @@ class SemanticModelSpec(PlannedOnly):
         return [strip_ref_call(model)] if isinstance(model, str) else []
 
     def check(self, data: dict[str, Any], checks: FileChecks) -> None:
+        # semantic_defs is imported here: a plan whose nodes are remembered checks no file
+        from seeknal.kinds.semantic_defs import parse_model
+
         name = str(data.get("name") or "")
         for problem in parse_model(f"semantic_model.{name}", checks.path, data)[1].found:
             checks.problem(problem)
