@@ -95,8 +95,8 @@ def utf8_streams() -> bool:
 def _plan(env: str | None) -> int | None:
     """`seeknal plan` and `seeknal plan ENV` without options: the typer command's work
     (cli/plan_flow.py) with its defaults, its messages and exit codes (cli/console.outcome)."""
-    if not utf8_streams():
-        return None
+    if os.name != "posix" or not utf8_streams():
+        return None  # click adapts Windows consoles and misconfigured streams: let it
     import shlex
 
     from seeknal import notices
