@@ -70,6 +70,16 @@ def expand(root: Path, table: str) -> list[Path]:
     return [base] if base.is_file() else []
 
 
+def written_digest(path: str, memo: MutableMapping[str, Any]) -> str:
+    """`file_digest` of a file this command just put in place under the lock, memoised at once
+    (no other writer can touch it meanwhile): one stat and one read, for thousands of outputs."""
+    st = os.stat(path)
+    with open(path, "rb") as handle:
+        digest = hashlib.sha256(handle.read()).hexdigest()
+    memo[f"f:{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"] = digest
+    return digest
+
+
 def remember_digest(path: Path, digest: str, memo: MutableMapping[str, Any]) -> None:
     """Record a known digest for a file that was moved (rename keeps content, not the key)."""
     memo[_memo_key(path, path.stat())] = digest

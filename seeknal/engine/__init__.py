@@ -25,18 +25,22 @@ def create_engine(
     project_root: Path,
     warehouse: Warehouse | None = None,
     access: FileAccess | None = None,
+    workers: int = 1,
 ) -> Engine:
     """The engine called `name`; `warehouse` (the run's profile and env) is where warehouse
     sources are read from and materializations written to. One that runs node SQL is given the
     project's `access` (`state/access.py`); None leaves files unrestricted, for seeknal's own
-    reads of outputs."""
+    reads of outputs. `workers`: how many nodes the run executes at once, so the engine can
+    share the machine's cores between them."""
     spec = ENGINES.get(name)
     if spec is None:
         raise SeeknalError(
             f"Unknown engine '{name}'.", f"Known engines: {', '.join(sorted(ENGINES))}."
         )
     module, cls = spec.split(":")
-    engine: Engine = getattr(importlib.import_module(module), cls)(project_root, warehouse, access)
+    engine: Engine = getattr(importlib.import_module(module), cls)(
+        project_root, warehouse, access, workers
+    )
     return engine
 
 

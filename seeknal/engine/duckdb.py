@@ -7,7 +7,6 @@ over a DuckDB connection, with the node's inputs as parquet files.
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from collections.abc import Mapping, MutableMapping, Sequence
@@ -35,7 +34,9 @@ from seeknal.engine.duckdb_support import (
     to_arrow,
     trim_sql,
     unsupported,
+    worker_threads,
 )
+from seeknal.engine.swap import Swap
 from seeknal.engine.warehouse import Warehouse, pg_type
 from seeknal.errors import ExecutionError
 from seeknal.kinds import spec_for
@@ -60,14 +61,17 @@ class DuckDBEngine:
         project_root: Path,
         warehouse: Warehouse | None = None,
         access: FileAccess | None = None,
+        workers: int = 1,
     ) -> None:
         self.root = project_root
         self.warehouse = warehouse
         self.access = access
-        self.db = connect(access)
+        self.db = connect(access, worker_threads(workers))
         self._local = threading.local()
         self._comparisons: Any = None  # engine.compare.ComparisonDB, opened by compare()
         self._open: list[duckdb.DuckDBPyConnection] = []  # what `interrupt` stops
+        self._swap = Swap()  # puts new outputs in place of old ones
+        self._folders: set[Path] = set()  # output folders known to exist
 
     def _con(self) -> duckdb.DuckDBPyConnection:
         con = getattr(self._local, "con", None)
@@ -85,6 +89,7 @@ class DuckDBEngine:
                 pass  # closed meanwhile: nothing runs on it
 
     def close(self) -> None:
+        self._swap.close()
         self.db.close()
         if self._comparisons is not None:
             self._comparisons.close()
@@ -104,8 +109,11 @@ class DuckDBEngine:
             node, config=render_env(node.config), sql=render_env(node.sql) if node.sql else None
         )
         path = output.path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in self._folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(path.parent)
         tmp = temp_path(path)
+        placed = False
         try:
             paths = {n: o.path for n, o in inputs.items()}
             io = NodeIO(
@@ -116,9 +124,11 @@ class DuckDBEngine:
             else:
                 done = spec.execute(node, io)
             # the warehouse tables first: when one cannot be written, the node fails as a whole
-            self.materialize_tables(node, Output.file(tmp))
+            if parse(node.config):
+                self.materialize_tables(node, Output.file(tmp))
             failpoints.hit(f"write.{node.kind}")  # crash tests: killed with the temp file written
-            os.replace(tmp, path)
+            self._swap.replace(tmp, path)
+            placed = True
             warnings = [redact(w, secrets) for w in done.warnings]
             return NodeResult(row_count=done.row_count, output=output, warnings=warnings)
         except duckdb.Error as exc:
@@ -132,8 +142,10 @@ class DuckDBEngine:
         except ExecutionError as exc:
             raise ExecutionError(redact(exc.message, secrets), redact(exc.hint, secrets)) from None
         finally:
-            tmp.unlink(missing_ok=True)
-            python_rows_path(tmp).unlink(missing_ok=True)
+            if not placed:
+                tmp.unlink(missing_ok=True)
+            if node.python is not None:
+                python_rows_path(tmp).unlink(missing_ok=True)
 
     def materialize_tables(self, node: Node, output: Output) -> list[str]:
         """Write `node`'s output to its `materializations:`; the tables written."""

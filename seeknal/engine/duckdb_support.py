@@ -72,10 +72,23 @@ def python_rows_path(tmp: Path) -> Path:
     return tmp.with_name(tmp.name + ".rows.parquet")
 
 
-def connect(access: FileAccess | None) -> duckdb.DuckDBPyConnection:
+def worker_threads(workers: int) -> int | None:
+    """DuckDB's threads for each of `workers` nodes running at once: the cores shared between
+    them (None: one node at a time, DuckDB's own default, every core). Small nodes gain more
+    from running side by side on one thread each than from DuckDB's threads inside each query,
+    and more threads than cores only wait for each other."""
+    if workers <= 1:
+        return None
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+def connect(access: FileAccess | None, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory database; with `access`, one whose SQL reaches only those files, for good:
-    external access off and the configuration locked, so no statement can undo it."""
+    external access off and the configuration locked, so no statement can undo it. `threads`:
+    DuckDB's worker threads (None: its default)."""
     db = duckdb.connect(":memory:")
+    if threads is not None:
+        db.execute(f"SET threads = {int(threads)}")
     if access is None:
         return db
     folders = ", ".join(literal(str(p)) for p in access.folders)

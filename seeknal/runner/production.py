@@ -234,7 +234,9 @@ def _execute_plan(
         digest_memo=ctx.cache.data,
     )
     access = sql_access(target, project, project.settings.get("sql_sandbox", True))
-    with closing(create_engine(DEFAULT_ENGINE, ctx.root, warehouse, access)) as engine:
+    with closing(
+        create_engine(DEFAULT_ENGINE, ctx.root, warehouse, access, request.workers)
+    ) as engine:
         try:
             return execute(request, engine), False
         except Stopped as stop:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from seeknal.digest import remember_digest
+from seeknal.digest import written_digest
 from seeknal.errors import ExecutionError, SeeknalError
 from seeknal.runner.interrupts import Stopped, Trap, trapped
 from seeknal.types import Node, NodeStatus, Output, OutputKind, Project
@@ -49,6 +49,11 @@ class RunRequest:
     on_node_start: Callable[[str], None] | None = None  # a node starts executing
     digest_memo: MutableMapping[str, Any] | None = None
 
+    @property
+    def workers(self) -> int:
+        """How many nodes run at once."""
+        return max(1, self.max_workers) if self.parallel else 1
+
 
 def execute(request: RunRequest, engine: Engine) -> dict[str, NodeRun]:
     """Run `request.to_run` on `engine`; the caller owns the engine (and closes it).
@@ -58,7 +63,7 @@ def execute(request: RunRequest, engine: Engine) -> dict[str, NodeRun]:
     run = _Run(request, engine)
     with trapped() as trap:
         try:
-            if not request.parallel or request.max_workers <= 1:
+            if request.workers <= 1:
                 _execute_sequential(run, trap)
             else:
                 _execute_parallel(run, trap)
@@ -112,9 +117,13 @@ class _Run:
     def inputs(self, node: Node) -> dict[str, Output]:
         inputs = {}
         for up in node.inputs:
-            output = (
-                self.results[up].output if up in self.running else self.request.resolve_input(up)
-            )
+            if up in self.running:  # ran now: its output was just put in place, or it failed
+                output = self.results[up].output
+                if output is not None:
+                    inputs[up] = output
+                    continue
+            else:
+                output = self.request.resolve_input(up)
             if output is None or not self.engine.exists(output):
                 raise ExecutionError(
                     f"{node.id}: upstream {up} has no output to read.",
@@ -133,12 +142,13 @@ class _Run:
             inputs = self.inputs(node)
             output = self.request.output_for(node)
             result = self.engine.materialize(node, inputs, output)
-            digest = self.engine.digest(output, self.request.digest_memo)
             memo = self.request.digest_memo
-            if digest and memo is not None and output.kind is OutputKind.FILE:
+            if memo is not None and output.kind is OutputKind.FILE:
                 # a new file this run just renamed into place under the lock: memoised at once,
                 # so promote and the next run check it without reading it again
-                remember_digest(output.path, digest, memo)
+                digest = written_digest(output.location, memo)
+            else:
+                digest = self.engine.digest(output, memo)
             return NodeRun(
                 node_id,
                 NodeStatus.SUCCESS,
