@@ -184,9 +184,7 @@ def run_production(
         outcome.results, stopped = _execute_plan(
             ctx, plan, warehouse, parallel, max_workers, on_done, on_node_start
         )
-        outcome.removed_outputs = _remove_outputs(
-            target, read_manifest(target), plan.removed, data_files(plan.loaded.project.nodes)
-        )
+        outcome.removed_outputs = _remove_outputs(target, plan.removed, plan.loaded.project)
         if not stopped:
             ran = {n for n, r in outcome.results.items() if r.status is NodeStatus.SUCCESS}
             every = list(plan.loaded.project.nodes.values())
@@ -289,12 +287,13 @@ def state_entry(target: Target, fingerprint: str, run: NodeRun, now: str) -> Nod
     return NodeState.executed(fingerprint, run, output, now)
 
 
-def _remove_outputs(
-    target: Target, manifest: Manifest | None, removed: list[str], data: dict[str, str]
-) -> list[str]:
+def _remove_outputs(target: Target, removed: list[str], project: Project) -> list[str]:
     """Delete outputs of nodes that no longer exist: only files such a node may write (never a
     source's data file, a node file or anything outside the project; `may_delete`)."""
     gone: list[str] = []
+    if not removed:
+        return gone
+    manifest, data = read_manifest(target), data_files(project.nodes)
     state = read_run_state(target)
     old_nodes = manifest.nodes if manifest else {}
     for node_id in removed:

@@ -146,7 +146,7 @@ class _Run:
             if memo is not None and output.kind is OutputKind.FILE:
                 # a new file this run just renamed into place under the lock: memoised at once,
                 # so promote and the next run check it without reading it again
-                digest = written_digest(output.location, memo)
+                digest: str | None = written_digest(output.location, memo)
             else:
                 digest = self.engine.digest(output, memo)
             return NodeRun(
