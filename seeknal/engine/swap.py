@@ -16,7 +16,7 @@ import queue
 import threading
 from pathlib import Path
 
-from seeknal.state import TEMP_PREFIX
+from seeknal.state import TEMP_PREFIX, failpoints
 
 
 class Swap:
@@ -36,6 +36,7 @@ class Swap:
             os.replace(new, path)  # no earlier output (or no hard links here): nothing to free
             return
         try:
+            failpoints.hit("swap.replace")  # crash tests: killed with both names and the new file
             os.replace(new, path)
         finally:
             self._discard(old)

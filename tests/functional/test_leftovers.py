@@ -150,3 +150,31 @@ def test_failed_env_promote_leaves_no_copy_behind(proj: Path) -> None:
     assert res.exit_code == 1, res.output
     assert "Copying env 'dev' to 'qa' failed" in res.stderr and "Nothing was changed" in res.stderr
     assert copies(proj) == [] and not env_dir(proj, "qa").exists()
+
+
+def test_run_killed_while_replacing_an_output_keeps_the_old_one(proj: Path) -> None:
+    """A new output takes the old one's place with one rename, the old file's second name
+    deleted later: killed in between, every output is whole where it was, and the next command
+    deletes the new file and the second name."""
+    assert cli(proj, "run").exit_code == 0
+    before = outputs(proj)
+    res = seeknal_cmd(proj, "run", "--full", env={"SEEKNAL_FAILPOINT": "swap.replace"})
+    assert res.exit_code == KILLED, res.output
+    left = temps(proj)
+    assert len(left) == 2 and any(".old-" in name for name in left), left
+    assert outputs(proj) == before
+    res = seeknal_cmd(proj, "env", "list")
+    assert res.exit_code == 0, res.output
+    assert temps(proj) == []
+    res = seeknal_cmd(proj, "run", "--full")
+    assert res.exit_code == 0, res.output
+    assert outputs(proj).keys() == before.keys() and temps(proj) == []
+
+
+def outputs(root: Path) -> dict[str, bytes]:
+    cache = root / "target" / "cache"
+    return {
+        p.relative_to(cache).as_posix(): p.read_bytes()
+        for p in cache.rglob("*.parquet")
+        if not p.name.startswith(TEMP)
+    }

@@ -12,6 +12,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import PROJECT_YML, git, output, rows, seeknal_cmd, small_project, statuses
 
@@ -86,3 +87,26 @@ def test_parallel_env_run_overlaps_independent_nodes(piped: Path, tmp_path: Path
     assert rows(env_cache / "receiver.parquet") == [(i, "dev") for i in range(1, 6)]
     # production kept its own rows
     assert rows(output(piped, "transform.receiver")) == [(i, "prod") for i in range(1, 6)]
+
+
+THREADS_NODE = (
+    "kind: transform\nname: threads\ninputs:\n  - ref: source.people\ntransform: |\n"
+    "  SELECT current_setting('threads') AS threads FROM ref('source.people') LIMIT 1\n"
+)
+
+
+def test_parallel_workers_share_the_cores_between_them(git_project: Path) -> None:
+    """Each of N workers' queries gets cpu_count // N of DuckDB's threads (at least one); one
+    node at a time, DuckDB keeps its own default (every core)."""
+    small_project(git_project, {"seeknal/transforms/threads.yml": THREADS_NODE})
+    git(git_project, "add", "-A")
+    git(git_project, "commit", "-q", "-m", "threads node")
+    threads = output(git_project, "transform.threads")
+    res = seeknal_cmd(git_project, "run", "--full")
+    assert res.exit_code == 0, res.output
+    default = duckdb.connect().execute("SELECT current_setting('threads')").fetchone()
+    assert rows(threads) == [default]
+    for workers in (2, 4):
+        res = seeknal_cmd(git_project, "run", "--full", "--parallel", "--max-workers", str(workers))
+        assert res.exit_code == 0, res.output
+        assert rows(threads) == [(max(1, (os.cpu_count() or 1) // workers),)]
