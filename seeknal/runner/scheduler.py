@@ -6,9 +6,11 @@ A failed node skips everything downstream of it; independent branches go on.
 from __future__ import annotations
 
 import heapq
+import threading
 import time
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
+from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any
 
 from seeknal.digest import written_digest
@@ -72,6 +74,9 @@ def execute(request: RunRequest, engine: Engine) -> dict[str, NodeRun]:
         except Exception:
             if not trap.hit:
                 raise  # a failure of its own, not a query the engine abandoned for Ctrl-C
+        finally:
+            if run.digests.wait():
+                trap.hit = True
     if trap.hit:
         raise Stopped(run.results)
     return run.results
@@ -102,6 +107,8 @@ class _Run:
         self.engine = engine
         self.results: dict[str, NodeRun] = {}
         self.running = set(request.to_run)
+        memo = request.digest_memo
+        self.digests = _Digests(memo if memo is not None else {})
 
     def finish(self, run: NodeRun) -> None:
         self.results[run.node_id] = run
@@ -143,22 +150,20 @@ class _Run:
             output = self.request.output_for(node)
             result = self.engine.materialize(node, inputs, output)
             memo = self.request.digest_memo
-            if memo is not None and output.kind is OutputKind.FILE:
-                # a new file this run just renamed into place under the lock: memoised at once,
-                # so promote and the next run check it without reading it again
-                digest: str | None = written_digest(output.location, memo)
-            else:
-                digest = self.engine.digest(output, memo)
-            return NodeRun(
+            later = memo is not None and output.kind is OutputKind.FILE
+            done = NodeRun(
                 node_id,
                 NodeStatus.SUCCESS,
                 reason,
                 _ms(started),
                 result.row_count,
                 output,
-                digest,
+                None if later else self.engine.digest(output, memo),
                 warnings=result.warnings,
             )
+            if later:
+                self.digests.add(done)
+            return done
         except SeeknalError as exc:
             return NodeRun(
                 node_id, NodeStatus.FAILED, reason, _ms(started), error=exc.message, hint=exc.hint
@@ -256,3 +261,45 @@ def _keep_finished(run: _Run, pending: Iterable[Future[NodeRun]]) -> None:
 
 def _ms(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
+
+
+class _Digests:
+    """The digests of the files this run put in place, taken on a thread of their own while
+    the next node's query runs (DuckDB lets go of the GIL, hashlib too for all but small
+    reads). Each is memoised at once: a file this run just renamed into place under the lock
+    cannot change meanwhile, so promote and the next run check it without reading it again."""
+
+    def __init__(self, memo: MutableMapping[str, Any]) -> None:
+        self.memo = memo
+        self.queue: SimpleQueue[NodeRun | None] = SimpleQueue()
+        self.thread: threading.Thread | None = None
+
+    def add(self, run: NodeRun) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._take, name="seeknal-digests")
+            self.thread.daemon = True
+            self.thread.start()
+        self.queue.put(run)
+
+    def wait(self) -> bool:
+        """Every digest added so far is taken; whether Ctrl-C came meanwhile."""
+        stopped = False
+        if self.thread is not None:
+            self.queue.put(None)
+            while self.thread.is_alive():
+                try:
+                    self.thread.join()
+                except KeyboardInterrupt:
+                    stopped = True  # the digests of what finished are taken all the same
+            self.thread = None
+        return stopped
+
+    def _take(self) -> None:
+        while (run := self.queue.get()) is not None:
+            assert run.output is not None
+            try:
+                run.output_digest = written_digest(run.output.location, self.memo)
+            except OSError as exc:
+                run.status = NodeStatus.FAILED
+                run.error = f"{run.node_id}: could not read its output back: {exc}"
+                run.hint = "Check that nothing else writes under target/, then run again."
