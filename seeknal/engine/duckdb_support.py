@@ -130,6 +130,8 @@ def trim_sql(sql: str) -> str:
 
     A trailing `-- comment` would otherwise swallow the closing parenthesis of COPY (...).
     """
+    if ";" not in sql and "--" not in sql and "/*" not in sql:
+        return sql.strip()  # neither comments nor semicolons: nothing for the tokenizer to find
     try:
         tokens = duckdb.tokenize(sql)
     except duckdb.Error:
