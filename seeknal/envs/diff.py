@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from seeknal.context import Context
 from seeknal.envs.access import check_fresh, require_env
+from seeknal.envs.promoted import Promoted
 from seeknal.envs.resolve import EnvView, env_view, production_view
 from seeknal.errors import EnvError, SeeknalError
 from seeknal.planning.definition import definition_diff
@@ -95,6 +96,29 @@ def data_changes(ctx: Context, env: str) -> list[NodeDiff]:
         return [
             _node_diff(sides, node_id, engine, 0, definitions=False)
             for node_id in _changed(sides.plan)
+            if node_id in wanted
+        ]
+
+
+def promoted_data_changes(ctx: Context, env: str, promoted: Promoted) -> list[NodeDiff]:
+    """`data_changes` of a promoted env as it was at promote time: production before the
+    promotion (its kept files) against production after it (the env's outputs)."""
+    target, _config, plan = require_env(ctx, env)
+    assert promoted.before is not None and promoted.after is not None
+    sides = _Sides(
+        env,
+        plan,
+        read_manifest(target) or Manifest(),
+        promoted.before_manifest or Manifest(),
+        read_run_state(target),
+        promoted.after,
+        promoted.before,
+    )
+    wanted = set(plan.nodes_to_execute) | set(plan.removed_nodes)
+    with _engine(ctx) as engine:
+        return [
+            _node_diff(sides, node_id, engine, 0, definitions=False)
+            for node_id in _changed(plan)
             if node_id in wanted
         ]
 

@@ -7,12 +7,13 @@ from typing import Any
 
 from seeknal.context import Context
 from seeknal.envs.access import check_fresh, require_env, require_manifest
-from seeknal.envs.diff import data_changes
+from seeknal.envs.diff import data_changes, promoted_data_changes
 from seeknal.envs.diff_json import node_json
+from seeknal.envs.promoted import promoted
 from seeknal.envs.resolve import EnvView, env_view, production_view
 from seeknal.errors import SeeknalError
 from seeknal.report.model import build_report
-from seeknal.state.records import Plan, RunState
+from seeknal.state.records import EnvConfig, Manifest, Plan, RunState
 from seeknal.state.store import read_run_state
 from seeknal.types import Output
 
@@ -24,11 +25,12 @@ def env_report(ctx: Context, env: str) -> tuple[dict[str, Any], str | None]:
     target, config, plan = require_env(ctx, env)
     manifest = require_manifest(target)
     state = read_run_state(target)
+    if state.plan_id == plan.plan_id and config.promoted_plan_id == plan.plan_id:
+        return _promoted_report(ctx, env, config, plan, manifest, state), plan.profile_path
     run = data = None
     if state.plan_id == plan.plan_id:
         run = run_details(ctx, plan, state, env_view(ctx, target, plan, manifest, state))
-        if config.promoted_plan_id != plan.plan_id:  # promoted: its outputs are production's
-            data = [node_json(n) for n in data_changes(ctx, env)]
+        data = [node_json(n) for n in data_changes(ctx, env)]
     stale = None
     try:
         check_fresh(ctx, env, plan)
@@ -38,11 +40,39 @@ def env_report(ctx: Context, env: str) -> tuple[dict[str, Any], str | None]:
     return report, plan.profile_path
 
 
-def run_details(ctx: Context, plan: Plan, state: RunState, env: EnvView) -> dict[str, Any]:
+def _promoted_report(
+    ctx: Context, env: str, config: EnvConfig, plan: Plan, manifest: Manifest, state: RunState
+) -> dict[str, Any]:
+    """A promoted env's report as it was at promote time (production before the promotion
+    against the outputs it promoted), or saying why its data changes are no longer available.
+    Its plan is naturally behind production now: that is not staleness."""
+    seen = promoted(ctx, env, config)
+    run = data = None
+    if seen.before is not None and seen.after is not None:
+        run = run_details(ctx, plan, state, seen.after, seen.before_state, seen.before)
+        data = [node_json(n) for n in promoted_data_changes(ctx, env, seen)]
+    report = build_report(plan, manifest.to_json(), run, data_changes=data)
+    report["promoted"] = {
+        "into": "production",
+        "time": seen.time,
+        "promotion_id": seen.promotion_id,
+        "data_unavailable": seen.unavailable,
+    }
+    return report
+
+
+def run_details(
+    ctx: Context,
+    plan: Plan,
+    state: RunState,
+    env: EnvView,
+    prod_state: RunState | None = None,
+    prod_view: EnvView | None = None,
+) -> dict[str, Any]:
     """Per executed node: its status, rows and time in the env, against production's rows and
-    schema."""
-    prod_state = read_run_state(ctx.production)
-    prod, prod_view = prod_state.nodes, production_view(ctx, prod_state)
+    schema (production now, or `prod_state`/`prod_view`: production as it was)."""
+    prod_state = prod_state or read_run_state(ctx.production)
+    prod, prod_view = prod_state.nodes, prod_view or production_view(ctx, prod_state)
     details: dict[str, Any] = {}
     for node_id in plan.nodes_to_execute:
         entry = state.nodes.get(node_id)

@@ -109,6 +109,7 @@ def build_report(
         "commands": _commands(env, git),
         "omitted": {},
         "stale": stale,
+        "promoted": None,  # once promoted: {into, time, promotion_id, data_unavailable}
     }
 
 
