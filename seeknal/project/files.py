@@ -29,12 +29,58 @@ def find_root(start: Path) -> Path:
     )
 
 
+_LOADER: Any = None
+
+
 def parse_yaml(text: str) -> Any:
-    """YAML with the C safe loader when available (yaml is imported on first use)."""
+    """YAML with the C safe loader when available (yaml is imported on first use). A key
+    given twice in one mapping is an error (`yaml.constructor.ConstructorError` naming the
+    key and both lines), not silently the last value."""
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(text, Loader=loader)  # noqa: S506 - safe loaders only
+    return yaml.load(text, Loader=_LOADER or _unique_key_loader())  # noqa: S506 - safe loader
+
+
+def _unique_key_loader() -> Any:
+    global _LOADER
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class UniqueKeyLoader(base):  # type: ignore[misc, valid-type]
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            pairs = len(node.value)  # before merge keys (`<<`) are flattened into it
+            mapping = super().construct_mapping(node, deep=deep)
+            if len(mapping) < pairs:  # fewer keys than pairs: a key repeats, or a merge
+                _refuse_duplicates(node)
+            return mapping
+
+    _LOADER = UniqueKeyLoader
+    return _LOADER
+
+
+def _refuse_duplicates(node: Any) -> None:
+    """Raise for the first key written twice in the mapping `node` itself (keys a `<<` merge
+    brings from elsewhere lie outside its text, and may be overridden)."""
+    from yaml.constructor import ConstructorError
+
+    start, end = node.start_mark.index, node.end_mark.index
+    seen: dict[Any, Any] = {}
+    for key_node, _value in node.value:
+        mark = key_node.start_mark
+        if not (start <= mark.index < end) or not isinstance(key_node.value, str):
+            continue  # merged from elsewhere, or a key that is itself a list or mapping
+        key = (key_node.tag, key_node.value)
+        if key in seen:
+            raise ConstructorError(
+                None,
+                None,
+                f"key '{key_node.value}' appears twice in one mapping (lines "
+                f"{seen[key].line + 1} and {mark.line + 1}); YAML would keep only the last "
+                "value: remove or rename one",
+                mark,
+            )
+        seen[key] = mark
 
 
 _DOCUMENT_START = re.compile(r"^---[ \t]*(#.*)?$", re.MULTILINE)
