@@ -16,8 +16,18 @@ class TransformSpec(KindSpec):
 
     def node_sql(self, data: dict[str, Any], checks: FileChecks) -> str | None:
         sql = data.get("transform")
+        if sql is not None and not isinstance(sql, str):
+            checks.problem(
+                f"'transform' must be text (the SQL), not {_what(sql)}: write the SQL as a "
+                "'transform: |' block",
+                checks.line("transform"),
+            )
+            return None
         if not isinstance(sql, str) or not sql.strip():
-            checks.problem("transform has no SQL: add a 'transform: |' block", 1)
+            checks.problem(
+                "transform has no SQL: add a 'transform: |' block",
+                checks.line("transform") or 1,
+            )
             return None
         return sql
 
@@ -61,3 +71,12 @@ class TransformSpec(KindSpec):
         if len(statements) == 1:
             return Executed(io.write(io.bind(statements[0])))
         return Executed(io.write_script(statements))
+
+
+def _what(value: Any) -> str:
+    """A YAML value's kind as a user wrote it (`42` is a number, `[a]` a list)."""
+    if isinstance(value, bool):
+        return f"true/false ({str(value).lower()})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    return {list: "a list", dict: "a mapping"}.get(type(value), "a value of another type")

@@ -22,7 +22,14 @@ from seeknal.project.files import (
 from seeknal.project.outputs import output_problems
 from seeknal.project.python_nodes import load_python_file
 from seeknal.project.retention import retention_problems
-from seeknal.project.yaml_nodes import NodeFile, SqlParser, build_node, find_line, key_line
+from seeknal.project.yaml_nodes import (
+    NodeFile,
+    SqlParser,
+    build_node,
+    find_line,
+    key_line,
+    yaml_problem,
+)
 from seeknal.types import Node, Project
 
 NODES_DIR = "seeknal"
@@ -109,11 +116,7 @@ class _ProjectLoader:
                     return None
                 self.cache[key] = data
                 return data, text
-            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-            reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            self.problems.append(
-                Problem(path, f"invalid YAML: {reason}", mark.line + 1 if mark else None)
-            )
+            self.problems.append(yaml_problem(path, text, exc))
             return None
         self.cache[key] = data
         return data, text
@@ -128,11 +131,7 @@ class _ProjectLoader:
             try:
                 data = parse_yaml(part)
             except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-                self.problems.append(
-                    Problem(path, f"invalid YAML: {reason}", mark.line + 1 if mark else None)
-                )
+                self.problems.append(yaml_problem(path, part, exc))
                 return None
             if data is None:
                 continue

@@ -39,8 +39,13 @@ def write_problem(root: Path, rel: str, data: Mapping[str, str]) -> str | None:
 
     `data` is `data_files(...)` of the project."""
     path = PurePosixPath(rel.replace(os.sep, "/"))
-    if path.is_absolute() or ".." in path.parts:
-        return "is outside the project; a path must stay inside the project (relative, no '..')"
+    if path.is_absolute():
+        return (
+            "is an absolute path; write a path relative to the project root "
+            "(e.g. exports/name.csv): outputs stay inside the project"
+        )
+    if ".." in path.parts:
+        return "is outside the project; a path must stay inside the project (no '..')"
     problem = _reserved(path.parts)
     if problem:
         return problem

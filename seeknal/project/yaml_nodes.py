@@ -208,7 +208,7 @@ def declared_inputs(file: NodeFile, data: dict[str, Any]) -> list[str]:
         for entry in entries:
             ref = entry.get("ref") if isinstance(entry, dict) else entry
             if not isinstance(ref, str) or not ref:
-                file.problem(f"'{key}' entry {entry!r} has no 'ref'", file.line(key))
+                file.problem(_bad_ref(key, entry, ref), file.line(key))
                 continue
             ref = strip_ref_call(ref)
             if ref in inputs:
@@ -219,6 +219,48 @@ def declared_inputs(file: NodeFile, data: dict[str, Any]) -> list[str]:
                 continue
             inputs.append(ref)
     return inputs
+
+
+def _bad_ref(key: str, entry: Any, ref: Any) -> str:
+    """Why an `inputs`/`depends_on` entry names no node, in the file's own terms."""
+    shape = "{ref: kind.name}"
+    if isinstance(entry, dict) and "ref" not in entry:
+        keys = ", ".join(str(k) for k in entry) or "nothing"
+        return f"an entry of '{key}' has no 'ref' (it has {keys}); write each as {shape}"
+    if ref is None or ref == "":
+        what = "has an empty 'ref'" if isinstance(entry, dict) else "is empty"
+        return f"an entry of '{key}' {what}; write each as {shape}"
+    return (
+        f"an entry of '{key}' has ref {_yaml_kind(ref)} {_shown(ref)}: it must be a node id "
+        f"in text, such as {shape}"
+    )
+
+
+def _yaml_kind(value: Any) -> str:
+    names = {bool: "true/false", int: "number", float: "number", list: "list", dict: "mapping"}
+    return next((n for t, n in names.items() if isinstance(value, t)), "value")
+
+
+def _shown(value: Any) -> str:
+    import json
+
+    try:
+        return json.dumps(value, default=str)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def yaml_problem(path: str, text: str, exc: Exception) -> Problem:
+    """A YAML error as a problem of `path` at the line it names. An error at the very end of
+    the text (an unclosed `[` or quote on the last line) is put on the last line that has
+    something, not on the empty line after it."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    line = mark.line + 1 if mark else None
+    if mark is not None and not text[mark.index :].strip():
+        body = text.rstrip()
+        line = min(line or 1, body.count("\n") + 1) if body else 1
+    return Problem(path, f"invalid YAML: {reason}", line)
 
 
 def key_line(text: str, key: str) -> int | None:
