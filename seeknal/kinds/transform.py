@@ -79,4 +79,6 @@ def _what(value: Any) -> str:
         return f"true/false ({str(value).lower()})"
     if isinstance(value, int | float):
         return f"a number ({value})"
-    return {list: "a list", dict: "a mapping"}.get(type(value), "a value of another type")
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping" if isinstance(value, dict) else "a value of another type"

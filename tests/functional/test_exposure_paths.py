@@ -59,7 +59,10 @@ def assert_refused(root: Path, *needles: str) -> None:
         ("seeknal_project.yml", "is seeknal_project.yml, the project file"),
         (".git/hooks/pre-push", "is inside .git/"),
         ("../outside.csv", "is outside the project"),
-        ("/tmp/seeknal-export.csv", "is an absolute path; write a path relative to the project root"),
+        (
+            "/tmp/seeknal-export.csv",
+            "is an absolute path; write a path relative to the project root",
+        ),
     ],
 )
 def test_a_path_seeknal_or_the_user_owns_is_refused_at_load(
