@@ -205,7 +205,7 @@ def _has_plan_for(ctx: Context, env: str, fingerprint: str) -> bool:
 # -- sync (post-merge) ----------------------------------------------------------------------------
 @dataclass
 class SyncOutcome:
-    action: str  # up-to-date | promoted | ran | notify | skipped
+    action: str  # up-to-date | promoted | recorded | ran | notify | skipped
     message: str
     env: str | None = None
     failed: bool = False
@@ -217,7 +217,6 @@ def sync(ctx: Context, on_done: Callable[[Any], None] | None = None) -> SyncOutc
     from seeknal.envs.access import require_env
     from seeknal.envs.promote import promote_env
     from seeknal.envs.store import list_envs
-    from seeknal.runner.production import run_production
 
     git = git_settings(ctx.load_settings())
     dirs = dotgit.find_git(ctx.root)
@@ -256,6 +255,25 @@ def sync(ctx: Context, on_done: Callable[[Any], None] | None = None) -> SyncOutc
                 + _receipt(ctx, "promote", commit),
                 row["name"],
             )
+    return _without_env(ctx, git, loaded, on_done)
+
+
+def _without_env(
+    ctx: Context, git: GitSettings, loaded: Loaded, on_done: Callable[[Any], None] | None
+) -> SyncOutcome:
+    """No applied env matches the commit: record production's metadata when that is all the
+    commit changes (whatever `on_merge` says, as promoting a metadata-only env would: no data
+    changes), else run or say what to run."""
+    from seeknal.runner.production import plan_production, run_production
+
+    planned = plan_production(ctx, loaded=loaded)
+    if not planned.to_run and not planned.removed:
+        run_production(ctx, command="seeknal sync", git_commit=_head_commit(ctx.root))
+        return SyncOutcome(
+            "recorded",
+            "no node needs to run (the commit changes metadata only): production's metadata "
+            "recorded, nothing recomputed",
+        )
     if git.on_merge == "run":
         commit = _head_commit(ctx.root)
         run = run_production(ctx, on_done=on_done, command="seeknal sync", git_commit=commit)
@@ -268,7 +286,8 @@ def sync(ctx: Context, on_done: Callable[[Any], None] | None = None) -> SyncOutc
         )
     return SyncOutcome(
         "notify",
-        "no applied environment matches this commit; run 'seeknal run' to update production",
+        f"no applied environment matches this commit; 'seeknal run' runs the "
+        f"{len(planned.to_run)} node(s) it changes in production",
     )
 
 
