@@ -3,7 +3,8 @@
 Four kinds: production cache files no run state refers to and no node of the project writes
 (left by nodes that are gone), the folders of expired envs (as `seeknal env gc` collects them,
 TTL only), history entries beyond `history:` or that can no longer be rolled back, and the tool
-cache. Nothing outside target/ is ever removed.
+cache (under target/, or while the project has no target/ yet, its file in the user's cache
+folder). Nothing else outside target/ is ever removed.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from seeknal.state.layout import TOOL_CACHE, Target
 from seeknal.state.store import read_run_state
 from seeknal.types import OutputKind
 
+SPARE_WHY = "tool cache of this project kept outside it (rebuilt when needed)"
+
 
 @dataclass(frozen=True)
 class Removal:
-    path: str  # relative to the project root
+    path: str  # relative to the project root (outside it: absolute, the home folder as ~)
     size: int  # bytes
     why: str
 
@@ -55,8 +58,15 @@ def clean(ctx: Context, dry_run: bool = False, now: dt.datetime | None = None) -
     if tool_cache.is_dir():
         size = sum(p.stat().st_size for p in _files(tool_cache))
         removals.append(Removal(_rel(ctx, tool_cache), size, "tool cache (rebuilt when needed)"))
+    spare = ctx.production.spare_tool_cache_path
+    if spare is not None and spare.is_file():
+        removals.append(Removal(_home(spare), spare.stat().st_size, SPARE_WHY))
     if dry_run or not removals:
         return removals
+    if spare is not None:
+        spare.unlink(missing_ok=True)  # this project's own file: no lock needed, none created
+    if len(removals) == 1 and removals[0].why == SPARE_WHY:
+        return removals  # a never-run project: no target/ to lock (or create)
     if expired:
         gc_envs(ctx, dry_run=False, now=now)  # takes the lock itself
     with locked(ctx, "seeknal clean"):
@@ -126,6 +136,13 @@ def _prune_empty(folder: Path) -> None:
     for child in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
         if child.is_dir() and not any(child.iterdir()):
             os.rmdir(child)
+
+
+def _home(path: Path) -> str:
+    home = os.environ.get("HOME")
+    if home and path.is_relative_to(home):
+        return "~/" + path.relative_to(home).as_posix()
+    return str(path)
 
 
 def _rel(ctx: Context, path: Path) -> str:

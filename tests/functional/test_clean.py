@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -92,3 +93,29 @@ def test_clean_takes_the_lock(proj: Path) -> None:
     assert "seeknal run (held by the test)" in res.stderr
     assert "Traceback" not in res.stderr
     assert (proj / "target" / "cache" / "transform" / "gone.parquet").exists()
+
+
+def test_clean_removes_the_tool_cache_kept_outside_a_never_run_project(
+    git_project: Path, tmp_path: Path
+) -> None:
+    env_project(git_project)
+    other = tmp_path / "other"
+    shutil.copytree(git_project, other)
+    assert cli(git_project, "plan").exit_code == 0 and cli(other, "plan").exit_code == 0
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "seeknal" / "projects"
+    ours, theirs = sorted(cache.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
+
+    res = cli(git_project, "clean", "--dry-run")
+    assert res.exit_code == 0, res.output
+    listed, summary = res.stdout.splitlines()
+    assert listed.split()[0] == str(ours) and listed.endswith(
+        "tool cache of this project kept outside it (rebuilt when needed)"
+    )
+    assert summary.startswith("Would remove 1 item(s), ")
+    assert ours.is_file()
+    res = cli(git_project, "clean", "--yes")
+    assert res.exit_code == 0, res.output
+    assert "Removed 1 item(s)" in res.stdout
+    assert not ours.exists() and theirs.is_file()  # another project's cache stays
+    assert not (git_project / "target").exists()  # nothing created to remove it
+    assert cli(git_project, "clean").stdout == "Nothing to clean.\n"
