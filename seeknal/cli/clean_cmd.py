@@ -41,7 +41,8 @@ def clean(
 ) -> None:
     """Remove outputs of nodes no longer in the project, expired envs and the tool cache.
 
-    Only under target/; production outputs a run state or a node refers to are kept.
+    Only under target/ (and this project's tool cache file in the user cache folder);
+    production outputs a run state or a node refers to are kept.
     """
     from seeknal.envs.clean import clean as plan_clean
 
