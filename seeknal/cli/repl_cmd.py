@@ -2,7 +2,8 @@
 
 Reads statements from the terminal, or from piped input the same way. A statement ends with
 `;` at the end of a line (or at the end of the input); lines starting with `.` are commands.
-An error is printed and the shell goes on. Read-only, like `seeknal query`.
+An error is printed and the shell goes on; the exit code is then 1 when the shell ends. Read-only,
+like `seeknal query`.
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ def repl(
         shell.loop(sys.stdin.isatty())
     finally:
         session.close()
+    if shell.failed:  # like -e, a session in which something failed does not exit 0
+        out(f"{shell.failed} statement(s) or command(s) failed.", err=True)
+        raise typer.Exit(1)
 
 
 class Shell:
@@ -72,6 +76,7 @@ class Shell:
     def __init__(self, session: DataSession) -> None:
         self.session = session
         self.buffer: list[str] = []
+        self.failed = 0  # statements and commands that failed
 
     def loop(self, interactive: bool) -> None:
         if interactive:
@@ -120,6 +125,7 @@ class Shell:
         try:
             action(text)
         except SeeknalError as exc:  # printed; the shell goes on
+            self.failed += 1
             report_error(exc)
 
     def run(self, text: str) -> None:

@@ -99,7 +99,8 @@ def repl(root: Path, stdin: str, *args: str) -> subprocess.CompletedProcess[str]
 def test_the_shell_reads_statements_from_stdin_and_goes_on_after_errors(applied: Path) -> None:
     before = files_and_times(applied / "target")
     proc = repl(applied, SCRIPT, "--env", "dev")
-    assert proc.returncode == 0
+    assert proc.returncode == 1  # the shell went on, and says at the end that two failed
+    assert proc.stderr.endswith("2 statement(s) or command(s) failed.\n")
     out = proc.stdout
     assert out.index("n\n-\n2\n(1 row)") < out.index('"transform.adults"  (also adults)')
     assert "oldest\n------\n    45\n(1 row)" in out
@@ -114,3 +115,33 @@ def test_the_last_statement_needs_no_semicolon(applied: Path) -> None:
     proc = repl(applied, "SELECT 40 + 2 AS answer")
     assert proc.returncode == 0
     assert proc.stdout == "answer\n------\n    42\n(1 row)\n"
+
+
+def test_an_interactive_session_with_an_error_exits_1(applied: Path) -> None:
+    """At a terminal too: the errors are shown as they happen and the exit code says so."""
+    import os
+    import pty
+
+    def session(lines: str) -> tuple[int, str]:
+        leader, follower = pty.openpty()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "seeknal", "repl"],
+            cwd=applied,
+            stdin=follower,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.close(follower)
+        os.write(leader, lines.encode())
+        try:
+            _out, err = proc.communicate(timeout=60)
+        finally:
+            os.close(leader)
+        return proc.returncode, err
+
+    code, err = session("SELECT * FROM missing_table;\nSELECT 1;\n.quit\n")
+    assert code == 1 and "Table with name missing_table does not exist" in err
+    assert err.endswith("1 statement(s) or command(s) failed.\n")
+    code, err = session("SELECT 1;\n.quit\n")
+    assert code == 0 and "failed" not in err
