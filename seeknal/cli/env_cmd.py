@@ -62,9 +62,14 @@ def env_apply(
     quiet: bool = Quiet,
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
     project_path: Path | None = ProjectPath,
+    profile: Path | None = typer.Option(
+        None, "--profile", help="Profiles file: must be the one the env's plan recorded."
+    ),
 ) -> None:
     """Execute an environment's plan (same as `seeknal run --env ENV`)."""
-    apply_env_command(env, force, parallel, max_workers, quiet, as_json, project_path)
+    apply_env_command(
+        env, force, parallel, max_workers, quiet, as_json, project_path, profile=profile
+    )
 
 
 @handled
