@@ -136,5 +136,5 @@ def plan_revisions_command(
             styled(f"Changes of {planned.head} since {base}", bold=True)
             + f" (merge-base {planned.merge_base[:10]}, head {planned.head_commit[:10]})"
         )
-    text = render_plan(plan, planned.head_loaded.manifest(), fmt or "text", template_dir)
+    text = render_plan(plan, planned.head_loaded.manifest(), fmt or "text", template_dir, ctx.root)
     emit(text, output, f"{fmt or 'text'} report")

@@ -140,7 +140,7 @@ def production_report_command(
         previous.nodes if previous else None,
         previous.fingerprint if previous else None,
     )
-    text = render(report, fmt, template_dir, secret_values())
+    text = render(report, fmt, template_dir, secret_values(root=ctx.root))
     emit(text, output, f"{fmt} report")
 
 
@@ -171,5 +171,5 @@ def plan_env_command(
     if fmt is None:
         print_env_plan(result, ctx.root, template_dir)
         return
-    text = render_plan(result.plan, result.loaded.manifest(), fmt, template_dir)
+    text = render_plan(result.plan, result.loaded.manifest(), fmt, template_dir, ctx.root)
     emit(text, output, f"{fmt} report")

@@ -53,7 +53,8 @@ def print_env_plan(
     result: Any, rel_root: Path, template_dir: Path | None = None, next_step: bool = True
 ) -> None:
     """The terminal view of a fresh plan: the text template, then where it was saved."""
-    out(render_plan(result.plan, result.loaded.manifest(), "text", template_dir).rstrip("\n"))
+    text = render_plan(result.plan, result.loaded.manifest(), "text", template_dir, rel_root)
+    out(text.rstrip("\n"))
     try:
         shown = result.path.relative_to(rel_root)
     except ValueError:
@@ -77,13 +78,16 @@ def check_format(fmt: str | None) -> None:
         raise typer.BadParameter(f"--format {fmt}: use one of {', '.join(FORMATS)}")
 
 
-def render_plan(plan: Plan, manifest: dict[str, Any], fmt: str, template_dir: Path | None) -> str:
-    """A plan rendered in `fmt`, with the plan's profile secrets and sensitive env vars hidden."""
+def render_plan(
+    plan: Plan, manifest: dict[str, Any], fmt: str, template_dir: Path | None, root: Path
+) -> str:
+    """A plan rendered in `fmt`, with the secrets of the plan's profile and of the project file
+    at `root`, and sensitive env vars, hidden."""
     from seeknal.report.model import build_report
     from seeknal.report.render import render, secret_values
 
     report = build_report(plan, manifest)
-    return render(report, fmt, template_dir, secret_values(plan.profile_path))
+    return render(report, fmt, template_dir, secret_values(plan.profile_path, root))
 
 
 def emit(text: str, output: Path | None, what: str) -> None:

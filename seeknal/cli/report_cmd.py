@@ -51,4 +51,5 @@ def report(
     ctx = context(project_path)
     model, profile_path = env_report(ctx, env)
     fmt = fmt or "text"
-    emit(render(model, fmt, template_dir, secret_values(profile_path)), output, f"{fmt} report")
+    secrets = secret_values(profile_path, ctx.root)
+    emit(render(model, fmt, template_dir, secrets), output, f"{fmt} report")

@@ -80,19 +80,26 @@ def _md_escape(text: Any) -> str:
     )
 
 
-def secret_values(profile_path: str | None = None) -> list[str]:
-    """Values that must never be printed: sensitive env vars and passwords in the profile."""
+def secret_values(profile_path: str | None = None, root: Path | None = None) -> list[str]:
+    """Values that must never be printed: sensitive env vars, and passwords in the profile and
+    in the project file at `root` (its `connections:` may hold them too)."""
+    from seeknal.project.files import PROJECT_FILE
+
     values = [
         v for k, v in os.environ.items() if SENSITIVE_NAME.search(k) and len(v) >= MIN_SECRET_LENGTH
     ]
-    if profile_path and Path(profile_path).is_file():
+    files = [Path(profile_path)] if profile_path else []
+    files += [root / PROJECT_FILE] if root is not None else []
+    for path in files:
+        if not path.is_file():
+            continue
         from seeknal.project.profiles import secret_leaves
 
         try:
             from seeknal.project.files import parse_yaml
 
-            data = parse_yaml(Path(profile_path).read_text(encoding="utf-8"))
-        except Exception:  # noqa: BLE001 - a broken profile only means nothing to redact
+            data = parse_yaml(path.read_text(encoding="utf-8"))
+        except Exception:  # noqa: BLE001 - a broken file only means nothing to redact in it
             data = None
         values.extend(secret_leaves(data))
     return sorted(set(values), key=len, reverse=True)
