@@ -167,11 +167,15 @@ def _plan_pushed(
             report.blocked.append(f"{branch}: project errors")
         return
     report.plans[branch] = planned
-    report.lines.extend(summarize(env, planned))
+    lines = summarize(env, planned)
+    kept = _has_plan_for(ctx, env, planned.head_loaded.manifest_fingerprint)
+    if kept and _applied(ctx, env) and planned.decision.nodes_to_execute:
+        lines[-1] = f"seeknal: env {env} is applied with this very content; merging promotes it"
+    report.lines.extend(lines)
     breaking = [n for n, c in planned.decision.categories.items() if c == "breaking"]
     if breaking and "breaking" in git.pre_push_block_on:
         report.blocked.append(f"{branch}: breaking changes in {', '.join(breaking[:5])}")
-    if _has_plan_for(ctx, env, planned.head_loaded.manifest_fingerprint):
+    if kept:
         return  # keep the env's own plan (and its applied state) for this very content
     plan_env(
         ctx,
@@ -192,6 +196,15 @@ def _production_state(ctx: Context) -> RunState:
         return read_run_state(ctx.production)
     except SeeknalError:
         return RunState()
+
+
+def _applied(ctx: Context, env: str) -> bool:
+    try:
+        target = ctx.target(env)
+        plan = read_plan(target)
+        return plan is not None and read_run_state(target).plan_id == plan.plan_id
+    except SeeknalError:
+        return False
 
 
 def _has_plan_for(ctx: Context, env: str, fingerprint: str) -> bool:
