@@ -31,11 +31,14 @@ def init(
     if len(created.files) > 12:
         out(f"  ... and {len(created.files) - 12} more files")
     here = directory == Path(".")
+    import shlex
+
+    folder = shlex.quote(str(directory))
     if example:
-        out("Next: seeknal run" if here else f"Next: cd {directory} && seeknal run")
+        out("Next: seeknal run" if here else f"Next: cd {folder} && seeknal run")
         return
     hint = "add data files under data/ and nodes under seeknal/, then seeknal run"
-    out(f"Next: {hint}" if here else f"Next: cd {directory}, {hint}")
+    out(f"Next: {hint}" if here else f"Next: cd {folder}, {hint}")
 
 
 @handled

@@ -24,6 +24,15 @@ class TransformSpec(KindSpec):
             )
             return None
         if not isinstance(sql, str) or not sql.strip():
+            import difflib
+
+            typo = difflib.get_close_matches("transform", [str(k) for k in data], 1, 0.75)
+            if sql is None and typo:
+                checks.problem(
+                    f"transform has no SQL: is '{typo[0]}' meant to be 'transform'?",
+                    checks.line(typo[0]) or 1,
+                )
+                return None
             checks.problem(
                 "transform has no SQL: add a 'transform: |' block",
                 checks.line("transform") or 1,

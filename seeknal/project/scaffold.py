@@ -23,6 +23,8 @@ class Scaffolded:
 
 def scaffold(directory: Path, name: str | None = None, example: bool = False) -> Scaffolded:
     root = directory.resolve()
+    if name is not None and not name.strip():
+        raise SeeknalError("--name is empty.", "Give the project a name, or leave --name out.")
     if (root / PROJECT_FILE).exists():
         raise SeeknalError(
             f"{root / PROJECT_FILE} already exists; not overwriting a project.",
@@ -36,13 +38,19 @@ def scaffold(directory: Path, name: str | None = None, example: bool = False) ->
         if name:
             settings = root / PROJECT_FILE
             settings.write_text(
-                re.sub(r"^name: .*$", f"name: {name}", settings.read_text(), count=1, flags=re.M)
+                re.sub(
+                    r"^name: .*$",
+                    lambda _m: f"name: {_scalar(name)}",
+                    settings.read_text(),
+                    count=1,
+                    flags=re.M,
+                )
             )
             return Scaffolded(root, name, created.files)
         return created
     project_name = name or re.sub(r"[^a-zA-Z0-9_-]+", "_", root.name) or "project"
     (root / PROJECT_FILE).write_text(
-        f"name: {project_name}\n"
+        f"name: {_scalar(project_name)}\n"
         "version: 1.0.0\n"
         "profile: default\n"
         "config-version: 1\n"
@@ -61,6 +69,15 @@ def scaffold(directory: Path, name: str | None = None, example: bool = False) ->
     _ensure_gitignore(root)
     files.append(".gitignore")
     return Scaffolded(root, project_name, files)
+
+
+def _scalar(text: str) -> str:
+    """`text` as a YAML value that reads back as exactly that string (quoted unless plain)."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", text):
+        return text
+    import json
+
+    return json.dumps(text)  # a JSON string is a double-quoted YAML scalar
 
 
 def _copy_example(root: Path) -> Scaffolded:

@@ -4,6 +4,7 @@ and that nothing was half-written."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,38 @@ def test_push_of_an_applied_branch_says_merging_promotes_it(small: Path) -> None
     assert lines[-1] == (
         "seeknal: env feature-applied is applied with this very content; merging promotes it"
     ), lines
+
+
+def test_init_name_with_yaml_characters_gives_a_project_that_loads(tmp_path: Path) -> None:
+    res = cli(tmp_path, "init", "--name", "sales: EU #1", "my shop")
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines()[-1].startswith("Next: cd 'my shop', ")
+    root = tmp_path / "my shop"
+    (root / "data/a.csv").write_text("a\n1\n")
+    (root / "seeknal/sources/a.yml").write_text(
+        "kind: source\nname: a\nsource: csv\ntable: data/a.csv\n"
+    )
+    assert cli(root, "run").exit_code == 0
+    assert json.loads((root / "target/manifest.json").read_text())["metadata"]["project"] == (
+        "sales: EU #1"
+    )
+
+
+def test_init_with_an_empty_name_is_refused(tmp_path: Path) -> None:
+    res = cli(tmp_path, "init", "--name", "", "p")
+    assert res.exit_code == 1
+    assert "--name is empty." in res.stderr
+    assert not (tmp_path / "p").exists()
+
+
+def test_a_misspelt_transform_key_is_named(small: Path) -> None:
+    (small / "seeknal/transforms/t.yml").write_text(
+        "kind: transform\nname: t\ninputs: [{ref: source.people}]\n"
+        "transfrom: SELECT id FROM ref('source.people')\n"
+    )
+    res = cli(small, "plan")
+    assert res.exit_code == 1
+    assert (
+        "seeknal/transforms/t.yml:4: transform has no SQL: is 'transfrom' meant to be "
+        "'transform'?" in res.stderr
+    )
