@@ -86,6 +86,14 @@ def env_promote(
     out(f"Environment '{dest}' is now a copy of '{source}' (promoted_from: {source}).")
 
 
+def _confirm(question: str) -> bool:
+    try:
+        return bool(typer.confirm(question))
+    except typer.Abort:  # no answer (input closed): delete nothing
+        out("")
+        return False
+
+
 def _size(n: int) -> str:
     size = float(n)
     for unit in ("B", "KB", "MB", "GB"):
@@ -151,10 +159,15 @@ def env_delete(
     from seeknal.envs.names import validate_env_name
     from seeknal.envs.store import delete_env
 
+    from seeknal.envs.access import env_target
+    from seeknal.errors import EnvError
+
     validate_env_name(env)
     ctx = context(project_path)
-    if not yes and not typer.confirm(f"Delete environment '{env}' and its outputs?"):
-        out("Nothing deleted.")
+    if not env_target(ctx, env).dir.is_dir():  # before asking about an env that is not there
+        raise EnvError(f"Environment '{env}' not found.", "'seeknal env list' shows the envs.")
+    if not yes and not _confirm(f"Delete environment '{env}' and its outputs?"):
+        out("Nothing deleted. Pass --yes to delete without a question.")
         raise typer.Exit(1)
     folder, dropped = delete_env(ctx, env)
     out(f"Deleted environment '{env}' ({folder.relative_to(ctx.root)}).")

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import cli
+from conftest import cli, working_dir
 from gitkit import (
     ADULTS_WITH_COLUMN,
     bare_remote,
@@ -73,3 +73,22 @@ def test_a_misspelt_transform_key_is_named(small: Path) -> None:
         "seeknal/transforms/t.yml:4: transform has no SQL: is 'transfrom' meant to be "
         "'transform'?" in res.stderr
     )
+
+
+def test_env_delete_without_an_answer_or_of_an_unknown_env(small: Path) -> None:
+    from typer.testing import CliRunner
+
+    from seeknal.cli.main import get_app
+
+    assert cli(small, "plan", "dev").exit_code == 0
+    runner = CliRunner()
+    with working_dir(small):
+        res = runner.invoke(get_app(), ["env", "delete", "dev"], input="")
+    assert res.exit_code == 1
+    assert "Nothing deleted. Pass --yes to delete without a question." in res.stdout
+    assert "Aborted" not in res.output
+    assert (small / "target/environments/dev/plan.json").is_file()
+    # an env that is not there is named at once, without a question first
+    res = cli(small, "env", "delete", "nope")
+    assert res.exit_code == 1
+    assert "Environment 'nope' not found." in res.stderr and "Delete" not in res.stdout
