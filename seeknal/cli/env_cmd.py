@@ -156,10 +156,9 @@ def env_delete(
     project_path: Path | None = ProjectPath,
 ) -> None:
     """Delete an environment and its outputs (production is never touched)."""
+    from seeknal.envs.access import env_target
     from seeknal.envs.names import validate_env_name
     from seeknal.envs.store import delete_env
-
-    from seeknal.envs.access import env_target
     from seeknal.errors import EnvError
 
     validate_env_name(env)
