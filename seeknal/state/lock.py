@@ -71,15 +71,32 @@ def _file_lock(path: str) -> Any:
     return FileLock(path)
 
 
+def _wait_seconds() -> float:
+    """SEEKNAL_LOCK_TIMEOUT, refused (before anything is written) when it is not a number."""
+    text = os.environ.get("SEEKNAL_LOCK_TIMEOUT", "")
+    if not text.strip():
+        return float(DEFAULT_WAIT_SECONDS)
+    try:
+        wait = float(text)
+    except ValueError:
+        wait = float("nan")
+    if wait != wait or wait in (float("inf"), float("-inf")):  # NaN and infinities too
+        raise LockError(
+            f"SEEKNAL_LOCK_TIMEOUT={text!r} is not a number of seconds.",
+            "Set it to the seconds to wait for another seeknal command (e.g. 30), or unset it.",
+        )
+    return wait
+
+
 @contextmanager
 def target_lock(target: Path, command: str, wait: float | None = None) -> Iterator[bool]:
     """Hold target/'s lock; yields whether a killed holder had left its holder file (a command
     that ends, even by an exception, removes it before letting go of the lock)."""
+    if wait is None:
+        wait = _wait_seconds()
     target.mkdir(parents=True, exist_ok=True)
     lock_path = target / LOCK
     info_path = target / HOLDER
-    if wait is None:
-        wait = float(os.environ.get("SEEKNAL_LOCK_TIMEOUT", DEFAULT_WAIT_SECONDS))
     lock = _file_lock(str(lock_path))
     try:
         try:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import cli, working_dir
+from conftest import cli, state_files, working_dir
 from gitkit import (
     ADULTS_WITH_COLUMN,
     bare_remote,
@@ -92,3 +92,16 @@ def test_env_delete_without_an_answer_or_of_an_unknown_env(small: Path) -> None:
     res = cli(small, "env", "delete", "nope")
     assert res.exit_code == 1
     assert "Environment 'nope' not found." in res.stderr and "Delete" not in res.stdout
+
+
+@pytest.mark.parametrize("value", ["abc", "nan"])
+def test_a_lock_timeout_that_is_not_a_number(
+    small: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("SEEKNAL_LOCK_TIMEOUT", value)
+    res = cli(small, "run")
+    assert res.exit_code == 1
+    assert f"SEEKNAL_LOCK_TIMEOUT='{value}' is not a number of seconds." in res.stderr
+    assert state_files(small) == []
+    monkeypatch.setenv("SEEKNAL_LOCK_TIMEOUT", "2.5")
+    assert cli(small, "run").exit_code == 0
