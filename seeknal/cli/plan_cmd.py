@@ -75,6 +75,8 @@ def plan(
     With --base REV [--head REV], plan the changes between two git revisions.
     """
     env = one_env(env, env_option)
+    if as_json and fmt not in (None, "json"):
+        raise typer.BadParameter(f"--json and --format {fmt} ask for different formats; give one.")
     if base is not None:
         plan_revisions_command(
             base, head, env, as_json, project_path, params, fmt, output, template_dir

@@ -105,3 +105,10 @@ def test_a_lock_timeout_that_is_not_a_number(
     assert state_files(small) == []
     monkeypatch.setenv("SEEKNAL_LOCK_TIMEOUT", "2.5")
     assert cli(small, "run").exit_code == 0
+
+
+def test_plan_json_with_another_format_is_a_usage_error(small: Path) -> None:
+    res = cli(small, "plan", "--json", "-f", "markdown")
+    assert res.exit_code == 2
+    assert "--json and --format markdown ask for different formats" in res.output
+    assert state_files(small) == []
