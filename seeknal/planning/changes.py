@@ -191,6 +191,10 @@ def _indirect(
             if spec_for(node.kind).passes_columns_through:
                 reasons[node_id] = f"{node.kind} of {up}, which gains columns{note}"
             running.add(node_id)
+        elif reasons.get(up, "").endswith("with --non-breaking)"):  # the user's call, not ours
+            reasons[node_id] = (
+                f"upstream {up} is non-breaking by --non-breaking; production data kept{note}"
+            )
         else:
             reasons[node_id] = (
                 f"upstream {up} only adds columns this node does not select; "

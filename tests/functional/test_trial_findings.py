@@ -112,3 +112,15 @@ def test_plan_json_with_another_format_is_a_usage_error(small: Path) -> None:
     assert res.exit_code == 2
     assert "--json and --format markdown ask for different formats" in res.output
     assert state_files(small) == []
+
+
+def test_downstream_of_a_node_made_non_breaking_by_hand_says_so(small: Path) -> None:
+    assert cli(small, "run").exit_code == 0
+    text = (small / ADULTS).read_text().replace("age >= 18", "age >= 30")
+    (small / ADULTS).write_text(text)
+    res = cli(small, "plan", "dev", "--non-breaking", "transform.adults", "--json")
+    assert res.exit_code == 0, res.output
+    reasons = res.json()["reasons"]
+    assert reasons["transform.city_counts"] == (
+        "upstream transform.adults is non-breaking by --non-breaking; production data kept"
+    )
