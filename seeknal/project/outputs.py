@@ -90,7 +90,7 @@ def output_problems(
             continue  # no path at all is the kind's own problem
         text = texts.get(node.file_path, "")
         line = _line(text, rel)
-        problem = write_problem(root, rel, data)
+        problem = write_problem(root, rel, data) or _folder_there(root, rel, node)
         if problem:
             problems.append(Problem(node.file_path, f"params.path {rel} {problem}", line))
             continue
@@ -106,6 +106,18 @@ def output_problems(
                 )
             )
     return problems
+
+
+def _folder_there(root: Path, rel: str, node: Node) -> str | None:
+    """An exposure writes one file: a folder of the user's at its path would be swept away
+    (into rollback history, then deleted) by a promotion, so it is refused at load."""
+    path = root / rel
+    if node.kind != "exposure" or path.is_symlink() or not path.is_dir():
+        return None
+    return (
+        "is a folder; the exposure writes a file there, and would replace the folder and what "
+        "it holds: move the folder away or choose another path"
+    )
 
 
 CONSOLIDATED = (FEATURES_FILE, CATALOG_FILE)

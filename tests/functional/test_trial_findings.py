@@ -124,3 +124,24 @@ def test_downstream_of_a_node_made_non_breaking_by_hand_says_so(small: Path) -> 
     assert reasons["transform.city_counts"] == (
         "upstream transform.adults is non-breaking by --non-breaking; production data kept"
     )
+
+
+def test_an_exposure_path_that_is_a_folder_is_refused_at_load(small: Path) -> None:
+    """Promoting would have replaced the user's folder (kept in rollback history, deleted
+    later); a production run would fail on it: refused when the project loads."""
+    (small / "seeknal/exposures").mkdir(parents=True, exist_ok=True)
+    (small / "seeknal/exposures/out.yml").write_text(
+        "kind: exposure\nname: out\ndepends_on: [{ref: transform.adults}]\n"
+        "params:\n  format: parquet\n  path: exports/out\n"
+    )
+    mine = small / "exports/out/notes.txt"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("mine\n")
+    for args in (("plan", "dev"), ("run",)):
+        res = cli(small, *args)
+        assert res.exit_code == 1, res.output
+        assert (
+            "seeknal/exposures/out.yml:6: params.path exports/out is a folder; the exposure "
+            "writes a file there" in res.stderr
+        )
+    assert state_files(small) == [] and mine.read_text() == "mine\n"
