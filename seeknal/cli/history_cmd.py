@@ -87,3 +87,10 @@ def rollback(
             out(f"Env '{env}' has its outputs back and can be promoted again.")
         else:
             out(f"Env '{env}' cannot be promoted again as it was: {state}.")
+    commits = [p.git_commit[:12] for p in outcome.undone if p.git_commit]
+    if commits:  # promoted by a merge: the branch still holds the change
+        out(
+            f"The project files still hold the change (commit {', '.join(commits)}): revert it "
+            f"in git too (git revert -m 1 {commits[0]} for a merge), or 'seeknal sync' "
+            "promotes it again."
+        )

@@ -145,3 +145,29 @@ def test_an_exposure_path_that_is_a_folder_is_refused_at_load(small: Path) -> No
             "writes a file there" in res.stderr
         )
     assert state_files(small) == [] and mine.read_text() == "mine\n"
+
+
+def test_rollback_of_a_merge_says_to_revert_it_in_git(small: Path) -> None:
+    assert cli(small, "run").exit_code == 0
+    install_hooks(small)
+    run_git(small, "checkout", "-q", "-b", "feature/m")
+    commit_files(small, {ADULTS: ADULTS_WITH_COLUMN}, "adults")
+    assert cli(small, "run").exit_code == 0
+    run_git(small, "checkout", "-q", "main")
+    run_git(small, "merge", "-q", "--no-ff", "-m", "merge feature/m", "feature/m")
+    merge = run_git(small, "rev-parse", "HEAD").stdout.strip()[:12]
+
+    res = cli(small, "rollback")
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines()[-1] == (
+        f"The project files still hold the change (commit {merge}): revert it in git too "
+        f"(git revert -m 1 {merge} for a merge), or 'seeknal sync' promotes it again."
+    )
+    run_git(small, "revert", "--no-edit", "-m", "1", merge)
+    res = cli(small, "sync")
+    assert res.exit_code == 0 and "production already matches this commit" in res.stdout
+    # a promotion typed by hand is tied to no commit: no such line
+    run_git(small, "checkout", "-q", "feature/m")
+    assert cli(small, "promote").exit_code == 0
+    res = cli(small, "rollback")
+    assert res.exit_code == 0 and "revert" not in res.stdout
