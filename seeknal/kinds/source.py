@@ -89,6 +89,13 @@ def _check_file_table(stype: str, table: Any, checks: FileChecks, as_written: An
             checks.line("table"),
         )
     elif not checks.data_exists(table):
+        folder = table.rstrip("/")
+        if not any(ch in table for ch in "*?[") and checks.data_exists(f"{folder}/*"):
+            checks.problem(
+                f"table '{shown}' is a folder; name the files to read, e.g. '{folder}/*.{stype}'",
+                checks.line("table"),
+            )
+            return
         checks.problem(
             f"data file '{shown}' does not exist (paths are relative to the project root)",
             checks.line("table"),

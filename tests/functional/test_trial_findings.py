@@ -171,3 +171,20 @@ def test_rollback_of_a_merge_says_to_revert_it_in_git(small: Path) -> None:
     assert cli(small, "promote").exit_code == 0
     res = cli(small, "rollback")
     assert res.exit_code == 0 and "revert" not in res.stdout
+
+
+def test_a_source_table_that_is_a_folder_says_so(small: Path) -> None:
+    (small / "seeknal/sources/all.yml").write_text(
+        "kind: source\nname: all\nsource: csv\ntable: data\n"
+    )
+    res = cli(small, "plan")
+    assert res.exit_code == 1
+    assert (
+        "seeknal/sources/all.yml:4: table 'data' is a folder; name the files to read, e.g. "
+        "'data/*.csv'" in res.stderr
+    )
+    # the glob it suggests loads
+    (small / "seeknal/sources/all.yml").write_text(
+        "kind: source\nname: all\nsource: csv\ntable: data/*.csv\n"
+    )
+    assert cli(small, "plan").exit_code == 0
