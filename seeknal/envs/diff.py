@@ -129,7 +129,8 @@ def _open(ctx: Context, env: str) -> _Sides:
     if config.promoted_plan_id == plan.plan_id:
         raise EnvError(
             f"Environment '{env}' has been promoted: production holds its data now.",
-            f"Plan it again ('seeknal plan {env}') and apply it to compare new changes.",
+            f"'seeknal report {env}' shows what it changed, as at the promotion; plan it again "
+            f"('seeknal plan {env}') and apply it to compare new changes.",
         )
     state = read_run_state(target)
     if state.plan_id is None or state.plan_id != plan.plan_id:

@@ -54,6 +54,10 @@ def test_report_after_promote_shows_promote_time_data(git_project: Path) -> None
     assert "transform.adults" in text.stdout and "3 → 2 rows (-1)" in text.stdout
     md = cli(root, "report", "dev", "-f", "markdown").stdout
     assert "**Promoted into production**" in md and "stale" not in md
+    # diff has nothing to compare any more, and says where the promote-time changes are
+    res = cli(root, "diff", "dev")
+    assert res.exit_code == 1
+    assert "'seeknal report dev' shows what it changed, as at the promotion" in res.stderr
 
 
 def test_report_after_production_moved_on_says_why_no_data(git_project: Path) -> None:
