@@ -155,6 +155,14 @@ def _identity(file: NodeFile, data: dict[str, Any]) -> tuple[KindSpec, str] | No
     missing = [k for k in ("kind", "name") if not data.get(k)]
     if missing:
         names = " and ".join(f"'{k}'" for k in missing)
+        if len(missing) == 2 and ({"connections", "catalogs"} & set(data)):
+            file.problem(
+                f"missing {names}: this looks like a connection profile (connections:), not a "
+                "node; profiles go in the project folder (profiles.yml, profiles-ENV.yml) or "
+                "under connections: in seeknal_project.yml, never under seeknal/",
+                1,
+            )
+            return None
         file.problem(f"missing {names}", 1)
         return None
     kind_text = str(data["kind"])

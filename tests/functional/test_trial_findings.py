@@ -188,3 +188,16 @@ def test_a_source_table_that_is_a_folder_says_so(small: Path) -> None:
         "kind: source\nname: all\nsource: csv\ntable: data/*.csv\n"
     )
     assert cli(small, "plan").exit_code == 0
+
+
+def test_a_connection_profile_put_among_the_nodes_is_named(small: Path) -> None:
+    (small / "seeknal/profiles").mkdir(parents=True, exist_ok=True)
+    (small / "seeknal/profiles/profiles.yml").write_text(
+        "connections:\n  wh:\n    type: postgres\n    host: db\n"
+    )
+    res = cli(small, "plan")
+    assert res.exit_code == 1
+    assert (
+        "seeknal/profiles/profiles.yml:1: missing 'kind' and 'name': this looks like a "
+        "connection profile (connections:), not a node" in res.stderr
+    )
