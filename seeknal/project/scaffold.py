@@ -82,19 +82,23 @@ def _scalar(text: str) -> str:
 
 def _copy_example(root: Path) -> Scaffolded:
     files: list[str] = []
-    for src in sorted(EXAMPLE.rglob("*")):
-        rel = src.relative_to(EXAMPLE)
-        if "target" in rel.parts or "__pycache__" in rel.parts:
-            continue
+    sources = [
+        (src, src.relative_to(EXAMPLE))
+        for src in sorted(EXAMPLE.rglob("*"))
+        if src.is_file()
+        and "target" not in src.relative_to(EXAMPLE).parts
+        and "__pycache__" not in src.relative_to(EXAMPLE).parts
+    ]
+    clashes = [rel.as_posix() for _src, rel in sources if (root / rel).exists()]
+    if clashes:  # checked before the first file is written: never half an example
+        more = f" (and {len(clashes) - 1} more)" if len(clashes) > 1 else ""
+        raise SeeknalError(
+            f"{root / clashes[0]} already exists{more}; the example project needs an empty "
+            "folder. Nothing was written.",
+            "Choose an empty folder: seeknal init --example NEW_FOLDER",
+        )
+    for src, rel in sources:
         dest = root / rel
-        if src.is_dir():
-            dest.mkdir(parents=True, exist_ok=True)
-            continue
-        if dest.exists():
-            raise SeeknalError(
-                f"{dest} already exists; the example project needs an empty folder.",
-                "Choose an empty folder: seeknal init --example NEW_FOLDER",
-            )
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dest)
         files.append(rel.as_posix())

@@ -201,3 +201,16 @@ def test_a_connection_profile_put_among_the_nodes_is_named(small: Path) -> None:
         "seeknal/profiles/profiles.yml:1: missing 'kind' and 'name': this looks like a "
         "connection profile (connections:), not a node" in res.stderr
     )
+
+
+def test_init_example_over_a_clashing_file_writes_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    (root / "tests").mkdir(parents=True)
+    (root / "tests/test_shop_data.py").write_text("# mine\n")
+    res = cli(tmp_path, "init", "--example", "shop")
+    assert res.exit_code == 1
+    assert "tests/test_shop_data.py already exists" in res.stderr and "Nothing was written" in res.stderr
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == [
+        "tests",
+        "tests/test_shop_data.py",
+    ]
