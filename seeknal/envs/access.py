@@ -65,12 +65,57 @@ def check_fresh(ctx: Context, env: str, plan: Plan, promoting: bool = False) -> 
     if promoting:
         hint = f"Run 'seeknal plan {env}' and 'seeknal run --env {env}' again, then promote."
     if _fingerprint_as_planned(ctx, plan) != plan.manifest_fingerprint:
-        raise EnvError(STALE_MESSAGE.format(what="manifest"), hint)
+        changed = _changed_since(ctx, env, plan)
+        raise EnvError(STALE_MESSAGE.format(what="manifest") + changed, hint)
     if manifest_fingerprint_of(ctx.production.manifest_path) != plan.base_fingerprint:
         raise EnvError(
             STALE_MESSAGE.format(what="manifest")[:-1] + " (production changed since the plan).",
             hint,
         )
+
+
+def _changed_since(ctx: Context, env: str, plan: Plan) -> str:
+    """A second line naming what moved since the plan (the nodes whose YAML, SQL or data
+    changed, added or removed), or "" when the project does not load or the env's manifest
+    is gone. Only on the way to an error: it loads the project."""
+    from seeknal.errors import SeeknalError
+
+    try:
+        planned = read_manifest(env_target(ctx, env))
+        saved = ctx.run_id, ctx.params
+        ctx.run_id, ctx.params = str(plan.run_id or ctx.run_id), dict(plan.params or ctx.params)
+        try:
+            now = ctx.load().manifest()["nodes"]
+        finally:
+            ctx.run_id, ctx.params = saved
+    except SeeknalError:
+        return ""
+    if planned is None:
+        return ""
+    before = planned.nodes
+    parts = []
+    for node_id in sorted(set(before) | set(now)):
+        old, new = before.get(node_id), now.get(node_id)
+        if old is None or new is None:
+            parts.append(f"{node_id} ({'added' if old is None else 'removed'})")
+        else:  # its own file or data (a change upstream is named at the upstream node)
+            why = [
+                label
+                for key, label in (
+                    ("content_hash", "definition"),
+                    ("data_digest", "data"),
+                    ("metadata_hash", "metadata"),
+                )
+                if old.get(key) != new.get(key)
+            ]
+            if "data" in why:  # a source's content hash covers its data too
+                why = [w for w in why if w != "definition"]
+            if why:
+                parts.append(f"{node_id} ({', '.join(why)})")
+    if not parts:
+        return ""
+    more = f" and {len(parts) - 8} more" if len(parts) > 8 else ""
+    return f"\nChanged since the plan: {', '.join(parts[:8])}{more}."
 
 
 def _fingerprint_as_planned(ctx: Context, plan: Plan) -> str:

@@ -209,8 +209,33 @@ def test_init_example_over_a_clashing_file_writes_nothing(tmp_path: Path) -> Non
     (root / "tests/test_shop_data.py").write_text("# mine\n")
     res = cli(tmp_path, "init", "--example", "shop")
     assert res.exit_code == 1
-    assert "tests/test_shop_data.py already exists" in res.stderr and "Nothing was written" in res.stderr
+    assert (
+        "tests/test_shop_data.py already exists" in res.stderr
+        and "Nothing was written" in res.stderr
+    )
     assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == [
         "tests",
         "tests/test_shop_data.py",
     ]
+
+
+def test_a_stale_plan_names_what_changed_since(small: Path) -> None:
+    assert cli(small, "run").exit_code == 0
+    assert cli(small, "plan", "dev").exit_code == 0
+    assert cli(small, "run", "--env", "dev").exit_code == 0
+    with (small / "data/people.csv").open("a") as fh:
+        fh.write("6,Fay,40,Kyiv\n")
+    names = small / "seeknal/transforms/names.yml"
+    names.write_text(names.read_text().replace("upper(name)", "lower(name)"))
+    (small / "seeknal/transforms/extra.yml").write_text(
+        "kind: transform\nname: extra\ninputs: [{ref: source.people}]\n"
+        "transform: SELECT id FROM ref('source.people')\n"
+    )
+    for args in (("run", "--env", "dev"), ("promote", "dev")):
+        res = cli(small, *args)
+        assert res.exit_code == 1
+        assert res.stderr.splitlines()[:2] == [
+            "Error: Plan is stale -- manifest has changed since plan was created.",
+            "Changed since the plan: source.people (data), transform.extra (added), "
+            "transform.names (definition).",
+        ], res.stderr
