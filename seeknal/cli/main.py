@@ -136,6 +136,30 @@ def debug_anywhere(argv: list[str]) -> list[str]:
     return [a for a in argv[:end] if a != "--debug"] + argv[end:]
 
 
+# commands users of other tools type first, and what does that job here
+OTHER_TOOLS = {
+    "build": "'seeknal run' runs what changed (rules included)",
+    "compile": "'seeknal show NODE' prints its compiled SQL; 'seeknal plan' what would run",
+    "test": "data tests are pytest tests over an env ('pytest tests/ --env ENV', see "
+    "docs/testing-data.md); rules run with 'seeknal run'",
+    "docs": "'seeknal lineage -f svg -o graph.svg' draws the graph; 'seeknal ls' lists nodes",
+    "seed": "a source reads data files directly ('kind: source', 'source: csv')",
+    "debug": "'seeknal env current' and 'seeknal hooks status' show the setup",
+    "apply": "'seeknal run --env ENV' applies an env's plan",
+}
+
+
+def other_tool_command(argv: list[str]) -> str | None:
+    """The message for a command seeknal does not have but another tool does, else None."""
+    word = argv[0] if argv else ""
+    if word not in OTHER_TOOLS or word in COMMANDS:
+        return None
+    return (
+        f"Error: No such command '{word}': {OTHER_TOOLS[word]}.\n"
+        "Next: 'seeknal --help' lists the commands.\n"
+    )
+
+
 def main() -> None:
     from seeknal import notices
     from seeknal.cli.console import warn
@@ -143,6 +167,10 @@ def main() -> None:
     notices.on_lock_wait = warn  # a command queued behind another one says so
     notices.command_line = shlex.join(["seeknal", *sys.argv[1:]])
     sys.argv[1:] = debug_anywhere(sys.argv[1:])
+    other = other_tool_command(sys.argv[1:])
+    if other is not None:
+        sys.stderr.write(other)
+        sys.exit(2)
     from seeknal.cli.quick import completing
 
     get_app(None if completing() or len(sys.argv) < 2 else sys.argv[1])

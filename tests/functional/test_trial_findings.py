@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import cli, state_files, working_dir
+from conftest import cli, seeknal_cmd, state_files, working_dir
 from gitkit import (
     ADULTS_WITH_COLUMN,
     bare_remote,
@@ -239,3 +239,18 @@ def test_a_stale_plan_names_what_changed_since(small: Path) -> None:
             "Changed since the plan: source.people (data), transform.extra (added), "
             "transform.names (definition).",
         ], res.stderr
+
+
+@pytest.mark.parametrize(
+    ("word", "said"),
+    [
+        ("test", "data tests are pytest tests over an env ('pytest tests/ --env ENV'"),
+        ("build", "'seeknal run' runs what changed"),
+        ("compile", "'seeknal show NODE' prints its compiled SQL"),
+    ],
+)
+def test_commands_of_other_tools_say_what_does_the_job(small: Path, word: str, said: str) -> None:
+    res = seeknal_cmd(small, word)
+    assert res.exit_code == 2
+    assert res.stderr.startswith(f"Error: No such command '{word}': {said}")
+    assert res.stdout == "" and state_files(small) == []
