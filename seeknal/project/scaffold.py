@@ -66,7 +66,8 @@ def scaffold(directory: Path, name: str | None = None, example: bool = False) ->
     (root / "data").mkdir(exist_ok=True)
     (root / "data" / ".gitkeep").touch()
     files.append("data/.gitkeep")
-    _ensure_gitignore(root)
+    # exposures write exports/ (production's files, replaced by every promotion): not sources
+    _ensure_gitignore(root, ("target/", "exports/"))
     files.append(".gitignore")
     return Scaffolded(root, project_name, files)
 
@@ -106,8 +107,10 @@ def _copy_example(root: Path) -> Scaffolded:
     return Scaffolded(root, "shop", files)
 
 
-def _ensure_gitignore(root: Path) -> None:
+def _ensure_gitignore(root: Path, names: tuple[str, ...] = ("target/",)) -> None:
     path = root / ".gitignore"
     text = path.read_text() if path.exists() else ""
-    if "target/" not in text.split():
-        path.write_text(text + ("" if not text or text.endswith("\n") else "\n") + "target/\n")
+    for name in names:
+        if name not in text.split():
+            text += ("" if not text or text.endswith("\n") else "\n") + f"{name}\n"
+    path.write_text(text)

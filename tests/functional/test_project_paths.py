@@ -68,7 +68,7 @@ def test_init_in_an_existing_git_repo_keeps_its_gitignore(git_project: Path) -> 
     (git_project / ".gitignore").write_text("*.log")
     res = cli(git_project, "init", ".", "--name", "mine")
     assert res.exit_code == 0, res.output
-    assert (git_project / ".gitignore").read_text().split() == ["*.log", "target/"]
+    assert (git_project / ".gitignore").read_text().split() == ["*.log", "target/", "exports/"]
     assert "name: mine" in (git_project / "seeknal_project.yml").read_text()
     assert "seeknal_project.yml" in git(git_project, "status", "--porcelain")
 
