@@ -83,6 +83,11 @@ def _to_undo(lines: list[Promotion], promotion_id: str | None, force: bool) -> l
         )
     if promotion_id is None:
         return [active[-1]]
+    if not promotion_id.strip():  # a prefix of every id: never "all of them"
+        raise EnvError(
+            "The promotion id is empty.",
+            "Give an id 'seeknal log' lists, or leave it out to roll back the last promotion.",
+        )
     matches = [p for p in active if p.id.startswith(promotion_id)]
     if len(matches) != 1:
         gone = any(p.id.startswith(promotion_id) for p in lines if p.kind == "promote")

@@ -78,7 +78,13 @@ def terms(values: Iterable[str]) -> list[str]:
 
 
 def select_ids(project: Project, dag: Dag, selectors: Sequence[str]) -> set[str]:
-    """Every node id the selectors name (a union)."""
+    """Every node id the selectors name (a union). Selectors that are all empty text are
+    refused, not read as "nothing"."""
+    if selectors and not terms(selectors):
+        raise SelectionError(
+            f"No node selected: {', '.join(repr(v) for v in selectors)} names no node.",
+            "Pass node ids (kind.name), names or selectors, or leave them out.",
+        )
     chosen: set[str] = set()
     for term in terms(selectors):
         chosen |= _one(project, dag, term)

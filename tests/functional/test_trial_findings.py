@@ -254,3 +254,29 @@ def test_commands_of_other_tools_say_what_does_the_job(small: Path, word: str, s
     assert res.exit_code == 2
     assert res.stderr.startswith(f"Error: No such command '{word}': {said}")
     assert res.stdout == "" and state_files(small) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("lineage", ""), ("run", "--exclude", ""), ("plan", "--exclude", " , "), ("ls", "")],
+)
+def test_empty_selectors_name_no_node(small: Path, args: tuple[str, ...]) -> None:
+    res = cli(small, *args)
+    assert res.exit_code == 1, res.output
+    assert "No node selected:" in res.stderr and "names no node." in res.stderr
+    assert res.stdout == "" and state_files(small) == []
+
+
+def test_empty_env_name_and_promotion_id(small: Path) -> None:
+    res = cli(small, "report", "")
+    assert res.exit_code == 1
+    assert res.stderr.startswith("Error: The environment name is empty: use 1-63 characters")
+    assert cli(small, "run").exit_code == 0
+    assert cli(small, "plan", "dev").exit_code == 0
+    assert cli(small, "run", "dev").exit_code == 0
+    assert cli(small, "promote", "dev").exit_code == 0
+    res = cli(small, "rollback", "")
+    assert res.exit_code == 1
+    assert "The promotion id is empty." in res.stderr
+    res = cli(small, "log", "--json")
+    assert [e["can_roll_back"] for e in res.json() if e["kind"] == "promote"] == [True]
