@@ -22,9 +22,9 @@ def validate_env_name(name: str) -> str:
             "Production is what 'seeknal run' without --env manages; pick another name, e.g. dev.",
         )
     if not ENV_NAME.fullmatch(name or ""):
-        shown = f"Invalid environment name {name!r}" if name else "The environment name is empty"
+        shown = repr(name) if name else "(it is empty)"
         raise EnvError(
-            f"{shown}: use 1-63 characters of a-z, 0-9, '.', '_' "
+            f"Invalid environment name {shown}: use 1-63 characters of a-z, 0-9, '.', '_' "
             "and '-', starting with a letter or digit.",
             "For example: seeknal plan dev",
         )

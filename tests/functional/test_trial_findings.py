@@ -270,7 +270,9 @@ def test_empty_selectors_name_no_node(small: Path, args: tuple[str, ...]) -> Non
 def test_empty_env_name_and_promotion_id(small: Path) -> None:
     res = cli(small, "report", "")
     assert res.exit_code == 1
-    assert res.stderr.startswith("Error: The environment name is empty: use 1-63 characters")
+    assert res.stderr.startswith(
+        "Error: Invalid environment name (it is empty): use 1-63 characters"
+    )
     assert cli(small, "run").exit_code == 0
     assert cli(small, "plan", "dev").exit_code == 0
     assert cli(small, "run", "dev").exit_code == 0
