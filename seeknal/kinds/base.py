@@ -121,6 +121,20 @@ class KindSpec:
     def check(self, data: dict[str, Any], checks: FileChecks) -> None:
         """Report what is wrong with a node file whose shape is right."""
 
+    def check_one_input(self, data: dict[str, Any], checks: FileChecks) -> None:
+        """A problem unless exactly one input is listed (a kind that reads its input whole);
+        otherwise found only when the node ran."""
+        listed = [e for key in ("inputs", "depends_on") for e in _entries(data.get(key))]
+        if len(listed) == 1:
+            return
+        where = f"{self.kind} reads exactly one input, but {len(listed)} are listed"
+        hint = misspelt(data, "inputs") or misspelt(data, "depends_on")
+        checks.problem(
+            f"{where}: list it under 'inputs' (or 'depends_on'), e.g. inputs: [{{ref: "
+            f"kind.name}}]{hint}",
+            checks.line("inputs") or checks.line("depends_on") or 1,
+        )
+
     # -- planning --------------------------------------------------------------------------
     def executable(self, node: Node) -> bool:
         """Whether a run can compute this node."""
@@ -194,3 +208,18 @@ class PlannedOnly(KindSpec):
     """A kind seeknal parses and plans, but cannot execute yet."""
 
     runs = False
+
+
+def _entries(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def misspelt(data: Mapping[str, Any], key: str) -> str:
+    """ " (is 'rules' meant to be 'rule'?)" when a key of `data` looks like a misspelt `key`
+    that is missing, else ""."""
+    if key in data:
+        return ""
+    import difflib
+
+    close = difflib.get_close_matches(key, [str(k) for k in data], 1, 0.75)
+    return f" (is '{close[0]}' meant to be '{key}'?)" if close else ""

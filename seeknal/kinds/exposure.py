@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from seeknal.errors import ExecutionError
-from seeknal.kinds.base import Executed, ExecutionIO, FileChecks, KindSpec
+from seeknal.kinds.base import Executed, ExecutionIO, FileChecks, KindSpec, misspelt
 from seeknal.project.shapes import Shape
 from seeknal.types import Node, NodeKind
 
@@ -34,7 +34,8 @@ class ExposureSpec(KindSpec):
         if fmt not in FORMATS:
             checks.problem(f"exposure format '{fmt}' (supported: {', '.join(FORMATS)})")
         if not params.get("path"):
-            checks.problem("file exposure needs params.path")
+            checks.problem("file exposure needs params.path" + misspelt(data, "params"))
+        self.check_one_input(data, checks)
 
     def executable(self, node: Node) -> bool:
         return str(node.config.get("type", "file")) == "file"

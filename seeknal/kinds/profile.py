@@ -50,6 +50,7 @@ class ProfileSpec(KindSpec):
         return shape.found
 
     def check(self, data: dict[str, Any], checks: FileChecks) -> None:
+        self.check_one_input(data, checks)
         options = data.get("profile") or {}
         if not isinstance(options, dict):
             return

@@ -11,7 +11,7 @@ from typing import Any
 
 from seeknal.errors import ExecutionError
 from seeknal.kinds import rule_checks
-from seeknal.kinds.base import Executed, ExecutionIO, FileChecks, KindSpec
+from seeknal.kinds.base import Executed, ExecutionIO, FileChecks, KindSpec, misspelt
 from seeknal.kinds.rule_checks import CheckRow
 from seeknal.project.shapes import TEXT_LIST, Shape, is_text_list
 from seeknal.sql.refs import sql_refs
@@ -104,7 +104,9 @@ class RuleSpec(KindSpec):
         rule = data.get("rule")
         entries = _listed(rule)
         if not rule or not all(isinstance(e, dict) for e in entries):
-            checks.problem("rule needs a 'rule:' mapping (or list) with a 'type'", 1)
+            checks.problem(
+                "rule needs a 'rule:' mapping (or list) with a 'type'" + misspelt(data, "rule"), 1
+            )
             return
         for entry in entries:
             if str(entry.get("type")) not in RULE_TYPES:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from seeknal.errors import ExecutionError
-from seeknal.kinds.base import Change, Executed, ExecutionIO, FileChecks, KindSpec
+from seeknal.kinds.base import Change, Executed, ExecutionIO, FileChecks, KindSpec, misspelt
 from seeknal.kinds.materializations import IDENTIFIER
 from seeknal.project.placeholders import redact, render_env, secret_values
 from seeknal.sql.quote import literal
@@ -44,7 +44,9 @@ class SourceSpec(KindSpec):
             checks.problem(f"unsupported source type '{stype}' (supported: {supported})", line)
             return
         table = render_env(data.get("table"))
-        if stype in FILE_SOURCE_TYPES:
+        if stype in FILE_SOURCE_TYPES and not table and misspelt(data, "table"):
+            checks.problem(f"{stype} source needs 'table: <path>'{misspelt(data, 'table')}", line)
+        elif stype in FILE_SOURCE_TYPES:
             _check_file_table(stype, table, checks, data.get("table"))
         elif stype == "postgresql":
             if not table and not (data.get("params") or {}).get("query"):

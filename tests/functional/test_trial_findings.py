@@ -282,3 +282,35 @@ def test_empty_env_name_and_promotion_id(small: Path) -> None:
     assert "The promotion id is empty." in res.stderr
     res = cli(small, "log", "--json")
     assert [e["can_roll_back"] for e in res.json() if e["kind"] == "promote"] == [True]
+
+
+def test_misspelt_keys_are_named_and_one_input_kinds_are_checked_at_load(small: Path) -> None:
+    files = {
+        "seeknal/rules/r.yml": "kind: rule\nname: r\ninputs: [{ref: source.people}]\n"
+        "rules:\n  type: uniqueness\n  columns: [id]\n",
+        "seeknal/exposures/e.yml": "kind: exposure\nname: e\ndepends_on: [{ref: source.people}]\n"
+        "param:\n  format: csv\n  path: exports/e.csv\n",
+        "seeknal/sources/b.yml": "kind: source\nname: b\nsource: csv\ntabel: data/people.csv\n",
+        "seeknal/profiles/p.yml": "kind: profile\nname: p\ninput: [{ref: source.people}]\n",
+        "seeknal/profiles/p2.yml": "kind: profile\nname: p2\n"
+        "inputs: [{ref: source.people}, {ref: transform.adults}]\n",
+    }
+    for rel, text in files.items():
+        (small / rel).parent.mkdir(parents=True, exist_ok=True)
+        (small / rel).write_text(text)
+    res = cli(small, "plan")
+    assert res.exit_code == 1
+    for line in (
+        "seeknal/exposures/e.yml: file exposure needs params.path (is 'param' meant to be "
+        "'params'?)",
+        "seeknal/rules/r.yml:1: rule needs a 'rule:' mapping (or list) with a 'type' (is "
+        "'rules' meant to be 'rule'?)",
+        "seeknal/sources/b.yml:3: csv source needs 'table: <path>' (is 'tabel' meant to be "
+        "'table'?)",
+        "seeknal/profiles/p.yml:1: profile reads exactly one input, but 0 are listed: list it "
+        "under 'inputs' (or 'depends_on'), e.g. inputs: [{ref: kind.name}] (is 'input' meant "
+        "to be 'inputs'?)",
+        "seeknal/profiles/p2.yml:3: profile reads exactly one input, but 2 are listed",
+    ):
+        assert line in res.stderr, res.stderr
+    assert state_files(small) == []
