@@ -88,7 +88,8 @@ def hooks_status(project_path: Path | None = ProjectPath) -> None:
     }[git.on_merge]
     out(f"  post-merge     on {'/'.join(git.production_branches)}: {merge}")
     out(
-        "  post-commit    only the commit completing a `git merge --squash`: the same as post-merge"
+        "  post-commit    only a commit completing a merge (--squash, or by hand after conflicts):"
+        " the same as post-merge"
     )
     for conflict in report.conflicts:
         warn(f"{conflict.tool}: {conflict.detail}; {conflict.advice}")

@@ -50,10 +50,12 @@ def main(argv: list[str]) -> int:
         return 0
     squash_marker = dirs.gitdir / SQUASH_MARKER
     if name == "post-commit":
-        # only the commit that completes a `git merge --squash` concerns seeknal
-        if not squash_marker.exists():
+        # only the commit that completes a merge concerns seeknal: a `git merge --squash`, or
+        # a merge finished by hand after conflicts (git fires no post-merge for either)
+        if squash_marker.exists():
+            squash_marker.unlink(missing_ok=True)
+        elif not dotgit.committed_merge(dirs):
             return 0
-        squash_marker.unlink(missing_ok=True)
     elif name == "post-checkout":
         squash_marker.unlink(missing_ok=True)  # switching away abandons a staged squash
     stdin = sys.stdin.read() if name == "pre-push" and not sys.stdin.isatty() else ""

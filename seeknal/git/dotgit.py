@@ -69,6 +69,21 @@ def rebase_in_progress(dirs: GitDirs) -> bool:
     return "rebase" in os.environ.get("GIT_REFLOG_ACTION", "")
 
 
+def committed_merge(dirs: GitDirs) -> bool:
+    """Whether the commit just made completes a merge by hand (`git commit` or `git merge
+    --continue` after conflicts): HEAD's last reflog entry says `commit (merge)`. git runs no
+    post-merge hook for those, only post-commit."""
+    path = dirs.gitdir / "logs" / "HEAD"
+    try:
+        with path.open("rb") as handle:
+            handle.seek(max(0, path.stat().st_size - 4096))
+            tail = handle.read()
+    except OSError:
+        return False
+    last = tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+    return b"\tcommit (merge): " in last
+
+
 def branch_exists(dirs: GitDirs, branch: str) -> bool:
     """A local branch of that name, or a remote-tracking one (the branch lives on elsewhere)."""
     if (dirs.common / "refs" / "heads" / branch).is_file():

@@ -314,3 +314,24 @@ def test_misspelt_keys_are_named_and_one_input_kinds_are_checked_at_load(small: 
     ):
         assert line in res.stderr, res.stderr
     assert state_files(small) == []
+
+
+def test_a_merge_finished_by_hand_after_conflicts_syncs_production(small: Path) -> None:
+    assert cli(small, "run").exit_code == 0
+    install_hooks(small)
+    run_git(small, "checkout", "-q", "-b", "feature/c")
+    commit_files(small, {ADULTS: ADULTS_WITH_COLUMN, "notes.txt": "branch\n"}, "adults")
+    assert cli(small, "run").exit_code == 0  # the branch env, applied
+    run_git(small, "checkout", "-q", "main")
+    commit_files(small, {"notes.txt": "main\n"}, "notes on main")
+    merge = run_git(small, "merge", "feature/c", check=False)
+    assert merge.exit_code != 0 and "CONFLICT" in merge.output
+    (small / "notes.txt").write_text("both\n")
+    run_git(small, "add", "notes.txt")
+    done = run_git(small, "commit", "-q", "--no-edit")
+    assert "seeknal: promoted env feature-c" in done.stderr, done.stderr
+    res = cli(small, "sync")
+    assert "production already matches this commit" in res.stdout
+    # an ordinary commit afterwards says nothing
+    done = run_git(small, "commit", "-q", "--allow-empty", "-m", "plain")
+    assert seeknal_lines(done.stderr) == []
