@@ -154,13 +154,18 @@ def _output(
     if view is None:
         return None, None
     try:
-        output = view.resolve(node_id).output
+        seen = view.resolve(node_id)
     except SeeknalError:
         return None, None
+    output = seen.output
     with closing(create_engine(DEFAULT_ENGINE, ctx.root)) as engine:
         if not engine.exists(output):
             return output, None
-        return output, tuple((str(c), str(t)) for c, t in engine.schema(output))
+        try:
+            return output, tuple((str(c), str(t)) for c, t in engine.schema(output))
+        except SeeknalError:
+            view.check_intact(seen)  # a file changed since it was written says so
+            raise
 
 
 def _relative(ctx: Context, output: Output) -> str:

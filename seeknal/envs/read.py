@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +68,19 @@ class Readable:
                 f"Run '{self.compute}' to write it again.",
             )
         return seen.output
+
+    def explain(self, exc: SeeknalError, node_ids: Iterable[str]) -> SeeknalError:
+        """On the way out of a failed read: when one of the outputs read changed since seeknal
+        wrote it (edited, truncated, replaced), that is the error, not DuckDB's complaint about
+        the file. Digests are computed only here, never on a read that works."""
+        for node_id in node_ids:
+            try:
+                self.view.check_intact(self.view.resolve(node_id))
+            except EnvError as changed:
+                return changed
+            except SeeknalError:
+                continue
+        return exc
 
     def unknown(self, node_id: str) -> EnvError:
         """The error for a node this env does not describe, naming the closest one."""
@@ -152,7 +165,10 @@ def run_query(ctx: Context, env: str | None, sql: str, limit: int | None = None)
     readable = open_readable(ctx, env)
     with closing(create_engine(DEFAULT_ENGINE, ctx.root)) as engine:
         relations = {ref: readable.output(engine, ref) for ref in sql_refs(sql)}
-        return engine.query(sql, relations, limit)
+        try:
+            return engine.query(sql, relations, limit)
+        except SeeknalError as exc:
+            raise readable.explain(exc, relations) from None
 
 
 class DataSession:
@@ -174,7 +190,10 @@ class DataSession:
         self.aliases = {n: readable.nodes[n] for n in outputs if counts[readable.nodes[n]] == 1}
         views = {**outputs, **{name: outputs[n] for n, name in self.aliases.items()}}
         self.views = sorted(outputs)
-        self._session: Session = engine.session(views)
+        try:
+            self._session: Session = engine.session(views)
+        except SeeknalError as exc:
+            raise readable.explain(exc, outputs) from None
 
     def __repr__(self) -> str:
         return f"<seeknal data of {self.readable.where}: {len(self.views)} node(s)>"
@@ -194,7 +213,12 @@ class DataSession:
                 return ident(ref)
             raise self.unavailable.get(ref) or self.readable.unknown(ref)
 
-        return self._session.sql(replace_refs(statement, bind), limit)
+        bound = replace_refs(statement, bind)
+        try:
+            return self._session.sql(bound, limit)
+        except SeeknalError as exc:
+            read = [n for n in self.views if n in statement or self.aliases.get(n, "") in statement]
+            raise self.readable.explain(exc, read) from None
 
     def rows(self, statement: str) -> list[tuple[Any, ...]]:
         return self.sql(statement).rows

@@ -335,3 +335,24 @@ def test_a_merge_finished_by_hand_after_conflicts_syncs_production(small: Path) 
     # an ordinary commit afterwards says nothing
     done = run_git(small, "commit", "-q", "--allow-empty", "-m", "plain")
     assert seeknal_lines(done.stderr) == []
+
+
+def test_reading_an_output_that_changed_on_disk_says_so(small: Path) -> None:
+    assert cli(small, "run").exit_code == 0
+    (small / "target/cache/transform/adults.parquet").write_text("not parquet\n")
+    changed = (
+        "Production output target/cache/transform/adults.parquet (transform.adults) changed "
+        "since 'seeknal run' wrote it."
+    )
+    for args in (
+        ("query", "SELECT count(*) FROM ref('transform.adults')"),
+        ("repl", "-e", "SELECT count(*) FROM adults"),
+        ("show", "adults"),
+    ):
+        res = cli(small, *args)
+        assert res.exit_code == 1, (args, res.output)
+        assert changed in res.stderr, (args, res.stderr)
+        assert "Next: Run 'seeknal run' to write it again." in res.stderr
+    # a query that does not read it is not held up by it
+    res = cli(small, "query", "SELECT count(*) AS n FROM ref('transform.names')")
+    assert res.exit_code == 0 and "5" in res.stdout
