@@ -112,7 +112,8 @@ def _status(
     loaded: Loaded, node_id: str, entry: NodeState | None, env: str | None, planned: set[str]
 ) -> str:
     """never run | success | failed | skipped | cached | changed (since its last run) |
-    production (an env reads production's output) | planned (an env has not run it yet)."""
+    output missing (its recorded output file is gone) | production (an env reads production's
+    output) | planned (an env has not run it yet)."""
     if env is not None:
         if entry is None:
             return "planned" if node_id in planned else "production"
@@ -122,7 +123,14 @@ def _status(
         return "never run"
     if env is None and entry.hash != loaded.fingerprints[node_id].fingerprint:
         return "changed"
+    if env is None and entry.output_path and not _exists(loaded, entry.output_path):
+        return "output missing"
     return str(entry.status)
+
+
+def _exists(loaded: Loaded, output_path: str) -> bool:
+    path = Path(output_path)
+    return (path if path.is_absolute() else Path(loaded.project.root) / path).exists()
 
 
 def _view(ctx: Context, env: str | None) -> Any:

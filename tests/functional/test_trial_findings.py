@@ -356,3 +356,14 @@ def test_reading_an_output_that_changed_on_disk_says_so(small: Path) -> None:
     # a query that does not read it is not held up by it
     res = cli(small, "query", "SELECT count(*) AS n FROM ref('transform.names')")
     assert res.exit_code == 0 and "5" in res.stdout
+
+
+def test_ls_says_when_an_output_file_is_gone(small: Path) -> None:
+    assert cli(small, "run").exit_code == 0
+    (small / "target/cache/transform/names.parquet").unlink()
+    rows = {r["id"]: r["status"] for r in cli(small, "ls", "--json").json()}
+    assert rows["transform.names"] == "output missing"
+    assert rows["transform.adults"] == "success"
+    assert cli(small, "run").exit_code == 0
+    rows = {r["id"]: r["status"] for r in cli(small, "ls", "--json").json()}
+    assert rows["transform.names"] == "success"
