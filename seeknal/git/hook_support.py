@@ -15,7 +15,7 @@ def settings_of(root: Path, strict: bool = False) -> GitSettings:
     project report it properly), or, with `strict`, a SeeknalError: the hooks say so in one line
     instead of acting on settings the project may not have.
     """
-    from seeknal.project.files import PROJECT_FILE, parse_yaml
+    from seeknal.project.files import PROJECT_FILE, error_line, parse_yaml
     from seeknal.state import settings_memo
 
     try:
@@ -27,7 +27,8 @@ def settings_of(root: Path, strict: bool = False) -> GitSettings:
             first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
             mark = getattr(exc, "problem_mark", None)
             if getattr(exc, "problem", None) and mark is not None:
-                first = f"{exc.problem} at line {mark.line + 1}"  # type: ignore[attr-defined]
+                line = error_line(text, mark)
+                first = f"{exc.problem} at line {line}"  # type: ignore[attr-defined]
             raise SeeknalError(
                 f"{PROJECT_FILE} cannot be read ({first})", f"Fix {PROJECT_FILE}."
             ) from None

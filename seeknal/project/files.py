@@ -83,6 +83,19 @@ def _refuse_duplicates(node: Any) -> None:
         seen[key] = mark
 
 
+def error_line(text: str, mark: Any) -> int | None:
+    """The 1-based line of a YAML error's mark in `text`. An error at the very end of the text
+    (an unclosed `[` or quote on the last line) is put on the last line that has something,
+    not on the empty line after it."""
+    if mark is None:
+        return None
+    line = int(mark.line) + 1
+    if not text[mark.index :].strip():
+        body = text.rstrip()
+        line = min(line, body.count("\n") + 1) if body else 1
+    return line
+
+
 _DOCUMENT_START = re.compile(r"^---[ \t]*(#.*)?$", re.MULTILINE)
 
 

@@ -12,7 +12,7 @@ from seeknal.errors import Problem
 from seeknal.kinds import materializations
 from seeknal.kinds.base import KindSpec
 from seeknal.project import placeholders
-from seeknal.project.files import ProjectFiles
+from seeknal.project.files import ProjectFiles, error_line
 from seeknal.project.shapes import non_text_keys, plain, shape_problems, yaml_type
 from seeknal.sql.refs import sql_refs, strip_ref_call
 from seeknal.types import Node
@@ -264,11 +264,7 @@ def yaml_problem(path: str, text: str, exc: Exception) -> Problem:
     something, not on the empty line after it."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    line = mark.line + 1 if mark else None
-    if mark is not None and not text[mark.index :].strip():
-        body = text.rstrip()
-        line = min(line or 1, body.count("\n") + 1) if body else 1
-    return Problem(path, f"invalid YAML: {reason}", line)
+    return Problem(path, f"invalid YAML: {reason}", error_line(text, mark))
 
 
 def key_line(text: str, key: str) -> int | None:

@@ -367,3 +367,16 @@ def test_ls_says_when_an_output_file_is_gone(small: Path) -> None:
     assert cli(small, "run").exit_code == 0
     rows = {r["id"]: r["status"] for r in cli(small, "ls", "--json").json()}
     assert rows["transform.names"] == "success"
+
+
+def test_hooks_name_the_last_line_for_a_yaml_error_at_the_end_of_the_project_file(
+    small: Path,
+) -> None:
+    install_hooks(small)
+    text = (small / "seeknal_project.yml").read_text()
+    lines = len(text.splitlines())
+    (small / "seeknal_project.yml").write_text(text + "tags: [\n\n")
+    res = run_git(small, "checkout", "-q", "-b", "feature/x")
+    said = "\n".join(seeknal_lines(res.stderr))
+    assert "seeknal_project.yml cannot be read" in said, said
+    assert f"at line {lines + 1})" in said, said
