@@ -80,6 +80,12 @@ def apply_env(
     from seeknal.project.profiles import check_uses
 
     target, config, plan = require_env(ctx, env)
+    if config.promoted_plan_id == plan.plan_id:  # said before "stale": that is why it is
+        raise EnvError(
+            f"Environment '{env}' has already been promoted: production holds what its plan "
+            "computes.",
+            f"Plan it again ('seeknal plan {env}') to work on new changes.",
+        )
     _check_profile(ctx, env, plan, profile)
     # the profile the env was planned with, whatever the chain would pick today
     ctx.use_profile(plan.profile_path)

@@ -380,3 +380,15 @@ def test_hooks_name_the_last_line_for_a_yaml_error_at_the_end_of_the_project_fil
     said = "\n".join(seeknal_lines(res.stderr))
     assert "seeknal_project.yml cannot be read" in said, said
     assert f"at line {lines + 1})" in said, said
+
+
+def test_run_env_after_promote_says_it_was_promoted(small: Path) -> None:
+    assert cli(small, "run").exit_code == 0
+    (small / ADULTS).write_text((small / ADULTS).read_text().replace(">= 18", ">= 30"))
+    for args in (("plan", "dev"), ("run", "--env", "dev"), ("promote", "dev")):
+        assert cli(small, *args).exit_code == 0
+    res = cli(small, "run", "--env", "dev")
+    assert res.exit_code == 1
+    assert "Environment 'dev' has already been promoted" in res.stderr
+    assert "stale" not in res.stderr
+    assert "Next: Plan it again ('seeknal plan dev')" in res.stderr
