@@ -7,10 +7,9 @@ from pathlib import Path
 import typer
 
 from seeknal.cli.complete import env_names
-from seeknal.cli.console import out
 from seeknal.cli.main import handled
 from seeknal.cli.options import EnvOption, ProjectPath, one_env
-from seeknal.cli.scope import context, named_env
+from seeknal.cli.promoting import promote_and_report
 
 
 def register(app: typer.Typer) -> None:
@@ -36,15 +35,4 @@ def promote(
     project_path: Path | None = ProjectPath,
 ) -> None:
     """Make an applied environment production, atomically."""
-    from seeknal.envs.promote import promote_env
-
-    env = named_env(project_path, one_env(env, env_option), "promote")
-    ctx = context(project_path)
-    outcome = promote_env(ctx, env, copy_data, rematerialize=rematerialize)
-    how = "copied" if copy_data else "moved"
-    out(
-        f"Promoted env '{env}' to production in {outcome.seconds * 1000:.0f} ms: "
-        f"{len(outcome.moved)} output(s) {how}, {len(outcome.removed)} removed."
-    )
-    for table in outcome.tables:
-        out(f"Materialized {table}")
+    promote_and_report(project_path, one_env(env, env_option), copy_data, rematerialize)

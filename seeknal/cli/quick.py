@@ -1,7 +1,7 @@
 """Answers given before typer, click and rich are imported (about 0.1 s of start-up):
-`seeknal --help` on a plain output, `seeknal env current`, and `seeknal plan` / `seeknal plan
-ENV` without options. They print exactly what the typer commands print; anything else, or any
-doubt, goes the usual way (docs/architecture.md)."""
+`seeknal --help` on a plain output, `seeknal env current`, `seeknal plan` / `seeknal plan ENV`
+without options and `seeknal promote ENV [--copy-data]`. They print exactly what the typer
+commands print; anything else, or any doubt, goes the usual way (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ def answer(argv: list[str]) -> int | None:
         return _env_current()
     if argv[:1] == ["plan"] and len(argv) <= 2 and not any(a.startswith("-") for a in argv[1:]):
         return _plan(argv[1] if len(argv) == 2 else None)
+    if argv[:1] == ["promote"]:
+        return _promote(argv[1:])
     return None
 
 
@@ -106,6 +108,26 @@ def _plan(env: str | None) -> int | None:
     notices.on_lock_wait = warn  # as cli/main.py sets them for every command
     notices.command_line = shlex.join(["seeknal", *sys.argv[1:]])
     return outcome(lambda: plan_plain(env)) or 0
+
+
+def _promote(args: list[str]) -> int | None:
+    """`seeknal promote ENV` and `seeknal promote ENV --copy-data`; any other option (or none
+    named) goes to the typer command."""
+    names = [a for a in args if a != "--copy-data"]
+    if len(names) != 1 or names[0].startswith("-") or len(args) - len(names) > 1:
+        return None
+    if os.name != "posix" or not utf8_streams():
+        return None  # click adapts Windows consoles and misconfigured streams: let it
+    import shlex
+
+    from seeknal import notices
+    from seeknal.cli.console import outcome, warn
+    from seeknal.cli.promoting import promote_and_report
+
+    notices.on_lock_wait = warn  # as cli/main.py sets them for every command
+    notices.command_line = shlex.join(["seeknal", *sys.argv[1:]])
+    copy_data = len(names) < len(args)
+    return outcome(lambda: promote_and_report(None, names[0], copy_data, False)) or 0
 
 
 def _write(text: str, code: int) -> int:
