@@ -183,7 +183,7 @@ class Context:
         params = json.dumps(self.params, sort_keys=True, default=str)
         signature, newest = files.signature("seeknal", [PROJECT_FILE])
         stats_key = "mfs:" + hashlib.sha256(f"{params}\0{signature}".encode()).hexdigest()
-        memo = self.cache.data.get(stats_key)
+        memo = self.cache.digests.get(stats_key)
         if isinstance(memo, dict) and self._data_unchanged(files, memo):
             return str(memo["fingerprint"])
         digest = hashlib.sha256(f"{__version__}\0{params}".encode())
@@ -193,21 +193,21 @@ class Context:
             digest.update(rel.encode() + b"\0" + hashlib.sha1(raw).digest())
             volatile = volatile or (b"{{" in raw and VOLATILE.search(raw) is not None)
         key = "mfp:" + digest.hexdigest()
-        memo = self.cache.data.get(key)
+        memo = self.cache.digests.get(key)
         if volatile or not (isinstance(memo, dict) and self._data_unchanged(files, memo)):
             loaded = self.load()
             # a warehouse source's data changes without any file changing: never memoised
             if volatile or self._has_warehouse_sources(loaded.project):
                 return loaded.manifest_fingerprint
             memo = self._memo_of(loaded)
-            self.cache.data[key] = memo
+            self.cache.digests[key] = memo
         if time.time() - newest > RACY_SECONDS:  # else a stat may not move on the next change
-            self.cache.data[stats_key] = memo
+            self.cache.digests[stats_key] = memo
         return str(memo["fingerprint"])
 
     def _data_unchanged(self, files: DiskFiles, memo: dict[str, Any]) -> bool:
         tables = memo.get("data", {})
-        return all(files.data_digest(t, self.cache.data) == d for t, d in tables.items())
+        return all(files.data_digest(t, self.cache.digests) == d for t, d in tables.items())
 
     @staticmethod
     def _memo_of(loaded: Loaded) -> dict[str, Any]:

@@ -101,7 +101,7 @@ def promote_env(
         tables = _rematerialize(ctx, env, staged.moved) if rematerialize else []
         for path, digest in staged.digests.items():
             # verified before the move: production's file holds exactly these bytes
-            remember_digest(path, digest, ctx.cache.data)
+            remember_digest(path, digest, ctx.cache.digests)
         ctx.save_cache()
     seconds = time.perf_counter() - started
     return PromoteOutcome(env, str(plan.plan_id), staged.moved, removed, copy_data, seconds, tables)
@@ -157,7 +157,9 @@ def _promotable(
             f"Fix them and run 'seeknal run --env {env}' again before promoting.",
         )
     check_fresh(ctx, env, plan, promoting=True)
-    EnvView(env, ctx.production, {}, read_refs(target).by_node(), memo=ctx.cache.data).verify_refs()
+    EnvView(
+        env, ctx.production, {}, read_refs(target).by_node(), memo=ctx.cache.digests
+    ).verify_refs()
 
 
 def _stage_outputs(
@@ -203,7 +205,7 @@ def _intact(target: Target, node_id: str, entry: NodeState, src: Path, ctx: Cont
             f"Output {entry.output_path} of {node_id} in env '{env}' is missing.",
             f"Run 'seeknal run --env {env}' again.",
         )
-    digest = file_digest(src, ctx.cache.data)
+    digest = file_digest(src, ctx.cache.digests)
     if digest != entry.output_digest:
         raise EnvError(
             f"Output {entry.output_path} of {node_id} in env '{env}' is not what "

@@ -166,7 +166,7 @@ def env_view(
         own,
         read_refs(target).by_node(),
         {n: e.output_digest for n, e in state.nodes.items() if n in own and not e.ref},
-        ctx.cache.data,
+        ctx.cache.digests,
         strict,
     )
 
@@ -180,7 +180,7 @@ def production_view(ctx: Context, state: RunState | None = None) -> EnvView:
         prod,
         {n: Output.file(prod.absolute(e.output_path)) for n, e in nodes.items() if e.output_path},
         digests={n: e.output_digest for n, e in nodes.items() if e.output_path},
-        memo=ctx.cache.data,
+        memo=ctx.cache.digests,
     )
 
 

@@ -200,25 +200,62 @@ def manifest_fingerprint_of(path: Path) -> str | None:
 class ToolCache:
     """Parsed YAML, normalised SQL and file digests keyed by content, kept between commands.
 
-    Losing it only costs time; a damaged one is ignored. The file is a SHA-256 of the pickle
+    Two files, each read when first used: file digests memoised by their stats and the
+    project-fingerprint memos (`digests`, what staleness checks and promote need: the path with
+    suffix `.digests`), and everything else (parsed files, normalised SQL: what loading the
+    project needs). A promotion thus never reads the parse entries of a project of thousands of
+    nodes. `data` is everything in one dict; `digests` is the same dict once `data` was used.
+
+    Losing it only costs time; a damaged file is ignored. Each file is a SHA-256 of the pickle
     followed by the pickle: a flipped byte would otherwise unpickle into wrong entries (a parsed
     YAML file that is not the file, a digest of other bytes) instead of failing.
     """
 
-    MAX_ENTRIES = 250_000  # about 5 per node: room for 50,000 nodes
+    MAX_ENTRIES = 250_000  # per file, about 5 per node: room for 50,000 nodes
     MAGIC = b"seeknal-cache-1\n"
+    DIGEST_KEYS = ("f:", "mfs:", "mfp:")  # file digests by stats, fingerprint memos
 
     def __init__(self, path: Path, spare: Path | None = None) -> None:
         # without target/ (a project never run) the cache is kept in `spare`, outside the
         # project: otherwise every plan of it would parse all of its YAML and SQL again
         self.path = path
         self.spare = spare
-        self.data = self._load(self._where())
-        self.data[VERSION_KEY] = __version__
-        self._size = len(self.data)
+        self._digests: dict[str, Any] | None = None
+        self._all: dict[str, Any] | None = None
+        self._sizes = {"digests": 0, "parse": 0}  # entries loaded from each file
+        self._read_from: dict[str, Path | None] = {}
 
-    def _where(self) -> Path | None:
-        return self.path if self.path.parent.parent.is_dir() else self.spare
+    @property
+    def digests(self) -> dict[str, Any]:
+        """The file digests and fingerprint memos (all entries once `data` was read)."""
+        if self._all is not None:
+            return self._all
+        if self._digests is None:
+            self._digests = self._load_file("digests")
+        return self._digests
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """Every entry. The digests dict handed out before becomes this one: entries added
+        through either are kept."""
+        if self._all is None:
+            merged = self.digests
+            merged.update(self._load_file("parse"))
+            self._all = merged
+        return self._all
+
+    def _where(self, name: str) -> Path | None:
+        path = self.path if self.path.parent.parent.is_dir() else self.spare
+        if path is None or name == "parse":
+            return path
+        return path.with_suffix(".digests")
+
+    def _load_file(self, name: str) -> dict[str, Any]:
+        self._read_from[name] = self._where(name)
+        loaded = self._load(self._read_from[name])
+        loaded[VERSION_KEY] = __version__
+        self._sizes[name] = len(loaded)
+        return loaded
 
     @classmethod
     def _load(cls, path: Path | None) -> dict[str, Any]:
@@ -241,20 +278,41 @@ class ToolCache:
         return {}
 
     def save(self) -> bool:
-        """Write the cache when it gained entries; True when it was written."""
-        if len(self.data) == self._size:
+        """Write each file that gained entries; True when one was written."""
+        if self._all is not None:
+            unchanged = len(self._all) == self._sizes["digests"] + self._sizes["parse"] - 1
+            if unchanged and self._read_from["parse"] == self._where("parse"):
+                return False  # (both hold the version key)
+            digests = {k: v for k, v in self._all.items() if k.startswith(self.DIGEST_KEYS)}
+            parse = {k: v for k, v in self._all.items() if not k.startswith(self.DIGEST_KEYS)}
+            digests[VERSION_KEY] = __version__
+            parts = {"digests": digests, "parse": parse}
+        elif self._digests is not None:
+            parts = {"digests": self._digests}
+        else:
             return False
-        where = self._where()
+        written = False
+        for name, entries in parts.items():
+            # a file read from the spare place moves into target/ once the project has one
+            moved = self._where(name) != self._read_from.get(name)
+            if (moved or len(entries) != self._sizes[name]) and self._write(name, entries):
+                self._sizes[name] = len(entries)
+                self._read_from[name] = self._where(name)
+                written = True
+        return written
+
+    def _write(self, name: str, entries: dict[str, Any]) -> bool:
+        where = self._where(name)
         if where is None:
             return False  # no target/ yet: a read-only command does not create one
-        if len(self.data) > self.MAX_ENTRIES:
-            self.data = dict(list(self.data.items())[-self.MAX_ENTRIES // 2 :])
+        if len(entries) > self.MAX_ENTRIES:
+            entries = dict(list(entries.items())[-self.MAX_ENTRIES // 2 :])
+            entries[VERSION_KEY] = __version__
         try:
-            body = pickle.dumps(self.data, protocol=5)
+            body = pickle.dumps(entries, protocol=5)
             # no fsync: the checksum drops a cache a power loss damaged, which only costs time
             data = self.MAGIC + hashlib.sha256(body).digest() + body
             atomic.write_bytes(where, data, durable=False)
         except (OSError, StateError):
             return False  # losing the cache only costs time
-        self._size = len(self.data)
         return True

@@ -58,7 +58,7 @@ def test_killed_production_run_leaves_no_partial_export(proj: Path) -> None:
 def test_killed_promote_leaves_no_temp_file_in_the_tool_cache(proj: Path) -> None:
     applied(proj)
     # killed while saving the tool cache, after the promotion itself completed
-    res = seeknal_cmd(proj, "promote", "dev", env={"SEEKNAL_FAILPOINT": "atomic.cache.pickle"})
+    res = seeknal_cmd(proj, "promote", "dev", env={"SEEKNAL_FAILPOINT": "atomic.cache.digests"})
     assert res.exit_code == KILLED, res.output
     left = temps(proj)
     assert len(left) == 1 and left[0].startswith(f"target/.seeknal-cache/{TEMP}"), left

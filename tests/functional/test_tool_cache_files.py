@@ -1,0 +1,52 @@
+"""The tool cache is two files (state/store.py ToolCache): file digests and fingerprint memos in
+`cache.digests`, parsed YAML and normalised SQL in `cache.pickle`. A promotion reads and writes
+the first only; a damaged one of either only costs time."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+from conftest import cli, ran, run_json
+from envkit import ADULTS, applied_dev_env, edit, promotions
+
+CACHE = Path("target/.seeknal-cache")
+
+
+def test_promote_leaves_the_parse_entries_alone(git_project: Path) -> None:
+    root = applied_dev_env(git_project)
+    parse, digests = root / CACHE / "cache.pickle", root / CACHE / "cache.digests"
+    before = parse.read_bytes()
+    digests_before = digests.read_bytes()
+    res = cli(root, "promote", "dev")
+    assert res.exit_code == 0, res.output
+    assert parse.read_bytes() == before  # not rewritten: the project was never loaded
+    assert digests.read_bytes() != digests_before  # the moved outputs' digests were added
+    entries = pickle.loads(digests.read_bytes()[48:])
+    assert all(k.startswith(("f:", "mfs:", "mfp:", "__")) for k in entries), sorted(entries)[:5]
+    moved = str(root / "target/cache/transform/adults.parquet")
+    assert any(k.startswith(f"f:{moved}:") for k in entries)
+    assert not any(k.startswith("f:") for k in pickle.loads(parse.read_bytes()[48:]))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "missing"])
+def test_damaged_digests_file_only_costs_time(git_project: Path, damage: str) -> None:
+    root = applied_dev_env(git_project)
+    digests = root / CACHE / "cache.digests"
+    data = digests.read_bytes()
+    if damage == "garbage":
+        digests.write_bytes(data[:40] + bytes(range(256)) * 4 + data[40:])
+    elif damage == "truncated":
+        digests.write_bytes(data[: len(data) // 3])
+    else:
+        digests.unlink()
+    res = cli(root, "promote", "dev")
+    assert res.exit_code == 0, res.output
+    assert {"transform.adults", "transform.city_counts"} <= set(promotions(root)[-1]["nodes"])
+    res, summary = run_json(root)
+    assert res.exit_code == 0 and ran(summary) == set(), res.output
+    # a change is still seen
+    edit(root, ADULTS, "WHERE age >= 30", "WHERE age >= 31")
+    res, summary = run_json(root)
+    assert res.exit_code == 0 and "transform.adults" in ran(summary)
