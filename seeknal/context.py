@@ -141,6 +141,18 @@ class Context:
             return {}
         return copy.deepcopy(data) if isinstance(data, dict) else {}
 
+    def remembered_settings(self) -> dict[str, Any]:
+        """The `git:` and `history:` settings as load_settings gives them, from the memo beside
+        the tool cache while seeknal_project.yml is unchanged (no YAML parser imported)."""
+        from seeknal.state import settings_memo
+
+        try:
+            text = (self.root / PROJECT_FILE).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return self.load_settings()
+        known = settings_memo.recall(self.root, text)
+        return known if known is not None else self.load_settings()
+
     def profile(self, path: str | None) -> Profile:
         """The profile file at `path` (None: none) over seeknal_project.yml's connections."""
         from seeknal.project.profiles import load_profile

@@ -95,7 +95,9 @@ def promote_env(
             "env": env,
             "plan_id": plan.plan_id,
             "promotion": promotion.to_json(),
-            "history": retention(ctx.load_settings()).to_json(),  # what finish keeps for rollback
+            "history": retention(
+                ctx.remembered_settings()
+            ).to_json(),  # what finish keeps for rollback
         }
         txn.commit(lambda journal: finish_promote(ctx.root, journal))
         tables = _rematerialize(ctx, env, staged.moved) if rematerialize else []

@@ -1,6 +1,7 @@
-"""The `git:` settings of seeknal_project.yml as last parsed, kept as JSON beside the tool cache
-with the file's text: the git hooks and `env current` read them without importing a YAML parser
-(about a third of a hook's time). Losing or damaging the file only costs that time again."""
+"""The `git:` and `history:` settings of seeknal_project.yml as last parsed, kept as JSON beside
+the tool cache with the file's text: the git hooks, `env current` and promote read them without
+importing a YAML parser (about a third of a hook's time). Losing or damaging the file only costs
+that time again."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 MEMO = Path("target", ".seeknal-cache", "settings.json")  # beside state/store.py's tool cache
+KEPT = ("git", "history")  # a memo without one of them (an older one) is not used
 
 
 def recall(root: Path, text: str) -> dict[str, Any] | None:
@@ -21,11 +23,13 @@ def recall(root: Path, text: str) -> dict[str, Any] | None:
     if not isinstance(memo, dict) or memo.get("source") != text:
         return None
     settings = memo.get("settings")
-    return settings if isinstance(settings, dict) else None
+    if not isinstance(settings, dict) or any(key not in settings for key in KEPT):
+        return None
+    return settings
 
 
 def remember(root: Path, text: str, settings: dict[str, Any]) -> None:
-    """Keep `settings` (only their `git:` part) for this text; never creates target/."""
+    """Keep `settings` (only the parts in KEPT) for this text; never creates target/."""
     from seeknal.state import TEMP_PREFIX  # not atomic's module: it loads the records
 
     path = root / MEMO
@@ -33,7 +37,8 @@ def remember(root: Path, text: str, settings: dict[str, Any]) -> None:
         return
     tmp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{path.name}")
     try:
-        data = json.dumps({"source": text, "settings": {"git": settings.get("git")}})
+        kept = {key: settings.get(key) for key in KEPT}
+        data = json.dumps({"source": text, "settings": kept})
         path.parent.mkdir(exist_ok=True)
         tmp.write_text(data, encoding="utf-8")
         os.replace(tmp, path)  # whole or not at all; no fsync: it only saves time

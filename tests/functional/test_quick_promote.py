@@ -23,6 +23,7 @@ def test_promote_without_typer_prints_what_typer_prints(git_project: Path) -> No
     found = PROMOTED.fullmatch(stdout)
     assert found and found.group(1) == "moved", stdout
     assert not FRAMEWORK & set(loaded), loaded
+    assert "yaml" not in loaded  # the history: setting comes from the settings memo
     assert promotions(root)[-1]["mode"] == "move"
     # refusals: the same words and exit code as the typer command
     for args in (("promote", "dev"), ("promote", "nosuch"), ("promote", "Bad Name")):

@@ -4,6 +4,7 @@ the first only; a damaged one of either only costs time."""
 
 from __future__ import annotations
 
+import json
 import pickle
 from pathlib import Path
 
@@ -50,3 +51,24 @@ def test_damaged_digests_file_only_costs_time(git_project: Path, damage: str) ->
     edit(root, ADULTS, "WHERE age >= 30", "WHERE age >= 31")
     res, summary = run_json(root)
     assert res.exit_code == 0 and "transform.adults" in ran(summary)
+
+
+def test_promote_reads_history_settings_from_the_memo_of_this_project_file(
+    git_project: Path,
+) -> None:
+    """`history:` comes from the settings memo beside the tool cache, only while it was made
+    from exactly the project file's text."""
+    root = applied_dev_env(git_project)
+    memo = root / CACHE / "settings.json"
+    text = (root / "seeknal_project.yml").read_text()
+    keep_none = {"git": None, "history": {"keep": 0}}
+    memo.write_text(json.dumps({"source": text + "# other\n", "settings": keep_none}))
+    assert cli(root, "promote", "dev").exit_code == 0
+    first = promotions(root)[-1]["id"]
+    assert (root / "target/history" / first).is_dir()  # the default keeps it
+    edit(root, ADULTS, "WHERE age >= 30", "WHERE age >= 31")
+    for command in (("plan", "dev"), ("run", "--env", "dev")):
+        assert cli(root, *command).exit_code == 0
+    memo.write_text(json.dumps({"source": text, "settings": keep_none}))
+    assert cli(root, "promote", "dev").exit_code == 0
+    assert not (root / "target/history" / promotions(root)[-1]["id"]).exists()
