@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -120,10 +119,6 @@ def _project_label(root: Path, dirs: dotgit.GitDirs) -> str:
     return "" if root == dirs.worktree.resolve() else f" [{root.name}]"
 
 
-# keys are sorted, so the first "fingerprint" in a manifest is its own (edges have none)
-_TOP_FINGERPRINT = re.compile(r'"fingerprint":\s*"([0-9a-f]+)"')
-
-
 def quick_status(root: Path, env: str) -> str:
     """planned / applied / promoted / stale from the env's small files, read as plain JSON:
     neither the manifest nor the state records (and `dataclasses`) are loaded on this path."""
@@ -145,7 +140,9 @@ def quick_status(root: Path, env: str) -> str:
     config = load("env_config.json")
     if not config:
         return "new; 'seeknal plan' creates it"
-    prod_fp = _manifest_fingerprint(root / "target" / "manifest.json")
+    from seeknal.state.manifest_scan import manifest_fingerprint_of
+
+    prod_fp = manifest_fingerprint_of(root / "target" / "manifest.json")
     plan, state = load("plan.json"), load("run_state.json")
     nodes = state.get("nodes")
     entries = nodes.values() if isinstance(nodes, dict) else ()
@@ -157,17 +154,6 @@ def quick_status(root: Path, env: str) -> str:
         all(isinstance(e, dict) and e.get("status") in ("success", "cached") for e in entries),
     )
     return env_status(facts, prod_fp)
-
-
-def _manifest_fingerprint(path: Path) -> str | None:
-    # its head holds it: production's manifest of thousands of nodes is not read whole
-    try:
-        with path.open(encoding="utf-8") as handle:
-            head = handle.read(1 << 16)
-            match = _TOP_FINGERPRINT.search(head) or _TOP_FINGERPRINT.search(head + handle.read())
-    except (OSError, UnicodeDecodeError):
-        return None
-    return match.group(1) if match else None
 
 
 # -- pre-push and post-merge (these may load the whole project) ------------------------------------

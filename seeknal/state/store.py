@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import pickle
-import re
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,6 +12,7 @@ from seeknal import __version__
 from seeknal.errors import StateError
 from seeknal.state import atomic
 from seeknal.state.layout import Target
+from seeknal.state.manifest_scan import entries_in, manifest_fingerprint_of
 from seeknal.state.records import EntityFiles, EnvConfig, Manifest, Plan, Refs, RunState
 
 VERSION_KEY = "__seeknal_version__"
@@ -129,18 +128,18 @@ def write_entity_files(target: Target, files: EntityFiles) -> None:
 def read_manifest_nodes(target: Target, node_ids: Iterable[str]) -> Manifest | None:
     """The manifest with only these nodes' entries, or None when the file is missing.
 
-    seeknal writes manifests with sorted keys, so the entries are found in one scan of the text
-    in that order and only they are parsed; an entry not found where it must be parses the whole
-    file (which also reports a damaged one)."""
+    The entries are found in one scan of the file's bytes and only they are decoded
+    (state/manifest_scan.py); an entry not found where it must be parses the whole file (which
+    also reports a damaged one)."""
     path = target.manifest_path
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError):
-        text = ""
+    except OSError:
+        data = b""
     wanted = sorted(set(node_ids))
-    found = _entries_in(text, wanted)
+    found = entries_in(data, wanted)
     hint = hint_for(target, path)
     what = "Manifest" if target.env is None else "Environment manifest"
     if found is None:
@@ -149,52 +148,9 @@ def read_manifest_nodes(target: Target, node_ids: Iterable[str]) -> Manifest | N
             return None
         found = {n: manifest.nodes[n] for n in wanted if n in manifest.nodes}
         return Manifest(found, manifest.fingerprint, manifest.metadata)
-    data: dict[str, Any] = {"schema_version": Manifest.SCHEMA_VERSION, "nodes": found}
-    data["fingerprint"] = manifest_fingerprint_of(path)
-    return Manifest.from_json(data, path, hint, what)
-
-
-_NODES = re.compile(r'"nodes":\s*\{')
-
-
-def _entries_in(text: str, wanted: list[str]) -> dict[str, Any] | None:
-    start = _NODES.search(text)
-    if start is None:
-        return None
-    decoder = json.JSONDecoder()
-    pos, found = start.end(), {}
-    for node_id in wanted:
-        at = text.find(json.dumps(node_id) + ":", pos)
-        if at < 0:
-            return None
-        at = at + len(json.dumps(node_id)) + 1
-        while text[at : at + 1].isspace():
-            at += 1
-        try:
-            entry, pos = decoder.raw_decode(text, at)
-        except ValueError:
-            return None
-        if not isinstance(entry, dict) or entry.get("id") != node_id:
-            return None  # a key inside another entry: parse the whole file instead
-        found[node_id] = entry
-    return found
-
-
-_FINGERPRINT = re.compile(r'"fingerprint":\s*"([0-9a-f]+)"')
-
-
-def manifest_fingerprint_of(path: Path) -> str | None:
-    """The manifest's own fingerprint, read without parsing it: keys are sorted, so the first
-    "fingerprint" in the file is the top-level one ("edges" entries have none)."""
-    try:
-        with path.open("r", encoding="utf-8") as handle:
-            head = handle.read(1 << 16)
-            match = _FINGERPRINT.search(head)
-            if match is None:
-                match = _FINGERPRINT.search(head + handle.read())
-    except (OSError, UnicodeDecodeError):
-        return None  # unreadable: no fingerprint, so plans made against it count as stale
-    return match.group(1) if match else None
+    doc: dict[str, Any] = {"schema_version": Manifest.SCHEMA_VERSION, "nodes": found}
+    doc["fingerprint"] = manifest_fingerprint_of(path)
+    return Manifest.from_json(doc, path, hint, what)
 
 
 class ToolCache:
