@@ -14,6 +14,7 @@ from seeknal.project.outputs import data_files, may_delete
 from seeknal.project.retention import retention
 from seeknal.state import journal
 from seeknal.state.history import finish_promote, promotions
+from seeknal.state.kept import nodes_signature
 from seeknal.state.layout import Target
 from seeknal.state.records import EnvConfig, Manifest, NodeState, Plan, Promotion, RunState
 from seeknal.state.store import (
@@ -95,9 +96,8 @@ def promote_env(
             "env": env,
             "plan_id": plan.plan_id,
             "promotion": promotion.to_json(),
-            "history": retention(
-                ctx.remembered_settings()
-            ).to_json(),  # what finish keeps for rollback
+            "history": retention(ctx.remembered_settings()).to_json(),  # kept for rollback
+            "after": nodes_signature(new_state["nodes"]),  # rollback checks production by it
         }
         txn.commit(lambda journal: finish_promote(ctx.root, journal))
         tables = _rematerialize(ctx, env, staged.moved) if rematerialize else []

@@ -69,8 +69,11 @@ def signature(run_state: Path) -> str:
         nodes = {}
     except (OSError, ValueError, AttributeError):
         return "unreadable"
-    if not isinstance(nodes, dict):
-        return "unreadable"
+    return nodes_signature(nodes) if isinstance(nodes, dict) else "unreadable"
+
+
+def nodes_signature(nodes: dict[str, Any]) -> str:
+    """`signature` of a run state's `nodes` (a promotion has them at hand: it wrote them)."""
     rows = sorted(
         (str(k), str(v.get("hash")), str(v.get("output_path")), str(v.get("output_digest")))
         for k, v in nodes.items()
@@ -102,7 +105,9 @@ def keep_replaced(base: Path, root: Path, journal: dict[str, Any], run_state: Pa
                 }
             )
         time = str(journal.get("details", {}).get("promotion", {}).get("time", ""))
-        entry = {"id": txn_id, "time": time, "ops": ops, "after": signature(run_state)}
+        after = journal.get("details", {}).get("after")  # what the promotion wrote
+        after = after if isinstance(after, str) else signature(run_state)
+        entry = {"id": txn_id, "time": time, "ops": ops, "after": after}
         atomic.write_json(folder / ENTRY, entry)
     if (root / backup_rel).is_dir() and not (folder / FILES).exists():
         os.replace(root / backup_rel, folder / FILES)
