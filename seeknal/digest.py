@@ -39,8 +39,7 @@ def file_digest(
 def memoised_digest(path: str, memo: Mapping[str, Any]) -> str | None:
     """The digest `file_digest` memoised for the file at `path` as it is now, else None (for
     thousands of checks: a string path, no Path objects); OSError when it cannot be stat'ed."""
-    st = os.stat(path)
-    found = memo.get(f"f:{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}")
+    found = memo.get(stat_key(path, os.stat(path)))
     return None if found is None else str(found)
 
 
@@ -86,4 +85,9 @@ def remember_digest(path: Path, digest: str, memo: MutableMapping[str, Any]) -> 
 
 
 def _memo_key(path: Path | str, st: os.stat_result) -> str:
+    return stat_key(str(path), st)
+
+
+def stat_key(path: str, st: os.stat_result) -> str:
+    """The memo's key of the file at `path` with stats `st`."""
     return f"f:{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"

@@ -8,7 +8,7 @@ from pathlib import Path
 from seeknal.context import Context, utc_now
 from seeknal.digest import file_digest, remember_digest
 from seeknal.envs.access import check_fresh, locked, require_env, require_manifest
-from seeknal.envs.resolve import EnvView
+from seeknal.envs.resolve import verify_production_refs
 from seeknal.errors import EnvError
 from seeknal.project.outputs import data_files, may_delete
 from seeknal.project.retention import retention
@@ -21,7 +21,6 @@ from seeknal.state.store import (
     read_entity_files,
     read_env_outputs,
     read_manifest_nodes,
-    read_refs,
     read_run_state_json,
 )
 
@@ -159,9 +158,7 @@ def _promotable(
             f"Fix them and run 'seeknal run --env {env}' again before promoting.",
         )
     check_fresh(ctx, env, plan, promoting=True)
-    EnvView(
-        env, ctx.production, {}, read_refs(target).by_node(), memo=ctx.cache.digests
-    ).verify_refs()
+    verify_production_refs(ctx, target)
 
 
 def _stage_outputs(

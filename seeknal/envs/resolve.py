@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from seeknal.context import Context
-from seeknal.digest import file_digest, memoised_digest
+from seeknal.digest import file_digest, memoised_digest, stat_key
 from seeknal.errors import EnvError
 from seeknal.state.layout import Target
 from seeknal.state.records import Manifest, Plan, Ref, RunState
-from seeknal.state.store import read_refs, read_run_state
+from seeknal.state.store import read_refs, read_refs_json, read_run_state
 from seeknal.types import Output
 
 
@@ -182,6 +182,38 @@ def production_view(ctx: Context, state: RunState | None = None) -> EnvView:
         digests={n: e.output_digest for n, e in nodes.items() if e.output_path},
         memo=ctx.cache.digests,
     )
+
+
+def verify_production_refs(ctx: Context, target: Target) -> None:
+    """Every production output the env at `target` reads still holds the bytes its plan
+    recorded (promote). One pass over refs.json's JSON while each file's stats find that digest
+    memoised; on any doubt (a damaged entry, stats not memoised, other bytes) the refs are read
+    as records and checked by EnvView.verify_refs, which words what is wrong."""
+    memo = ctx.cache.digests
+    if not _memoised_as_recorded(read_refs_json(target), str(ctx.production.root), memo):
+        refs = read_refs(target).by_node()
+        EnvView(target.env, ctx.production, {}, refs, memo=memo).verify_refs()
+
+
+def _memoised_as_recorded(data: Any, root: str, memo: Mapping[str, Any]) -> bool:
+    if not isinstance(data, dict) or not isinstance(data.get("schema_version"), str):
+        return False
+    refs = data.get("refs")
+    if not isinstance(refs, list):
+        return False
+    try:
+        for ref in refs:
+            rel = ref["output_path"]
+            path = rel if rel.startswith("/") else f"{root}/{rel}"
+            digest = ref["output_digest"]
+            if digest is None or memo.get(stat_key(path, os.stat(path))) != digest:
+                return False
+            fingerprint = ref.get("fingerprint")
+            if not isinstance(ref["node_id"], str) or not isinstance(fingerprint, str | None):
+                return False
+    except (OSError, TypeError, KeyError, AttributeError):
+        return False
+    return True
 
 
 def resolve(ctx: Context, env: str | None, node_id: str) -> Seen:

@@ -106,6 +106,12 @@ def read_refs(target: Target, only: Collection[str] | None = None) -> Refs:
     return refs
 
 
+def read_refs_json(target: Target) -> Any:
+    """refs.json as plain JSON, None when missing (a check that builds no records; read_refs
+    words what is wrong with it)."""
+    return atomic.read_json(target.refs_path, Refs.WHAT, hint_for(target, target.refs_path))
+
+
 def write_refs(target: Target, refs: Refs) -> None:
     atomic.write_json(target.refs_path, refs.to_json())
 

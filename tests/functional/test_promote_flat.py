@@ -80,3 +80,22 @@ def test_an_edit_after_the_stats_were_memoised_is_still_stale(small: Path) -> No
     res = cli(small, "promote", ENV)
     assert res.exit_code == 1 and "Plan is stale" in res.stderr
     assert promotions(small) == []
+
+
+def test_promote_still_judges_every_entry_of_refs_json(small: Path) -> None:
+    """The production outputs an env reads are checked in one pass over refs.json (their digests
+    memoised by stats); an entry the records would refuse is still refused, naming it."""
+    applied(small)
+    refs = env_dir(small, ENV) / "refs.json"
+    good = refs.read_text()
+    for change, phrase in (
+        (lambda d: d["refs"][-1].update(node_id=5), "has no text 'node_id'"),
+        (lambda d: d["refs"][-1].update(fingerprint=7), "'fingerprint'"),
+        (lambda d: d["refs"].append(d["refs"][0] | {"output_digest": None}), "changed since"),
+    ):
+        rewrite(refs, change)
+        res = cli(small, "promote", ENV)
+        assert res.exit_code == 1 and phrase in res.stderr, res.output
+        assert promotions(small) == []
+        refs.write_text(good)
+    assert cli(small, "promote", ENV).exit_code == 0
