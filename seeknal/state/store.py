@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
+import os
 import pickle
 from collections.abc import Collection, Iterable
 from pathlib import Path
@@ -10,7 +12,7 @@ from typing import Any, TypeVar
 
 from seeknal import __version__
 from seeknal.errors import StateError
-from seeknal.state import atomic
+from seeknal.state import atomic, failpoints
 from seeknal.state.layout import Target
 from seeknal.state.manifest_scan import entries_in, manifest_fingerprint_of
 from seeknal.state.records import EntityFiles, EnvConfig, Manifest, Plan, Refs, RunState
@@ -186,6 +188,7 @@ class ToolCache:
         self._all: dict[str, Any] | None = None
         self._sizes = {"digests": 0, "parse": 0}  # entries loaded from each file
         self._read_from: dict[str, Path | None] = {}
+        self._records = 0  # intact records in the digests file as read (DigestLog)
 
     @property
     def digests(self) -> dict[str, Any]:
@@ -213,8 +216,11 @@ class ToolCache:
         return path.with_suffix(".digests")
 
     def _load_file(self, name: str) -> dict[str, Any]:
-        self._read_from[name] = self._where(name)
-        loaded = self._load(self._read_from[name])
+        self._read_from[name] = where = self._where(name)
+        if name == "digests":
+            loaded, self._records = DigestLog.load(where)
+        else:
+            loaded = self._load(where)
         loaded[VERSION_KEY] = __version__
         self._sizes[name] = len(loaded)
         return loaded
@@ -257,6 +263,11 @@ class ToolCache:
         for name, entries in parts.items():
             # a file read from the spare place moves into target/ once the project has one
             moved = self._where(name) != self._read_from.get(name)
+            if not moved and entries is self._digests and len(entries) > self._sizes[name]:
+                if self._append(entries):  # only `digests` was read: it gained these
+                    self._sizes[name] = len(entries)
+                    written = True
+                    continue
             if (moved or len(entries) != self._sizes[name]) and self._write(name, entries):
                 self._sizes[name] = len(entries)
                 self._read_from[name] = self._where(name)
@@ -271,10 +282,92 @@ class ToolCache:
             entries = dict(list(entries.items())[-self.MAX_ENTRIES // 2 :])
             entries[VERSION_KEY] = __version__
         try:
-            body = pickle.dumps(entries, protocol=5)
+            if name == "digests":
+                data = DigestLog.whole(entries)
+                self._records = 1
+            else:
+                body = pickle.dumps(entries, protocol=5)
+                data = self.MAGIC + hashlib.sha256(body).digest() + body
             # no fsync: the checksum drops a cache a power loss damaged, which only costs time
-            data = self.MAGIC + hashlib.sha256(body).digest() + body
             atomic.write_bytes(where, data, durable=False)
         except (OSError, StateError):
             return False  # losing the cache only costs time
         return True
+
+    def _append(self, entries: dict[str, Any]) -> bool:
+        """Add the entries gained since loading (a dict keeps them last) to the digests file
+        instead of writing all of it again; False when it has to be written whole."""
+        where = self._where("digests")
+        if where is None or not 0 < self._records < DigestLog.MAX_RECORDS:
+            return False
+        new = dict(itertools.islice(entries.items(), self._sizes["digests"], None))
+        if not DigestLog.append(where, new):
+            return False
+        self._records += 1
+        return True
+
+
+class DigestLog:
+    """The digests file: records appended one after another, each a length, a SHA-256 and a
+    pickled dict of entries; the first holds every entry, later ones what a command added. A
+    promotion appends its few digests instead of rewriting thousands. Loading stops at the
+    first damaged record (a write cut short): what came before still counts, and the file is
+    written whole at the next save."""
+
+    MAGIC = b"seeknal-digests-1\n"
+    MAX_RECORDS = 64  # then written whole again (entries of files long gone drop out over time)
+
+    @classmethod
+    def load(cls, path: Path | None) -> tuple[dict[str, Any], int]:
+        """The entries and the number of intact records (0: write it whole next time)."""
+        try:
+            raw = path.read_bytes() if path is not None else b""
+        except OSError:
+            raw = b""
+        if not raw.startswith(cls.MAGIC):
+            return {}, 0
+        entries: dict[str, Any] = {}
+        pos, count = len(cls.MAGIC), 0
+        while pos < len(raw):
+            size = int.from_bytes(raw[pos : pos + 8], "big")
+            digest, body = raw[pos + 8 : pos + 40], raw[pos + 40 : pos + 40 + size]
+            if len(body) != size or hashlib.sha256(body).digest() != digest:
+                return cls._checked(entries), 0
+            try:
+                entries.update(pickle.loads(body))  # noqa: S301 - our file, checksummed
+            except Exception:  # noqa: BLE001 - a damaged cache only costs time
+                return cls._checked(entries), 0
+            pos, count = pos + 40 + size, count + 1
+        return cls._checked(entries), count
+
+    @staticmethod
+    def _checked(entries: dict[str, Any]) -> dict[str, Any]:
+        # entries depend on how this version hashes (the first record names it)
+        return entries if entries.get(VERSION_KEY) == __version__ else {}
+
+    @classmethod
+    def record(cls, entries: dict[str, Any]) -> bytes:
+        body = pickle.dumps(entries, protocol=5)
+        return len(body).to_bytes(8, "big") + hashlib.sha256(body).digest() + body
+
+    @classmethod
+    def whole(cls, entries: dict[str, Any]) -> bytes:
+        return cls.MAGIC + cls.record(entries)
+
+    @classmethod
+    def append(cls, path: Path, entries: dict[str, Any]) -> bool:
+        data = cls.record(entries)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        except OSError:
+            return False
+        try:
+            half = len(data) // 2  # one write; the failpoint leaves a torn record for tests
+            if os.environ.get("SEEKNAL_FAILPOINT") and os.write(fd, data[:half]) == half:
+                failpoints.hit("cache.digests.append")
+                data = data[half:]
+            return os.write(fd, data) == len(data)
+        except OSError:
+            return False
+        finally:
+            os.close(fd)

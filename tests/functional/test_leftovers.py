@@ -13,6 +13,8 @@ import pytest
 from conftest import cli, git, seeknal_cmd
 from envkit import ADULTS, KILLED, edit, env_dir, env_project, kill, read_json, start_paused
 
+from seeknal.state.store import DigestLog
+
 TEMP = ".seeknal-tmp-"
 
 
@@ -55,18 +57,42 @@ def test_killed_production_run_leaves_no_partial_export(proj: Path) -> None:
     assert (proj / "exports/adults.csv").is_file() and temps(proj) == []
 
 
-def test_killed_promote_leaves_no_temp_file_in_the_tool_cache(proj: Path) -> None:
+def test_killed_tool_cache_write_leaves_no_temp_file(proj: Path) -> None:
     applied(proj)
-    # killed while saving the tool cache, after the promotion itself completed
-    res = seeknal_cmd(proj, "promote", "dev", env={"SEEKNAL_FAILPOINT": "atomic.cache.digests"})
+    edit(proj, ADULTS, "WHERE age >= 30", "WHERE age >= 31")
+    # killed while writing the tool cache whole, after the run itself completed
+    res = seeknal_cmd(proj, "run", env={"SEEKNAL_FAILPOINT": "atomic.cache.digests"})
     assert res.exit_code == KILLED, res.output
     left = temps(proj)
     assert len(left) == 1 and left[0].startswith(f"target/.seeknal-cache/{TEMP}"), left
-    assert read_json(proj / "target/run_state.json")["promoted_from"] == "dev"
     res = seeknal_cmd(proj, "env", "list")
     assert res.exit_code == 0, res.output
     assert "removed 1 temporary file(s)" in res.stderr
     assert temps(proj) == []
+    assert not (proj / "target/.lock.holder").exists()
+
+
+def test_killed_promote_leaves_a_torn_digests_record_that_only_costs_time(proj: Path) -> None:
+    """A promotion appends its digests to the tool cache's digests file; killed halfway through
+    that (after the promotion itself completed), the torn record is ignored and the file is
+    written whole by the next command that adds to it."""
+    applied(proj)
+    digests = proj / "target/.seeknal-cache/cache.digests"
+    size = digests.stat().st_size
+    res = seeknal_cmd(proj, "promote", "dev", env={"SEEKNAL_FAILPOINT": "cache.digests.append"})
+    assert res.exit_code == KILLED, res.output
+    assert digests.stat().st_size > size and temps(proj) == []
+    entries, intact = DigestLog.load(digests)
+    assert entries and intact == 0  # what came before the torn record still counts
+    assert read_json(proj / "target/run_state.json")["promoted_from"] == "dev"
+    res = seeknal_cmd(proj, "run", "--json")
+    assert res.exit_code == 0, res.output
+    assert all(n["status"] == "cached" for n in json.loads(res.stdout)["nodes"]), res.stdout
+    edit(proj, ADULTS, "WHERE age >= 30", "WHERE age >= 32")
+    assert cli(proj, "plan", "dev").exit_code == 0
+    assert cli(proj, "run", "--env", "dev").exit_code == 0
+    assert cli(proj, "promote", "dev").exit_code == 0
+    assert DigestLog.load(digests)[1] >= 1  # written whole again, then appended to
     assert not (proj / "target/.lock.holder").exists()
 
 

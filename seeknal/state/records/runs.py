@@ -218,11 +218,14 @@ class RunState:
         r.get("schema_version", TEXT)
         computed: dict[str, NodeState] = {}
         refs: dict[str, str | None] = {}
-        for node_id, entry in r.entries("nodes", dict):
-            if entry.get("ref") is True:
-                refs[str(node_id)] = r.entry_field("nodes", node_id, entry, "hash", MAYBE_TEXT)
+        for node_id, entry in r.get("nodes", (dict,), {}).items():
+            if isinstance(entry, dict) and entry.get("ref") is True:
+                fingerprint = entry.get("hash")  # thousands of refs: checked inline
+                if fingerprint is not None and not isinstance(fingerprint, str):
+                    r.entry_field("nodes", node_id, entry, "hash", MAYBE_TEXT)  # words it
+                refs[str(node_id)] = fingerprint
             else:
-                computed[str(node_id)] = NodeState.read(r, node_id, entry)
+                computed[str(node_id)] = cls._entry(r, node_id, entry)
         return cls._with_fields(r, computed), refs
 
     @classmethod
