@@ -7,10 +7,10 @@ so.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +104,7 @@ def post_checkout(root: Path, dirs: dotgit.GitDirs, args: list[str]) -> None:
     if not git.bind_branches:
         return
     env = active.env_for_branch(root, branch, git)
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())  # datetime costs an import
     dotgit.write_switch(
         dirs, active.project_key(root, dirs), {"env": env, "branch": branch, "at": now}
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from seeknal.errors import EnvError
+
+if TYPE_CHECKING:
+    import datetime as dt
 
 ENV_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 RESERVED = frozenset({"prod", "production", ".", ".."})
@@ -33,6 +35,8 @@ def validate_env_name(name: str) -> str:
 
 def parse_utc(text: str | None) -> dt.datetime | None:
     """Parse a stored timestamp; naive ones (older files) are taken as UTC."""
+    import datetime as dt  # here: the post-checkout hook imports this module, not datetime
+
     if not text:
         return None
     try:
@@ -44,6 +48,8 @@ def parse_utc(text: str | None) -> dt.datetime | None:
 
 
 def expires_at(last_accessed: str | None, ttl_seconds: int | None) -> dt.datetime | None:
+    import datetime as dt
+
     start = parse_utc(last_accessed)
     if start is None:
         return None
@@ -65,13 +71,14 @@ def branch_env_name(branch: str, bound_branch: Callable[[str], str | None] | Non
     bound to this branch stays its env, whatever happened to the other names since (another
     branch's env deleted by `env gc` must not move this branch to a new env).
     """
+    lowered = branch.replace("/", "-")
+    base = _dashed(branch.lower())
+    plain = base == lowered and base not in RESERVED and len(base) <= 63
+    if plain and (bound_branch is None or bound_branch(base) == branch):
+        return base  # the common case, decided before hashing (the post-checkout hook's path)
     import hashlib
 
-    lowered = branch.replace("/", "-")
-    base = re.sub(r"[^a-z0-9._-]+", "-", branch.lower())
-    base = re.sub(r"-{2,}", "-", base).strip("-._") or "branch"
     digest = hashlib.sha1(branch.encode("utf-8")).hexdigest()
-    plain = base == lowered and base not in RESERVED and len(base) <= 63
     # a longer hash in the (constructed) case that a branch literally named like another
     # branch's hashed env already holds it
     hashed = [f"{base[: 62 - size].rstrip('-._')}-{digest[:size]}" for size in (6, 12, 40)]
@@ -83,6 +90,17 @@ def branch_env_name(branch: str, bound_branch: Callable[[str], str | None] | Non
         if owners[name] == branch:
             return name
     return next((name for name in candidates if owners[name] is None), candidates[-1])
+
+
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def _dashed(text: str) -> str:
+    """Runs of characters outside a-z 0-9 . _ - and of dashes become one dash; dots,
+    underscores and dashes are stripped from both ends (no regular expression to compile: the
+    post-checkout hook calls this)."""
+    swapped = "".join(ch if ch in _NAME_CHARS else "-" for ch in text)
+    return "-".join(part for part in swapped.split("-") if part).strip("-._") or "branch"
 
 
 class EnvFacts(NamedTuple):

@@ -160,3 +160,31 @@ def test_a_branch_keeps_the_env_bound_to_it_when_a_better_name_frees_up() -> Non
     # the branch that held the plain name is gone (its env collected); feature/x stays put
     assert branch_env_name("feature/x", {hashed: "feature/x"}.get) == hashed
     assert branch_env_name("feature/x", {}.get) == "feature-x"
+
+
+def _reference_base(branch: str) -> str:
+    """How branch names were first turned into env names (regular expressions)."""
+    import re
+
+    base = re.sub(r"[^a-z0-9._-]+", "-", branch.lower())
+    return re.sub(r"-{2,}", "-", base).strip("-._") or "branch"
+
+
+@pytest.mark.parametrize(
+    "branch",
+    [
+        "main", "feature/x", "Feature/X", "a--b", "-a-", "._a_.", "a/./b", "a -- b", "a.-.b",
+        "ÉTÉ/été", "x" * 80, "--", "...", "feat/ü-1", "a\tb", "/lead", "trail/", "İ", "a_b.c-d",
+    ],
+)  # fmt: skip
+def test_branch_env_names_are_what_they_always_were(branch: str) -> None:
+    import hashlib
+
+    base = _reference_base(branch)
+    digest = hashlib.sha1(branch.encode("utf-8")).hexdigest()
+    plain = base == branch.replace("/", "-") and base not in ("prod", "production", ".", "..")
+    expected = base if plain and len(base) <= 63 else f"{base[:56].rstrip('-._')}-{digest[:6]}"
+    assert branch_env_name(branch) == expected
+    # bound to this branch or not, the same answer as the full candidate search
+    assert branch_env_name(branch, lambda name: branch if name == expected else None) == expected
+    assert branch_env_name(branch, lambda name: None) == expected
