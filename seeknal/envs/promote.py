@@ -13,7 +13,7 @@ from seeknal.errors import EnvError
 from seeknal.project.outputs import data_files, may_delete
 from seeknal.project.retention import retention
 from seeknal.state import journal
-from seeknal.state.history import finish_promote, promotions
+from seeknal.state.history import check_readable, finish_promote
 from seeknal.state.kept import nodes_signature
 from seeknal.state.layout import Target
 from seeknal.state.records import EnvConfig, Manifest, NodeState, Plan, Promotion, RunState
@@ -64,7 +64,7 @@ def promote_env(
         _promotable(ctx, target, config, plan, state, moving)
         prod = ctx.production
         prod_json, prod_state = read_run_state_json(prod, [*state.nodes, *plan.removed_nodes])
-        promotions(prod.base)  # its history must be readable before production changes
+        check_readable(prod.base)  # its history must be readable before production changes
         txn = journal.Transaction(prod.base, ctx.root, "promote")
         try:
             staged = _stage_outputs(txn, target, prod, moving, state, prod_state, copy_data, ctx)

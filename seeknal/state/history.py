@@ -105,7 +105,28 @@ def append_line(base: Path, line: Promotion) -> None:
 
 
 def _history_has(history: Path, promotion_id: str) -> bool:
+    try:
+        raw: bytes | None = history.read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        raw = None  # _history words it
+    if raw is not None and json.dumps(promotion_id).encode() not in raw:
+        return False  # the usual answer, without parsing every past line
     return any(line.id == promotion_id for line in _history(history))
+
+
+def check_readable(base: Path) -> None:
+    """Refuse a promotions.jsonl that cannot be read (as `promotions` would), without parsing
+    the lines of every past promotion."""
+    history = base / HISTORY
+    try:
+        with history.open("rb"):
+            pass
+    except FileNotFoundError:
+        return
+    except OSError:
+        _history(history)  # words it
 
 
 def _history(history: Path) -> list[Promotion]:
