@@ -183,6 +183,7 @@ def _stage_outputs(
         src = target.absolute(entry.output_path or "")
         digest = _intact(target, node_id, entry, src, ctx)
         dst = prod.output(snapshot.nodes[node_id]).path
+        _not_a_folder(prod, node_id, dst)
         txn.replace(dst, txn.stage_copy(src) if copy_data else src)
         old = prod_state.nodes.get(node_id)
         if old and old.output_path:
@@ -193,6 +194,19 @@ def _stage_outputs(
         staged.nodes[node_id] = entry.promoted(prod.relative(dst))
         staged.moved.append(node_id)
     return staged
+
+
+def _not_a_folder(prod: Target, node_id: str, dst: Path) -> None:
+    """A folder where a promoted file goes (e.g. an exposure's path) is the user's: renamed
+    aside into history, it would be deleted once the history is pruned."""
+    if dst.is_dir():
+        rel = prod.relative(dst)
+        raise EnvError(
+            f"Production output {rel} of {node_id} is a folder; promote would replace it with "
+            "a file. Nothing was promoted.",
+            f"Move or rename the folder {rel} (or change the node's output path), then promote "
+            "again.",
+        )
 
 
 def _intact(target: Target, node_id: str, entry: NodeState, src: Path, ctx: Context) -> str:

@@ -5,12 +5,13 @@ entries: a promote that still read them as records would refuse them."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 from conftest import cli
-from envkit import ADULTS, NAMES, edit, env_dir, promotions
+from envkit import ADULTS, NAMES, applied_dev_env, edit, env_dir, production_digests, promotions
 
 from seeknal.digest import RACY_SECONDS
 from seeknal.state.store import ToolCache
@@ -99,3 +100,23 @@ def test_promote_still_judges_every_entry_of_refs_json(small: Path) -> None:
         assert promotions(small) == []
         refs.write_text(good)
     assert cli(small, "promote", ENV).exit_code == 0
+
+
+def test_a_folder_where_a_promoted_file_goes_is_refused_and_kept(git_project: Path) -> None:
+    """An exposure's production path that became a folder of the user's is never swept aside
+    into history (pruned later): promote refuses, naming it, and changes nothing."""
+    root = applied_dev_env(git_project)
+    export = root / "exports/adults.csv"
+    export.unlink()
+    export.mkdir()
+    (export / "mine.txt").write_text("keep me\n")
+    before = production_digests(root)
+    res = cli(root, "promote", "dev")
+    assert res.exit_code == 1
+    assert "exports/adults.csv of exposure.adults_export is a folder" in res.stderr, res.stderr
+    assert "Next:" in res.stderr
+    assert (export / "mine.txt").read_text() == "keep me\n"
+    assert production_digests(root) == before and promotions(root) == []
+    shutil.rmtree(export)
+    assert cli(root, "promote", "dev").exit_code == 0
+    assert export.is_file()
