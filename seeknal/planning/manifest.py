@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from seeknal.planning.fingerprint import NodeFingerprint, manifest_fingerprint
 from seeknal.planning.keys import key_columns
 from seeknal.types import Project
+
+if TYPE_CHECKING:  # promote rebuilds nodes from a manifest without the hashing modules
+    from seeknal.planning.fingerprint import NodeFingerprint
 
 MANIFEST_VERSION = "2.0"
 
@@ -18,6 +20,8 @@ def build_manifest(
     seeknal_version: str,
     generated_at: str,
 ) -> dict[str, Any]:
+    from seeknal.planning.fingerprint import manifest_fingerprint
+
     nodes: dict[str, Any] = {}
     edges: list[dict[str, str]] = []
     for node_id in project.order:
