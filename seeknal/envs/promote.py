@@ -238,7 +238,7 @@ def _stage_entity_files(
     record = read_entity_files(target)
     for rel, digest in record.files.items():
         src = target.own_files / rel
-        if not src.is_file() or file_digest(src, ctx.cache.data) != digest:
+        if not src.is_file() or file_digest(src, ctx.cache.digests) != digest:
             raise EnvError(
                 f"{target.relative(src)} of env '{env}' is missing or not what "
                 f"'seeknal run --env {env}' wrote (its bytes changed since). Nothing was promoted.",
