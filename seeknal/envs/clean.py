@@ -59,12 +59,17 @@ def clean(ctx: Context, dry_run: bool = False, now: dt.datetime | None = None) -
         size = sum(p.stat().st_size for p in _files(tool_cache))
         removals.append(Removal(_rel(ctx, tool_cache), size, "tool cache (rebuilt when needed)"))
     spare = ctx.production.spare_tool_cache_path
-    if spare is not None and spare.is_file():
-        removals.append(Removal(_home(spare), spare.stat().st_size, SPARE_WHY))
+    # its two files (state/store.py ToolCache): parse entries, and digests beside them
+    spares = (
+        [] if spare is None else [p for p in (spare, spare.with_suffix(".digests")) if p.is_file()]
+    )
+    if spare is not None and spares:
+        size = sum(p.stat().st_size for p in spares)
+        removals.append(Removal(_home(spare), size, SPARE_WHY))
     if dry_run or not removals:
         return removals
-    if spare is not None:
-        spare.unlink(missing_ok=True)  # this project's own file: no lock needed, none created
+    for path in spares:
+        path.unlink(missing_ok=True)  # this project's own files: no lock needed, none created
     if len(removals) == 1 and removals[0].why == SPARE_WHY:
         return removals  # a never-run project: no target/ to lock (or create)
     if expired:

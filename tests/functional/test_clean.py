@@ -113,9 +113,12 @@ def test_clean_removes_the_tool_cache_kept_outside_a_never_run_project(
     )
     assert summary.startswith("Would remove 1 item(s), ")
     assert ours.is_file()
+    for pickle in (ours, theirs):  # the cache's digests file, beside it once it holds some
+        pickle.with_suffix(".digests").write_bytes(b"digests")
     res = cli(git_project, "clean", "--yes")
     assert res.exit_code == 0, res.output
     assert "Removed 1 item(s)" in res.stdout
     assert not ours.exists() and theirs.is_file()  # another project's cache stays
+    assert not ours.with_suffix(".digests").exists() and theirs.with_suffix(".digests").is_file()
     assert not (git_project / "target").exists()  # nothing created to remove it
     assert cli(git_project, "clean").stdout == "Nothing to clean.\n"
