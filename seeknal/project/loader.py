@@ -21,13 +21,12 @@ from seeknal.project.files import (
 )
 from seeknal.project.outputs import output_problems
 from seeknal.project.python_nodes import load_python_file
-from seeknal.project.retention import retention_problems
+from seeknal.project.settings_checks import common_entries, settings_problems
 from seeknal.project.yaml_nodes import (
     NodeFile,
     SqlParser,
     build_node,
     find_line,
-    key_line,
     yaml_problem,
 )
 from seeknal.types import Node, Project
@@ -187,38 +186,7 @@ class _ProjectLoader:
         if not isinstance(data, dict):
             self.problems.append(Problem(PROJECT_FILE, "must be a mapping of settings", 1))
             return {}
-        if not data.get("name"):
-            self.problems.append(Problem(PROJECT_FILE, "missing 'name'", 1))
-        elif isinstance(data["name"], dict | list):
-            self.problems.append(
-                Problem(PROJECT_FILE, "'name' must be text, e.g. name: my_project", 1)
-            )
-        envs = data.get("environments")
-        if envs is not None and not isinstance(envs, dict):
-            self.problems.append(
-                Problem(PROJECT_FILE, "'environments' must be a mapping, e.g. {ttl_seconds: 86400}")
-            )
-        elif envs and envs.get("ttl_seconds") is not None:
-            ttl = envs["ttl_seconds"]
-            if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0:
-                self.problems.append(
-                    Problem(
-                        PROJECT_FILE,
-                        f"environments.ttl_seconds must be a whole number of seconds above 0, "
-                        f"not {ttl!r}",
-                    )
-                )
-        for problem in retention_problems(data.get("history")):
-            self.problems.append(Problem(PROJECT_FILE, problem, key_line(loaded[1], "history")))
-        if "sql_sandbox" in data and not _sandbox_ok(data["sql_sandbox"]):
-            self.problems.append(
-                Problem(
-                    PROJECT_FILE,
-                    "sql_sandbox must be true (the default), false, or {allow: [folder, ...]}, "
-                    f"not {data['sql_sandbox']!r}",
-                    key_line(loaded[1], "sql_sandbox"),
-                )
-            )
+        self.problems.extend(settings_problems(data, loaded[1]))
         return data
 
     def placeholder_values(self) -> dict[str, str]:
@@ -237,41 +205,15 @@ class _ProjectLoader:
                 entries = loaded[0].get(key) or []
             elif loaded is not None and loaded[0] is not None:
                 self.problems.append(Problem(path, f"must be a mapping with a '{key}:' list", 1))
-            lists[key] = self.common_entries(path, loaded[1] if loaded else "", key, entries)
+            good, problems = common_entries(path, loaded[1] if loaded else "", key, entries)
+            self.problems.extend(problems)
+            self.broken_common = self.broken_common or bool(problems)
+            lists[key] = good
         values = placeholders.common_values(
             lists["sources"], lists["rules"], lists["transformations"]
         )
         values.update(placeholders.builtin_values(self.run_id, self.params))
         return values
-
-    def common_entries(self, path: str, text: str, key: str, entries: Any) -> list[dict[str, Any]]:
-        """The well-formed entries of a seeknal/common/ list; a problem for every other one."""
-        if not isinstance(entries, list):
-            self.broken_common = True
-            self.problems.append(
-                Problem(
-                    path, f"'{key}' must be a list of entries with an 'id'", key_line(text, key)
-                )
-            )
-            return []
-        good: list[dict[str, Any]] = []
-        for index, entry in enumerate(entries, 1):
-            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str | int):
-                what = "has no 'id'" if isinstance(entry, dict) else f"is {entry!r}, not a mapping"
-                self.problems.append(
-                    Problem(path, f"{key} entry {index} {what}; give each entry an 'id: name'")
-                )
-            elif key == "sources" and not isinstance(entry.get("params") or {}, dict):
-                self.problems.append(
-                    Problem(
-                        path, f"params of source '{entry['id']}' must be a mapping of key: value"
-                    )
-                )
-            else:
-                good.append(entry)
-                continue
-            self.broken_common = True
-        return good
 
     def read_nodes(self) -> list[tuple[str, dict[str, Any], str]]:
         found: list[tuple[str, dict[str, Any], str]] = []
@@ -437,13 +379,3 @@ class _ProjectLoader:
             first = nodes[cycle[0]]
             self.problems.append(Problem(first.file_path, f"cycle: {format_cycle(cycle)}"))
         return [] if cycles else dag.order()
-
-
-def _sandbox_ok(value: Any) -> bool:
-    """`sql_sandbox`: true, false, or a mapping whose only key `allow` lists folders."""
-    if isinstance(value, bool):
-        return True
-    if not isinstance(value, dict) or set(value) - {"allow"}:
-        return False
-    allow = value.get("allow") or []
-    return isinstance(allow, list) and all(isinstance(a, str) and a for a in allow)
