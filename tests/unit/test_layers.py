@@ -138,3 +138,13 @@ def test_the_layer_check_sees_a_violation(tmp_path: Path) -> None:
     probe.write_text("def f():\n    from seeknal.cli.main import get_app\n")
     assert (2, "seeknal.cli.main") in imports(probe)
     assert rank("seeknal.cli.main") > rank("seeknal.types")
+
+
+def test_no_module_is_longer_than_400_lines() -> None:
+    """Modules stay small enough to read in one sitting: split one that grows past 400 lines."""
+    long = {
+        str(path.relative_to(PACKAGE)): lines
+        for path in PACKAGE.rglob("*.py")
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 400
+    }
+    assert long == {}
