@@ -106,6 +106,12 @@ class Context:
         )
         self._profile_path: str | None = None
         self._profile_chosen = False
+        self.engine_choice: str | None = None  # `run --engine`; None: the profile's
+
+    def engine_name(self, warehouse: Warehouse) -> str:
+        """The engine this command runs nodes on: `--engine`, else the profile's `engine:`,
+        else DuckDB."""
+        return self.engine_choice or warehouse.profile.engine or "duckdb"
 
     def use_profile(self, path: str | None) -> None:
         """The profile file this command reads warehouses with (an env's: its plan's)."""

@@ -74,6 +74,11 @@ def run(
     profile: Path | None = typer.Option(
         None, "--profile", help="Profiles file (connections, catalogs) for this run."
     ),
+    engine: str | None = typer.Option(
+        None,
+        "--engine",
+        help="Run the nodes on duckdb or spark (default: the profile's engine:, else duckdb).",
+    ),
 ) -> None:
     """Execute the project: production, or on a branch the branch's env.
 
@@ -81,6 +86,8 @@ def run(
     On another branch, the branch's env: its plan (planned first when missing or stale), only
     what changed. ENV or --env ENV applies that environment's plan.
     """
+    if engine is not None and engine not in ("duckdb", "spark"):
+        raise typer.BadParameter(f"--engine must be duckdb or spark, not {engine!r}")
     chosen = active_env(project_path, one_env(env_name, env))
     picked = _selection(nodes, select, exclude)
     if chosen.env is not None:
@@ -101,6 +108,7 @@ def run(
             rule=chosen.rule,
             profile=profile,
             selection=picked,
+            engine=engine,
         )
         return
     if force:
@@ -108,6 +116,7 @@ def run(
     if chosen.rule == "detached HEAD" and not dry_run:
         _refuse_detached()
     ctx = context(project_path, params)
+    ctx.engine_choice = engine
     if dry_run:
         show_production_plan(ctx, full, picked, quiet, as_json, "Dry run (nothing is written):")
         return
@@ -184,10 +193,12 @@ def apply_env_command(
     rule: str = "--env",
     profile: Path | None = None,
     selection: Any = None,
+    engine: str | None = None,
 ) -> None:
     from seeknal.envs.apply import apply_env
 
     ctx = context(project_path)
+    ctx.engine_choice = engine
     started = time.perf_counter()
     if auto_plan:
         _plan_if_stale(ctx, env, rule, quiet or as_json, profile)

@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 DEFAULT_ENGINE = "duckdb"
 
 # name → "module:class"; an engine registers by adding its line here
-ENGINES = {"duckdb": "seeknal.engine.duckdb:DuckDBEngine"}
+ENGINES = {
+    "duckdb": "seeknal.engine.duckdb:DuckDBEngine",
+    "spark": "seeknal.engine.spark:SparkEngine",  # needs the `spark` extra (pyspark)
+}
 
 
 def create_engine(

@@ -26,6 +26,17 @@ from seeknal.types import FileAccess, Node
 FORMATS = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER true", "json": "FORMAT json"}
 
 
+def split_statements(sql: str) -> list[str]:
+    """The statements of a script, each trimmed; empty ones left out."""
+    if ";" not in sql:
+        # one statement at most: DuckDB's parser would only say so, and it costs as much
+        # as a small node's query (the loader already checked the syntax)
+        one = trim_sql(sql)
+        return [one] if one else []
+    trimmed = [trim_sql(s.query) for s in duckdb.extract_statements(sql)]
+    return [s for s in trimmed if s]
+
+
 class NodeIO:
     """The `ExecutionIO` of one node: inputs are parquet files, the output is written to `tmp`."""
 
@@ -73,13 +84,7 @@ class NodeIO:
         return trim_sql(sql)
 
     def statements(self, sql: str) -> list[str]:
-        if ";" not in sql:
-            # one statement at most: DuckDB's parser would only say so, and it costs as much
-            # as a small node's query (the loader already checked the syntax)
-            one = trim_sql(sql)
-            return [one] if one else []
-        trimmed = [trim_sql(s.query) for s in duckdb.extract_statements(sql)]
-        return [s for s in trimmed if s]
+        return split_statements(sql)
 
     def bind(self, sql: str) -> str:
         for index, up in enumerate(self.node.inputs):

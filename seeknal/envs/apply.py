@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from seeknal.context import Context, utc_now
 from seeknal.digest import file_digest
-from seeknal.engine import DEFAULT_ENGINE, create_engine
+from seeknal.engine import create_engine
 from seeknal.envs.access import check_fresh, locked, require_env, require_manifest
 from seeknal.envs.resolve import EnvView
 from seeknal.errors import EnvError
@@ -185,8 +185,13 @@ def _execute(
         digest_memo=ctx.cache.data,
     )
     access = sql_access(target, snap.project, ctx.load_settings().get("sql_sandbox", True))
+    engine_name = ctx.engine_name(warehouse)
+    if engine_name == "spark":
+        from seeknal.planning.portable import check_portable
+
+        check_portable(snap.project.nodes[n] for n in request.to_run)
     with closing(
-        create_engine(DEFAULT_ENGINE, ctx.root, warehouse, access, request.workers)
+        create_engine(engine_name, ctx.root, warehouse, access, request.workers)
     ) as engine:
         try:
             return execute(request, engine), False

@@ -89,10 +89,13 @@ class ProfileSpec(KindSpec):
                     "profiled the others",
                 )
             described = [(n, t) for n, t in described if n in {str(c) for c in wanted}]
-        parts = [_row(TABLE, "row_count", "CAST(count(*) AS BIGINT)", source)]
+        stats = [(TABLE, "row_count", "CAST(count(*) AS BIGINT)")]
+        tops: list[tuple[str, str]] = []
         for name, column_type in described:
-            parts += _column_rows(name, column_type, source, int(top or DEFAULT_TOP_VALUES))
-        return Executed(io.write(_ordered(parts)), warnings)
+            more, top_sql = _column_stats(name, column_type, source, int(top or DEFAULT_TOP_VALUES))
+            stats += more
+            tops += [(name, top_sql)] if top_sql else []
+        return Executed(io.write(_ordered(stats, tops, source)), warnings)
 
 
 def category(column_type: str) -> str:
@@ -106,14 +109,11 @@ def category(column_type: str) -> str:
     return "binary" if upper in _BINARY else "text"
 
 
-def _row(column: str, metric: str, value: str, source: str, detail: str = "NULL") -> str:
-    return (
-        f"SELECT {literal(column)} AS column_name, {literal(metric)} AS metric, "
-        f"CAST({value} AS VARCHAR) AS value, CAST({detail} AS VARCHAR) AS detail FROM {source}"
-    )
-
-
-def _column_rows(name: str, column_type: str, source: str, top: int) -> list[str]:
+def _column_stats(
+    name: str, column_type: str, source: str, top: int
+) -> tuple[list[tuple[str, str, str]], str | None]:
+    """(column, metric, aggregate) of one column's statistics, and the query of its
+    `top_values` list (None when it has none)."""
     c = ident(name)
     nulls = f"CAST(sum(CASE WHEN {c} IS NULL THEN 1 ELSE 0 END) AS BIGINT)"
     # the percentage of all rows, 0 for an empty input
@@ -121,11 +121,11 @@ def _column_rows(name: str, column_type: str, source: str, top: int) -> list[str
         f"CASE WHEN count(*) = 0 THEN 0 "
         f"ELSE 100.0 * sum(CASE WHEN {c} IS NULL THEN 1 ELSE 0 END) / count(*) END"
     )
-    rows = [_row(name, "null_count", nulls, source), _row(name, "null_percent", share, source)]
+    rows = [(name, "null_count", nulls), (name, "null_percent", share)]
     kind = category(column_type)
     if kind == "binary":
-        return rows
-    rows.append(_row(name, "distinct_count", f"CAST(count(DISTINCT {c}) AS BIGINT)", source))
+        return rows, None
+    rows.append((name, "distinct_count", f"CAST(count(DISTINCT {c}) AS BIGINT)"))
     stats: list[tuple[str, str]] = []
     if kind == "numeric":
         stats = [
@@ -144,8 +144,8 @@ def _column_rows(name: str, column_type: str, source: str, top: int) -> list[str
             ("freshness_hours", f"CASE WHEN max({c}) IS NULL THEN NULL ELSE {age} END"),
         ]
     else:
-        return [*rows, _top_values(name, source, top)]
-    return rows + [_row(name, metric, value, source) for metric, value in stats]
+        return rows, _top_values(name, source, top)
+    return rows + [(name, metric, value) for metric, value in stats], None
 
 
 def _top_values(name: str, source: str, top: int) -> str:
@@ -161,13 +161,34 @@ def _top_values(name: str, source: str, top: int) -> str:
         f"(SELECT list(json_object('value', CAST(val AS VARCHAR), 'count', cnt, "
         f"'percent', round(pct, 2)) ORDER BY cnt DESC, CAST(val AS VARCHAR)) FROM ({counted}))"
     )
-    return (
-        f"SELECT {literal(name)} AS column_name, 'top_values' AS metric, "
-        f"CAST(NULL AS VARCHAR) AS value, CAST({listed} AS VARCHAR) AS detail"
+    return f"CAST({listed} AS VARCHAR)"
+
+
+def _ordered(stats: list[tuple[str, str, str]], tops: list[tuple[str, str]], source: str) -> str:
+    """One query of all rows: every statistic computed in one pass over the input (a row of
+    aggregates), each `top_values` list by its own query, then one row per statistic in the
+    order they were listed (a column's `top_values` after its other statistics)."""
+    aggregates = ", ".join(f"CAST({v} AS VARCHAR) AS s{i}" for i, (_, _, v) in enumerate(stats))
+    lists = ", ".join(f"{sql} AS d{i}" for i, (_, sql) in enumerate(tops)) or "NULL AS d0"
+    listed: list[tuple[str, str, str, str]] = []  # (column, metric, value, detail)
+    for i, (column, metric, _) in enumerate(stats):
+        listed.append((column, metric, f"s{i}", "NULL"))
+        ends_column = i + 1 == len(stats) or stats[i + 1][0] != column
+        listed += [
+            (column, "top_values", "NULL", f"d{j}")
+            for j, (n, _) in enumerate(tops)
+            if n == column and ends_column
+        ]
+    names = ", ".join(
+        f"({i}, {literal(column)}, {literal(metric)})"
+        for i, (column, metric, _, _) in enumerate(listed)
     )
-
-
-def _ordered(parts: list[str]) -> str:
-    """One query of all rows, in the order of `parts`."""
-    numbered = " UNION ALL ".join(f"SELECT {i} AS _row, * FROM ({p})" for i, p in enumerate(parts))
-    return f"SELECT column_name, metric, value, detail FROM ({numbered}) ORDER BY _row"
+    value = " ".join(f"WHEN {i} THEN {v}" for i, (_, _, v, _) in enumerate(listed) if v != "NULL")
+    detail = " ".join(f"WHEN {i} THEN {d}" for i, (_, _, _, d) in enumerate(listed) if d != "NULL")
+    return (
+        f"WITH stats AS (SELECT {aggregates} FROM {source}), lists AS (SELECT {lists}) "
+        f"SELECT m.column_name, m.metric, CAST(CASE m._row {value} END AS VARCHAR) AS value, "
+        f"CAST(CASE m._row {detail or 'WHEN -1 THEN NULL'} END AS VARCHAR) AS detail "
+        f"FROM (VALUES {names}) AS m(_row, column_name, metric) CROSS JOIN stats CROSS JOIN lists "
+        "ORDER BY m._row"
+    )

@@ -1,4 +1,6 @@
-"""Profiles: the named warehouse connections (PostgreSQL) and Iceberg catalogs a project uses.
+"""Profiles: the named warehouse connections (PostgreSQL) and Iceberg catalogs a project uses,
+and the engine its runs execute on (`engine:`, with Spark's `master:`, `conf:` and the
+`warehouse:` folder outputs live in; docs/spark.md).
 
 Which file: `--profile FILE`, else `profiles-<env>.yml` in the project, `~/.seeknal/
 profiles-<env>.yml`, `profiles.yml` in the project, `~/.seeknal/profiles.yml` (docs/concepts.md).
@@ -22,6 +24,7 @@ from seeknal.kinds.materializations import parse
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
 SECRET_KEY = re.compile(r"PASS|SECRET|TOKEN|KEY|CREDENTIAL", re.IGNORECASE)
 CONNECTION_TYPES = ("postgresql",)
+ENGINE_NAMES = ("duckdb", "spark")
 
 
 class ProfileError(SeeknalError):
@@ -82,6 +85,10 @@ class Profile:
     catalogs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     origins: Mapping[str, str] = field(default_factory=dict)  # "connection:x" -> file
+    engine: str | None = None  # `engine:`; None: the default (DuckDB)
+    master: str | None = None  # Spark's master URL (`local[N]`, `spark://`, `yarn`, `sc://`)
+    conf: Mapping[str, str] = field(default_factory=dict)  # Spark settings, passed through
+    warehouse: str | None = None  # where outputs live: a folder or a file:// URI
 
     @property
     def where(self) -> str:
@@ -152,7 +159,36 @@ def load_profile(path: str | None, settings: Mapping[str, Any]) -> Profile:
             catalogs[name] = value
             origins[f"catalog:{name}"] = path
         defaults.update(_section(data, "source_defaults", path))
+        return Profile(path, connections, catalogs, defaults, origins, **_engine_settings(data, path))
     return Profile(path, connections, catalogs, defaults, origins)
+
+
+def _engine_settings(data: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """`engine:`, `master:`, `conf:` and `warehouse:` of a profile file, checked."""
+    engine = data.get("engine")
+    if engine is not None and str(engine) not in ENGINE_NAMES:
+        raise ProfileError(
+            f"'engine: {engine}' in {path} is not an engine seeknal has "
+            f"(engines: {', '.join(ENGINE_NAMES)}).",
+            "Set 'engine: duckdb' or 'engine: spark', or leave it out (DuckDB).",
+        )
+    conf = data.get("conf") or {}
+    if not isinstance(conf, dict):
+        raise ProfileError(
+            f"'conf:' in {path} must map Spark settings to values.",
+            "Write e.g. conf: {spark.sql.shuffle.partitions: 8}; see docs/spark.md.",
+        )
+    found: dict[str, Any] = {
+        "conf": {str(k): str(interpolate(v, path, "conf")) for k, v in conf.items()}
+    }
+    for key in ("engine", "master", "warehouse"):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ProfileError(
+                f"'{key}:' in {path} must be a text value.", "See docs/spark.md."
+            )
+        found[key] = interpolate(value, path, key) if value is not None else None
+    return found
 
 
 def _read(path: str) -> Mapping[str, Any]:

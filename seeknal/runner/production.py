@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from seeknal.context import Context, Loaded, utc_now
 from seeknal.digest import file_digest
-from seeknal.engine import DEFAULT_ENGINE, create_engine
+from seeknal.engine import create_engine
 from seeknal.errors import SeeknalError
 from seeknal.planning.fingerprint import entries_fingerprint
 from seeknal.planning.production import Decision, production_decisions
@@ -232,8 +232,13 @@ def _execute_plan(
         digest_memo=ctx.cache.data,
     )
     access = sql_access(target, project, project.settings.get("sql_sandbox", True))
+    engine_name = ctx.engine_name(warehouse)
+    if engine_name == "spark":
+        from seeknal.planning.portable import check_portable
+
+        check_portable(project.nodes[n] for n in request.to_run)
     with closing(
-        create_engine(DEFAULT_ENGINE, ctx.root, warehouse, access, request.workers)
+        create_engine(engine_name, ctx.root, warehouse, access, request.workers)
     ) as engine:
         try:
             return execute(request, engine), False
