@@ -189,14 +189,27 @@ class SparkNodeIO:
                     options[CSV_OPTIONS[str(key).lower()]] = _option(value)
                 elif str(key).lower() == "all_varchar" and _option(value) == "true":
                     options["inferSchema"] = "false"
-            return reader.options(**options).csv(path)
+            return _wide_integers(reader.options(**options).csv(path))
         if stype == "parquet":
             return reader.parquet(path)
         multi = stype == "json" and _starts_with_array(path)
         frame = reader.options(inferTimestamp="true", multiLine=str(multi).lower()).json(path)
         order = _json_keys(path, multi)
         known = [c for c in order if c in frame.columns]
-        return frame.select(*known, *[c for c in frame.columns if c not in known])
+        return _wide_integers(frame.select(*known, *[c for c in frame.columns if c not in known]))
+
+
+def _wide_integers(frame: Any) -> Any:
+    """Whole numbers of a csv or json file as BIGINT, as DuckDB's readers type them."""
+    from pyspark.sql import functions
+
+    columns = [
+        functions.col(f"`{f.name}`").cast("bigint").alias(f.name)
+        if f.dataType.simpleString() in ("int", "smallint", "tinyint")
+        else functions.col(f"`{f.name}`")
+        for f in frame.schema
+    ]
+    return frame.select(*columns)
 
 
 def untranspilable(node: Node, construct: str) -> ExecutionError:

@@ -87,7 +87,9 @@ def _start(sql: Any, master: str, settings: Mapping[str, str]) -> Any:
     for name, value in settings.items():
         builder = builder.config(name, value)
     try:
-        session = builder.getOrCreate()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            session = builder.getOrCreate()
     except Exception as exc:  # noqa: BLE001 - a missing JVM and a bad master look alike here
         first = " ".join(str(exc).strip().splitlines()[:2])
         raise ExecutionError(

@@ -5,9 +5,12 @@ construct sqlglot cannot express in Spark, or one known to mean something else t
 by `unportable` so that a run on Spark refuses the node before anything executes
 (`planning/portable.py`), rather than failing half-way or computing something else.
 
-Besides sqlglot's own translation, two shapes seeknal's profiles use are rewritten here:
-`json_object(k, v, ...)` becomes `to_json(named_struct(k, v, ...))`, and an ordered aggregate
-`list(x ORDER BY ...)` becomes a sorted `collect_list` (Spark's has no order of its own).
+Besides sqlglot's own translation, a few shapes are rewritten here so that Spark computes what
+DuckDB does: `/` divides in DOUBLE (DuckDB's, for decimals too) and
+round() of a quotient rounds the binary value as DuckDB does, `epoch(a - b)` is the seconds
+between two timestamps, `json_object(k, v, ...)` becomes `to_json(named_struct(k, v, ...))`,
+and an ordered aggregate `list(x ORDER BY ...)` becomes a sorted `collect_list` (Spark's has no
+order of its own).
 """
 
 from __future__ import annotations
@@ -166,7 +169,48 @@ def _rewrite(tree: Any) -> Any:
             return _sorted_list(node.this)
         return node
 
-    return tree.transform(json).transform(epoch).transform(ordered)
+    def divide(node: Any) -> Any:
+        # DuckDB divides in DOUBLE (decimals included); Spark would keep decimals, and round
+        # the quotient differently afterwards
+        if isinstance(node, exp.Div):
+            double = exp.DataType.build("DOUBLE")
+            node.set("this", exp.cast(node.this, double))
+            node.set("expression", exp.cast(node.expression, double))
+        return node
+
+    def rounded(node: Any) -> Any:
+        if isinstance(node, exp.Round) and isinstance(node.this, exp.Div):
+            return _exact_round(node.this, node.args.get("decimals"))
+        return node
+
+    tree = tree.transform(json).transform(epoch).transform(ordered).transform(rounded)
+    return tree.transform(divide)
+
+
+# round(x, n) of a DOUBLE as DuckDB computes it: x * 10^n rounded to a whole number half away
+# from zero by x's exact binary value. Spark rounds the shortest decimal text of x * 10^n
+# instead, which differs on the ties that product makes (742.91 / 2 → 371.455 → 371.45 in
+# DuckDB, 371.46 in Spark). The product's rounding error is recovered exactly (Dekker's
+# two-product, splitting x with Veltkamp's constant) and decides those ties.
+_EXACT_ROUND = """(CASE WHEN {p} - floor({p}) = 0.5 THEN
+  (CASE WHEN {e} < 0 THEN floor({p}) WHEN {e} > 0 THEN floor({p}) + 1
+        WHEN {p} > 0 THEN floor({p}) + 1 ELSE floor({p}) END)
+  ELSE round({p}) END) / {s}"""
+
+
+def _exact_round(value: Any, places: Any) -> Any:
+    import sqlglot
+    from sqlglot import exp
+
+    x = f"CAST(({value.sql(dialect='duckdb')}) AS DOUBLE)"
+    if places is None or isinstance(places, exp.Literal) and places.is_int:
+        scale = f"{10 ** int(places.name if places is not None else 0)}.0"
+    else:
+        scale = f"power(10.0, {places.sql(dialect='duckdb')})"
+    p = f"({x} * {scale})"
+    high = f"((134217729.0 * {x}) - ((134217729.0 * {x}) - {x}))"
+    e = f"((({high} * {scale}) - {p}) + (({x} - {high}) * {scale}))"
+    return sqlglot.parse_one(_EXACT_ROUND.format(p=p, e=e, s=scale), read="duckdb")
 
 
 def _sorted_list(order: Any) -> Any:

@@ -17,7 +17,10 @@ import typer
 
 from seeknal.cli.main import get_app
 
-HEAVY = ("duckdb", "networkx", "jinja2", "pygit2", "sqlglot", "psycopg", "pyiceberg", "pyarrow")
+HEAVY = (
+    "duckdb", "networkx", "jinja2", "pygit2", "sqlglot", "psycopg", "pyiceberg", "pyarrow",
+    "pyspark", "py4j",
+)  # fmt: skip
 
 PROBE = """
 import json, sys

@@ -69,6 +69,7 @@ OWNERS = {
     "psycopg": ("seeknal.engine.postgres",),
     "pyiceberg": ("seeknal.engine.iceberg",),
     "pyarrow": ("seeknal.engine",),
+    "pyspark": ("seeknal.engine.spark", "seeknal.engine.spark_io", "seeknal.engine.spark_session"),
 }
 
 
