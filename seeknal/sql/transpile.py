@@ -6,7 +6,7 @@ by `unportable` so that a run on Spark refuses the node before anything executes
 (`planning/portable.py`), rather than failing half-way or computing something else.
 
 Besides sqlglot's own translation, a few shapes are rewritten here so that Spark computes what
-DuckDB does: `/` divides in DOUBLE (DuckDB's, for decimals too) and
+DuckDB does: `/` divides in DOUBLE (DuckDB's, for decimals too), avg() averages in DOUBLE,
 round() of a quotient rounds the binary value as DuckDB does, `epoch(a - b)` is the seconds
 between two timestamps, `json_object(k, v, ...)` becomes `to_json(named_struct(k, v, ...))`,
 and an ordered aggregate `list(x ORDER BY ...)` becomes a sorted `collect_list` (Spark's has no
@@ -183,8 +183,14 @@ def _rewrite(tree: Any) -> Any:
             return _exact_round(node.this, node.args.get("decimals"))
         return node
 
+    def average(node: Any) -> Any:
+        # DuckDB averages in DOUBLE (decimals too); Spark keeps a decimal average's decimals
+        if isinstance(node, exp.Avg) and not isinstance(node.this, exp.Distinct):
+            node.set("this", exp.cast(node.this, exp.DataType.build("DOUBLE")))
+        return node
+
     tree = tree.transform(json).transform(epoch).transform(ordered).transform(rounded)
-    return tree.transform(divide)
+    return tree.transform(divide).transform(average)
 
 
 # round(x, n) of a DOUBLE as DuckDB computes it: x * 10^n rounded to a whole number half away
