@@ -72,8 +72,9 @@ class SparkEngine:
             io.secrets = secrets
             if node.python is not None:
                 io.python_rows()
+            warnings: tuple[str, ...] = ()
             if node.kind == "source" and node.config.get("source") in FILE_SOURCE_TYPES:
-                done_rows, warnings = io.write_frame(io.read_file(node)), ()
+                done_rows = io.write_frame(io.read_file(node))
             else:
                 done = spec.execute(node, io)
                 done_rows, warnings = done.row_count, done.warnings

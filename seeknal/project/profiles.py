@@ -159,7 +159,9 @@ def load_profile(path: str | None, settings: Mapping[str, Any]) -> Profile:
             catalogs[name] = value
             origins[f"catalog:{name}"] = path
         defaults.update(_section(data, "source_defaults", path))
-        return Profile(path, connections, catalogs, defaults, origins, **_engine_settings(data, path))
+        return Profile(
+            path, connections, catalogs, defaults, origins, **_engine_settings(data, path)
+        )
     return Profile(path, connections, catalogs, defaults, origins)
 
 
@@ -184,9 +186,7 @@ def _engine_settings(data: Mapping[str, Any], path: str) -> dict[str, Any]:
     for key in ("engine", "master", "warehouse"):
         value = data.get(key)
         if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise ProfileError(
-                f"'{key}:' in {path} must be a text value.", "See docs/spark.md."
-            )
+            raise ProfileError(f"'{key}:' in {path} must be a text value.", "See docs/spark.md.")
         found[key] = interpolate(value, path, key) if value is not None else None
     return found
 

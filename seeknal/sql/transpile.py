@@ -109,7 +109,8 @@ def to_spark_script(sql: str) -> str:
     except SqlglotError as exc:
         raise TranspileError(f"SQL sqlglot cannot parse ({_first(exc)})") from None
     query = tree.expression if isinstance(tree, exp.Create) else None
-    if not isinstance(query, exp.Query) or str(tree.kind).upper() not in ("TABLE", "VIEW"):
+    kind = str(tree.args.get("kind") or "").upper()
+    if not isinstance(query, exp.Query) or kind not in ("TABLE", "VIEW"):
         raise TranspileError(
             "a statement other than CREATE TABLE|VIEW ... AS SELECT before the last one"
         )

@@ -188,9 +188,9 @@ def test_create_engine_by_name(tmp_path: Path) -> None:
         assert engine.name == "duckdb"
     finally:
         engine.close()
-    with pytest.raises(SeeknalError, match="Unknown engine 'spark'") as info:
-        create_engine("spark", tmp_path)
-    assert info.value.hint == "Known engines: duckdb."
+    with pytest.raises(SeeknalError, match="Unknown engine 'flink'") as info:
+        create_engine("flink", tmp_path)
+    assert info.value.hint == "Known engines: duckdb, spark."
 
 
 def test_the_engine_registry_does_not_import_duckdb() -> None:
