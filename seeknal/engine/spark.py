@@ -19,7 +19,7 @@ from typing import Any
 from seeknal.engine.base import DataDiff, NodeResult, QueryResult, Session
 from seeknal.engine.duckdb import DuckDBEngine
 from seeknal.engine.duckdb_support import python_rows_path, temp_path
-from seeknal.engine.spark_io import SparkNodeIO
+from seeknal.engine.spark_io import SparkNodeIO, file_key
 from seeknal.engine.spark_session import spark_session
 from seeknal.engine.warehouse import Warehouse
 from seeknal.errors import ExecutionError
@@ -49,6 +49,7 @@ class SparkEngine:
         master = profile.master if profile is not None else None
         conf = dict(profile.conf) if profile is not None else {}
         self.spark = spark_session(master, conf)
+        self.schemas: dict[tuple[str, int, int], Any] = {}  # SparkNodeIO.read_parquet
 
     def materialize(self, node: Node, inputs: Mapping[str, Output], output: Output) -> NodeResult:
         if output.kind is not OutputKind.FILE:
@@ -68,7 +69,7 @@ class SparkEngine:
         tmp = temp_path(path)
         try:
             paths = {n: o.path for n, o in inputs.items()}
-            io = SparkNodeIO(self.spark.newSession(), self.root, node, paths, tmp)
+            io = SparkNodeIO(self.spark.newSession(), self.root, node, paths, tmp, self.schemas)
             io.secrets = secrets
             if node.python is not None:
                 io.python_rows()
@@ -81,6 +82,9 @@ class SparkEngine:
             self.duck.materialize_tables(node, Output.file(tmp))
             failpoints.hit(f"write.{node.kind}")
             os.replace(tmp, path)
+            key = file_key(path)
+            if io.written is not None and key is not None:
+                self.schemas[key] = io.written  # its readers need not infer it again
             shown = [redact(w, secrets) for w in warnings]
             return NodeResult(row_count=done_rows, output=output, warnings=shown)
         except ExecutionError as exc:

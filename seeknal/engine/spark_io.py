@@ -49,7 +49,13 @@ class SparkNodeIO:
     """The `ExecutionIO` of one node on Spark; the output goes to the file `tmp`."""
 
     def __init__(
-        self, session: Any, root: Path, node: Node, inputs: dict[str, Path], tmp: Path
+        self,
+        session: Any,
+        root: Path,
+        node: Node,
+        inputs: dict[str, Path],
+        tmp: Path,
+        schemas: dict[tuple[str, int, int], Any] | None = None,
     ) -> None:
         self.session = session
         self.root = root
@@ -57,12 +63,25 @@ class SparkNodeIO:
         self.inputs = inputs
         self.tmp = tmp
         self.secrets: Sequence[str] = ()
+        # parquet schemas by (path, mtime, size): Spark infers one by reading the file's footer,
+        # a round trip per input that an output read by several nodes need only make once
+        self.schemas = schemas if schemas is not None else {}
+        self.written: Any = None  # the schema of the output written
+
+    def read_parquet(self, path: str) -> Any:
+        key = file_key(path)
+        schema = self.schemas.get(key) if key else None
+        reader = self.session.read if schema is None else self.session.read.schema(schema)
+        frame = reader.parquet(path)
+        if key and schema is None:
+            self.schemas[key] = frame.schema
+        return frame
 
     # -- naming data -----------------------------------------------------------------------
     def relation(self, node_id: str) -> str:
         path = str(self.inputs[node_id])
         name = "seeknal_in_" + hashlib.sha1(path.encode()).hexdigest()[:16]
-        self.session.read.parquet(path).createOrReplaceTempView(name)
+        self.read_parquet(path).createOrReplaceTempView(name)
         return name
 
     def external(self) -> str:
@@ -93,7 +112,7 @@ class SparkNodeIO:
         return replace_refs(sql, self.relation)
 
     def _view(self, name: str, node_id: str) -> None:
-        self.session.read.parquet(str(self.inputs[node_id])).createOrReplaceTempView(name)
+        self.read_parquet(str(self.inputs[node_id])).createOrReplaceTempView(name)
 
     # -- running SQL -----------------------------------------------------------------------
     def frame(self, sql: str) -> Any:
@@ -143,6 +162,7 @@ class SparkNodeIO:
                     "Run it again; report it if it repeats.",
                 )
             os.replace(parts[0], self.tmp)
+            self.written = frame.schema if fmt == "parquet" else None
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return self._count(fmt, frame)
@@ -161,13 +181,17 @@ class SparkNodeIO:
         return self.write(f"SELECT * FROM (VALUES {values}) AS r({', '.join(columns)})")
 
     def write_script(self, statements: Sequence[str]) -> int:
-        own = SparkNodeIO(self.session.newSession(), self.root, self.node, self.inputs, self.tmp)
+        own = SparkNodeIO(
+            self.session.newSession(), self.root, self.node, self.inputs, self.tmp, self.schemas
+        )
         for statement in statements[:-1]:
             try:
                 own.session.sql(to_spark_script(own.bind(statement)))
             except TranspileError as exc:
                 raise untranspilable(self.node, exc.construct) from None
-        return own.write(own.bind(statements[-1]))
+        count = own.write(own.bind(statements[-1]))
+        self.written = own.written
+        return count
 
     def python_rows(self) -> str:
         raise ExecutionError(
@@ -210,6 +234,14 @@ def _wide_integers(frame: Any) -> Any:
         for f in frame.schema
     ]
     return frame.select(*columns)
+
+
+def file_key(path: str | Path) -> tuple[str, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (str(path), st.st_mtime_ns, st.st_size)
 
 
 def untranspilable(node: Node, construct: str) -> ExecutionError:
