@@ -101,6 +101,7 @@ class Context:
                 f"{self.production.base} is a file, but seeknal keeps its state in that folder.",
                 f"Move or delete {self.production.base}, then run the command again.",
             )
+        self._link_warehouse()
         self.cache = ToolCache(
             self.production.tool_cache_path, self.production.spare_tool_cache_path
         )
@@ -112,6 +113,25 @@ class Context:
         """The engine this command runs nodes on: `--engine`, else the profile's `engine:`,
         else DuckDB."""
         return self.engine_choice or warehouse.profile.engine or "duckdb"
+
+    def _link_warehouse(self) -> None:
+        """With `warehouse:` in the production profile, target/ is a link into it
+        (state/warehouse.py); a project without profile files reads none."""
+        from seeknal.project.profiles import resolve_profile_path
+
+        path = resolve_profile_path(self.root, None, None)
+        if path is None:
+            return
+        from seeknal.project.profiles import ProfileError, warehouse_location
+
+        try:
+            location = warehouse_location(path)
+        except ProfileError:
+            return  # an unusable profile is reported by the command that reads it
+        if location is not None:
+            from seeknal.state.warehouse import link_target
+
+            link_target(self.root, self.production.base, location)
 
     def use_profile(self, path: str | None) -> None:
         """The profile file this command reads warehouses with (an env's: its plan's)."""

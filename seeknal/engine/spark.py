@@ -64,11 +64,12 @@ class SparkEngine:
         node = replace(
             node, config=render_env(node.config), sql=render_env(node.sql) if node.sql else None
         )
-        path = output.path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        output.path.parent.mkdir(parents=True, exist_ok=True)
+        # real paths: target/ may link into a warehouse, which is what Spark's workers mount
+        path = Path(os.path.realpath(output.path.parent)) / output.path.name
         tmp = temp_path(path)
         try:
-            paths = {n: o.path for n, o in inputs.items()}
+            paths = {n: Path(os.path.realpath(o.path)) for n, o in inputs.items()}
             io = SparkNodeIO(self.spark.newSession(), self.root, node, paths, tmp, self.schemas)
             io.secrets = secrets
             if node.python is not None:

@@ -191,6 +191,16 @@ def _engine_settings(data: Mapping[str, Any], path: str) -> dict[str, Any]:
     return found
 
 
+def warehouse_location(path: str) -> str | None:
+    """The `warehouse:` of the profile file at `path` (variables replaced), or None."""
+    value = _read(path).get("warehouse")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ProfileError(f"'warehouse:' in {path} must be a path or URI.", "See docs/spark.md.")
+    return str(interpolate(value, path, "warehouse"))
+
+
 def _read(path: str) -> Mapping[str, Any]:
     from seeknal.project.files import parse_yaml
 

@@ -117,37 +117,59 @@ def test_example_gives_the_same_rows_on_both_engines(both: tuple[Path, Path]) ->
 
 
 def test_profile_engine_spark_and_an_env_planned_on_duckdb_promoted(tmp_path: Path) -> None:
+    """engine: spark and a warehouse in the profile; production built on DuckDB
+    (--engine duckdb), an env planned without an engine, run on Spark, then promoted."""
     root = example_at(tmp_path / "proj")
-    res = cli(root, "run")  # production on DuckDB
+    warehouse = tmp_path / "shared" / "shop"
+    profile = (
+        f"engine: spark\nmaster: local[2]\nwarehouse: file://{warehouse}\n"
+        "conf:\n  spark.sql.shuffle.partitions: 2\n"
+    )
+    write_tree(root, {"profiles.yml": profile})
+    res = cli(root, "run", "--engine", "duckdb")
     assert res.exit_code == 0, res.output
+    # target/ is a link into the warehouse: state and outputs live there
+    assert (root / "target").is_symlink()
+    prod = warehouse / "cache/transform/daily_revenue.parquet"
+    assert prod.is_file() and not written_by_spark(prod)
     git(root, "checkout", "-q", "-b", "dev")
     stg = root / "seeknal/transforms/daily_revenue.yml"
     stg.write_text(stg.read_text().replace("AND amount > 0", "AND amount > 100"))
     git(root, "commit", "-qam", "bigger orders only")
-    profile = "engine: spark\nmaster: local[2]\nconf:\n  spark.sql.shuffle.partitions: 2\n"
-    write_tree(root, {"profiles.yml": profile})
     res = cli(root, "plan", "dev")  # planning runs no node: no engine starts
     assert res.exit_code == 0, res.output
-    res = cli(root, "run", "--env", "dev", "--json")
+    res = cli(root, "run", "--env", "dev")
     assert res.exit_code == 0, res.output
-    env_out = root / "target/environments/dev/cache/transform/daily_revenue.parquet"
+    env_out = warehouse / "environments/dev/cache/transform/daily_revenue.parquet"
     assert written_by_spark(env_out)
-    assert all(r[0] is not None for r in read_rows(env_out))
-    prod = root / "target/cache/transform/daily_revenue.parquet"
-    assert not written_by_spark(prod)
     expected = read_rows(env_out)
+    assert len(expected) < len(read_rows(prod))
     res = cli(root, "promote", "dev")
     assert res.exit_code == 0, res.output
     assert written_by_spark(prod) and read_rows(prod) == expected
-    # production now holds Spark's output, and DuckDB agrees with it row for row
+    # production now holds Spark's output, and DuckDB computes the same rows from scratch
     git(root, "checkout", "-q", "main")
     git(root, "merge", "-q", "dev")
-    check = tmp_path / "check"
-    shutil.copytree(root, check, ignore=shutil.ignore_patterns("target", "exports"))
-    (check / "profiles.yml").unlink()
+    check = example_at(tmp_path / "check")
+    shutil.copy(stg, check / "seeknal/transforms/daily_revenue.yml")
     res = cli(check, "run")
     assert res.exit_code == 0, res.output
     assert differences(check / "target/cache/transform/daily_revenue.parquet", prod) == []
+
+
+def test_a_warehouse_target_cannot_take_over_existing_state(tmp_path: Path) -> None:
+    root = example_at(tmp_path / "proj")
+    res = cli(root, "run")
+    assert res.exit_code == 0, res.output
+    write_tree(root, {"profiles.yml": f"warehouse: {tmp_path / 'wh'}\n"})
+    res = cli(root, "run")
+    assert res.exit_code == 1
+    assert "already holds this project's state and outputs" in res.output
+    assert f"mv {root / 'target'} {tmp_path / 'wh'}" in res.output
+    assert not (root / "target").is_symlink() and not (tmp_path / "wh").exists()
+    write_tree(root, {"profiles.yml": "warehouse: s3a://bucket/shop\n"})
+    res = cli(root, "run")
+    assert res.exit_code == 1 and "s3a:// is not supported" in res.output
 
 
 def test_sql_spark_cannot_run_is_refused_before_anything_runs(tmp_path: Path) -> None:
