@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,6 +40,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import gen_project  # noqa: E402
 
+REF_RE = re.compile(r"^\s*-\s*ref:\s*(\S+)\s*$", re.MULTILINE)
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "bench",
     "GIT_AUTHOR_EMAIL": "bench@seeknal.invalid",
@@ -130,8 +132,27 @@ def project(folder: Path, n: int) -> Path:
 
 
 def middle_transform(folder: Path) -> str:
-    names = sorted(p.stem for p in (folder / "seeknal/transforms").glob("t_*.yml"))
-    return names[len(names) // 2]
+    """The transform of the middle third with the most nodes downstream (as bench_envs picks)."""
+    children: dict[str, set[str]] = {}
+    for path in (folder / "seeknal/transforms").glob("t_*.yml"):
+        for parent in REF_RE.findall(path.read_text()):
+            children.setdefault(parent.split(".", 1)[1], set()).add(path.stem)
+
+    def downstream(name: str) -> int:
+        seen, todo = set(), [name]
+        while todo:
+            for child in children.get(todo.pop(), ()):
+                if child not in seen:
+                    seen.add(child)
+                    todo.append(child)
+        return len(seen)
+
+    names = sorted(
+        (p.stem for p in (folder / "seeknal/transforms").glob("t_*.yml")),
+        key=lambda n: int(n.split("_")[1]),
+    )
+    middle = names[len(names) // 3 : 2 * len(names) // 3]
+    return max(middle, key=lambda n: (downstream(n), n))
 
 
 def one_engine(folder: Path, engine: str, clock: SparkClock | None) -> dict[str, Any]:
