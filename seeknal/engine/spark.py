@@ -70,7 +70,7 @@ class SparkEngine:
         tmp = temp_path(path)
         try:
             paths = {n: Path(os.path.realpath(o.path)) for n, o in inputs.items()}
-            io = SparkNodeIO(self.spark.newSession(), self.root, node, paths, tmp, self.schemas)
+            io = SparkNodeIO(_own_session(self.spark), self.root, node, paths, tmp, self.schemas)
             io.secrets = secrets
             if node.python is not None:
                 io.python_rows()
@@ -144,6 +144,15 @@ class SparkEngine:
     def close(self) -> None:
         # the SparkSession stays for the next run of this process (spark_session.py)
         self.duck.close()
+
+
+def _own_session(spark: Any) -> Any:
+    """A session of the node's own (its temp views meet no other node's); Spark Connect
+    clients have none to give, and share theirs."""
+    try:
+        return spark.newSession()
+    except Exception:  # noqa: BLE001 - pyspark raises its own types for "not supported"
+        return spark
 
 
 def _from_spark(exc: Exception) -> bool:

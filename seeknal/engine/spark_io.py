@@ -182,7 +182,7 @@ class SparkNodeIO:
 
     def write_script(self, statements: Sequence[str]) -> int:
         own = SparkNodeIO(
-            self.session.newSession(), self.root, self.node, self.inputs, self.tmp, self.schemas
+            _fresh(self.session), self.root, self.node, self.inputs, self.tmp, self.schemas
         )
         for statement in statements[:-1]:
             try:
@@ -234,6 +234,13 @@ def _wide_integers(frame: Any) -> Any:
         for f in frame.schema
     ]
     return frame.select(*columns)
+
+
+def _fresh(session: Any) -> Any:
+    try:
+        return session.newSession()
+    except Exception:  # noqa: BLE001 - Spark Connect has no new sessions to give
+        return session
 
 
 def file_key(path: str | Path) -> tuple[str, int, int] | None:
