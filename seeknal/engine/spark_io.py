@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ from seeknal.sql.refs import replace_refs
 from seeknal.sql.transpile import TranspileError, to_spark, to_spark_script
 from seeknal.types import Node
 
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CSV_OPTIONS = {"delimiter": "sep", "delim": "sep", "sep": "sep", "header": "header"}
 CSV_OPTIONS |= {"quote": "quote", "escape": "escape", "nullstr": "nullValue"}
 
@@ -218,9 +220,10 @@ class SparkNodeIO:
             return reader.parquet(path)
         multi = stype == "json" and _starts_with_array(path)
         frame = reader.options(inferTimestamp="true", multiLine=str(multi).lower()).json(path)
-        order = _json_keys(path, multi)
-        known = [c for c in order if c in frame.columns]
-        return _wide_integers(frame.select(*known, *[c for c in frame.columns if c not in known]))
+        first = _json_first(path, multi)
+        known = [c for c in first if c in frame.columns]
+        frame = frame.select(*known, *[c for c in frame.columns if c not in known])
+        return _wide_integers(_json_dates(frame, first))
 
 
 def _wide_integers(frame: Any) -> Any:
@@ -274,8 +277,23 @@ def _starts_with_array(path: str) -> bool:
         return handle.read(4096).lstrip().startswith("[")
 
 
-def _json_keys(path: str, multi: bool) -> list[str]:
-    """The keys of a JSON file's first record, in order (Spark's reader sorts them)."""
+def _json_dates(frame: Any, first: dict[str, Any]) -> Any:
+    """Columns Spark inferred as timestamps whose first value is a date alone, as DATE (what
+    DuckDB's reader infers for them)."""
+    from pyspark.sql import functions
+
+    columns = []
+    for field in frame.schema:
+        value = first.get(field.name)
+        column = functions.col(f"`{field.name}`")
+        if field.dataType.simpleString().startswith("timestamp") and _DATE.match(str(value)):
+            column = column.cast("date").alias(field.name)
+        columns.append(column)
+    return frame.select(*columns)
+
+
+def _json_first(path: str, multi: bool) -> dict[str, Any]:
+    """A JSON file's first record, its keys in order (Spark's reader sorts them)."""
     try:
         with open(path, encoding="utf-8") as handle:
             if multi:
@@ -283,5 +301,5 @@ def _json_keys(path: str, multi: bool) -> list[str]:
             else:
                 first = json.loads(next((line for line in handle if line.strip()), "{}"))
     except (OSError, ValueError, StopIteration):
-        return []
-    return list(first) if isinstance(first, dict) else []
+        return {}
+    return first if isinstance(first, dict) else {}

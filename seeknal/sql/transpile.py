@@ -15,6 +15,7 @@ order of its own).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 # DuckDB table functions and constructs with no Spark counterpart sqlglot would translate
@@ -47,6 +48,15 @@ _DUCKDB_ONLY_FUNCTIONS = frozenset(
         "duckdb_columns",
     }
 )
+
+
+@functools.cache
+def _no_spark_types() -> frozenset[Any]:
+    """Column types DuckDB has and Spark SQL lacks."""
+    from sqlglot import exp
+
+    kinds = exp.DataType.Type
+    return frozenset({kinds.TIME, kinds.TIMETZ, kinds.UUID, kinds.INTERVAL, kinds.UNION})
 
 
 class TranspileError(Exception):
@@ -126,7 +136,6 @@ def _first(exc: Exception) -> str:
 def _refuse(tree: Any) -> None:
     """Raise TranspileError for constructs sqlglot passes through that Spark lacks."""
     from sqlglot import exp
-
     for node in tree.walk():
         if isinstance(node, exp.Join) and "ASOF" in str(node.args.get("kind") or "").upper():
             raise TranspileError("ASOF JOIN")
@@ -139,6 +148,8 @@ def _refuse(tree: Any) -> None:
         if isinstance(node, exp.Func) and node.sql_name().lower() in _DUCKDB_ONLY_FUNCTIONS:
             if isinstance(node, exp.Unnest) or type(node).__name__ in ("ReadCSV", "ReadParquet"):
                 raise TranspileError(f"DuckDB function {node.sql_name().lower()}()")
+        if isinstance(node, exp.DataType) and node.this in _no_spark_types():
+            raise TranspileError(f"the {node.sql(dialect='duckdb')} type (Spark SQL has none)")
         if isinstance(node, (exp.Create, exp.Insert, exp.Copy, exp.Pragma)):
             raise TranspileError(f"{node.key.upper()} statement")
 
