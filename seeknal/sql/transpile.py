@@ -144,7 +144,7 @@ def _refuse(tree: Any) -> None:
         if isinstance(node, exp.Pivot) and not node.args.get("field") and not node.this:
             continue
         if isinstance(node, exp.Anonymous) and str(node.name).lower() in _DUCKDB_ONLY_FUNCTIONS:
-            raise TranspileError(f"DuckDB function {node.name}()")
+            raise TranspileError(f"DuckDB function {str(node.name).lower()}()")
         if isinstance(node, exp.Func) and node.sql_name().lower() in _DUCKDB_ONLY_FUNCTIONS:
             if isinstance(node, exp.Unnest) or type(node).__name__ in ("ReadCSV", "ReadParquet"):
                 raise TranspileError(f"DuckDB function {node.sql_name().lower()}()")
