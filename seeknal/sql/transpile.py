@@ -136,6 +136,7 @@ def _first(exc: Exception) -> str:
 def _refuse(tree: Any) -> None:
     """Raise TranspileError for constructs sqlglot passes through that Spark lacks."""
     from sqlglot import exp
+
     for node in tree.walk():
         if isinstance(node, exp.Join) and "ASOF" in str(node.args.get("kind") or "").upper():
             raise TranspileError("ASOF JOIN")
