@@ -193,7 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.workdir or tempfile.mkdtemp(prefix="seeknal-bench-spark-"))
     work.mkdir(parents=True, exist_ok=True)
     os.environ["SEEKNAL_SYNC_CLEANUP"] = "1"
-    conf = {"spark.ui.enabled": "true", "spark.ui.port": "0"}
+    # the UI server's REST API is Spark's own clock; it keeps 1,000 executions by default
+    kept = {k: "1000000" for k in ("spark.sql.ui.retainedExecutions", "spark.ui.retainedJobs")}
+    conf = {"spark.ui.enabled": "true", "spark.ui.port": "0", **kept}
+    conf["spark.ui.retainedStages"] = "1000000"
     started = time.perf_counter()
     session = spark_session(args.master, conf)
     jvm_start = time.perf_counter() - started
