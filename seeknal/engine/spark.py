@@ -41,10 +41,12 @@ class SparkEngine:
         project_root: Path,
         warehouse: Warehouse | None = None,
         access: FileAccess | None = None,
+        workers: int = 1,
     ) -> None:
         self.root = project_root
         self.warehouse = warehouse
-        self.duck = DuckDBEngine(project_root, warehouse)
+        # reads outputs back; Spark itself shares the cores among the run's workers
+        self.duck = DuckDBEngine(project_root, warehouse, None, workers)
         profile = warehouse.profile if warehouse is not None else None
         master = profile.master if profile is not None else None
         conf = dict(profile.conf) if profile is not None else {}
