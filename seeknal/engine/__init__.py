@@ -47,6 +47,15 @@ def create_engine(
     return engine
 
 
+def require_engine(name: str) -> None:
+    """Raise now, before a run prints or plans anything, when the engine `name` cannot be
+    created on this machine for want of its optional library (the error says how to get it)."""
+    if name == "spark":
+        from seeknal.engine.spark_session import pyspark
+
+        pyspark()
+
+
 def sql_syntax_error(sql: str) -> tuple[str, int | None] | None:
     """DuckDB's parser on `sql`, nothing executed: (the error, its line in `sql`) when `sql`
     is not valid SQL, else None. Imports duckdb on first use."""

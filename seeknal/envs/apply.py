@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from seeknal.context import Context, utc_now
 from seeknal.digest import file_digest
-from seeknal.engine import create_engine
+from seeknal.engine import create_engine, require_engine
 from seeknal.envs.access import check_fresh, locked, require_env, require_manifest
 from seeknal.envs.resolve import EnvView
 from seeknal.errors import EnvError
@@ -95,6 +95,7 @@ def apply_env(
         snap = _chosen(env, _planned(ctx, target, plan, force), selection)
         warehouse = ctx.warehouse(env)
         check_uses(warehouse.profile, (snap.project.nodes[n] for n in snap.planned))
+        require_engine(ctx.engine_name(warehouse))
         to_run = [n for n in snap.planned if n not in snap.reused and n not in snap.held]
         outcome = EnvRunOutcome(env, plan, to_run, snap.reused, held=list(snap.held))
         if on_start:

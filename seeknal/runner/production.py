@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from seeknal.context import Context, Loaded, utc_now
 from seeknal.digest import file_digest
-from seeknal.engine import create_engine
+from seeknal.engine import create_engine, require_engine
 from seeknal.errors import SeeknalError
 from seeknal.planning.fingerprint import entries_fingerprint
 from seeknal.planning.production import Decision, production_decisions
@@ -175,6 +175,7 @@ def run_production(
     loaded = ctx.load()  # load errors are reported before anything under target/ is touched
     warehouse = ctx.warehouse()
     check_uses(warehouse.profile, loaded.project.nodes.values())
+    require_engine(ctx.engine_name(warehouse))
     with mutating(target.base, ctx.root, command):
         plan = plan_production(ctx, full, nodes, loaded)
         if on_plan:

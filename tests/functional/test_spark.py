@@ -265,6 +265,8 @@ def test_unknown_engine_and_missing_pyspark_say_what_to_do(tmp_path: Path) -> No
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "pip install 'seeknal[spark]'" in proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
+    assert "Running" not in proc.stdout  # said before the run starts, not half-way in
+    assert not (root / "target/run_state.json").exists()
 
 
 def test_a_duckdb_run_never_imports_pyspark(tmp_path: Path) -> None:
