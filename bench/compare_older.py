@@ -236,8 +236,8 @@ def compare_data(older: Path, ours: Path, old_side: Side, our_side: Side) -> tup
             settled = settle_profiles(con, old_side, our_side)
         stamps = {
             c for c in set(ca) & set(cb)
-            if "TIMESTAMP" in ca[c].upper() and run_stamp(con, "a", c, old_side)
-            and "TIMESTAMP" in cb[c].upper() and run_stamp(con, "b", c, our_side)
+            if ca[c].upper().startswith("TIMESTAMP") and run_stamp(con, "a", c, old_side)
+            and cb[c].upper().startswith("TIMESTAMP") and run_stamp(con, "b", c, our_side)
         }  # fmt: skip
         only_a, only_b = sorted(set(ca) - set(cb)), sorted(set(cb) - set(ca))
         if only_a or only_b:
