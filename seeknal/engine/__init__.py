@@ -21,6 +21,8 @@ ENGINES = {
     "duckdb": "seeknal.engine.duckdb:DuckDBEngine",
     "spark": "seeknal.engine.spark:SparkEngine",  # needs the `spark` extra (pyspark)
 }
+# name → "module:function" raising a clear error when the engine's optional library is missing
+REQUIREMENTS = {"spark": "seeknal.engine.spark_session:pyspark"}
 
 
 def create_engine(
@@ -50,10 +52,10 @@ def create_engine(
 def require_engine(name: str) -> None:
     """Raise now, before a run prints or plans anything, when the engine `name` cannot be
     created on this machine for want of its optional library (the error says how to get it)."""
-    if name == "spark":
-        from seeknal.engine.spark_session import pyspark
-
-        pyspark()
+    spec = REQUIREMENTS.get(name)
+    if spec is not None:
+        module, func = spec.split(":")
+        getattr(importlib.import_module(module), func)()
 
 
 def sql_syntax_error(sql: str) -> tuple[str, int | None] | None:
