@@ -8,6 +8,10 @@ import sys
 
 
 def main() -> None:
+    if sys.argv[1:3] == ["hook", "post-checkout"]:
+        from seeknal.git.checkout import main as checkout_main
+
+        sys.exit(checkout_main(sys.argv[3:]))
     if len(sys.argv) > 1 and sys.argv[1] == "hook":
         from seeknal.cli.hook_entry import main as hook_main
 

@@ -1,36 +1,25 @@
 """`seeknal hook <name> ...`: what the git hook shims call.
 
-Kept light: post-checkout imports none of duckdb, networkx, jinja2, pygit2 and sqlglot (a test
-checks), and no hook ever fails a checkout or a merge; pre-push blocks only when the project says
-so.
+post-checkout is git/checkout.py (a process of its own, importing almost nothing); no hook ever
+fails a checkout or a merge; pre-push blocks only when the project says so.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from seeknal.git import dotgit
+from seeknal.git import checkout, dotgit, gitfiles
 
 HOOK_NAMES = ("post-checkout", "pre-push", "post-merge", "post-commit")
-SQUASH_MARKER = "seeknal/squash-pending"
-REGISTRY = "seeknal/hooks.json"
+SQUASH_MARKER = checkout.SQUASH_MARKER
 
 
 def registered_projects(dirs: dotgit.GitDirs) -> list[Path]:
-    try:
-        data = json.loads((dirs.common / REGISTRY).read_text(encoding="utf-8"))
-        rels = [str(p) for p in data.get("projects", [])]
-    except (OSError, ValueError, AttributeError):
-        rels = []
-    roots = [(dirs.worktree / rel).resolve() for rel in rels]
-    if not roots and (dirs.worktree / "seeknal_project.yml").is_file():
-        roots = [dirs.worktree]
-    return roots
+    roots = gitfiles.registered_projects(str(dirs.worktree), str(dirs.common))
+    return [Path(root) for root in roots]
 
 
 def say(text: str) -> None:
@@ -42,6 +31,8 @@ def main(argv: list[str]) -> int:
         say(f"seeknal hook: expected one of {', '.join(HOOK_NAMES)}")
         return 2
     name, args = argv[0], argv[1:]
+    if name == "post-checkout":
+        return checkout.main(args)
     if os.environ.get("SEEKNAL_SKIP_HOOKS") == "1":
         return 0
     dirs = dotgit.find_git(Path.cwd())
@@ -55,8 +46,6 @@ def main(argv: list[str]) -> int:
             squash_marker.unlink(missing_ok=True)
         elif not dotgit.committed_merge(dirs):
             return 0
-    elif name == "post-checkout":
-        squash_marker.unlink(missing_ok=True)  # switching away abandons a staged squash
     stdin = sys.stdin.read() if name == "pre-push" and not sys.stdin.isatty() else ""
     code = 0
     for root in registered_projects(dirs):
@@ -64,9 +53,7 @@ def main(argv: list[str]) -> int:
             say(f"seeknal: no project at {root} any more; run 'seeknal hooks install' again")
             continue
         try:
-            if name == "post-checkout":
-                post_checkout(root, dirs, args)
-            elif name == "post-merge":
+            if name == "post-merge":
                 post_merge(root, dirs, args)
             elif name == "post-commit":
                 post_merge(root, dirs, ["0"])
@@ -88,72 +75,6 @@ def _settings(root: Path) -> Any:
     from seeknal.git.hook_support import settings_of
 
     return settings_of(root, strict=True)
-
-
-# -- post-checkout --------------------------------------------------------------------------------
-def post_checkout(root: Path, dirs: dotgit.GitDirs, args: list[str]) -> None:
-    flag = args[2] if len(args) >= 3 else os.environ.get("PRE_COMMIT_CHECKOUT_TYPE", "1")
-    if flag != "1" or dotgit.rebase_in_progress(dirs):
-        return
-    branch = dotgit.current_branch(dirs)
-    if branch is None:
-        return
-    from seeknal.git import active
-
-    git = _settings(root)
-    if not git.bind_branches:
-        return
-    env = active.env_for_branch(root, branch, git)
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())  # datetime costs an import
-    dotgit.write_switch(
-        dirs, active.project_key(root, dirs), {"env": env, "branch": branch, "at": now}
-    )
-    label = _project_label(root, dirs)
-    if env is None:
-        say(f"seeknal{label}: production (branch {branch})")
-    else:
-        say(f"seeknal{label}: env {env} ({quick_status(root, env)})")
-
-
-def _project_label(root: Path, dirs: dotgit.GitDirs) -> str:
-    return "" if root == dirs.worktree.resolve() else f" [{root.name}]"
-
-
-def quick_status(root: Path, env: str) -> str:
-    """planned / applied / promoted / stale from the env's small files, read as plain JSON:
-    neither the manifest nor the state records (and `dataclasses`) are loaded on this path."""
-    from seeknal.envs.names import EnvFacts, env_status
-
-    folder = root / "target" / "environments" / env
-
-    def load(name: str) -> dict[str, Any]:
-        try:
-            data = json.loads((folder / name).read_text())
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}  # a damaged file counts as missing
-
-    def text(data: dict[str, Any], key: str) -> str | None:
-        value = data.get(key)
-        return value if isinstance(value, str) else None
-
-    config = load("env_config.json")
-    if not config:
-        return "new; 'seeknal plan' creates it"
-    from seeknal.state.manifest_scan import manifest_fingerprint_of
-
-    prod_fp = manifest_fingerprint_of(root / "target" / "manifest.json")
-    plan, state = load("plan.json"), load("run_state.json")
-    nodes = state.get("nodes")
-    entries = nodes.values() if isinstance(nodes, dict) else ()
-    facts = EnvFacts(
-        text(plan, "plan_id") if plan else None,
-        text(config, "promoted_plan_id"),
-        text(plan, "base_fingerprint"),
-        text(state, "plan_id"),
-        all(isinstance(e, dict) and e.get("status") in ("success", "cached") for e in entries),
-    )
-    return env_status(facts, prod_fp)
 
 
 # -- pre-push and post-merge (these may load the whole project) ------------------------------------

@@ -4,14 +4,12 @@ the current branch > production. Reads files only (this runs on the hook path)."
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from seeknal.envs.names import branch_env_name, validate_env_name
-from seeknal.git import dotgit
+from seeknal.envs.names import validate_env_name
+from seeknal.git import checkout, dotgit, gitfiles
 from seeknal.git.settings import GitSettings
 
 DETACHED = "detached HEAD"
@@ -29,29 +27,11 @@ class ActiveEnv(NamedTuple):
 
 
 def project_key(root: Path, dirs: dotgit.GitDirs) -> str:
-    try:
-        return root.resolve().relative_to(dirs.worktree.resolve()).as_posix()
-    except ValueError:
-        return str(root)
-
-
-def bound_branch_reader(root: Path) -> Callable[[str], str | None]:
-    def bound(name: str) -> str | None:
-        try:
-            config = json.loads(
-                (root / "target" / "environments" / name / "env_config.json").read_text()
-            )
-        except (OSError, ValueError):
-            return None
-        return config.get("branch") if isinstance(config, dict) else None
-
-    return bound
+    return gitfiles.project_key(str(root), str(dirs.worktree))
 
 
 def env_for_branch(root: Path, branch: str, git: GitSettings) -> str | None:
-    if branch in git.production_branches:
-        return None
-    return branch_env_name(branch, bound_branch_reader(root))
+    return checkout.env_for_branch(str(root), branch, git)
 
 
 def resolve(root: Path, git: GitSettings, explicit: str | None = None) -> ActiveEnv:

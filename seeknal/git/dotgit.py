@@ -1,15 +1,16 @@
-"""Git facts read straight from the repository's files, for the hook path and env resolution.
+"""Git facts read straight from the repository's files, for the hooks and env resolution.
 
-pygit2 costs ~50 ms to import; the post-checkout hook has 100 ms in all, so what it needs (the
-git dir, HEAD, a rebase in progress) is read here from files, the way git lays them out.
+pygit2 costs ~50 ms to import, so what these need (the git dir, HEAD, a rebase in progress) is
+read from files, the way git lays them out: by `gitfiles` with str paths (the post-checkout
+hook's own process imports nothing more), given here as `Path`s.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any, NamedTuple
+
+import seeknal.git.gitfiles as gitfiles
 
 
 class GitDirs(NamedTuple):
@@ -19,36 +20,13 @@ class GitDirs(NamedTuple):
 
 
 def find_git(start: Path) -> GitDirs | None:
-    for folder in (start, *start.parents):
-        dotgit = folder / ".git"
-        if dotgit.is_dir():
-            return GitDirs(folder, dotgit, dotgit)
-        if dotgit.is_file():
-            text = dotgit.read_text(encoding="utf-8", errors="replace").strip()
-            if not text.startswith("gitdir:"):
-                return None
-            gitdir = Path(text[len("gitdir:") :].strip())
-            gitdir = gitdir if gitdir.is_absolute() else (folder / gitdir).resolve()
-            return GitDirs(folder, gitdir, _common(gitdir))
-    return None
-
-
-def _common(gitdir: Path) -> Path:
-    marker = gitdir / "commondir"
-    if marker.is_file():
-        rel = Path(marker.read_text().strip())
-        return rel if rel.is_absolute() else (gitdir / rel).resolve()
-    return gitdir
+    found = gitfiles.find_dirs(str(start))
+    return None if found is None else GitDirs(*(Path(folder) for folder in found))
 
 
 def current_branch(dirs: GitDirs) -> str | None:
     """The checked-out branch, or None on a detached HEAD."""
-    try:
-        head = (dirs.gitdir / "HEAD").read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    prefix = "ref: refs/heads/"
-    return head[len(prefix) :] if head.startswith(prefix) else None
+    return gitfiles.head_branch(str(dirs.gitdir))
 
 
 def rebasing_branch(dirs: GitDirs) -> str | None:
@@ -64,9 +42,7 @@ def rebasing_branch(dirs: GitDirs) -> str | None:
 
 
 def rebase_in_progress(dirs: GitDirs) -> bool:
-    if any((dirs.gitdir / name).exists() for name in ("rebase-merge", "rebase-apply")):
-        return True
-    return "rebase" in os.environ.get("GIT_REFLOG_ACTION", "")
+    return gitfiles.rebase_in_progress(str(dirs.gitdir))
 
 
 def committed_merge(dirs: GitDirs) -> bool:
@@ -103,29 +79,5 @@ def branch_exists(dirs: GitDirs, branch: str) -> bool:
 
 
 # -- the env chosen by the last checkout in this worktree ----------------------------------------
-def _switch_file(dirs: GitDirs) -> Path:
-    return dirs.gitdir / "seeknal" / "active-env.json"
-
-
 def read_switch(dirs: GitDirs, project_key: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads(_switch_file(dirs).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    entry = data.get(project_key) if isinstance(data, dict) else None
-    return entry if isinstance(entry, dict) else None
-
-
-def write_switch(dirs: GitDirs, project_key: str, entry: dict[str, Any]) -> None:
-    path = _switch_file(dirs)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            data = {}
-    except (OSError, ValueError):
-        data = {}
-    data[project_key] = entry
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps(data, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    return gitfiles.read_switch(str(dirs.gitdir), project_key)

@@ -21,7 +21,9 @@ def settings_of(root: Path, strict: bool = False) -> GitSettings:
     try:
         text = (root / PROJECT_FILE).read_text(encoding="utf-8")
         known = settings_memo.recall(root, text)
-        data = known if known is not None else parse_yaml(text)  # Context.save_cache keeps it
+        data = known if known is not None else parse_yaml(text)
+        if known is None and isinstance(data, dict):
+            settings_memo.remember(root, text, data)  # the next hook reads it without YAML
     except Exception as exc:  # noqa: BLE001 - load() reports a broken project file properly
         if strict:
             first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]

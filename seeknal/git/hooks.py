@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from seeknal.errors import SeeknalError
-from seeknal.git import dotgit
+from seeknal.git import dotgit, gitfiles
 
 HOOKS = ("pre-push", "post-merge", "post-checkout", "post-commit")
 MARKER = "seeknal-hook-shim"
 USER_SUFFIX = ".seeknal-user"
-REGISTRY = "seeknal/hooks.json"
+REGISTRY = gitfiles.REGISTRY
 
-BINARY_LINE = re.compile(r"^seeknal_bin=.*$", re.MULTILINE)
+RECORDED = re.compile(r"^(seeknal_bin|seeknal_python|seeknal_home)=.*$", re.MULTILINE)
 
 
 def shim_folder() -> Path:
@@ -43,10 +43,20 @@ def shim_folder() -> Path:
 
 
 def shim_text(hook: str, binary: str, folder: Path | None = None) -> str:
-    """The shipped shim for `hook`, recording `binary` as the seeknal it runs."""
+    """The shipped shim for `hook`, recording `binary` as the seeknal it runs (and, in the
+    post-checkout shim, the Python running this seeknal and the folder holding its package)."""
     text = ((folder or shim_folder()) / hook).read_text(encoding="utf-8")
-    quoted = "'" + binary.replace("'", "'\\''") + "'"
-    return BINARY_LINE.sub(lambda _: f"seeknal_bin={quoted}", text, count=1)
+    recorded = {
+        "seeknal_bin": binary,
+        "seeknal_python": sys.executable,  # not resolved: a venv's python finds its venv
+        "seeknal_home": str(Path(__file__).resolve().parent.parent.parent),
+    }
+
+    def record(match: re.Match[str]) -> str:
+        value = recorded[match.group(1)]
+        return f"{match.group(1)}='" + value.replace("'", "'\\''") + "'"
+
+    return RECORDED.sub(record, text)
 
 
 def seeknal_binary() -> str:

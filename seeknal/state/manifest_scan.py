@@ -1,36 +1,15 @@
-"""Reading parts of a manifest without parsing it: its own fingerprint, and the entries of named
-nodes. Standard library only (the git hooks use it). seeknal writes manifests with sorted keys,
-so the first "fingerprint" in the file is the top-level one ("edges" entries, which come first,
-have none) and node entries follow in the order of their ids."""
+"""Reading parts of a manifest without parsing it: its own fingerprint (manifest_head), and the
+entries of named nodes. Standard library only (the git hooks use it). seeknal writes manifests
+with sorted keys, so node entries follow in the order of their ids."""
 
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 from typing import Any
 
-_FINGERPRINT = re.compile(rb'"fingerprint":\s*"([0-9a-f]+)"')
-CHUNK = 1 << 20
-OVERLAP = 256  # longer than a whole match: one cut by a chunk's end is found in the next
+from seeknal.state.manifest_head import manifest_fingerprint_of
 
-
-def manifest_fingerprint_of(path: Path) -> str | None:
-    """The manifest's own fingerprint, reading only up to it (the edges of a project of
-    thousands of nodes come first: about a tenth of the file)."""
-    try:
-        with path.open("rb") as handle:
-            tail = b""
-            while True:
-                chunk = handle.read(CHUNK)
-                match = _FINGERPRINT.search(tail + chunk)
-                if match is not None:
-                    return match.group(1).decode("ascii")
-                if not chunk:
-                    return None
-                tail = chunk[-OVERLAP:]
-    except OSError:
-        return None  # unreadable: no fingerprint, so plans made against it count as stale
+__all__ = ["entries_in", "manifest_fingerprint_of"]
 
 
 def entries_in(data: bytes, wanted: list[str]) -> dict[str, Any] | None:

@@ -1,25 +1,26 @@
 """The `git:` and `history:` settings of seeknal_project.yml as last parsed, kept as JSON beside
 the tool cache with the file's text: the git hooks, `env current` and promote read them without
 importing a YAML parser (about a third of a hook's time). Losing or damaging the file only costs
-that time again."""
+that time again. Read with `os` and `jsonfile` alone: the post-checkout hook's process imports
+nothing more."""
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
-from typing import Any
 
-MEMO = Path("target", ".seeknal-cache", "settings.json")  # beside state/store.py's tool cache
+from seeknal import jsonfile
+
+TYPE_CHECKING = False  # not `typing`'s: importing it costs the hook 2-3 ms
+if TYPE_CHECKING:
+    from typing import Any
+
+MEMO = os.path.join("target", ".seeknal-cache", "settings.json")  # beside the tool cache
 KEPT = ("git", "history")  # a memo without one of them (an older one) is not used
 
 
-def recall(root: Path, text: str) -> dict[str, Any] | None:
+def recall(root: str | os.PathLike[str], text: str) -> dict[str, Any] | None:
     """The settings remembered for exactly this project file text, else None."""
-    try:
-        memo = json.loads((root / MEMO).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    memo = jsonfile.read(os.path.join(root, MEMO))
     if not isinstance(memo, dict) or memo.get("source") != text:
         return None
     settings = memo.get("settings")
@@ -28,19 +29,24 @@ def recall(root: Path, text: str) -> dict[str, Any] | None:
     return settings
 
 
-def remember(root: Path, text: str, settings: dict[str, Any]) -> None:
+def remember(root: str | os.PathLike[str], text: str, settings: dict[str, Any]) -> None:
     """Keep `settings` (only the parts in KEPT) for this text; never creates target/."""
+    import json
+
     from seeknal.state import TEMP_PREFIX  # not atomic's module: it loads the records
 
-    path = root / MEMO
-    if not path.parent.parent.is_dir():
+    path = os.path.join(root, MEMO)
+    folder = os.path.dirname(path)
+    if not os.path.isdir(os.path.dirname(folder)):
         return
-    tmp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{path.name}")
+    tmp = os.path.join(folder, f"{TEMP_PREFIX}{os.getpid()}-settings.json")
     try:
         kept = {key: settings.get(key) for key in KEPT}
         data = json.dumps({"source": text, "settings": kept})
-        path.parent.mkdir(exist_ok=True)
-        tmp.write_text(data, encoding="utf-8")
+        os.makedirs(folder, exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(data)
         os.replace(tmp, path)  # whole or not at all; no fsync: it only saves time
     except (OSError, TypeError, ValueError):
-        tmp.unlink(missing_ok=True)  # e.g. a date in git: is no JSON: parsed every time
+        if os.path.exists(tmp):
+            os.unlink(tmp)  # e.g. a date in git: is no JSON: parsed every time

@@ -79,6 +79,9 @@ SHIPPED = Path(__file__).resolve().parents[2] / "hooks"
 
 def test_installed_shims_are_the_files_in_hooks_with_the_binary_recorded(small: Path) -> None:
     assert cli(small, "hooks", "install").exit_code == 0
+    import seeknal
+
+    home = str(Path(seeknal.__file__).resolve().parent.parent)
     for hook in HOOKS:
         shipped = (SHIPPED / hook).read_text()
         assert os.access(SHIPPED / hook, os.X_OK), hook
@@ -86,8 +89,55 @@ def test_installed_shims_are_the_files_in_hooks_with_the_binary_recorded(small: 
         installed = (small / ".git" / "hooks" / hook).read_text()
         recorded = [line for line in installed.splitlines() if line.startswith("seeknal_bin=")]
         assert len(recorded) == 1 and recorded[0].startswith("seeknal_bin='/"), installed
-        # the one line install changes
-        assert installed == shipped.replace("seeknal_bin=''", recorded[0]), hook
+        # the lines install changes: the seeknal, and for post-checkout its Python and folder
+        expected = shipped.replace("seeknal_bin=''", recorded[0])
+        if hook == "post-checkout":
+            expected = expected.replace(
+                "seeknal_python=''", f"seeknal_python='{sys.executable}'"
+            ).replace("seeknal_home=''", f"seeknal_home='{home}'")
+        else:
+            assert "seeknal_python" not in shipped, hook
+        assert installed == expected, hook
+
+
+def test_post_checkout_without_the_settings_memo_reads_the_project_file(small: Path) -> None:
+    """The hook's own process has no site-packages; when the project file's settings are not
+    remembered (a fresh clone, a file just edited) it turns them on and parses the YAML."""
+    install_hooks(small)
+    text = (small / "seeknal_project.yml").read_text()
+    extra = "git:\n  production_branches: [trunk]\n"
+    commit_files(small, {"seeknal_project.yml": text + extra}, "trunk is production")
+    memo = small / "target" / ".seeknal-cache" / "settings.json"
+    memo.unlink(missing_ok=True)
+    done = run_git(small, "checkout", "-b", "trunk")
+    assert seeknal_lines(done.stderr) == ["seeknal: production (branch trunk)"], done.stderr
+    done = run_git(small, "checkout", "-b", "main2")  # main is not production any more
+    assert seeknal_lines(done.stderr) == ["seeknal: env main2 (new; 'seeknal plan' creates it)"]
+    assert current(small).split()[0] == "main2"
+
+
+def test_post_checkout_falls_back_to_the_seeknal_executable(small: Path, tmp_path: Path) -> None:
+    """A recorded Python or package folder that no longer works (seeknal moved, a broken
+    install): the shim runs the recorded seeknal executable instead."""
+    install_hooks(small)
+    shim = small / ".git" / "hooks" / "post-checkout"
+    broken = tmp_path / "moved"
+    (broken / "seeknal" / "git").mkdir(parents=True)
+    (broken / "seeknal" / "git" / "checkout.py").write_text("raise ImportError('moved')\n")
+    for home in (str(broken), "/nonexistent"):
+        lines = [
+            f"seeknal_home='{home}'" if line.startswith("seeknal_home=") else line
+            for line in shim.read_text().splitlines()
+        ]
+        shim.write_text("\n".join(lines) + "\n")
+        branch = "feature/" + Path(home).name
+        done = run_git(small, "checkout", "-b", branch)
+        env = "feature-" + Path(home).name
+        assert seeknal_lines(done.stderr) == [
+            f"seeknal: env {env} (new; 'seeknal plan' creates it)"
+        ]
+        assert current(small).split()[0] == env
+        git(small, "checkout", "-q", "main")
 
 
 def test_shipped_shims_run_as_they_are(small: Path) -> None:
@@ -265,8 +315,9 @@ def test_missing_seeknal_executable_warns_once(small: Path) -> None:
     shim = small / ".git" / "hooks" / "post-checkout"
     text = shim.read_text()
     assert "seeknal_bin='/" in text  # the absolute path recorded at install
+    gone = {"seeknal_bin": "/nonexistent/bin/seeknal", "seeknal_python": "/nonexistent/python"}
     lines = [
-        "seeknal_bin='/nonexistent/bin/seeknal'" if line.startswith("seeknal_bin=") else line
+        f"{line.split('=')[0]}='{gone[line.split('=')[0]]}'" if line.split("=")[0] in gone else line
         for line in text.splitlines()
     ]
     shim.write_text("\n".join(lines) + "\n")
@@ -313,20 +364,20 @@ def test_worktrees_share_hooks_and_keep_their_own_active_env(small: Path) -> Non
 
 # -- the hook path stays light --------------------------------------------------------------------
 def post_checkout_modules(root: Path) -> tuple[set[str], str]:
-    """Run the post-checkout hook in a fresh interpreter: the modules it loaded, its stderr."""
-    head = git(root, "rev-parse", "HEAD").strip()
-    code = (
-        "import sys\n"
-        f"sys.argv = ['seeknal', 'hook', 'post-checkout', '{ZERO}', '{head}', '1']\n"
-        "from seeknal.entry import main\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as exc:\n"
-        "    assert not exc.code, exc.code\n"
-        "print('\\n'.join(sorted(sys.modules)))\n"
+    """Run the installed post-checkout shim's own Python program, as the shim starts it (its
+    recorded python with -I -S): the modules it loaded, its stderr."""
+    shim = (root / ".git" / "hooks" / "post-checkout").read_text()
+    recorded = dict(line.split("=", 1) for line in shim.splitlines() if line.startswith("seeknal_"))
+    program = shim.split("-c '", 1)[1].split('\' "$seeknal_home"', 1)[0]
+    assert program.endswith("sys.exit(main(sys.argv[1:]))"), program
+    program = program.replace(
+        "sys.exit(main(sys.argv[1:]))",
+        "code = main(sys.argv[1:])\nprint('\\n'.join(sorted(sys.modules)))\nsys.exit(code)",
     )
+    head = git(root, "rev-parse", "HEAD").strip()
+    python, home = (recorded[key].strip("'") for key in ("seeknal_python", "seeknal_home"))
     proc = subprocess.run(
-        [sys.executable, "-c", code],
+        [python, "-I", "-S", "-c", program, home, ZERO, head, "1"],
         cwd=root,
         capture_output=True,
         text=True,
@@ -337,18 +388,27 @@ def post_checkout_modules(root: Path) -> tuple[set[str], str]:
     return set(proc.stdout.split()), proc.stderr
 
 
+# what the post-checkout process never imports: the heavy libraries, and what the standard
+# library's pathlib, json (re, enum), typing and dataclasses would add to every checkout
+NOT_ON_CHECKOUT = (
+    *("duckdb", "networkx", "jinja2", "pygit2", "typer", "sqlglot", "psycopg", "pyiceberg"),
+    *("pyarrow", "yaml", "pathlib", "json", "re", "enum", "typing", "dataclasses", "site"),
+)
+
+
 def assert_light(modules: set[str], *heavy: str) -> None:
-    assert "seeknal.cli.hook_entry" in modules
-    light = ("duckdb", "networkx", "jinja2", "pygit2", "typer", "sqlglot", "psycopg", "pyiceberg")
-    for name in (*light, "pyarrow", *heavy):
+    assert "seeknal.git.checkout" in modules
+    for name in (*NOT_ON_CHECKOUT, *heavy):
         assert name not in modules, name
         assert not any(m.startswith(name + ".") for m in modules), name
 
 
 def test_post_checkout_hook_imports_nothing_heavy(small: Path) -> None:
     install_hooks(small)
+    assert cli(small, "run").exit_code == 0  # target/ exists: the settings are remembered
     # hooks fire here too (PATH may lack seeknal)
     git(small, "checkout", "-q", "-b", "feature/light")
+    assert (small / "target" / ".seeknal-cache" / "settings.json").is_file()
     switch_file(small).unlink(missing_ok=True)
     modules, stderr = post_checkout_modules(small)
     assert "seeknal: env feature-light" in stderr
@@ -359,6 +419,7 @@ def test_post_checkout_hook_imports_nothing_heavy(small: Path) -> None:
 def test_post_checkout_status_of_an_applied_env_reads_no_state_records(small: Path) -> None:
     """The env line's status comes from the env's JSON files read as plain data: loading the
     state records would import dataclasses (and inspect), about 25 ms on every checkout."""
+    install_hooks(small)
     git(small, "checkout", "-q", "-b", "feature/light")
     assert cli(small, "plan", "feature-light").exit_code == 0
     assert cli(small, "run", "--env", "feature-light").exit_code == 0

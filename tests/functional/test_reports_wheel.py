@@ -151,7 +151,13 @@ def test_the_installed_cli_renders_all_formats_and_installs_hooks(
         shipped = installed["site"] / "seeknal" / "_hooks" / hook
         assert shipped.read_bytes() == (SOURCE / "hooks" / hook).read_bytes(), hook
         recorded = f"seeknal_bin='{binary.resolve()}'"
-        assert text == shipped.read_text().replace("seeknal_bin=''", recorded), hook
+        expected = shipped.read_text().replace("seeknal_bin=''", recorded)
+        if hook == "post-checkout":  # started directly: the Python that ran install, the install
+            python = f"seeknal_python='{sys.executable}'"
+            home = f"seeknal_home='{installed['site'].resolve()}'"
+            expected = expected.replace("seeknal_python=''", python)
+            expected = expected.replace("seeknal_home=''", home)
+        assert text == expected, hook
         assert os.access(shim, os.X_OK), hook
         check = subprocess.run(["sh", "-n", str(shim)], capture_output=True, text=True)
         assert check.returncode == 0, check.stderr

@@ -19,6 +19,7 @@ RANKS = {
     "seeknal": 0,  # __version__
     "seeknal.types": 0,
     "seeknal.errors": 0,
+    "seeknal.jsonfile": 0,
     "seeknal.notices": 0,
     "seeknal.state.failpoints": 0,
     "seeknal.pipeline": 0,  # the decorators node files import; standard library only
@@ -31,6 +32,7 @@ RANKS = {
     "seeknal.envs.names": 1,
     "seeknal.git.settings": 1,
     "seeknal.git.dotgit": 1,
+    "seeknal.git.gitfiles": 1,
     "seeknal.state.records": 1,  # plain values: what each state file holds
     "seeknal.kinds": 2,
     "seeknal.project": 3,
