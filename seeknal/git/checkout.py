@@ -94,7 +94,7 @@ def settings(root: str) -> GitSettings:
 
     from seeknal.git.hook_support import settings_of
 
-    return settings_of(Path(root), strict=True)
+    return settings_of(Path(root), strict=True, remember=True)
 
 
 def env_for_branch(root: str, branch: str, git: GitSettings) -> str | None:

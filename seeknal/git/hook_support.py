@@ -8,12 +8,13 @@ from seeknal.errors import SeeknalError
 from seeknal.git.settings import GitSettings, git_settings
 
 
-def settings_of(root: Path, strict: bool = False) -> GitSettings:
+def settings_of(root: Path, strict: bool = False, remember: bool = False) -> GitSettings:
     """The `git:` settings of the project at `root`.
 
     An unreadable or invalid seeknal_project.yml gives the defaults (commands that load the
     project report it properly), or, with `strict`, a SeeknalError: the hooks say so in one line
-    instead of acting on settings the project may not have.
+    instead of acting on settings the project may not have. With `remember`, settings parsed
+    from YAML are kept in the settings memo (the post-checkout hook reads them from there).
     """
     from seeknal.project.files import PROJECT_FILE, error_line, parse_yaml
     from seeknal.state import settings_memo
@@ -22,7 +23,7 @@ def settings_of(root: Path, strict: bool = False) -> GitSettings:
         text = (root / PROJECT_FILE).read_text(encoding="utf-8")
         known = settings_memo.recall(root, text)
         data = known if known is not None else parse_yaml(text)
-        if known is None and isinstance(data, dict):
+        if remember and known is None and isinstance(data, dict):
             settings_memo.remember(root, text, data)  # the next hook reads it without YAML
     except Exception as exc:  # noqa: BLE001 - load() reports a broken project file properly
         if strict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from seeknal.state import manifest_scan
+from seeknal.state import manifest_head
 from seeknal.state.manifest_scan import entries_in, manifest_fingerprint_of
 
 
@@ -32,12 +32,12 @@ def write(path: Path, doc: dict) -> Path:
 def test_fingerprint_after_edges_longer_than_a_chunk(tmp_path: Path, monkeypatch) -> None:
     doc = manifest(3, 20_000)
     path = write(tmp_path / "m.json", doc)
-    assert path.stat().st_size > manifest_scan.CHUNK
+    assert path.stat().st_size > manifest_head.CHUNK
     assert manifest_fingerprint_of(path) == doc["fingerprint"]
     # wherever a chunk ends, even inside the match
     at = path.read_bytes().find(b'"fingerprint"')
     for cut in range(at - 3, at + 90, 7):
-        monkeypatch.setattr(manifest_scan, "CHUNK", cut)
+        monkeypatch.setattr(manifest_head, "CHUNK", cut)
         assert manifest_fingerprint_of(path) == doc["fingerprint"], cut
     assert manifest_fingerprint_of(tmp_path / "missing.json") is None
     assert manifest_fingerprint_of(write(tmp_path / "none.json", {"nodes": {}})) is None
