@@ -56,4 +56,30 @@ def link_target(root: Path, base: Path, location: str) -> Path:
         shutil.rmtree(base)  # only the tool cache, which is rebuilt on demand
     folder.mkdir(parents=True, exist_ok=True)
     os.symlink(folder, base, target_is_directory=True)
+    ignore_link(base)
     return folder
+
+
+def ignore_link(base: Path) -> None:
+    """Keep git from committing the link: `target/` in a .gitignore matches folders only, and
+    to git a link is a file. The link is named in the repository's own exclude file
+    (.git/info/exclude): it belongs to this clone only, as the link does."""
+    from seeknal.git import dotgit
+
+    dirs = dotgit.find_git(base.parent)
+    if dirs is None:
+        return
+    link = Path(os.path.realpath(base.parent)) / base.name
+    try:
+        rel = link.relative_to(os.path.realpath(dirs.worktree)).as_posix()
+    except ValueError:
+        return
+    pattern = "/" + "".join("\\" + ch if ch in "\\[]*?!# " else ch for ch in rel)
+    exclude = dirs.common / "info" / "exclude"
+    text = exclude.read_text(encoding="utf-8") if exclude.is_file() else ""
+    if pattern in text.splitlines():
+        return
+    exclude.parent.mkdir(parents=True, exist_ok=True)
+    note = "# seeknal: target is a link into the profile's warehouse (docs/spark.md)\n"
+    with exclude.open("a", encoding="utf-8") as handle:
+        handle.write(("" if not text or text.endswith("\n") else "\n") + note + pattern + "\n")
