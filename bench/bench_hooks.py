@@ -16,10 +16,11 @@ post-checkout:
     repo's hooks folder (seeknal's shims) or an empty folder (no hooks); the two variants are
     interleaved rep by rep (order swapped every rep) so machine load hits both alike; median of
     --checkout-reps per direction and variant; added ms = median(hooks) - median(no hooks);
-  * ``seeknal hook post-checkout <main> <feature-x> 1`` alone (median of --hook-reps), on
-    feature-x (env path: reads the env's small files) and on main (production path);
-  * the modules it imports (``python -X importtime``): duckdb, networkx, jinja2 and pygit2 must
-    not be among them.
+  * the installed shim alone, ``sh .git/hooks/post-checkout <main> <feature-x> 1`` (median of
+    --hook-reps), on feature-x (env path: reads the env's small files) and on main (production
+    path); it starts ``python -I -S`` on seeknal.git.checkout;
+  * the modules that process imports (``-X importtime`` and its sys.modules): duckdb, networkx,
+    jinja2 and pygit2 must not be among them.
 
 pre-push:
   * ``seeknal plan --base main --head feature-x`` (from git objects), median of --plan-reps
@@ -81,17 +82,17 @@ def python_of(seeknal: str) -> str:
     return sys.executable
 
 
-# Runs the console script's entry point like the script itself does and writes the names in
-# sys.modules at exit (the authoritative list of what got loaded; -X importtime also lists
-# failed probes such as the stdlib's `from org.python.core import ...` in copy.py).
-_MODULES_WRAPPER = r"""
-import atexit, re, sys
-out = sys.argv[1]
-atexit.register(lambda: open(out, "w").write("\n".join(sorted(sys.modules))))
-sys.argv = sys.argv[2:]
-from seeknal.entry import main
-sys.exit(main())
-"""
+def shim_program(shim: Path) -> tuple[str, str, str]:
+    """(python, package folder, program) the installed post-checkout shim starts."""
+    text = shim.read_text()
+    recorded = dict(line.split("=", 1) for line in text.splitlines() if line.startswith("seeknal_"))
+    program = text.split("-c '", 1)[1].split('\' "$seeknal_home"', 1)[0]
+    return recorded["seeknal_python"].strip("'"), recorded["seeknal_home"].strip("'"), program
+
+
+# the shim's program, also writing the names in sys.modules at exit (the authoritative list of
+# what got loaded; -X importtime also lists failed probes)
+_MODULES_LINE = "import atexit; atexit.register(lambda: open({out!r}, 'w').write(chr(10).join(sorted(sys.modules))))\n"
 
 
 def import_report(loaded: list[str], importtime_stderr: str) -> dict:
@@ -189,10 +190,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{pc['added_ms_to_feature']:.0f} / {pc['added_ms_to_main']:.0f}",
         ),
         (
-            "seeknal hook post-checkout alone, on feature-x (ms)",
+            "post-checkout shim alone, on feature-x (ms)",
             f"{pc['hook_alone_env_s'] * 1000:.0f}",
         ),
-        ("seeknal hook post-checkout alone, on main (ms)", f"{pc['hook_alone_prod_s'] * 1000:.0f}"),
+        ("post-checkout shim alone, on main (ms)", f"{pc['hook_alone_prod_s'] * 1000:.0f}"),
         ("post-checkout modules loaded (sys.modules)", str(pc["imports"]["modules_loaded"])),
         (
             "post-checkout non-stdlib packages",
@@ -308,8 +309,10 @@ def bench(args: argparse.Namespace, seeknal: str, env: dict, root: Path) -> dict
         f"(to feature-x {pc['added_ms_to_feature']:.0f}, to main {pc['added_ms_to_main']:.0f})"
     )
 
-    # the hook command alone, on each branch (checkouts without hooks to get there)
-    hook_cmd = [seeknal, "hook", "post-checkout", main_sha, feat_sha, "1"]
+    # the installed shim alone, on each branch (checkouts without hooks to get there)
+    shim = repo / ".git" / "hooks" / "post-checkout"
+    hook_cmd = ["/bin/sh", str(shim), main_sha, feat_sha, "1"]
+    shim_py, shim_home, program = shim_program(shim)
     for branch, key in (("feature-x", "env"), ("main", "prod")):
         git(repo, "-c", f"core.hooksPath={empty}", "checkout", "-q", branch, env=env)
         runs = [run_ok(hook_cmd, repo, env, to) for _ in range(args.hook_reps)]
@@ -318,12 +321,15 @@ def bench(args: argparse.Namespace, seeknal: str, env: dict, root: Path) -> dict
         pc[f"hook_alone_{key}_maxrss_mb"] = max(x["maxrss_mb"] for x in runs)
         pc[f"hook_alone_{key}_stderr"] = runs[-1]["stderr"].strip()
         if key == "env":
-            imp = run_ok([py, "-X", "importtime", *hook_cmd], repo, env, to)
+            args3 = [shim_home, main_sha, feat_sha, "1"]
+            direct = [shim_py, "-I", "-S", "-X", "importtime", "-c", program, *args3]
+            imp = run_ok(direct, repo, env, to)
             mods_file = root / "modules.txt"
-            run_ok([py, "-c", _MODULES_WRAPPER, str(mods_file), *hook_cmd], repo, env, to)
+            dump = _MODULES_LINE.format(out=str(mods_file)) + program
+            run_ok([shim_py, "-I", "-S", "-c", dump, *args3], repo, env, to)
             pc["imports"] = import_report(mods_file.read_text().split(), imp["stderr"])
     log(
-        f"  seeknal hook post-checkout alone: on feature-x {pc['hook_alone_env_s'] * 1000:.0f} ms, "
+        f"  post-checkout shim alone: on feature-x {pc['hook_alone_env_s'] * 1000:.0f} ms, "
         f"on main {pc['hook_alone_prod_s'] * 1000:.0f} ms; python -c pass "
         f"{r['python_startup_s'] * 1000:.0f} ms"
     )
