@@ -18,6 +18,22 @@ from seeknal.sql.refs import sql_refs, strip_ref_call
 from seeknal.types import Node
 
 META_KEYS = ("description", "owner", "tags", "columns", "key")
+# the top-level keys of node files, what a key seeknal does not read is compared with
+TOP_KEYS = (
+    *("kind", "name", *META_KEYS, "inputs", "depends_on", "params", "materialization"),
+    *("materializations", "transform", "source", "table", "type", "rule", "profile", "entity"),
+    *("features", "group_by", "id_col", "feature_date_col", "application_date_col", "model"),
+    *("measures", "dimensions", "entities", "joins", "metrics", "default_time_dimension"),
+)
+# keys seeknal reads somewhere in a node file (nested ones too): never taken for a misspelling
+READ_KEYS = frozenset(
+    (*TOP_KEYS, "agg", "aggs", "alias", "basic", "checks", "column", "condition", "config")
+    + ("connection", "database", "denominator", "event_time_col", "expression", "expr")
+    + ("filters", "format", "grain_to_date", "join_keys", "label", "measure", "meta")
+    + ("metric", "numerator", "path", "python", "python_dependencies", "query", "ratio")
+    + ("requires_python", "rolling", "rules", "severity", "since", "sql", "time_column")
+    + ("time_granularity", "transformations", "unique_key", "unique_keys", "window")
+)
 NODE_NAME = re.compile(r"^\w[\w.\-]*\Z")
 MAX_NAME_BYTES = 200
 
@@ -57,8 +73,9 @@ class NodeFile:
     def problem(self, message: str, line: int | None = None) -> None:
         self.problems.append(Problem(self.path, message, line))
 
-    def warn(self, message: str) -> None:
-        self.warnings.append(f"{self.path}: {message}")
+    def warn(self, message: str, line: int | None = None) -> None:
+        where = f"{self.path}:{line}" if line else self.path
+        self.warnings.append(f"{where}: {message}")
 
     def line(self, key: str) -> int | None:
         return key_line(self.text, key)
@@ -110,6 +127,7 @@ def build_node(
     if identity is None:
         return None
     spec, name = identity
+    misspelt_keys(file, data)
     try:
         rendered = placeholders.render_tree(data, values, keep_env=True)
     except placeholders.UnknownPlaceholder as exc:
@@ -148,6 +166,23 @@ def build_node(
         meta={k: rendered[k] for k in META_KEYS if k in rendered},
         sql=sql,
     )
+
+
+def misspelt_keys(file: NodeFile, data: dict[str, Any]) -> None:
+    """A warning for each top-level key seeknal does not read that looks like one it does
+    (`descripton:`, `materialisation:`): the value would otherwise be silently unused. Other
+    unknown keys (a team's own metadata) stay quiet; all of them are kept in the node's config."""
+    import difflib
+
+    for key in data:
+        if not isinstance(key, str) or key in READ_KEYS:
+            continue
+        close = difflib.get_close_matches(key, TOP_KEYS, 1, 0.8)
+        if close:
+            file.warn(
+                f"unknown key '{key}' (did you mean '{close[0]}'?): seeknal does not read it",
+                file.line(key),
+            )
 
 
 def _identity(file: NodeFile, data: dict[str, Any]) -> tuple[KindSpec, str] | None:

@@ -1,0 +1,35 @@
+"""A top-level key seeknal does not read but that looks like one it does is a warning naming
+file, line and the key meant; other unknown keys (a team's own metadata) stay quiet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import SMALL_NODES, cli, small_project
+
+ADULTS = "seeknal/transforms/adults.yml"
+
+
+def test_a_misspelt_key_is_named_with_the_key_meant(git_project: Path) -> None:
+    text = SMALL_NODES[ADULTS] + "descripton: typo\nmaterialisation: table\nteam_id: 42\n"
+    small_project(git_project, {ADULTS: text})
+    lines = text.splitlines()
+    for args in (["plan"], ["run"], ["plan"]):  # the second plan takes the node from the cache
+        res = cli(git_project, *args)
+        assert res.exit_code == 0, res.output
+        warned = [line for line in res.stderr.splitlines() if "unknown key" in line]
+        assert warned == [
+            f"warning: {ADULTS}:{lines.index('descripton: typo') + 1}: unknown key 'descripton' "
+            "(did you mean 'description'?): seeknal does not read it",
+            f"warning: {ADULTS}:{lines.index('materialisation: table') + 1}: unknown key "
+            "'materialisation' (did you mean 'materialization'?): seeknal does not read it",
+        ], res.stderr
+    assert "team_id" not in res.stderr
+
+
+def test_keys_seeknal_reads_are_never_taken_for_misspellings(git_project: Path) -> None:
+    text = SMALL_NODES[ADULTS] + "owner: data\ntags: [a]\nkey: id\nmaterialization: {}\n"
+    small_project(git_project, {ADULTS: text})
+    res = cli(git_project, "plan")
+    assert res.exit_code == 0, res.output
+    assert "unknown key" not in res.stderr
