@@ -64,9 +64,9 @@ def ignore_link(base: Path) -> None:
     """Keep git from committing the link: `target/` in a .gitignore matches folders only, and
     to git a link is a file. The link is named in the repository's own exclude file
     (.git/info/exclude): it belongs to this clone only, as the link does."""
-    from seeknal.git import dotgit
+    from seeknal.git.dotgit import find_git
 
-    dirs = dotgit.find_git(base.parent)
+    dirs = find_git(base.parent)
     if dirs is None:
         return
     link = Path(os.path.realpath(base.parent)) / base.name
