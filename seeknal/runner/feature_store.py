@@ -43,6 +43,7 @@ class EntityOutcome:
     files: tuple[Path, ...] = ()  # written
     problem: str | None = None
     removed: bool = False  # its files went with its last feature group
+    missing: tuple[str, ...] = ()  # its groups without an output yet, left out of the merge
 
     def line(self) -> str:
         where = f"{self.where}/"
@@ -53,9 +54,13 @@ class EntityOutcome:
                 f"Entity '{self.entity}' not consolidated into {where}{FEATURES_FILE}: "
                 f"{self.problem}"
             )
+        left = ""
+        if self.missing:
+            names = ", ".join(self.missing)
+            left = f"; left out, no output yet: {names} (run them to add them)"
         return (
             f"Consolidated entity '{self.entity}': {self.groups} feature group(s), "
-            f"{self.rows} row(s) in {where}{FEATURES_FILE}"
+            f"{self.rows} row(s) in {where}{FEATURES_FILE}{left}"
         )
 
 
@@ -114,7 +119,9 @@ def consolidate_entity(
     content = catalog(entity, present, done.schemas, done.counts, now)
     atomic.write_json(catalog_path, content)
     where = target.relative(base)
-    return EntityOutcome(entity, where, len(present), done.rows, (data, catalog_path))
+    missing = tuple(m.name for m in members if m not in present)
+    files = (data, catalog_path)
+    return EntityOutcome(entity, where, len(present), done.rows, files, missing=missing)
 
 
 def production_due(target: Target, ran: set[str]) -> Callable[[str, list[Member]], bool]:

@@ -454,3 +454,20 @@ def test_rollback_puts_production_merged_files_back(proj: Path) -> None:
     assert {name: sha(env_store / name) for name in CONSOLIDATED} == promoted
     assert cli(proj, "promote", "dev").exit_code == 0
     assert {name: sha(proj / STORE / name) for name in CONSOLIDATED} == promoted
+
+
+def test_a_group_without_an_output_is_named_as_left_out_of_the_merge(proj: Path) -> None:
+    res, summary = run_json(proj, "--exclude", "feature_group.customer_latest")
+    assert res.exit_code == 0, res.output
+    (line,) = summary["feature_store"]
+    assert line.startswith("Consolidated entity 'customer': 3 feature group(s), "), line
+    assert line.endswith(
+        f"in {STORE}/features.parquet; left out, no output yet: customer_latest "
+        "(run them to add them)"
+    ), line
+    assert "customer_latest" not in catalog(proj / STORE / "_entity_catalog.json")["feature_groups"]
+    res, summary = run_json(proj)  # the group runs now: merged with the others
+    assert res.exit_code == 0, res.output
+    assert summary["feature_store"] == [
+        f"Consolidated entity 'customer': 4 feature group(s), 2 row(s) in {STORE}/features.parquet"
+    ]
