@@ -147,11 +147,30 @@ OTHER_TOOLS = {
     "debug": "'seeknal env current' and 'seeknal hooks status' show the setup",
     "apply": "'seeknal run --env ENV' applies an env's plan",
 }
+_FOLLOWS_GIT = (
+    "the active env follows the checked-out git branch; name one for a command with --env ENV "
+    "or SEEKNAL_ENV=ENV ('seeknal env current' shows which is active)"
+)
+# `seeknal env WORD` for words of other tools
+OTHER_ENV_WORDS = {
+    "create": "'seeknal plan ENV' creates an env, planned against production",
+    "new": "'seeknal plan ENV' creates an env, planned against production",
+    **{word: _FOLLOWS_GIT for word in ("switch", "use", "checkout", "activate")},
+    "run": "'seeknal run --env ENV' applies an env's plan",
+    "diff": "'seeknal diff ENV' compares an env's outputs with production's",
+    "rm": "'seeknal env delete ENV' deletes an env",
+    "ls": "'seeknal env list' lists the envs",
+}
 
 
 def other_tool_command(argv: list[str]) -> str | None:
     """The message for a command seeknal does not have but another tool does, else None."""
     word = argv[0] if argv else ""
+    if word == "env" and len(argv) > 1 and argv[1] in OTHER_ENV_WORDS:
+        return (
+            f"Error: No such command 'env {argv[1]}': {OTHER_ENV_WORDS[argv[1]]}.\n"
+            "Next: 'seeknal env --help' lists the env commands.\n"
+        )
     if word not in OTHER_TOOLS or word in COMMANDS:
         return None
     return (

@@ -257,6 +257,23 @@ def test_commands_of_other_tools_say_what_does_the_job(small: Path, word: str, s
 
 
 @pytest.mark.parametrize(
+    ("word", "said"),
+    [
+        ("create", "'seeknal plan ENV' creates an env"),
+        ("switch", "the active env follows the checked-out git branch; name one for a command"),
+        ("use", "the active env follows the checked-out git branch; name one for a command"),
+    ],
+)
+def test_env_words_of_other_tools_say_what_does_the_job(small: Path, word: str, said: str) -> None:
+    res = seeknal_cmd(small, "env", word, "dev")
+    assert res.exit_code == 2
+    assert res.stderr.startswith(f"Error: No such command 'env {word}': {said}"), res.stderr
+    assert "'seeknal env --help' lists the env commands" in res.stderr
+    assert res.stdout == "" and state_files(small) == []
+    assert seeknal_cmd(small, "env", "current").exit_code == 0  # real env commands still work
+
+
+@pytest.mark.parametrize(
     "args",
     [("lineage", ""), ("run", "--exclude", ""), ("plan", "--exclude", " , "), ("ls", "")],
 )
