@@ -158,7 +158,24 @@ def _promotable(
             f"Fix them and run 'seeknal run --env {env}' again before promoting.",
         )
     check_fresh(ctx, env, plan, promoting=True)
-    verify_production_refs(ctx, target)
+    verify_production_refs(ctx, target, _read_by_moving(target, moving))
+
+
+def _read_by_moving(target: Target, moving: Manifest) -> set[str] | None:
+    """The nodes whose production outputs what moves was computed from: the inputs of the
+    nodes the env computed, or None (every node the env reads from production) when the env
+    wrote feature store files, which merge feature groups as the env sees them. Production's
+    other outputs stay as they are, and so do their run-state entries: a promotion's result
+    does not depend on their bytes (docs/decisions.md)."""
+    if read_entity_files(target).files:
+        return None
+    read: set[str] = set()
+    for entry in moving.nodes.values():
+        inputs = entry.get("inputs")
+        if not isinstance(inputs, list):
+            return None  # a damaged entry: check them all, as before
+        read.update(str(node_id) for node_id in inputs)
+    return read
 
 
 def _stage_outputs(

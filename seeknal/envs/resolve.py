@@ -9,7 +9,7 @@ with it; anything else that reads an env's data (a diff, a query, a test fixture
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,18 +184,25 @@ def production_view(ctx: Context, state: RunState | None = None) -> EnvView:
     )
 
 
-def verify_production_refs(ctx: Context, target: Target) -> None:
-    """Every production output the env at `target` reads still holds the bytes its plan
-    recorded (promote). One pass over refs.json's JSON while each file's stats find that digest
-    memoised; on any doubt (a damaged entry, stats not memoised, other bytes) the refs are read
-    as records and checked by EnvView.verify_refs, which words what is wrong."""
+def verify_production_refs(
+    ctx: Context, target: Target, only: Collection[str] | None = None
+) -> None:
+    """Every production output the env at `target` reads (with `only`, those of these nodes)
+    still holds the bytes its plan recorded (promote). One pass over refs.json's JSON while
+    each file's stats find that digest memoised; on any doubt (a damaged entry, stats not
+    memoised, other bytes) the refs are read as records and checked by EnvView.verify_refs,
+    which words what is wrong. Every entry is judged, whether checked on disk or not."""
     memo = ctx.cache.digests
-    if not _memoised_as_recorded(read_refs_json(target), str(ctx.production.root), memo):
+    if not _memoised_as_recorded(read_refs_json(target), str(ctx.production.root), memo, only):
         refs = read_refs(target).by_node()
+        if only is not None:
+            refs = {node_id: ref for node_id, ref in refs.items() if node_id in only}
         EnvView(target.env, ctx.production, {}, refs, memo=memo).verify_refs()
 
 
-def _memoised_as_recorded(data: Any, root: str, memo: Mapping[str, Any]) -> bool:
+def _memoised_as_recorded(
+    data: Any, root: str, memo: Mapping[str, Any], only: Collection[str] | None
+) -> bool:
     if not isinstance(data, dict) or not isinstance(data.get("schema_version"), str):
         return False
     refs = data.get("refs")
@@ -203,15 +210,21 @@ def _memoised_as_recorded(data: Any, root: str, memo: Mapping[str, Any]) -> bool
         return False
     try:
         for ref in refs:
-            rel = ref["output_path"]
-            path = rel if rel.startswith("/") else f"{root}/{rel}"
-            digest = ref["output_digest"]
-            if digest is None or memo.get(stat_key(path, os.stat(path))) != digest:
-                return False
+            node_id, rel, digest = ref["node_id"], ref["output_path"], ref["output_digest"]
             fingerprint = ref.get("fingerprint")
-            if not isinstance(ref["node_id"], str) or not isinstance(fingerprint, str | None):
+            if not (
+                isinstance(node_id, str)
+                and isinstance(rel, str)
+                and isinstance(digest, str)  # None: production had no such file when planned
+                and isinstance(fingerprint, str | None)
+            ):
                 return False
-    except (OSError, TypeError, KeyError, AttributeError):
+            if only is not None and node_id not in only:
+                continue  # judged, not read on disk
+            path = rel if rel.startswith("/") else f"{root}/{rel}"
+            if memo.get(stat_key(path, os.stat(path))) != digest:
+                return False
+    except (OSError, TypeError, KeyError):
         return False
     return True
 

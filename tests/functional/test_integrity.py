@@ -105,13 +105,14 @@ def test_env_planned_by_pre_push_checks_production_digests(proj: Path) -> None:
         assert ref["output_digest"] == sha(proj / ref["output_path"]), ref
     res = cli(proj, "run", "--env", "feature-x")
     assert res.exit_code == 0, res.output
-    # production's names output changes after the push (by hand, or a tool outside seeknal)
-    names = proj / "target/cache/transform/names.parquet"
-    names.write_bytes(names.read_bytes() + b"\0")
+    # production's people output, which the env's adults read, changes after the push (by
+    # hand, or a tool outside seeknal)
+    people = proj / "target/cache/source/people.parquet"
+    people.write_bytes(people.read_bytes() + b"\0")
     for args in (["run", "--env", "feature-x"], ["promote", "feature-x"]):
         res = cli(proj, *args)
         assert res.exit_code == 1, (args, res.output)
-        assert "Production output target/cache/transform/names.parquet" in res.stderr
+        assert "Production output target/cache/source/people.parquet" in res.stderr
         assert "changed since env 'feature-x' was planned" in res.stderr
 
 
