@@ -57,7 +57,7 @@ def promoted(ctx: Context, env: str, config: EnvConfig) -> Promoted:
             "(history: in seeknal_project.yml)"
         )
         return _unavailable(base, why)
-    now = signature(ctx.production.run_state_path)
+    now = signature(ctx.production.run_state_path, like=entry.after)
     if now != entry.after:
         later = [x for x in lines[lines.index(line) + 1 :] if x.kind in ("promote", "run")]
         what = f"{later[-1].kind} {later[-1].id}" if later else "a production run"

@@ -128,10 +128,12 @@ def _check_unchanged(
     replaced outputs in place, and those were not kept."""
     first = lines.index(undo[-1])
     runs = [line for line in lines[first:] if line.kind == "run"]
-    state = signature(prod.run_state_path)
     for newer, entry in zip([None, *kept], kept, strict=False):
         expected = entry.after
-        actual = state if newer is None else _before(root, prod, newer)
+        if newer is None:
+            actual = signature(prod.run_state_path, like=expected)
+        else:
+            actual = _before(root, prod, newer, like=expected)
         if actual != expected or runs:
             what = f"run {runs[-1].id}" if runs else "a production run"
             raise EnvError(
@@ -143,9 +145,9 @@ def _check_unchanged(
             )
 
 
-def _before(root: Path, prod: Target, entry: Kept) -> str:
+def _before(root: Path, prod: Target, entry: Kept, like: str) -> str:
     kept = entry.kept_file(root, prod.run_state_path)
-    return signature(kept) if kept else signature(prod.base / "no-run-state")
+    return signature(kept or prod.base / "no-run-state", like)
 
 
 def _env_blocked(root: Path, promotion: Promotion) -> str | None:

@@ -60,26 +60,43 @@ def history_dir(base: Path) -> Path:
     return base / HISTORY_DIR
 
 
-def signature(run_state: Path) -> str:
+SIGNATURE_V2 = "2:"  # what this version writes; a bare hex digest was written before
+
+
+def signature(run_state: Path, like: str | None = None) -> str:
     """What production's outputs are according to a run state: each node's fingerprint, path
-    and digest. A run that recomputes nothing rewrites statuses and times, not this."""
+    and digest. A run that recomputes nothing rewrites statuses and times, not this. `like`:
+    a signature to compare with, whose version this one takes (history entries written before
+    the second version hold the first)."""
     try:
         nodes = json.loads(run_state.read_text(encoding="utf-8")).get("nodes", {})
     except FileNotFoundError:
         nodes = {}
     except (OSError, ValueError, AttributeError):
         return "unreadable"
-    return nodes_signature(nodes) if isinstance(nodes, dict) else "unreadable"
+    return nodes_signature(nodes, like) if isinstance(nodes, dict) else "unreadable"
 
 
-def nodes_signature(nodes: dict[str, Any]) -> str:
-    """`signature` of a run state's `nodes` (a promotion has them at hand: it wrote them)."""
-    rows = sorted(
-        (str(k), str(v.get("hash")), str(v.get("output_path")), str(v.get("output_digest")))
+def nodes_signature(nodes: dict[str, Any], like: str | None = None) -> str:
+    """`signature` of a run state's `nodes` (a promotion has them at hand: it wrote them).
+
+    Version 2 hashes one line per node (id, fingerprint, path, digest), sorted: the same facts
+    as version 1, which hashed the JSON of those rows (about three times the time, ~12 ms at
+    10,000 nodes, on every promotion)."""
+    if like is not None and not like.startswith(SIGNATURE_V2) and like != "unreadable":
+        rows = sorted(
+            (str(k), str(v.get("hash")), str(v.get("output_path")), str(v.get("output_digest")))
+            for k, v in nodes.items()
+            if isinstance(v, dict)
+        )
+        return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+    lines = sorted(
+        f"{k}\0{v.get('hash')}\0{v.get('output_path')}\0{v.get('output_digest')}\n"
         for k, v in nodes.items()
         if isinstance(v, dict)
     )
-    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+    text = "".join(lines).encode("utf-8", "surrogatepass")
+    return SIGNATURE_V2 + hashlib.sha256(text).hexdigest()
 
 
 def keep_replaced(base: Path, root: Path, journal: dict[str, Any], run_state: Path) -> None:

@@ -420,3 +420,45 @@ def test_log_of_a_project_never_run(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "Production has no history yet" in res.stdout
     assert cli(root, "log", "--json").json() == []
+
+
+def first_signature(run_state: Path) -> str:
+    """The history entry's signature as seeknal wrote it before its second version: the SHA-256
+    of the JSON of the sorted (id, fingerprint, path, digest) rows."""
+    import hashlib
+    import json
+
+    nodes = json.loads(run_state.read_text())["nodes"]
+    rows = sorted(
+        (k, str(v.get("hash")), str(v.get("output_path")), str(v.get("output_digest")))
+        for k, v in nodes.items()
+    )
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+
+
+def test_history_written_with_the_first_signature_still_rolls_back(template: Path) -> None:
+    """Promotions kept by an earlier seeknal hold the first signature: rollback (and the report
+    of what a rollback would do) compares production with them in that version."""
+    import json
+
+    root = template
+    before = production(root)
+    state = root / "target/run_state.json"
+    assert cli(root, "promote", "dev").exit_code == 0
+    after_dev = production(root)
+    dev_id = promotions(root)[-1]["id"]
+    dev_after = first_signature(state)
+    promote_second(root)
+    qa_id = promotions(root)[-1]["id"]
+    for promotion_id, after in ((dev_id, dev_after), (qa_id, first_signature(state))):
+        entry = root / "target/history" / promotion_id / "entry.json"
+        data = json.loads(entry.read_text())
+        assert data["after"].startswith("2:") and data["after"] != after
+        entry.write_text(json.dumps({**data, "after": after}))
+    res = seeknal_cmd(root, "rollback")
+    assert res.exit_code == 0, res.output
+    assert f"Rolled back promotion {qa_id}" in res.stdout
+    assert production(root) == after_dev
+    res = seeknal_cmd(root, "rollback")
+    assert res.exit_code == 0, res.output
+    assert production(root) == before
