@@ -247,6 +247,10 @@ class RunState:
         nodes: dict[str, Any] = {}
         for node_id, fingerprint in refs.items():
             entry = own.get(node_id)
+            if type(entry) is dict and entry.get("status") == CACHED:
+                if entry.get("hash") == fingerprint and "hash" in entry:
+                    nodes[node_id] = entry  # as it is (production's JSON is not used after)
+                    continue
             nodes[node_id] = {
                 **(entry if isinstance(entry, dict) else NodeState().to_json()),
                 "hash": fingerprint,
