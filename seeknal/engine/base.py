@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from seeknal.types import Output, OutputKind
 
 if TYPE_CHECKING:
+    from seeknal.errors import SeeknalError
     from seeknal.types import Node
 
 __all__ = [
@@ -54,6 +55,9 @@ class Session(Protocol):
         ...
 
     def views(self) -> list[str]: ...
+
+    # views left out because their output cannot be read, each with the error saying why
+    broken: dict[str, SeeknalError]
 
     @property
     def connection(self) -> Any:

@@ -10,7 +10,7 @@ import duckdb
 
 from seeknal.engine.base import QueryResult
 from seeknal.engine.duckdb_support import READS, fetch, query_failed, read_only, trim_sql
-from seeknal.errors import ExecutionError
+from seeknal.errors import ExecutionError, SeeknalError
 from seeknal.sql.quote import ident
 from seeknal.sql.refs import replace_refs
 
@@ -20,16 +20,18 @@ class DuckDBSession:
 
     def __init__(self, relations: Mapping[str, str]) -> None:
         self._con = duckdb.connect(":memory:")
-        self._views = sorted(relations)
-        try:
-            for name, relation in relations.items():
+        # views whose output DuckDB cannot read (a damaged file): left out, with the reason,
+        # so that one bad output does not take the others away
+        self.broken: dict[str, SeeknalError] = {}
+        for name, relation in relations.items():
+            try:
                 self._con.execute(f"CREATE VIEW {ident(name)} AS SELECT * FROM {relation}")
-        except duckdb.Error as exc:
-            self._con.close()
-            raise ExecutionError(
-                f"Reading the output behind view {name} failed in DuckDB: {str(exc).strip()}",
-                "'seeknal run' (or 'seeknal run --env ENV') writes outputs again.",
-            ) from None
+            except duckdb.Error as exc:
+                self.broken[name] = ExecutionError(
+                    f"Reading the output behind view {name} failed in DuckDB: {str(exc).strip()}",
+                    "'seeknal run' (or 'seeknal run --env ENV') writes outputs again.",
+                )
+        self._views = sorted(set(relations) - set(self.broken))
 
     def sql(self, statement: str, limit: int | None = None) -> QueryResult:
         read_only(statement, READS)

@@ -8,6 +8,7 @@ can run next to any other command and leaves no trace.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from contextlib import closing
@@ -194,6 +195,11 @@ class DataSession:
             self._session: Session = engine.session(views)
         except SeeknalError as exc:
             raise readable.explain(exc, outputs) from None
+        for name, why in self._session.broken.items():
+            if name in outputs:  # the node's own view; its alias fails alike
+                self.unavailable[name] = readable.explain(why, [name])
+                self.views.remove(name)
+                self.aliases.pop(name, None)
 
     def __repr__(self) -> str:
         return f"<seeknal data of {self.readable.where}: {len(self.views)} node(s)>"
@@ -217,6 +223,10 @@ class DataSession:
         try:
             return self._session.sql(bound, limit)
         except SeeknalError as exc:
+            for node_id, why in self.unavailable.items():  # `FROM orders`: a view left out
+                names = (node_id, self.readable.nodes.get(node_id, node_id))
+                if any(re.search(rf"(?<![\w.]){re.escape(n)}(?!\w)", statement) for n in names):
+                    raise why from None
             read = [n for n in self.views if n in statement or self.aliases.get(n, "") in statement]
             raise self.readable.explain(exc, read) from None
 

@@ -99,3 +99,18 @@ def test_the_documented_example_test_runs(example: Path) -> None:
     proc = pytest_in(example, "--seeknal-project", str(example), "-k", "docs_example")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert re.search(r"\b[1-9]\d* passed", proc.stdout)
+
+
+def test_a_damaged_output_fails_only_the_tests_that_read_it(example: Path) -> None:
+    assert cli(example, "run").exit_code == 0
+    (example / "target/cache/transform/daily_revenue.parquet").write_bytes(b"damaged")
+    proc = pytest_in(example)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    summary = proc.stdout.strip().splitlines()[-1]
+    failed, passed = (
+        int(summary.split(f" {word}")[0].split()[-1]) for word in ("failed", "passed")
+    )
+    assert failed + passed == DATA_TESTS and 0 < failed < DATA_TESTS, summary
+    assert "error" not in summary, summary  # the fixture itself works
+    message = "(transform.daily_revenue) changed since 'seeknal run' wrote it"
+    assert message in proc.stdout, proc.stdout

@@ -145,3 +145,21 @@ def test_an_interactive_session_with_an_error_exits_1(applied: Path) -> None:
     assert err.endswith("1 statement(s) or command(s) failed.\n")
     code, err = session("SELECT 1;\n.quit\n")
     assert code == 0 and "failed" not in err
+
+
+def test_a_damaged_output_leaves_the_other_views(applied: Path) -> None:
+    damaged = applied / "target/cache/transform/names.parquet"
+    assert damaged.is_file()
+    damaged.write_bytes(b"not parquet any more")
+    # production's other outputs are still there, by id and by name
+    assert "3\n(1 row)" in one(applied, "SELECT count(*) AS n FROM adults")
+    tables = one(applied, ".tables").splitlines()
+    assert '"transform.adults"  (also adults)' in tables
+    (said,) = [line for line in tables if "transform.names" in line]
+    assert said.startswith("no view for transform.names: "), tables
+    for statement in ("SELECT * FROM names", "SELECT * FROM ref('transform.names')"):
+        res = cli(applied, "repl", "-e", statement)
+        assert res.exit_code == 1
+        assert "transform.names" in res.stderr and "Traceback" not in res.stderr, res.stderr
+        assert "does not exist" not in res.stderr, res.stderr
+        assert "(transform.names) changed since 'seeknal run' wrote it" in res.stderr
