@@ -116,6 +116,10 @@ def render(
     secrets = list(secrets)
     if fmt == "json":
         return redact(json.dumps(report, indent=2, sort_keys=True) + "\n", secrets)
+    if fmt == "text" and template_dir is None:
+        text = _shipped_text(report)
+        if text is not None:
+            return redact(text, secrets)
     env = _environment(template_dir)
     template = env.get_template(TEMPLATE_FILES[fmt])
     if fmt == "html":
@@ -126,6 +130,27 @@ def render(
     if fmt == "text":
         return redact(template.render(r=report), secrets)
     return redact(_fit_markdown(template, report), secrets)
+
+
+def _shipped_text(report: dict[str, Any]) -> str | None:
+    """The terminal view without Jinja (`report/text_view.py`) when the text template found is
+    the shipped one it writes out; None to render through Jinja."""
+    import hashlib
+
+    from seeknal.report import text_view
+
+    for folder in template_dirs():
+        try:
+            source = (folder / TEMPLATE_FILES["text"]).read_bytes()
+        except OSError:
+            continue
+        if hashlib.sha256(source).hexdigest() != text_view.TEMPLATE_SHA256:
+            return None
+        try:
+            return text_view.render_text(report)
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError):
+            return None  # Jinja says what is wrong with the model
+    return None
 
 
 # Cheapest content first: the downstream table, then SQL diffs, then the graph, then the list.
