@@ -59,7 +59,7 @@ def clean(ctx: Context, dry_run: bool = False, now: dt.datetime | None = None) -
         size = sum(p.stat().st_size for p in _files(tool_cache))
         removals.append(Removal(_rel(ctx, tool_cache), size, "tool cache (rebuilt when needed)"))
     spare = ctx.production.spare_tool_cache_path
-    # its two files (state/store.py ToolCache): parse entries, and digests beside them
+    # its two files (state/tool_cache.py ToolCache): parse entries, and digests beside them
     spares = (
         [] if spare is None else [p for p in (spare, spare.with_suffix(".digests")) if p.is_file()]
     )

@@ -26,13 +26,16 @@ class ToolCache:
     project needs). A promotion thus never reads the parse entries of a project of thousands of
     nodes. `data` is everything in one dict; `digests` is the same dict once `data` was used.
 
-    Losing it only costs time; a damaged file is ignored. Each file is a SHA-256 of the pickle
-    followed by the pickle: a flipped byte would otherwise unpickle into wrong entries (a parsed
-    YAML file that is not the file, a digest of other bytes) instead of failing.
+    Both files are logs of records (`DigestLog`, `ParseLog`): a command appends the entries it
+    added (a dict keeps them last) instead of writing thousands again (after one changed node
+    of 10,000, a few hundred bytes instead of 10 MB); a file of too many records, or whose
+    entries cannot be told apart, is written whole. Losing it only costs time; a damaged record
+    is ignored (each has a SHA-256: a flipped byte would otherwise unpickle into wrong entries,
+    a parsed YAML file that is not the file, a digest of other bytes, instead of failing).
     """
 
     MAX_ENTRIES = 250_000  # per file, about 5 per node: room for 50,000 nodes
-    MAGIC = b"seeknal-cache-1\n"
+    MAGIC = b"seeknal-cache-1\n"  # the parse file as one pickle, before it was a log: read once
     DIGEST_KEYS = ("f:", "mfs:", "mfp:")  # file digests by stats, fingerprint memos
 
     def __init__(self, path: Path, spare: Path | None = None) -> None:
@@ -44,7 +47,9 @@ class ToolCache:
         self._all: dict[str, Any] | None = None
         self._sizes = {"digests": 0, "parse": 0}  # entries loaded from each file
         self._read_from: dict[str, Path | None] = {}
-        self._records = 0  # intact records in the digests file as read (DigestLog)
+        self._records = {"digests": 0, "parse": 0}  # intact records in each file as read
+        self._last_key: str | None = None  # the newest key of `_all` its files hold
+        self._early: list[str] = []  # keys `digests` gained before `data` was read
 
     @property
     def digests(self) -> dict[str, Any]:
@@ -61,8 +66,10 @@ class ToolCache:
         through either are kept."""
         if self._all is None:
             merged = self.digests
+            self._early = list(itertools.islice(merged, self._sizes["digests"], None))
             merged.update(self._load_file("parse"))
             self._all = merged
+            self._last_key = next(reversed(merged))
         return self._all
 
     def _where(self, name: str) -> Path | None:
@@ -73,16 +80,15 @@ class ToolCache:
 
     def _load_file(self, name: str) -> dict[str, Any]:
         self._read_from[name] = where = self._where(name)
-        if name == "digests":
-            loaded, self._records = DigestLog.load(where)
-        else:
-            loaded = self._load(where)
+        loaded, self._records[name] = LOGS[name].load(where)
+        if name == "parse" and not loaded:
+            loaded = self._load_whole(where)  # written whole as records at the next save
         loaded[VERSION_KEY] = __version__
         self._sizes[name] = len(loaded)
         return loaded
 
     @classmethod
-    def _load(cls, path: Path | None) -> dict[str, Any]:
+    def _load_whole(cls, path: Path | None) -> dict[str, Any]:
         if path is None:
             return {}
         try:
@@ -102,33 +108,78 @@ class ToolCache:
         return {}
 
     def save(self) -> bool:
-        """Write each file that gained entries; True when one was written."""
-        if self._all is not None:
-            unchanged = len(self._all) == self._sizes["digests"] + self._sizes["parse"] - 1
-            if unchanged and self._read_from["parse"] == self._where("parse"):
-                return False  # (both hold the version key)
-            digests = {k: v for k, v in self._all.items() if k.startswith(self.DIGEST_KEYS)}
-            parse = {k: v for k, v in self._all.items() if not k.startswith(self.DIGEST_KEYS)}
-            digests[VERSION_KEY] = __version__
-            parts = {"digests": digests, "parse": parse}
-        elif self._digests is not None:
-            parts = {"digests": self._digests}
-        else:
+        """Append what each file gained, else write it whole; True when one was written."""
+        if self._all is None:
+            return self._save_digests()
+        moved = any(self._where(n) != self._read_from.get(n) for n in LOGS)
+        gained = None if moved else self._gained()
+        if gained is not None:
+            if not gained:
+                return False
+            if self._append_gained(gained):
+                return True
+        return self._write_all()
+
+    def _save_digests(self) -> bool:
+        """Only `digests` was read: append the entries it gained, or write it whole."""
+        entries = self._digests
+        if entries is None:
             return False
-        written = False
+        # a file read from the spare place moves into target/ once the project has one
+        moved = self._where("digests") != self._read_from.get("digests")
+        size = self._sizes["digests"]
+        if not moved and len(entries) > size:
+            if self._append("digests", dict(itertools.islice(entries.items(), size, None))):
+                self._sizes["digests"] = len(entries)
+                return True
+        if (moved or len(entries) != size) and self._write("digests", entries):
+            self._sizes["digests"] = len(entries)
+            return True
+        return False
+
+    def _gained(self) -> list[str] | None:
+        """The keys added since the files were read or written (a dict keeps them last); None
+        when that cannot be told: the newest key they held was removed since."""
+        assert self._all is not None
+        added = []
+        for key in reversed(self._all):
+            if key == self._last_key:
+                break
+            added.append(key)
+        else:
+            return None
+        return self._early + added[::-1]
+
+    def _append_gained(self, gained: list[str]) -> bool:
+        assert self._all is not None
+        parts: dict[str, dict[str, Any]] = {"digests": {}, "parse": {}}
+        for key in gained:
+            if key in self._all:
+                name = "digests" if key.startswith(self.DIGEST_KEYS) else "parse"
+                parts[name][key] = self._all[key]
         for name, entries in parts.items():
-            # a file read from the spare place moves into target/ once the project has one
-            moved = self._where(name) != self._read_from.get(name)
-            if not moved and entries is self._digests and len(entries) > self._sizes[name]:
-                if self._append(entries):  # only `digests` was read: it gained these
-                    self._sizes[name] = len(entries)
-                    written = True
-                    continue
-            if (moved or len(entries) != self._sizes[name]) and self._write(name, entries):
+            if entries and not self._append(name, entries):
+                return False  # both written whole: the one appended to is in them
+        self._saved()
+        return True
+
+    def _write_all(self) -> bool:
+        assert self._all is not None
+        digests = {k: v for k, v in self._all.items() if k.startswith(self.DIGEST_KEYS)}
+        parse = {k: v for k, v in self._all.items() if not k.startswith(self.DIGEST_KEYS)}
+        digests[VERSION_KEY] = __version__
+        written = False
+        for name, entries in (("digests", digests), ("parse", parse)):
+            if self._write(name, entries):
                 self._sizes[name] = len(entries)
-                self._read_from[name] = self._where(name)
                 written = True
+        if written:
+            self._saved()
         return written
+
+    def _saved(self) -> None:
+        assert self._all is not None
+        self._last_key, self._early = next(reversed(self._all)), []
 
     def _write(self, name: str, entries: dict[str, Any]) -> bool:
         where = self._where(name)
@@ -138,28 +189,23 @@ class ToolCache:
             entries = dict(list(entries.items())[-self.MAX_ENTRIES // 2 :])
             entries[VERSION_KEY] = __version__
         try:
-            if name == "digests":
-                data = DigestLog.whole(entries)
-                self._records = 1
-            else:
-                body = pickle.dumps(entries, protocol=5)
-                data = self.MAGIC + hashlib.sha256(body).digest() + body
             # no fsync: the checksum drops a cache a power loss damaged, which only costs time
-            atomic.write_bytes(where, data, durable=False)
+            atomic.write_bytes(where, LOGS[name].whole(entries), durable=False)
         except (OSError, StateError):
             return False  # losing the cache only costs time
+        self._records[name] = 1
+        self._read_from[name] = where
         return True
 
-    def _append(self, entries: dict[str, Any]) -> bool:
-        """Add the entries gained since loading (a dict keeps them last) to the digests file
-        instead of writing all of it again; False when it has to be written whole."""
-        where = self._where("digests")
-        if where is None or not 0 < self._records < DigestLog.MAX_RECORDS:
+    def _append(self, name: str, entries: dict[str, Any]) -> bool:
+        """Add `entries` to the file as a record instead of writing all of it again; False
+        when it has to be written whole."""
+        where, log = self._where(name), LOGS[name]
+        if where is None or not 0 < self._records[name] < log.MAX_RECORDS:
             return False
-        new = dict(itertools.islice(entries.items(), self._sizes["digests"], None))
-        if not DigestLog.append(where, new):
+        if not log.append(where, entries):
             return False
-        self._records += 1
+        self._records[name] += 1
         return True
 
 
@@ -172,6 +218,7 @@ class DigestLog:
 
     MAGIC = b"seeknal-digests-1\n"
     MAX_RECORDS = 64  # then written whole again (entries of files long gone drop out over time)
+    FAILPOINT = "cache.digests.append"
 
     @classmethod
     def load(cls, path: Path | None) -> tuple[dict[str, Any], int]:
@@ -220,10 +267,21 @@ class DigestLog:
         try:
             half = len(data) // 2  # one write; the failpoint leaves a torn record for tests
             if os.environ.get("SEEKNAL_FAILPOINT") and os.write(fd, data[:half]) == half:
-                failpoints.hit("cache.digests.append")
+                failpoints.hit(cls.FAILPOINT)
                 data = data[half:]
             return os.write(fd, data) == len(data)
         except OSError:
             return False
         finally:
             os.close(fd)
+
+
+class ParseLog(DigestLog):
+    """The parse file (parsed YAML, remembered nodes, normalised SQL, fingerprints): the same
+    records as the digests file."""
+
+    MAGIC = b"seeknal-cache-2\n"
+    FAILPOINT = "cache.parse.append"
+
+
+LOGS: dict[str, type[DigestLog]] = {"digests": DigestLog, "parse": ParseLog}

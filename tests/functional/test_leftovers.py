@@ -60,7 +60,10 @@ def test_killed_production_run_leaves_no_partial_export(proj: Path) -> None:
 def test_killed_tool_cache_write_leaves_no_temp_file(proj: Path) -> None:
     applied(proj)
     edit(proj, ADULTS, "WHERE age >= 30", "WHERE age >= 31")
-    # killed while writing the tool cache whole, after the run itself completed
+    # killed while writing the tool cache whole (its files gone: a run would append to them),
+    # after the run itself completed
+    for name in ("cache.pickle", "cache.digests"):
+        (proj / "target/.seeknal-cache" / name).unlink()
     res = seeknal_cmd(proj, "run", env={"SEEKNAL_FAILPOINT": "atomic.cache.digests"})
     assert res.exit_code == KILLED, res.output
     left = temps(proj)

@@ -1,18 +1,17 @@
-"""The tool cache is two files (state/store.py ToolCache): file digests and fingerprint memos in
+"""The tool cache is two files (state/tool_cache.py ToolCache): file digests and fingerprint memos in
 `cache.digests`, parsed YAML and normalised SQL in `cache.pickle`. A promotion reads and writes
 the first only; a damaged one of either only costs time."""
 
 from __future__ import annotations
 
 import json
-import pickle
 from pathlib import Path
 
 import pytest
 from conftest import cli, ran, run_json
 from envkit import ADULTS, applied_dev_env, edit, promotions
 
-from seeknal.state.store import DigestLog
+from seeknal.state.tool_cache import DigestLog, ParseLog
 
 CACHE = Path("target/.seeknal-cache")
 
@@ -33,7 +32,7 @@ def test_promote_leaves_the_parse_entries_alone(git_project: Path) -> None:
     assert all(k.startswith(("f:", "mfs:", "mfp:", "__")) for k in entries), sorted(entries)[:5]
     moved = str(root / "target/cache/transform/adults.parquet")
     assert any(k.startswith(f"f:{moved}:") for k in entries)
-    assert not any(k.startswith("f:") for k in pickle.loads(parse.read_bytes()[48:]))
+    assert not any(k.startswith("f:") for k in ParseLog.load(parse)[0])
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "missing"])
