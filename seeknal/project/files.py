@@ -236,6 +236,18 @@ class DiskFiles:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
 
+    def node_stats(self, path: str, before: float) -> str | None:
+        """The file's size, change times and inode as one string, when it last changed before
+        `before` (seconds since the epoch); else, or when it cannot be stat'ed, None
+        (project/known_files.py remembers nodes by it)."""
+        try:
+            st = os.stat(os.path.join(self._base, path))
+        except OSError:
+            return None
+        if max(st.st_mtime_ns, st.st_ctime_ns) >= before * 1e9:
+            return None
+        return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+
     def data_digest(self, table: str, memo: MutableMapping[str, Any]) -> str | None:
         from seeknal.digest import expand, paths_digest  # hashlib: not on the hook path
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import hashlib
 from collections.abc import Mapping, MutableMapping
@@ -19,6 +18,7 @@ from seeknal.project.files import (
     parse_yaml,
     split_documents,
 )
+from seeknal.project.known_files import NODE_FIELDS, KnownFiles, NodeTexts, node_of, remembered_hit
 from seeknal.project.outputs import output_problems
 from seeknal.project.python_nodes import load_python_file
 from seeknal.project.settings_checks import common_entries, settings_problems
@@ -32,7 +32,6 @@ from seeknal.project.yaml_nodes import (
 from seeknal.types import Node, Project
 
 NODES_DIR = "seeknal"
-NODE_FIELDS = tuple(f.name for f in dataclasses.fields(Node))
 COMMON_DIR = "seeknal/common/"
 
 
@@ -77,7 +76,8 @@ class _ProjectLoader:
         self.python_files: dict[str, str] = {}
         self.broken_files: dict[str, str] = {}
         self.broken_common = False
-        self._texts: dict[str, str] = {}
+        self._texts = NodeTexts(files)
+        self._known = KnownFiles(files, self.cache, "parsed" if parse_sql else "unparsed")
         self._keys: dict[int, str] = {}  # id(node) -> memo key, for nodes its file alone built
         self.node_keys: dict[str, str] = {}
         self._memo_keys: dict[str, tuple[str, str]] = {}  # path -> (text, memo key)
@@ -232,12 +232,16 @@ class _ProjectLoader:
                 continue
             if not path.endswith((".yml", ".yaml")):
                 continue
+            if self._known.lookup(path) is not None:
+                found.append((path, {}, ""))  # its node is remembered: not read
+                continue
             loaded = self.read_yaml(path, several=True, node_file=True)
             if loaded is None:
                 self.broken_files[Path(path).stem] = path
                 continue
             data, text = loaded
             if isinstance(data, Documents):
+                self._known.forget(path)
                 found.extend((path, doc, part) for doc, part in data)
                 continue
             if not isinstance(data, dict):
@@ -287,13 +291,20 @@ class _ProjectLoader:
     ) -> list[Node]:
         found = []
         for path, data, text in raw_nodes:
-            self._texts[path] = text
-            node = self.remembered(path, text)
-            if node is not None:
-                self._keys[id(node)] = str(self.memo_key(path, text))
+            known = self._known.known.get(path)
+            if known is not None:
+                node = self.remembered_by(known)
+                self._texts.unread.add(path)
             else:
-                node = self.build_node(path, data, text, values)
+                self._texts[path] = text
+                node = self.remembered(path, text)
+                known = self.memo_key(path, text)
+                if node is None:
+                    node = self.build_node(path, data, text, values)
+                self._known.record(path, known)
             if node is not None:
+                if known is not None and remembered_hit(self.cache.get(known)) is not None:
+                    self._keys[id(node)] = known
                 found.append(node)
         return found
 
@@ -330,18 +341,19 @@ class _ProjectLoader:
 
     def memo(self, path: str, text: str) -> tuple[Any, ...] | None:
         key = self.memo_key(path, text)
-        hit = self.cache.get(key) if key else None
-        if not isinstance(hit, tuple) or len(hit) != 3 or hit[0] != NODE_FIELDS:
-            return None  # also an entry written while Node had other fields
-        return hit
+        return remembered_hit(self.cache.get(key)) if key else None
 
     def remembered(self, path: str, text: str) -> Node | None:
         """The node this very file built before, with its warnings again."""
-        hit = self.memo(path, text)
+        key = self.memo_key(path, text)
+        return self.remembered_by(key) if key else None
+
+    def remembered_by(self, key: str) -> Node | None:
+        hit = remembered_hit(self.cache.get(key))
         if hit is None:
             return None
         self.warnings.extend(hit[2])
-        return Node(**dict(zip(NODE_FIELDS, hit[1], strict=True)))
+        return node_of(hit)
 
     def memo_key(self, path: str, text: str) -> str | None:
         """A file's node depends on its path and text alone, unless it holds a placeholder
