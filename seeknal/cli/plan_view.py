@@ -83,11 +83,16 @@ def render_plan(
 ) -> str:
     """A plan rendered in `fmt`, with the secrets of the plan's profile and of the project file
     at `root`, and sensitive env vars, hidden."""
+    from seeknal.project.placeholders import redact
     from seeknal.report.model import build_report
-    from seeknal.report.render import render, secret_values
+    from seeknal.report.render import render, secret_values, shipped_text
 
-    report = build_report(plan, manifest)
-    return render(report, fmt, template_dir, secret_values(plan.profile_path, root))
+    secrets = secret_values(plan.profile_path, root)
+    if fmt == "text" and template_dir is None:  # the shipped view draws no graph
+        text = shipped_text(build_report(plan, manifest, graph=False))
+        if text is not None:
+            return redact(text, secrets)
+    return render(build_report(plan, manifest), fmt, template_dir, secrets)
 
 
 def emit(text: str, output: Path | None, what: str) -> None:

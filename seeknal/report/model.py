@@ -66,10 +66,12 @@ def build_report(
     project: str | None = None,
     stale: str | None = None,
     data_changes: list[dict[str, Any]] | None = None,
+    graph: bool = True,
 ) -> dict[str, Any]:
     """`run` (optional) maps node id → {status, rows, seconds, prod_rows, schema_added, ...};
     `data_changes` (optional, once applied) the data diff of each node the env computed or
-    removes, in report order (docs/report-schema.md)."""
+    removes, in report order (docs/report-schema.md). `graph=False` leaves the graph out (None):
+    the terminal view does not draw it (~10 ms of thousands of affected nodes)."""
     if isinstance(plan, Plan):
         plan = plan.to_json()
     cats: dict[str, str] = dict(plan.get("categorized_changes") or {})
@@ -103,7 +105,7 @@ def build_report(
             "by_category": counts,
         },
         "nodes": nodes,
-        "graph": _graph(affected, cats, head_nodes, base_nodes),
+        "graph": _graph(affected, cats, head_nodes, base_nodes) if graph else None,
         "run": _run_summary(run) if run is not None else None,
         "data_changes": data_changes,
         "commands": _commands(env, git),

@@ -117,7 +117,7 @@ def render(
     if fmt == "json":
         return redact(json.dumps(report, indent=2, sort_keys=True) + "\n", secrets)
     if fmt == "text" and template_dir is None:
-        text = _shipped_text(report)
+        text = shipped_text(report)
         if text is not None:
             return redact(text, secrets)
     env = _environment(template_dir)
@@ -132,7 +132,7 @@ def render(
     return redact(_fit_markdown(template, report), secrets)
 
 
-def _shipped_text(report: dict[str, Any]) -> str | None:
+def shipped_text(report: dict[str, Any]) -> str | None:
     """The terminal view without Jinja (`report/text_view.py`) when the text template found is
     the shipped one it writes out; None to render through Jinja."""
     import hashlib

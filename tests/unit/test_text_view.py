@@ -13,7 +13,7 @@ from test_report_model import node, small_plan
 from seeknal.report import text_view
 from seeknal.report.model import build_report
 from seeknal.report.production import NodeAction, build_production_report
-from seeknal.report.render import _environment, _shipped_text, render, template_dirs
+from seeknal.report.render import _environment, render, shipped_text, template_dirs
 
 
 def through_jinja(model: dict[str, Any], template_dir: Path | None = None) -> str:
@@ -102,14 +102,14 @@ def test_python_view_prints_what_the_template_renders(name: str) -> None:
 def test_the_shipped_template_is_the_one_written_out() -> None:
     """Fails when plan.txt.j2 changes: change report/text_view.py the same way, then its
     TEMPLATE_SHA256 (the sha256 of the new template)."""
-    assert _shipped_text(env_model()) == through_jinja(env_model())
+    assert shipped_text(env_model()) == through_jinja(env_model())
     assert (template_dirs()[0] / "plan.txt.j2").is_file()
 
 
 def test_a_model_the_view_does_not_know_goes_through_jinja() -> None:
     model = env_model()
     del model["stale"]  # Jinja's strict undefined names what is missing
-    assert _shipped_text(model) is None
+    assert shipped_text(model) is None
     with pytest.raises(Exception, match="stale"):
         render(model, "text")
 
@@ -117,3 +117,10 @@ def test_a_model_the_view_does_not_know_goes_through_jinja() -> None:
 def test_a_template_dir_of_ones_own_is_rendered_by_jinja(tmp_path: Path) -> None:
     (tmp_path / "plan.txt.j2").write_text("{{ r.summary.text }} (mine)\n")
     assert render(env_model(), "text", tmp_path) == env_model()["summary"]["text"] + " (mine)\n"
+
+
+def test_the_terminal_view_needs_no_graph() -> None:
+    plan, manifest = small_plan()
+    light = build_report(plan, manifest, graph=False)
+    assert light["graph"] is None and build_report(plan, manifest)["graph"]["nodes"]
+    assert shipped_text(light) == through_jinja(build_report(plan, manifest))
