@@ -22,7 +22,7 @@ from conftest import (
 )
 
 from seeknal.kinds import profile as profile_kind
-from seeknal.state import store
+from seeknal.state import tool_cache
 
 COMMON = {
     "seeknal/common/sources.yml": (
@@ -340,7 +340,7 @@ def test_profile_written_in_another_layout_is_recomputed(
     # production as a seeknal writing another profile layout left it (another version: its
     # tool cache is not this version's)
     monkeypatch.setattr(profile_kind, "LAYOUT", "summarize")
-    monkeypatch.setattr(store, "__version__", "0.0-summarize")
+    monkeypatch.setattr(tool_cache, "__version__", "0.0-summarize")
     assert cli(git_project, "run").exit_code == 0
     monkeypatch.undo()
     plan = cli(git_project, "plan")
