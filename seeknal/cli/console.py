@@ -96,13 +96,15 @@ def status_label(status: str, width: int = 8) -> str:
 
 
 def warn(text: str) -> None:
-    echo(styled("warning: ", "yellow") + text, err=True)
+    # through out(): a reader gone from stderr (`seeknal run 2>&1 | head`) must not stop a run
+    # between its outputs and its state
+    out(styled("warning: ", "yellow") + text, err=True)
 
 
 def report_error(exc: SeeknalError) -> None:
-    echo(styled("Error: ", "red", bold=True) + exc.message, err=True)
+    out(styled("Error: ", "red", bold=True) + exc.message, err=True)
     if exc.hint:
-        echo(f"Next: {exc.hint}", err=True)
+        out(f"Next: {exc.hint}", err=True)
 
 
 def outcome(call: Callable[[], object], passed: tuple[type[BaseException], ...] = ()) -> int | None:
