@@ -76,11 +76,28 @@ def named_env(project_path: Path | None, env: str | None, verb: str) -> str:
 
     chosen = active_env(project_path, env)
     if chosen.env is None:
+        names = _env_names(project_path)
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
         raise EnvError(
             f"No environment to {verb}: the active env is production ({chosen.rule}).",
-            f"Name one: seeknal {verb} dev",
+            f"Name one: seeknal {verb} {names[0]} (envs here: {shown})"
+            if names
+            else "There is no env yet: 'seeknal plan ENV' creates one (e.g. seeknal plan dev).",
         )
     return str(chosen.env)
+
+
+def _env_names(project_path: Path | None) -> list[str]:
+    """The envs of the project, by name (none when it cannot be found)."""
+    from seeknal.errors import SeeknalError
+    from seeknal.project.files import find_root
+
+    try:
+        root = project_path.resolve() if project_path is not None else find_root(Path.cwd())
+        folder = root / "target" / "environments"
+        return sorted(p.name for p in folder.iterdir() if (p / "env_config.json").is_file())
+    except (OSError, SeeknalError):
+        return []
 
 
 def branch_binding(ctx: Any, env: str) -> dict[str, str] | None:

@@ -303,9 +303,13 @@ def test_errors_name_the_env_and_the_next_command(git_project: Path) -> None:
     res = cli(root, "diff")  # on main: production is the active env
     assert res.exit_code == 1
     assert "No environment to diff: the active env is production" in res.stderr
+    assert "Next: There is no env yet: 'seeknal plan ENV' creates one" in res.stderr
 
     set_priced(root, BREAKING_SQL)
     assert cli(root, "plan", "dev").exit_code == 0
+    res = cli(root, "diff")  # the envs there are are named
+    assert res.exit_code == 1
+    assert "Next: Name one: seeknal diff dev (envs here: dev)" in res.stderr, res.stderr
     res = seeknal_cmd(root, "diff", "dev")
     assert res.exit_code == 1 and res.stdout == ""
     assert "Error: Environment 'dev' has not been applied: it has no data to compare yet." in (
