@@ -228,7 +228,18 @@ class DataSession:
                 if any(re.search(rf"(?<![\w.]){re.escape(n)}(?!\w)", statement) for n in names):
                     raise why from None
             read = [n for n in self.views if n in statement or self.aliases.get(n, "") in statement]
-            raise self.readable.explain(exc, read) from None
+            explained = self.readable.explain(exc, read)
+            for node_id in read:  # `FROM transform.orders`: DuckDB reads a schema and a table
+                if explained is exc and re.search(
+                    rf'(?<!["\w.]){re.escape(node_id)}(?!["\w])', statement
+                ):
+                    alias = self.aliases.get(node_id)
+                    also = f", {alias}" if alias else ""
+                    raise SeeknalError(
+                        exc.message,
+                        f"A view named by id needs double quotes: \"{node_id}\" (or ref('{node_id}'){also}).",
+                    ) from None
+            raise explained from None
 
     def rows(self, statement: str) -> list[tuple[Any, ...]]:
         return self.sql(statement).rows

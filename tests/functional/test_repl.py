@@ -163,3 +163,14 @@ def test_a_damaged_output_leaves_the_other_views(applied: Path) -> None:
         assert "transform.names" in res.stderr and "Traceback" not in res.stderr, res.stderr
         assert "does not exist" not in res.stderr, res.stderr
         assert "(transform.names) changed since 'seeknal run' wrote it" in res.stderr
+
+
+def test_a_view_id_without_quotes_gets_the_quoting_hint(applied: Path) -> None:
+    res = cli(applied, "repl", "-e", "SELECT count(*) FROM transform.adults")
+    assert res.exit_code == 1
+    assert "The query failed in DuckDB" in res.stderr
+    assert (
+        'Next: A view named by id needs double quotes: "transform.adults" '
+        "(or ref('transform.adults'), adults)." in res.stderr
+    ), res.stderr
+    assert "3\n(1 row)" in one(applied, 'SELECT count(*) FROM "transform.adults"')
