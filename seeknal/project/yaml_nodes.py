@@ -180,7 +180,7 @@ def misspelt_keys(file: NodeFile, data: dict[str, Any]) -> None:
         close = difflib.get_close_matches(key, TOP_KEYS, 1, 0.8)
         if close:
             file.warn(
-                f"unknown key '{key}' (did you mean '{close[0]}'?): seeknal does not read it",
+                f"unknown key '{key}' (did you mean '{close[0]}'?): seeknal does not use its value (changing it still reruns the node)",
                 file.line(key),
             )
 

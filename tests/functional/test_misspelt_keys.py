@@ -20,9 +20,9 @@ def test_a_misspelt_key_is_named_with_the_key_meant(git_project: Path) -> None:
         warned = [line for line in res.stderr.splitlines() if "unknown key" in line]
         assert warned == [
             f"warning: {ADULTS}:{lines.index('descripton: typo') + 1}: unknown key 'descripton' "
-            "(did you mean 'description'?): seeknal does not read it",
+            "(did you mean 'description'?): seeknal does not use its value (changing it still reruns the node)",
             f"warning: {ADULTS}:{lines.index('materialisation: table') + 1}: unknown key "
-            "'materialisation' (did you mean 'materialization'?): seeknal does not read it",
+            "'materialisation' (did you mean 'materialization'?): seeknal does not use its value (changing it still reruns the node)",
         ], res.stderr
     assert "team_id" not in res.stderr
 
