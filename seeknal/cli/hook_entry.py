@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from seeknal.git import checkout, dotgit, gitfiles
 
@@ -22,8 +21,7 @@ def registered_projects(dirs: dotgit.GitDirs) -> list[Path]:
     return [Path(root) for root in roots]
 
 
-def say(text: str) -> None:
-    sys.stderr.write(text.rstrip("\n") + "\n")
+say = checkout.say
 
 
 def main(argv: list[str]) -> int:
@@ -62,19 +60,8 @@ def main(argv: list[str]) -> int:
         except Exception as exc:  # noqa: BLE001 - a hook never breaks the git command
             if os.environ.get("SEEKNAL_DEBUG"):
                 raise
-            say(f"seeknal: {name} hook skipped ({exc.__class__.__name__}: {_first(exc)})")
+            say(f"seeknal: {name} hook skipped ({checkout.skipped_because(exc)})")
     return code
-
-
-def _first(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else ""
-
-
-def _settings(root: Path) -> Any:
-    from seeknal.git.hook_support import settings_of
-
-    return settings_of(root, strict=True)
 
 
 # -- pre-push and post-merge (these may load the whole project) ------------------------------------

@@ -56,10 +56,14 @@ def main(args: list[str]) -> int:
         except Exception as exc:  # noqa: BLE001 - a hook never breaks the git command
             if os.environ.get("SEEKNAL_DEBUG"):
                 raise
-            text = str(exc).strip().splitlines()
-            first = text[0] if text else ""
-            say(f"seeknal: post-checkout hook skipped ({exc.__class__.__name__}: {first})")
+            say(f"seeknal: post-checkout hook skipped ({skipped_because(exc)})")
     return 0
+
+
+def skipped_because(exc: BaseException) -> str:
+    """An exception in one line, for a hook that skips a project instead of failing git."""
+    text = str(exc).strip().splitlines()
+    return f"{exc.__class__.__name__}: {text[0] if text else ''}"
 
 
 def switch(root: str, worktree: str, gitdir: str, branch: str) -> None:
