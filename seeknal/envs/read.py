@@ -229,16 +229,14 @@ class DataSession:
                     raise why from None
             read = [n for n in self.views if n in statement or self.aliases.get(n, "") in statement]
             explained = self.readable.explain(exc, read)
-            for node_id in read:  # `FROM transform.orders`: DuckDB reads a schema and a table
-                if explained is exc and re.search(
-                    rf'(?<!["\w.]){re.escape(node_id)}(?!["\w])', statement
-                ):
-                    alias = self.aliases.get(node_id)
-                    also = f", {alias}" if alias else ""
-                    raise SeeknalError(
-                        exc.message,
-                        f"A view named by id needs double quotes: \"{node_id}\" (or ref('{node_id}'){also}).",
-                    ) from None
+            unquoted = [
+                n for n in read if re.search(rf'(?<!["\w.]){re.escape(n)}(?!["\w])', statement)
+            ]
+            if explained is exc and unquoted:  # `FROM transform.orders`: a schema and a table
+                node_id, alias = unquoted[0], self.aliases.get(unquoted[0])
+                also = f", {alias}" if alias else ""
+                hint = f"A view named by id needs double quotes: \"{node_id}\" (or ref('{node_id}'){also})."
+                raise SeeknalError(exc.message, hint) from None
             raise explained from None
 
     def rows(self, statement: str) -> list[tuple[Any, ...]]:
