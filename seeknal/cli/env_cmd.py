@@ -14,7 +14,7 @@ from seeknal.cli.console import out, status_label
 from seeknal.cli.main import handled
 from seeknal.cli.options import MaxWorkers, Parallel, ProjectPath, Quiet
 from seeknal.cli.plan_flow import plan_env_command
-from seeknal.cli.run_cmd import apply_env_command
+from seeknal.cli.run_flow import apply_env_command
 from seeknal.cli.scope import context, project_root
 
 env_app = typer.Typer(
@@ -67,9 +67,11 @@ def env_apply(
     ),
 ) -> None:
     """Execute an environment's plan (same as `seeknal run --env ENV`)."""
-    apply_env_command(
+    code = apply_env_command(
         env, force, parallel, max_workers, quiet, as_json, project_path, profile=profile
     )
+    if code:
+        raise typer.Exit(code)
 
 
 @handled

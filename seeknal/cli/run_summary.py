@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import typer
-
 from seeknal.cli.console import out, styled
 
 
@@ -84,7 +82,7 @@ def print_production_outcome(outcome: Any, elapsed: float, quiet: bool, as_json:
         out(f"Removed output of deleted node: {rel}")
     _entity_lines(outcome.entities)
     summary = production_summary(outcome, counts, elapsed)
-    out(styled(summary, typer.colors.RED if counts["failed"] else None, bold=True))
+    out(styled(summary, "red" if counts["failed"] else None, bold=True))
     if not outcome.failed:
         return
     if quiet:  # the progress lines were not shown: give the errors here
@@ -124,7 +122,7 @@ def print_apply_outcome(env: str, outcome: Any, elapsed: float, quiet: bool, as_
         f"{counts['failed']} failed, {counts['skipped']} skipped"
         + (f", {len(outcome.reused)} reused" if outcome.reused else "")
     )
-    out(styled(summary, typer.colors.RED if outcome.failed else None, bold=True))
+    out(styled(summary, "red" if outcome.failed else None, bold=True))
     if quiet:
         for failed in outcome.failed:
             out(f"{failed.node_id}: {failed.error}", err=True)
@@ -141,6 +139,6 @@ def _entity_lines(entities: list[Any]) -> None:
     """The feature store's merges: a failure is a warning (the run's nodes succeeded)."""
     for entity in entities:
         if entity.problem:
-            out(styled(f"Warning: {entity.line()}", typer.colors.YELLOW), err=True)
+            out(styled(f"Warning: {entity.line()}", "yellow"), err=True)
         else:
             out(entity.line())
