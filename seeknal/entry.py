@@ -1,6 +1,6 @@
-"""Console entry point. `seeknal hook ...`, `seeknal --help` (on a plain output) and `seeknal env
-current` are answered before the CLI framework is imported, so that git hooks and these stay
-fast."""
+"""Console entry point. `seeknal hook ...` and the common command lines that cli/quick.py knows
+(`--help` on a plain output, `env current`, plain `plan`, `promote` and `run`) are answered
+before the CLI framework is imported, so that git hooks and these stay fast."""
 
 from __future__ import annotations
 

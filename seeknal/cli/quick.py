@@ -1,7 +1,10 @@
 """Answers given before typer, click and rich are imported (about 0.1 s of start-up):
 `seeknal --help` on a plain output, `seeknal env current`, `seeknal plan` / `seeknal plan ENV`
-without options and `seeknal promote ENV [--copy-data]`. They print exactly what the typer
-commands print; anything else, or any doubt, goes the usual way (docs/architecture.md)."""
+without options, `seeknal promote ENV [--copy-data]`, and `seeknal run` on the active env with
+only --full, -q/--quiet, --parallel, --json and --max-workers N (see `run_flags`). They print
+exactly what the typer commands print and exit with their codes; anything else, or any doubt
+(an option the active env refuses, a stream click would adapt), goes the usual way
+(docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -41,6 +44,8 @@ def answer(argv: list[str]) -> int | None:
         return _plan(argv[1] if len(argv) == 2 else None)
     if argv[:1] == ["promote"]:
         return _promote(argv[1:])
+    if argv[:1] == ["run"]:
+        return _run(argv[1:])
     return None
 
 
@@ -128,6 +133,61 @@ def _promote(args: list[str]) -> int | None:
     notices.command_line = shlex.join(["seeknal", *sys.argv[1:]])
     copy_data = len(names) < len(args)
     return outcome(lambda: promote_and_report(None, names[0], copy_data, False)) or 0
+
+
+def run_flags(args: list[str]) -> dict[str, Any] | None:
+    """The options of `seeknal run ARGS` when they are only --full, -q/--quiet, --parallel,
+    --json and --max-workers N (N >= 1, written in decimal digits), each at most once; else
+    None (anything more, or anything click might word or convert otherwise, goes to typer)."""
+    flags = {"--full": "full", "-q": "quiet", "--quiet": "quiet", "--parallel": "parallel"}
+    flags["--json"] = "as_json"
+    found: dict[str, Any] = {}
+    rest = list(args)
+    while rest:
+        arg = rest.pop(0)
+        if arg.startswith("--max-workers="):
+            rest.insert(0, arg.partition("=")[2])
+            arg = "--max-workers"
+        if arg == "--max-workers" and rest and rest[0].isascii() and rest[0].isdigit():
+            name, value = "max_workers", int(rest.pop(0))
+            if value < 1:
+                return None
+        elif arg in flags:
+            name, value = flags[arg], True
+        else:
+            return None
+        if name in found:
+            return None
+        found[name] = value
+    return found
+
+
+def _run(args: list[str]) -> int | None:
+    """`seeknal run` with the flags `run_flags` takes: the typer command's work
+    (cli/run_flow.py) on the active env; a usage error for that env goes to the typer command."""
+    flags = run_flags(args)
+    if flags is None or os.name != "posix" or not utf8_streams():
+        return None  # click adapts Windows consoles and misconfigured streams: let it
+    import shlex
+
+    from seeknal import notices
+    from seeknal.cli.console import outcome, warn
+    from seeknal.cli.run_flow import RunRequest, run_chosen, usage_problem
+    from seeknal.cli.scope import active_env
+    from seeknal.planning.select import SelectArgs
+
+    notices.on_lock_wait = warn  # as cli/main.py sets them for every command
+    notices.command_line = shlex.join(["seeknal", *sys.argv[1:]])
+    request = RunRequest(picked=SelectArgs.of(), **flags)
+    found: list[Any] = []
+    code = outcome(lambda: found.append(active_env(None, None)))
+    if code is not None:
+        return code
+    if usage_problem(found[0], request) is not None:
+        return None
+    codes: list[int] = []
+    code = outcome(lambda: codes.append(run_chosen(found[0], request)))
+    return code if code is not None else codes[0]
 
 
 def _write(text: str, code: int) -> int:

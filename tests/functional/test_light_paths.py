@@ -67,3 +67,25 @@ def test_help_imports_nothing_heavy(tmp_path: Path) -> None:
     # the first invocation that imported a heavy library, with what it imported
     assert json.loads(proc.stdout.splitlines()[-1]) == {}
     assert "Usage: seeknal" in proc.stdout
+
+
+def test_a_plain_run_imports_no_cli_framework(small: Path) -> None:
+    """`seeknal run -q` (and the other forms cli/quick.py answers) runs its nodes without
+    typer, click or rich: their import is a fixed cost of every run's start-up."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "seeknal", "run", "-q"],
+        cwd=small,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0 and proc.stdout.startswith("Done in "), proc.stderr
+    assert "4 succeeded" in proc.stdout
+    imported = {
+        line.rpartition("|")[2].strip().split(".")[0]
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "duckdb" in imported  # the nodes ran, and the list shows what was imported
+    assert not {"typer", "click", "rich"} & imported, sorted(imported)
