@@ -141,6 +141,10 @@ def test_errors_before_a_run_are_worded_as_by_typer(git_project: Path, tmp_path:
     (root / ADULTS).write_text("kind: transform\nname: [adults\n")
     code, _, stderr = same_as_typer(root, "run", "-q")
     assert code == 1 and "adults.yml" in stderr and "Traceback" not in stderr
+    git(root, "checkout", "-q", "--", ADULTS)
+    git(root, "checkout", "-q", "--detach")
+    code, _, stderr = same_as_typer(root, "run", "--json")
+    assert code == 1 and stderr.startswith("Error: HEAD is detached")
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     code, _, stderr = same_as_typer(outside, "run")
