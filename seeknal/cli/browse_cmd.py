@@ -45,7 +45,7 @@ def ls(
     """List nodes with kind, tags and status (production's, or the active env's)."""
     from seeknal.envs.inspect import list_nodes
 
-    ctx, chosen = read_env(project_path, env)
+    ctx, chosen = read_env(project_path, env, unplanned_reads_production=True)
     rows = list_nodes(ctx, chosen, list(selectors or ()))
     if as_json:
         out(json.dumps([r.to_json() for r in rows], indent=2))
@@ -70,7 +70,7 @@ def show(
     """Show one node: its YAML, SQL, inputs, downstream, last run and output schema."""
     from seeknal.envs.inspect import node_details
 
-    ctx, chosen = read_env(project_path, env)
+    ctx, chosen = read_env(project_path, env, unplanned_reads_production=True)
     details = node_details(ctx, chosen, node)
     _print_details(ctx, details)
 

@@ -19,14 +19,25 @@ def context(project_path: Path | None, params: str | None = None) -> Any:
     return ctx
 
 
-def read_env(project_path: Path | None, explicit: str | None) -> tuple[Any, str | None]:
+def read_env(
+    project_path: Path | None, explicit: str | None, unplanned_reads_production: bool = False
+) -> tuple[Any, str | None]:
     """A Context and the active env for a command that only reads (query, repl): it repairs
     nothing, since repairing takes the lock. Says on stderr which env it reads when the env was
-    not named."""
+    not named. With `unplanned_reads_production` (ls, show), a branch's env that is not planned
+    yet is read as production, which is what it holds until it is planned."""
     from seeknal.context import Context
 
     chosen = active_env(project_path, explicit)
     ctx = Context(project_path)
+    if unplanned_reads_production and _unplanned_branch_env(ctx, chosen):
+        branch = f" (branch {chosen.branch})" if chosen.branch else ""
+        out(
+            f"note: env {chosen.env}{branch} is not planned yet, so it holds production's "
+            "data and shows production's statuses; 'seeknal plan' creates it.",
+            err=True,
+        )
+        return ctx, None
     if chosen.env is not None and chosen.rule != "--env":
         branch = f", branch {chosen.branch}" if chosen.branch else ""
         out(
@@ -34,6 +45,13 @@ def read_env(project_path: Path | None, explicit: str | None) -> tuple[Any, str 
             err=True,
         )
     return ctx, chosen.env
+
+
+def _unplanned_branch_env(ctx: Any, chosen: Any) -> bool:
+    """The env was picked by git (a checkout or the branch) and has not been created yet."""
+    if chosen.env is None or not chosen.implicit:
+        return False
+    return not bool(ctx.target(chosen.env).env_config_path.is_file())
 
 
 def project_root(project_path: Path | None) -> Path:
