@@ -31,12 +31,11 @@ def diff(
     env_option: str | None = EnvOption,
 ) -> None:
     """Compare an applied environment with production: definitions and data, node by node."""
-    from seeknal.cli.scope import named_env
     from seeknal.context import Context
     from seeknal.envs.diff import diff_env
     from seeknal.envs.diff_json import env_diff_json
 
-    env = named_env(project_path, one_env(env, env_option), "diff")
+    env = _env_to_diff(project_path, one_env(env, env_option))
     # only reads: no repair of an interrupted promotion (that takes the lock), no lock
     result = diff_env(Context(project_path), env)
     document = env_diff_json(result)
@@ -52,6 +51,25 @@ def diff(
         out("")
         for line in node_lines(node):
             out(line)
+
+
+def _env_to_diff(project_path: Path | None, named: str | None) -> str:
+    """The env named, else the active one; with production active, the only applied env (one
+    whose plan ran completely and is not promoted), said on stderr. Otherwise an error that
+    lists the envs."""
+    from seeknal.cli.scope import active_env, named_env
+
+    if named is None and active_env(project_path, None).env is None:
+        from seeknal.context import Context
+        from seeknal.envs.store import list_envs
+
+        applied = [
+            row["name"] for row in list_envs(Context(project_path)) if row["status"] == "applied"
+        ]
+        if len(applied) == 1:
+            out(f"(env {applied[0]}: the only applied env)", err=True)
+            return str(applied[0])
+    return named_env(project_path, named, "diff")
 
 
 def node_lines(node: dict[str, Any]) -> list[str]:
