@@ -244,9 +244,7 @@ def _env_nodes(
         elif node_id in snap.reused:
             nodes[node_id] = snap.previous.nodes[node_id].reused()
         elif node_id in snap.held:
-            nodes[node_id] = NodeState(
-                hash=fp, status=str(NodeStatus.SKIPPED), error="not selected in this run"
-            )
+            nodes[node_id] = NodeState.held(fp)
         elif node_id in snap.view.refs:
             ref = snap.view.refs[node_id]
             nodes[node_id] = NodeState.production_ref(fp, ref, prod_nodes.get(node_id))

@@ -151,11 +151,20 @@ def _promotable(
             f"Environment '{env}' has not been applied.",
             f"Run 'seeknal run --env {env}' first, then 'seeknal promote {env}'.",
         )
-    failed = [f"{n} ({e.status})" for n, e in state.nodes.items() if not e.ok]
+    failed = [f"{n} ({e.status})" for n, e in state.nodes.items() if not e.ok and not e.pending]
     if failed:
         raise EnvError(
             f"Environment '{env}' has nodes that did not succeed: {', '.join(failed[:5])}.",
             f"Fix them and run 'seeknal run --env {env}' again before promoting.",
+        )
+    pending = [n for n, e in state.nodes.items() if e.pending]
+    if pending:
+        more = f" and {len(pending) - 5} more" if len(pending) > 5 else ""
+        raise EnvError(
+            f"Environment '{env}' has planned nodes still pending (a selected run left them "
+            f"out): {', '.join(pending[:5])}{more}.",
+            f"Run the rest of its plan with 'seeknal run --env {env}' (what already ran is "
+            f"reused), then 'seeknal promote {env}'.",
         )
     check_fresh(ctx, env, plan, promoting=True)
     verify_production_refs(ctx, target, _read_by_moving(target, moving))

@@ -50,7 +50,8 @@ _NODE_FIELDS: dict[str, tuple[type, ...]] = {
     "warnings": LIST,
     "ref": (bool,),
 }
-SUCCESS, CACHED = "success", "cached"
+SUCCESS, CACHED, SKIPPED = "success", "cached", "skipped"
+NOT_SELECTED = "not selected in this run"  # an env run's selection left the node out
 
 
 @dataclass(frozen=True, slots=True)  # thousands per run state
@@ -71,6 +72,16 @@ class NodeState:
     @property
     def ok(self) -> bool:
         return self.status in (SUCCESS, CACHED)
+
+    @property
+    def pending(self) -> bool:
+        """Planned in an env but left out of a selected run: not run yet, not failed."""
+        return self.status == SKIPPED and self.error == NOT_SELECTED
+
+    @classmethod
+    def held(cls, fingerprint: str) -> NodeState:
+        """An env's entry for a planned node a selected run left out."""
+        return cls(hash=fingerprint, status=SKIPPED, error=NOT_SELECTED)
 
     @classmethod
     def executed(
