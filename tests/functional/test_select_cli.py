@@ -96,7 +96,8 @@ def test_env_run_of_a_selection_leaves_the_rest_pending_and_promote_waits(small:
     assert summary["pending"] == ["transform.city_counts"]
     refused = cli(small, "promote", "dev")
     assert refused.exit_code == 1
-    assert "transform.city_counts (skipped)" in refused.stderr
+    assert "has planned nodes still pending" in refused.stderr
+    assert "left them out): transform.city_counts." in refused.stderr
     res, summary = run_json(small, "--env", "dev")
     assert res.exit_code == 0, res.output
     assert {n["id"] for n in summary["nodes"]} == {"transform.city_counts"}
