@@ -58,9 +58,18 @@ def require_engine(name: str) -> None:
         getattr(importlib.import_module(module), func)()
 
 
+def open_early() -> None:
+    """Start opening the in-memory DuckDB database a run is about to need, on a thread of its
+    own (engine/duckdb_core.py): it is ready by the time the run is planned. A run on another
+    engine, or with nothing to run, leaves it unused."""
+    from seeknal.engine.duckdb_core import open_soon
+
+    open_soon()
+
+
 def sql_syntax_error(sql: str) -> tuple[str, int | None] | None:
     """DuckDB's parser on `sql`, nothing executed: (the error, its line in `sql`) when `sql`
     is not valid SQL, else None. Imports duckdb on first use."""
-    from seeknal.engine.duckdb_parse import syntax_error
+    from seeknal.engine.duckdb_core import syntax_error
 
     return syntax_error(sql)

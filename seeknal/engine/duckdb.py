@@ -12,12 +12,11 @@ import threading
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from seeknal.digest import file_digest, tree_digest
 from seeknal.engine.base import DataDiff, NodeResult, QueryResult, Session
+from seeknal.engine.duckdb_core import relational
 from seeknal.engine.duckdb_io import NodeIO
 from seeknal.engine.duckdb_support import (
     READERS,
@@ -47,6 +46,11 @@ from seeknal.sql.quote import ident, literal
 from seeknal.sql.refs import replace_refs
 from seeknal.state import failpoints
 from seeknal.types import FileAccess, Node, Output, OutputKind
+
+if TYPE_CHECKING:
+    import duckdb
+else:
+    from seeknal.engine.duckdb_support import duckdb
 
 
 class DuckDBEngine:
@@ -167,6 +171,7 @@ class DuckDBEngine:
             selected.append(f"CAST({ident(name)} AS VARCHAR)" if as_text else ident(name))
             columns.append((str(name), "VARCHAR" if as_text else str(dtype)))
         select = f"SELECT {', '.join(selected)} FROM {relation}"
+        relational()  # the Arrow table below comes from the relational API
         try:
             return self.warehouse.materialize(
                 node,

@@ -5,10 +5,9 @@ import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
-
+from seeknal.engine.duckdb_core import relational
 from seeknal.engine.duckdb_support import (
     connect,
     hidden,
@@ -22,6 +21,11 @@ from seeknal.project.profiles import ProfileError
 from seeknal.sql.quote import ident, literal
 from seeknal.sql.refs import replace_refs
 from seeknal.types import FileAccess, Node
+
+if TYPE_CHECKING:
+    import duckdb
+else:
+    from seeknal.engine.duckdb_support import duckdb
 
 FORMATS = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER true", "json": "FORMAT json"}
 
@@ -71,6 +75,7 @@ class NodeIO:
         except ProfileError as exc:
             raise ExecutionError(exc.message, exc.hint) from None
         name = "seeknal_source_" + hashlib.sha1(self.node.id.encode()).hexdigest()[:12]
+        relational()  # registering Arrow data takes the package's readers of it
         self.con.register(name, data)
         return ident(name)
 

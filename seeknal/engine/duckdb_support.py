@@ -4,15 +4,19 @@ file sandbox, read-only statement checks, result fetching, error wording, SQL tr
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from seeknal.engine.base import QueryResult
+from seeknal.engine.duckdb_core import core, take_opened
 from seeknal.errors import ExecutionError
 from seeknal.project.placeholders import redact
 from seeknal.sql.quote import literal
 from seeknal.types import FileAccess, Node, Output
+
+if TYPE_CHECKING:
+    import duckdb
+else:
+    duckdb = core()  # the compiled module: a run needs no more of DuckDB (duckdb_core.py)
 
 SELECT_ONLY = frozenset({duckdb.StatementType.SELECT})
 READS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
@@ -86,7 +90,7 @@ def connect(access: FileAccess | None, threads: int | None = None) -> duckdb.Duc
     """An in-memory database; with `access`, one whose SQL reaches only those files, for good:
     external access off and the configuration locked, so no statement can undo it. `threads`:
     DuckDB's worker threads (None: its default)."""
-    db = duckdb.connect(":memory:")
+    db = take_opened() or duckdb.connect(":memory:")
     if threads is not None:
         db.execute(f"SET threads = {int(threads)}")
     if access is None:

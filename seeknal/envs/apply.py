@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from seeknal.context import Context, utc_now
 from seeknal.digest import file_digest
-from seeknal.engine import create_engine, require_engine
+from seeknal.engine import create_engine, open_early, require_engine
 from seeknal.envs.access import check_fresh, locked, require_env, require_manifest
 from seeknal.envs.resolve import EnvView
 from seeknal.errors import EnvError
@@ -87,6 +87,8 @@ def apply_env(
             f"Plan it again ('seeknal plan {env}') to work on new changes.",
         )
     _check_profile(ctx, env, plan, profile)
+    if plan.nodes_to_execute:
+        open_early()  # while the plan is checked against the project and production
     # the profile the env was planned with, whatever the chain would pick today
     ctx.use_profile(plan.profile_path)
     with locked(ctx, f"seeknal run --env {env}"):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from seeknal.context import Context, Loaded, utc_now
 from seeknal.digest import file_digest
-from seeknal.engine import create_engine, require_engine
+from seeknal.engine import create_engine, open_early, require_engine
 from seeknal.errors import SeeknalError
 from seeknal.planning.fingerprint import entries_fingerprint
 from seeknal.planning.production import Decision, production_decisions
@@ -173,6 +173,8 @@ def run_production(
     target = ctx.production
     ctx.use_profile(resolve_profile_path(ctx.root, None, profile))
     loaded = ctx.load()  # load errors are reported before anything under target/ is touched
+    if loaded.project.nodes:
+        open_early()  # while the run is planned
     warehouse = ctx.warehouse()
     check_uses(warehouse.profile, loaded.project.nodes.values())
     require_engine(ctx.engine_name(warehouse))

@@ -58,7 +58,7 @@ RANKS = {
 # Each outside library is imported by one place only.
 OWNERS = {
     "duckdb": ("seeknal.engine",),
-    "_duckdb": ("seeknal.engine.duckdb_parse",),  # DuckDB's compiled module, for its parser
+    "_duckdb": ("seeknal.engine.duckdb_core",),  # DuckDB's compiled module alone
     "pygit2": ("seeknal.git.repo",),
     "networkx": ("seeknal.dag",),
     "jinja2": ("seeknal.report",),

@@ -1,0 +1,93 @@
+"""DuckDB's compiled module alone, for what needs no more of DuckDB: the loader's syntax check
+and the engine's connections, statements and errors.
+
+DuckDB 2's compiled module is the top-level `_duckdb`; the `duckdb` package around it adds
+Python modules (the relational API, expressions, its version from the package metadata) that
+cost about twice the compiled module's own import. Connections, `execute`, `fetch*`,
+`extract_statements`, `tokenize` and the error classes are the compiled module's, re-exported
+by the package unchanged; the relational API (`DuckDBPyConnection.sql` and the like) is the
+package's, so code that uses it calls `relational()` first. Older DuckDB (1.x) keeps the
+compiled module inside the package: then the package is the core.
+
+`open_soon()` starts opening the in-memory database a run needs on a thread of its own (DuckDB
+lets go of the GIL while it sets a database up, ~25 ms), so that it is ready by the time the
+project is loaded and planned; `take_opened()` hands it over.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+
+def core() -> Any:
+    """The module connections and statements come from (imported on first use)."""
+    try:
+        import _duckdb
+
+        return _duckdb
+    except ImportError:
+        import duckdb
+
+        return duckdb
+
+
+def relational() -> Any:
+    """The `duckdb` package: importing it adds the relational API to every connection."""
+    import duckdb
+
+    return duckdb
+
+
+def syntax_error(sql: str) -> tuple[str, int | None] | None:
+    """`engine.sql_syntax_error`: (DuckDB's parser error, its line in `sql`), or None."""
+    parser = core()
+    try:
+        parser.extract_statements(sql)
+    except parser.Error as exc:
+        text = str(exc).strip()
+        line = re.search(r"^LINE (\d+):", text, re.MULTILINE)
+        first = text.splitlines()[0].split(" Error: ", 1)[-1] if text else "not valid SQL"
+        return first, int(line.group(1)) if line else None
+    return None
+
+
+class _Opening:
+    """An in-memory database being opened on a thread; None when opening it failed (the
+    caller then opens one itself and meets the error there, worded as usual)."""
+
+    def __init__(self) -> None:
+        self.db: Any = None
+        self.thread = threading.Thread(target=self._open, name="seeknal-duckdb-open", daemon=True)
+        self.thread.start()
+
+    def _open(self) -> None:
+        try:
+            self.db = core().connect(":memory:")
+        except Exception:  # noqa: BLE001 - reported by the caller's own connect
+            self.db = None
+
+    def take(self) -> Any:
+        self.thread.join()
+        return self.db
+
+
+_opening: _Opening | None = None
+_lock = threading.Lock()
+
+
+def open_soon() -> None:
+    """Start opening an in-memory database for the next `take_opened()`."""
+    global _opening
+    with _lock:
+        if _opening is None:
+            _opening = _Opening()
+
+
+def take_opened() -> Any:
+    """The database `open_soon()` opened (waiting for it), or None when none was started."""
+    global _opening
+    with _lock:
+        opening, _opening = _opening, None
+    return opening.take() if opening is not None else None
