@@ -59,7 +59,9 @@ class _Opening:
 
     def __init__(self) -> None:
         self.db: Any = None
-        self.thread = threading.Thread(target=self._open, name="seeknal-duckdb-open", daemon=True)
+        # not a daemon: the interpreter waits for it before it finalizes, which a thread still
+        # inside DuckDB's C++ would not survive (a run with nothing to execute never takes it)
+        self.thread = threading.Thread(target=self._open, name="seeknal-duckdb-open")
         self.thread.start()
 
     def _open(self) -> None:

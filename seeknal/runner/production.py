@@ -173,8 +173,6 @@ def run_production(
     target = ctx.production
     ctx.use_profile(resolve_profile_path(ctx.root, None, profile))
     loaded = ctx.load()  # load errors are reported before anything under target/ is touched
-    if loaded.project.nodes:
-        open_early()  # while the run is planned
     warehouse = ctx.warehouse()
     check_uses(warehouse.profile, loaded.project.nodes.values())
     require_engine(ctx.engine_name(warehouse))
@@ -219,6 +217,7 @@ def _execute_plan(
     target, project = ctx.production, plan.loaded.project
     if not plan.to_run:
         return {}, False
+    open_early()  # while the run gets ready below
     # exposures write beside their file, outside target/: recovery must know where
     folders = {target.output(project.nodes[n]).path.parent for n in plan.to_run}
     temps.note_folders(target.base, ctx.root, folders)

@@ -65,6 +65,10 @@ def test_runs_load_no_duckdb_package(git_project: Path) -> None:
         "package": not SEPARATE_CORE,
     }
     assert (env_dir(git_project, "dev") / "cache" / "transform" / "adults.parquet").is_file()
+    # everything reused: the database opened ahead is never taken, and the process still ends
+    # cleanly (it waits for the opening thread rather than finalizing under it)
+    for _ in range(3):
+        assert probe(git_project, "run", "--env", "dev", "-q")["code"] == 0
 
 
 def test_database_opened_ahead_is_handed_over_once() -> None:
