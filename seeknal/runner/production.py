@@ -173,6 +173,8 @@ def run_production(
     target = ctx.production
     ctx.use_profile(resolve_profile_path(ctx.root, None, profile))
     loaded = ctx.load()  # load errors are reported before anything under target/ is touched
+    if full and loaded.project.nodes:
+        open_early()  # --full executes every node: the database opens while they are planned
     warehouse = ctx.warehouse()
     check_uses(warehouse.profile, loaded.project.nodes.values())
     require_engine(ctx.engine_name(warehouse))
@@ -217,7 +219,7 @@ def _execute_plan(
     target, project = ctx.production, plan.loaded.project
     if not plan.to_run:
         return {}, False
-    open_early()  # while the run gets ready below
+    open_early()  # unless --full started it: while the run gets ready below
     # exposures write beside their file, outside target/: recovery must know where
     folders = {target.output(project.nodes[n]).path.parent for n in plan.to_run}
     temps.note_folders(target.base, ctx.root, folders)
