@@ -180,11 +180,14 @@ class _Run:
 
 
 def _execute_parallel(run: _Run, trap: Trap) -> None:
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+    from concurrent.futures import ThreadPoolExecutor
 
     request = run.request
     ready = _Ready(run)
     pending: dict[Future[NodeRun], str] = {}
+    # finished nodes, in the order they finish: one wake-up of this thread per node, however
+    # many nodes wait in the pool (`wait()` would visit every pending future each time)
+    finished: SimpleQueue[Future[NodeRun]] = SimpleQueue()
     pool = ThreadPoolExecutor(max_workers=request.max_workers)
     try:
         while (ready or pending) and not trap.hit:
@@ -197,17 +200,18 @@ def _execute_parallel(run: _Run, trap: Trap) -> None:
                     )
                     ready.release(node_id)
                 else:
-                    pending[pool.submit(run.run_one, node_id)] = node_id
+                    future = pool.submit(run.run_one, node_id)
+                    pending[future] = node_id
+                    future.add_done_callback(finished.put)
             if not pending:
                 break
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                node_id = pending.pop(future)
-                result = future.result()
-                if trap.hit and result.status is not NodeStatus.SUCCESS:
-                    continue  # failed because Ctrl-C interrupted its query
-                run.finish(result)
-                ready.release(node_id)
+            future = finished.get()
+            node_id = pending.pop(future)
+            result = future.result()
+            if trap.hit and result.status is not NodeStatus.SUCCESS:
+                continue  # failed because Ctrl-C interrupted its query
+            run.finish(result)
+            ready.release(node_id)
     except KeyboardInterrupt:
         trap.hit = True
     finally:
