@@ -39,6 +39,8 @@ class ProductionPlan:
     loaded: Loaded
     decisions: list[Decision]
     removed: list[str]
+    state: RunState  # production's run state and manifest as planned from (a run holds the
+    manifest: Manifest | None  # lock from planning to recording, so they are still current)
 
     @property
     def to_run(self) -> list[str]:
@@ -133,7 +135,8 @@ def plan_production(
     loaded = loaded or ctx.load()
     target = ctx.production
     state = read_run_state(target)
-    manifest = read_manifest(target) or Manifest()
+    recorded = read_manifest(target)
+    manifest = recorded or Manifest()
     args = nodes if isinstance(nodes, SelectArgs) else SelectArgs.of(nodes)
     selection = resolve(loaded.project, loaded.dag, args)
     valid, changed = output_states(target, loaded.project, state.nodes, ctx.cache.data)
@@ -151,7 +154,7 @@ def plan_production(
         option=selection.option if selection else "--nodes",
     )
     removed = sorted(set(state.nodes) - set(loaded.project.nodes))
-    return ProductionPlan(loaded, decisions, removed)
+    return ProductionPlan(loaded, decisions, removed, state, recorded)
 
 
 def run_production(
@@ -192,10 +195,10 @@ def run_production(
             ran = {n for n, r in outcome.results.items() if r.status is NodeStatus.SUCCESS}
             every = list(plan.loaded.project.nodes.values())
             outcome.entities = consolidate_production(target, every, ran, utc_now())
-        state = read_run_state(target)
+        state = plan.state
         new_state = record_results(target, plan.loaded, state, outcome.results, ctx)
         write_run_state(target, new_state)
-        manifest = production_manifest(plan.loaded, read_manifest(target), new_state.nodes)
+        manifest = production_manifest(plan.loaded, plan.manifest, new_state.nodes)
         write_manifest(target, manifest)
         outcome.history = record_run(
             target.base, state, new_state, plan.removed, manifest.fingerprint, git_commit
