@@ -69,7 +69,12 @@ def open_early() -> None:
 
 def sql_syntax_error(sql: str) -> tuple[str, int | None] | None:
     """DuckDB's parser on `sql`, nothing executed: (the error, its line in `sql`) when `sql`
-    is not valid SQL, else None. Imports duckdb on first use."""
-    from seeknal.engine.duckdb_core import syntax_error
+    is not valid SQL, else None. Imports duckdb on first use.
 
-    return syntax_error(sql)
+    The loader checks only SQL it has never seen parse, whose fingerprint then needs sqlglot's
+    tokenizer (sql/compare.py): that is imported while DuckDB sets the parser's database up on
+    a thread of its own (~25 ms with the GIL let go)."""
+    from seeknal.engine.duckdb_core import syntax_error
+    from seeknal.sql.compare import load_tokenizer
+
+    return syntax_error(sql, meanwhile=load_tokenizer)

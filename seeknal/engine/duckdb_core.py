@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 
@@ -40,12 +41,27 @@ def relational() -> Any:
     return duckdb
 
 
-def syntax_error(sql: str) -> tuple[str, int | None] | None:
-    """`engine.sql_syntax_error`: (DuckDB's parser error, its line in `sql`), or None."""
-    parser = core()
+_parser: Any = None  # what parses: a database of the parser's own (a run takes `open_soon`'s)
+
+
+def syntax_error(
+    sql: str, meanwhile: Callable[[], object] | None = None
+) -> tuple[str, int | None] | None:
+    """`engine.sql_syntax_error`: (DuckDB's parser error, its line in `sql`), or None. The
+    first call opens the parser's database on a thread and runs `meanwhile` while it opens."""
+    global _parser
+    if _parser is None:
+        opening = _Opening()
+        if meanwhile is not None:
+            try:
+                meanwhile()
+            except Exception:  # noqa: BLE001 - only a head start: whoever needs it reports it
+                pass
+        # a database of its own, else the module's default connection
+        _parser = opening.take() or core()
     try:
-        parser.extract_statements(sql)
-    except parser.Error as exc:
+        _parser.extract_statements(sql)
+    except core().Error as exc:
         text = str(exc).strip()
         line = re.search(r"^LINE (\d+):", text, re.MULTILINE)
         first = text.splitlines()[0].split(" Error: ", 1)[-1] if text else "not valid SQL"

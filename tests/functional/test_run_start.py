@@ -14,10 +14,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import git
 from envkit import edit, env_dir, env_project
 
-from seeknal.engine.duckdb_core import open_soon, take_opened
+from seeknal.engine import duckdb_core
+from seeknal.engine.duckdb_core import open_soon, syntax_error, take_opened
 
 ADULTS = "seeknal/transforms/adults.yml"
 
@@ -79,3 +81,23 @@ def test_database_opened_ahead_is_handed_over_once() -> None:
     assert db.execute("SELECT 40 + 2").fetchone() == (42,)
     assert take_opened() is None
     db.close()
+
+
+def test_parser_database_opens_once_while_the_tokenizer_loads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The loader's first syntax check opens DuckDB's database on a thread and loads sqlglot's
+    tokenizer meanwhile (what fingerprinting SQL never seen before needs next); a failure of
+    that head start changes nothing."""
+    monkeypatch.setattr(duckdb_core, "_parser", None)
+    calls: list[str] = []
+
+    def meanwhile() -> None:
+        calls.append("tokenizer")
+        raise ImportError("no head start")
+
+    assert syntax_error("SELECT 1", meanwhile=meanwhile) is None
+    assert calls == ["tokenizer"]
+    message, line = syntax_error("SELECT 1\nFROM t WHERE", meanwhile=meanwhile) or ("", None)
+    assert "syntax error" in message and line == 2
+    assert calls == ["tokenizer"]  # the database is opened, and the tokenizer loaded, once
