@@ -3,7 +3,8 @@
 The `duckdb` package's Python layer (the relational API, its version from the package
 metadata) costs about twice the compiled module's own import; a production run and an env run
 need none of it (engine/duckdb_core.py). The database is opened on a thread of its own while
-the project is planned, and handed to the engine when the first node runs.
+the project is planned, and handed to the engine when the first node runs. The loader's syntax
+check opens a database of its own the same way, loading sqlglot's tokenizer meanwhile.
 """
 
 from __future__ import annotations
