@@ -52,9 +52,12 @@ def ls(
         return
     width = max((len(r.id) for r in rows), default=2)
     kinds = max((len(r.kind) for r in rows), default=4)
-    out(styled(f"{'ID'.ljust(width)}  {'KIND'.ljust(kinds)}  {'STATUS':<10}  TAGS", bold=True))
+    states = max([10, *(len(r.status) for r in rows)])
+    head = f"{'ID'.ljust(width)}  {'KIND'.ljust(kinds)}  {'STATUS'.ljust(states)}  TAGS"
+    out(styled(head, bold=True))
     for r in rows:
-        out(f"{r.id.ljust(width)}  {r.kind.ljust(kinds)}  {r.status:<10}  {', '.join(r.tags)}")
+        tags = ", ".join(r.tags)
+        out(f"{r.id.ljust(width)}  {r.kind.ljust(kinds)}  {r.status.ljust(states)}  {tags}")
     where = "production" if chosen is None else f"env {chosen}"
     out(f"{len(rows)} node(s); status in {where}.")
 
@@ -106,6 +109,8 @@ def _print_details(ctx: Any, d: Any) -> None:
             out(f"  error: {d.last.error}")
     if d.output is not None:
         out(f"  output: {relative_output(ctx, d.output)}")
+    if d.damaged:
+        out(styled(f"  {d.damaged}", "yellow"))
     if d.schema:
         _section("Schema", f"{len(d.schema)} column(s)")
         width = max(len(c) for c, _ in d.schema)

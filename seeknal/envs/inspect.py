@@ -51,6 +51,7 @@ class NodeDetails:
     last: NodeState | None
     output: Output | None
     schema: tuple[tuple[str, str], ...] | None
+    damaged: str | None = None  # why the output cannot be read: changed since it was written
 
 
 def list_nodes(ctx: Context, env: str | None, selectors: list[str]) -> list[NodeRow]:
@@ -62,13 +63,14 @@ def list_nodes(ctx: Context, env: str | None, selectors: list[str]) -> list[Node
         picked = resolve(project, loaded.dag, SelectArgs.of(select=selectors))
         ids = within(loaded.dag, picked, ids) if picked else ids
     state, planned = _state(ctx, env)
+    changed = _changed_outputs(ctx, env, loaded, state)
     return [
         NodeRow(
             node.id,
             str(node.kind),
             node.name,
             tuple(str(t) for t in node.meta.get("tags") or ()),
-            _status(loaded, node.id, state.nodes.get(node.id), env, planned),
+            _status(loaded, node.id, state.nodes.get(node.id), env, planned, changed),
             node.file_path,
         )
         for node in (project.nodes[n] for n in project.order if n in ids)
@@ -84,7 +86,8 @@ def node_details(ctx: Context, env: str | None, name: str) -> NodeDetails:
     entry = state.nodes.get(node.id)
     view = _view(ctx, env)
     refs = {up: _where(ctx, view, up) for up in node.inputs}
-    output, schema = _output(ctx, view, node.id)
+    output, schema, damaged = _output(ctx, view, node.id)
+    changed = {node.id} if damaged else set()
     return NodeDetails(
         node,
         env,
@@ -92,10 +95,11 @@ def node_details(ctx: Context, env: str | None, name: str) -> NodeDetails:
         node.inputs,
         tuple(n for n in project.order if node.id in loaded.dag.parents[n]),
         refs,
-        _status(loaded, node.id, entry, env, planned),
+        _status(loaded, node.id, entry, env, planned, changed),
         entry,
         output,
         schema,
+        damaged,
     )
 
 
@@ -109,11 +113,17 @@ def _state(ctx: Context, env: str | None) -> tuple[RunState, set[str]]:
 
 
 def _status(
-    loaded: Loaded, node_id: str, entry: NodeState | None, env: str | None, planned: set[str]
+    loaded: Loaded,
+    node_id: str,
+    entry: NodeState | None,
+    env: str | None,
+    planned: set[str],
+    changed: set[str],
 ) -> str:
     """never run | success | failed | skipped | cached | changed (since its last run) |
-    output missing (its recorded output file is gone) | production (an env reads production's
-    output) | planned (an env has not run it yet)."""
+    output missing (its recorded output file is gone) | output changed (its bytes are no longer
+    the ones its last run wrote) | production (an env reads production's output) | planned (an
+    env has not run it yet)."""
     if env is not None:
         if entry is None:
             return "planned" if node_id in planned else "production"
@@ -125,7 +135,19 @@ def _status(
         return "changed"
     if env is None and entry.output_path and not _exists(loaded, entry.output_path):
         return "output missing"
+    if node_id in changed:
+        return "output changed"
     return str(entry.status)
+
+
+def _changed_outputs(ctx: Context, env: str | None, loaded: Loaded, state: RunState) -> set[str]:
+    """Nodes whose output file (production's, or the env's own) exists but no longer holds the
+    bytes its last run wrote: what `plan` would run again for it."""
+    from seeknal.runner.production import output_states
+
+    target = ctx.production if env is None else ctx.target(env)
+    own = {n: e for n, e in state.nodes.items() if not e.ref}
+    return output_states(target, loaded.project, own, ctx.cache.data)[1]
 
 
 def _exists(loaded: Loaded, output_path: str) -> bool:
@@ -155,25 +177,29 @@ def _where(ctx: Context, view: Any, node_id: str) -> str:
 
 def _output(
     ctx: Context, view: Any, node_id: str
-) -> tuple[Output | None, tuple[tuple[str, str], ...] | None]:
-    """The node's output as seen here, and its columns when it exists."""
+) -> tuple[Output | None, tuple[tuple[str, str], ...] | None, str | None]:
+    """The node's output as seen here, its columns when it can be read, and what is wrong with
+    it when it changed since it was written (then it is shown flagged, without columns)."""
     from seeknal.engine import DEFAULT_ENGINE, create_engine
 
     if view is None:
-        return None, None
+        return None, None, None
     try:
         seen = view.resolve(node_id)
     except SeeknalError:
-        return None, None
+        return None, None, None
     output = seen.output
     with closing(create_engine(DEFAULT_ENGINE, ctx.root)) as engine:
         if not engine.exists(output):
-            return output, None
+            return output, None, None
         try:
-            return output, tuple((str(c), str(t)) for c, t in engine.schema(output))
-        except SeeknalError:
-            view.check_intact(seen)  # a file changed since it was written says so
-            raise
+            return output, tuple((str(c), str(t)) for c, t in engine.schema(output)), None
+        except SeeknalError as unreadable:
+            try:
+                view.check_intact(seen)
+            except SeeknalError as changed:
+                return output, None, f"{changed.message} {changed.hint}"
+            raise unreadable from None
 
 
 def _relative(ctx: Context, output: Output) -> str:

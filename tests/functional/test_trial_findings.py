@@ -13,6 +13,7 @@ from gitkit import (
     ADULTS_WITH_COLUMN,
     bare_remote,
     commit_files,
+    env_folder,
     ignore_target,
     install_hooks,
     run_git,
@@ -364,15 +365,40 @@ def test_reading_an_output_that_changed_on_disk_says_so(small: Path) -> None:
     for args in (
         ("query", "SELECT count(*) FROM ref('transform.adults')"),
         ("repl", "-e", "SELECT count(*) FROM adults"),
-        ("show", "adults"),
     ):
         res = cli(small, *args)
         assert res.exit_code == 1, (args, res.output)
         assert changed in res.stderr, (args, res.stderr)
         assert "Next: Run 'seeknal run' to write it again." in res.stderr
+    # show and ls still show the node, its output flagged the way plan sees it
+    res = cli(small, "show", "adults")
+    assert res.exit_code == 0, res.output
+    assert "Last run (production: output changed)" in res.stdout
+    assert f"{changed} Run 'seeknal run' to write it again." in res.stdout
+    assert "Schema" not in res.stdout and "WHERE" in res.stdout
+    rows = {r["id"]: r["status"] for r in cli(small, "ls", "--json").json()}
+    assert rows["transform.adults"] == "output changed"
+    assert rows["transform.names"] == "success"
+    assert "output file changed since its last run" in cli(small, "plan").stdout
     # a query that does not read it is not held up by it
     res = cli(small, "query", "SELECT count(*) AS n FROM ref('transform.names')")
     assert res.exit_code == 0 and "5" in res.stdout
+
+
+def test_ls_in_an_env_flags_its_own_output_that_changed_on_disk(small: Path) -> None:
+    assert cli(small, "run").exit_code == 0
+    run_git(small, "checkout", "-q", "-b", "feature/ls")
+    commit_files(small, {ADULTS: ADULTS_WITH_COLUMN}, "adults")
+    assert cli(small, "run").exit_code == 0  # the branch env, applied
+    own = env_folder(small, "feature-ls") / "cache" / "transform" / "adults.parquet"
+    own.write_text("not parquet\n")
+    rows = {r["id"]: r["status"] for r in cli(small, "ls", "--json").json()}
+    assert rows["transform.adults"] == "output changed"
+    assert rows["transform.names"] == "production"
+    res = cli(small, "show", "adults")
+    assert res.exit_code == 0, res.output
+    assert "Last run (env feature-ls: output changed)" in res.stdout
+    assert "'seeknal run --env feature-ls' to write it again." in res.stdout
 
 
 def test_ls_says_when_an_output_file_is_gone(small: Path) -> None:
