@@ -143,7 +143,7 @@ def _status(
 def _changed_outputs(ctx: Context, env: str | None, loaded: Loaded, state: RunState) -> set[str]:
     """Nodes whose output file (production's, or the env's own) exists but no longer holds the
     bytes its last run wrote: what `plan` would run again for it."""
-    from seeknal.runner.production import output_states
+    from seeknal.state.output_check import output_states
 
     target = ctx.production if env is None else ctx.target(env)
     own = {n: e for n, e in state.nodes.items() if not e.ref}

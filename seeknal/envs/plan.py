@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 def _prod_valid(ctx: Context, loaded: Loaded, prod_state: RunState, assume: bool) -> set[str]:
     if assume:
         return set(loaded.project.nodes)
-    from seeknal.runner.production import valid_outputs
+    from seeknal.state.output_check import valid_outputs
 
     valid = valid_outputs(ctx.production, loaded.project, prod_state.nodes, ctx.cache.data)
     return {n for n in valid if prod_state.nodes[n].ok}
@@ -213,6 +213,9 @@ def _written_key(target: Target) -> str:
 
 
 def _resolve_ids(loaded: Loaded, names: Iterable[str]) -> list[str]:
+    names = list(names)
+    if not names:
+        return []  # no --breaking / --non-breaking: the runner's modules stay unloaded
     from seeknal.runner.production import select_nodes_exact
 
     return select_nodes_exact(loaded.project, names)

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import difflib
-import os
-import stat
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from seeknal.context import Context, Loaded, utc_now
-from seeknal.digest import file_digest
 from seeknal.engine import create_engine, open_early, require_engine
 from seeknal.errors import SeeknalError
 from seeknal.planning.fingerprint import entries_fingerprint
@@ -26,6 +23,7 @@ from seeknal.state import atomic, temps
 from seeknal.state.access import sql_access
 from seeknal.state.guard import mutating
 from seeknal.state.layout import Target
+from seeknal.state.output_check import output_states
 from seeknal.state.records import Manifest, NodeState, Promotion, RunState
 from seeknal.state.store import read_manifest, read_run_state, write_manifest, write_run_state
 from seeknal.types import NodeStatus, Project
@@ -92,38 +90,6 @@ def select_nodes_exact(project: Project, names: Iterable[str]) -> list[str]:
             "option out.",
         )
     return chosen
-
-
-def valid_outputs(
-    target: Target, project: Project, state_nodes: Mapping[str, NodeState], memo: dict[str, Any]
-) -> set[str]:
-    """Nodes whose output file exists and is exactly what the last run wrote."""
-    return output_states(target, project, state_nodes, memo)[0]
-
-
-def output_states(
-    target: Target, project: Project, state_nodes: Mapping[str, NodeState], memo: dict[str, Any]
-) -> tuple[set[str], set[str]]:
-    """(outputs exactly as the last run wrote them, outputs that exist but were changed)."""
-    valid: set[str] = set()
-    changed: set[str] = set()
-    for node_id, node in project.nodes.items():
-        entry = state_nodes.get(node_id)
-        if not entry:
-            continue
-        path = target.output(node).location  # a string: thousands of nodes
-        try:
-            st = os.stat(path)  # one stat for "is it a file" and the digest memo's key
-        except OSError:
-            continue
-        if not stat.S_ISREG(st.st_mode):
-            continue
-        recorded = entry.output_digest
-        if recorded is None or file_digest(path, memo, st) == recorded:
-            valid.add(node_id)
-        else:
-            changed.add(node_id)
-    return valid, changed
 
 
 def plan_production(
