@@ -50,8 +50,10 @@ class RunWatch:
     def begin(self, total: int) -> None:
         """The run is planned: `total` nodes will execute (the bar appears on a terminal)."""
         if self.terminal and total:
-            self.bar = self.stack.enter_context(_bar())
-            self.task = self.bar.add_task("run", total=total, running="-")
+            bar = self.stack.enter_context(_bar())
+            task = bar.add_task("run", total=total, running="-")
+            with self.lock:  # the heartbeat thread refreshes a bar only with its task
+                self.bar, self.task = bar, task
 
     def started(self, node_id: str) -> None:
         with self.lock:
