@@ -4,10 +4,20 @@ before the CLI framework is imported, so that git hooks and these stay fast."""
 
 from __future__ import annotations
 
+import gc
 import sys
 
 
 def main() -> None:
+    try:
+        _answer()
+    finally:
+        # the process ends with the command: the collector's last pass over everything the
+        # command built would free nothing (~20 ms after a plan of 10,000 nodes)
+        gc.freeze()
+
+
+def _answer() -> None:
     if sys.argv[1:3] == ["hook", "post-checkout"]:
         from seeknal.git.checkout import main as checkout_main
 
