@@ -127,6 +127,9 @@ class Shell:
         except SeeknalError as exc:  # printed; the shell goes on
             self.failed += 1
             report_error(exc)
+        except KeyboardInterrupt:  # Ctrl-C stops the statement, not the shell
+            self.failed += 1
+            report_error(SeeknalError("Interrupted (Ctrl-C): the statement was stopped."))
 
     def run(self, text: str) -> None:
         """Run one statement or dot command, printing its result."""

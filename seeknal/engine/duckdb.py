@@ -29,6 +29,7 @@ from seeknal.engine.duckdb_support import (
     query_failed,
     read_only,
     refused,
+    stop_if_interrupted,
     temp_path,
     to_arrow,
     trim_sql,
@@ -265,7 +266,11 @@ class DuckDBEngine:
     def _read(self, output: Output | None, sql: str) -> Any:
         try:
             return self._con().execute(sql)
+        except RuntimeError as exc:
+            stop_if_interrupted(exc)
+            raise
         except duckdb.Error as exc:
+            stop_if_interrupted(exc)
             if output is None:
                 raise query_failed(exc) from None
             raise ExecutionError(

@@ -9,7 +9,14 @@ from typing import Any
 import duckdb
 
 from seeknal.engine.base import QueryResult
-from seeknal.engine.duckdb_support import READS, fetch, query_failed, read_only, trim_sql
+from seeknal.engine.duckdb_support import (
+    READS,
+    fetch,
+    query_failed,
+    read_only,
+    stop_if_interrupted,
+    trim_sql,
+)
 from seeknal.errors import ExecutionError, SeeknalError
 from seeknal.sql.quote import ident
 from seeknal.sql.refs import replace_refs
@@ -26,6 +33,9 @@ class DuckDBSession:
         for name, relation in relations.items():
             try:
                 self._con.execute(f"CREATE VIEW {ident(name)} AS SELECT * FROM {relation}")
+            except RuntimeError as exc:
+                stop_if_interrupted(exc)
+                raise
             except duckdb.Error as exc:
                 self.broken[name] = ExecutionError(
                     f"Reading the output behind view {name} failed in DuckDB: {str(exc).strip()}",
@@ -48,6 +58,9 @@ class DuckDBSession:
             cursor = self._con.execute(replace_refs(trim_sql(statement), bind))
         except duckdb.Error as exc:
             raise query_failed(exc) from None
+        except RuntimeError as exc:
+            stop_if_interrupted(exc)
+            raise
         return fetch(cursor, limit)
 
     def views(self) -> list[str]:

@@ -45,10 +45,24 @@ def fetch(cursor: Any, limit: int | None) -> QueryResult:
         rows = cursor.fetchmany(limit + 1)
     except duckdb.Error as exc:  # some errors only surface while rows are produced
         raise query_failed(exc) from None
+    except RuntimeError as exc:
+        stop_if_interrupted(exc)
+        raise
     return QueryResult(columns, rows[:limit], more=len(rows) > limit)
 
 
+def stop_if_interrupted(exc: BaseException) -> None:
+    """Raise KeyboardInterrupt when `exc` is DuckDB's word for Ctrl-C: it stops the query and
+    raises `RuntimeError: Query interrupted` (or an InterruptException), which would otherwise
+    read as an internal error instead of the Ctrl-C it was."""
+    if isinstance(exc, duckdb.InterruptException) or (
+        isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
+    ):
+        raise KeyboardInterrupt from None
+
+
 def query_failed(exc: Exception) -> ExecutionError:
+    stop_if_interrupted(exc)
     return ExecutionError(
         "The query failed in DuckDB: " + first_lines(exc),
         "Fix the SQL and run it again; ref('kind.name') reads a node's output.",

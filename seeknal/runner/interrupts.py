@@ -8,9 +8,10 @@ that tells the scheduler the user asked to stop, whatever the engine made of it.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -33,8 +34,10 @@ class Stopped(Exception):
 
 
 @contextmanager
-def trapped() -> Iterator[Trap]:
-    """Mark SIGINT in the trap (and raise KeyboardInterrupt as usual) while the block runs.
+def trapped(on_signal: Callable[[], None] | None = None) -> Iterator[Trap]:
+    """Mark SIGINT in the trap (and raise KeyboardInterrupt as usual) while the block runs,
+    and call `on_signal` at once, from a thread of its own: Python runs its handler only when
+    the main thread is back from C code, and a query DuckDB runs there may take minutes.
 
     Only the main thread can handle signals; elsewhere (or when SIGINT is ignored, as for a
     background job) nothing changes."""
@@ -50,9 +53,44 @@ def trapped() -> Iterator[Trap]:
 
     signal.signal(signal.SIGINT, handler)
     try:
-        yield trap
+        with _woken(trap, on_signal):
+            yield trap
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def _woken(trap: Trap, on_signal: Callable[[], None] | None) -> Iterator[None]:
+    """While the block runs, `on_signal` is called as SIGINT arrives: Python's C-level handler
+    writes each signal's number to a wake-up pipe, which a thread waits on."""
+    if on_signal is None:
+        yield
+        return
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)  # the C handler must never block
+    try:
+        earlier = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    except (ValueError, OSError):  # not possible here: Python's handler alone, as before
+        os.close(read_end)
+        os.close(write_end)
+        yield
+        return
+
+    def watch() -> None:
+        while numbers := os.read(read_end, 64):  # empty once the write end is closed
+            if signal.SIGINT in numbers:
+                trap.hit = True
+                on_signal()
+
+    watcher = threading.Thread(target=watch, name="seeknal-ctrl-c", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(earlier)
+        os.close(write_end)
+        watcher.join()
+        os.close(read_end)
 
 
 def interrupted(

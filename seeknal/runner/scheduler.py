@@ -63,7 +63,7 @@ def execute(request: RunRequest, engine: Engine) -> dict[str, NodeRun]:
     Ctrl-C raises `Stopped` with the nodes that finished before it: a node it cut short counts
     as not run (its output was never renamed into place)."""
     run = _Run(request, engine)
-    with trapped() as trap:
+    with trapped(engine.interrupt) as trap:
         try:
             if request.workers <= 1:
                 _execute_sequential(run, trap)

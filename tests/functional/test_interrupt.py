@@ -189,3 +189,76 @@ def test_ctrl_c_during_a_parallel_run(proj: Path) -> None:
     assert res.exit_code == 0, res.output
     assert ran(summary) == {"transform.slow"} | (set(statuses(summary)) - set(state["nodes"]))
     assert not ran(summary) & {"source.people", "transform.adults", "transform.names"}
+
+
+ENDLESS = """\
+kind: transform
+name: endless
+inputs:
+  - ref: transform.adults
+transform: |
+  SELECT count(*) AS n, sum(hash(r.range::VARCHAR)) AS h
+  FROM range(1000000000000) r, (SELECT 1 FROM ref('transform.adults') LIMIT 1) a
+"""
+
+
+def test_ctrl_c_stops_the_query_of_a_sequential_run_at_once(proj: Path) -> None:
+    """Python runs its SIGINT handler only when the main thread is back from C code: the
+    query is stopped from a thread woken by the signal, not after it ends (in hours)."""
+    assert cli(proj, "run").exit_code == 0
+    (proj / "seeknal/transforms/endless.yml").write_text(ENDLESS)
+    for args in (("run",), ("run", "--env", "dev")):
+        if args[-1] == "dev":
+            assert cli(proj, "plan", "dev").exit_code == 0
+        proc = start(proj, *args)
+        time.sleep(3)  # planned, and the endless query under way
+        assert proc.poll() is None, proc.communicate()
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail(f"seeknal {' '.join(args)} went on running its query after Ctrl-C")
+        assert time.monotonic() - started < 10
+        assert proc.returncode == INTERRUPTED, (out, err)
+        assert "Error: Interrupted (Ctrl-C):" in err and "internal error" not in err, err
+        assert [p for p in proj.rglob(".seeknal-tmp-*")] == []
+
+
+ENDLESS_SQL = "SELECT count(*) AS n, sum(hash(range::VARCHAR)) AS h FROM range(1000000000000)"
+
+
+def test_ctrl_c_stops_a_query_and_only_the_statement_in_the_repl(proj: Path) -> None:
+    """DuckDB stops a query on Ctrl-C with an error of its own (`Query interrupted`): query says
+    Ctrl-C and exits 130; the repl drops the statement and goes on with the next one."""
+    assert cli(proj, "run").exit_code == 0
+    proc = start(proj, "query", ENDLESS_SQL)
+    time.sleep(2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == INTERRUPTED, (out, err)
+    assert "Error: Interrupted (Ctrl-C)." in err and "internal error" not in err, err
+    statements = proj / "statements.sql"
+    statements.write_text(
+        f"SELECT 'under way' AS marker;\n{ENDLESS_SQL};\nSELECT 40 + 2 AS answer;\n"
+    )
+    with statements.open() as stdin:
+        repl = subprocess.Popen(
+            [sys.executable, "-m", "seeknal", "repl"],
+            cwd=proj,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    assert repl.stdout is not None
+    while "under way" not in (line := repl.stdout.readline()):  # the endless query is next
+        assert line, repl.communicate()
+    time.sleep(1)
+    repl.send_signal(signal.SIGINT)
+    out, err = repl.communicate(timeout=30)
+    assert "Error: Interrupted (Ctrl-C): the statement was stopped." in err, err
+    assert "internal error" not in err and "42" in out, (out, err)
+    assert repl.returncode == 1  # a statement failed, as for any failed statement
