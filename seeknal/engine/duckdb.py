@@ -43,6 +43,7 @@ from seeknal.kinds import spec_for
 from seeknal.kinds.materializations import parse
 from seeknal.project.placeholders import redact, render_env, secret_values
 from seeknal.project.profiles import ProfileError
+from seeknal.sigint import on_sigint
 from seeknal.sql.quote import ident, literal
 from seeknal.sql.refs import replace_refs
 from seeknal.state import failpoints
@@ -222,7 +223,8 @@ class DuckDBEngine:
             return self._relation(relations[ref])
 
         bound = replace_refs(trim_sql(sql), bind)
-        return fetch(self._read(None, bound), limit)
+        with on_sigint(self._con().interrupt):  # rows are produced while they are fetched too
+            return fetch(self._read(None, bound), limit)
 
     def session(self, views: Mapping[str, Output]) -> Session:
         from seeknal.engine.duckdb_session import DuckDBSession
@@ -264,8 +266,10 @@ class DuckDBEngine:
         return f"{reader}({literal(output.location)})"
 
     def _read(self, output: Output | None, sql: str) -> Any:
+        con = self._con()
         try:
-            return self._con().execute(sql)
+            with on_sigint(con.interrupt):  # Ctrl-C stops the query at once
+                return con.execute(sql)
         except RuntimeError as exc:
             stop_if_interrupted(exc)
             raise

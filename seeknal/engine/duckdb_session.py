@@ -18,6 +18,7 @@ from seeknal.engine.duckdb_support import (
     trim_sql,
 )
 from seeknal.errors import ExecutionError, SeeknalError
+from seeknal.sigint import on_sigint
 from seeknal.sql.quote import ident
 from seeknal.sql.refs import replace_refs
 
@@ -54,14 +55,15 @@ class DuckDBSession:
                 )
             return ident(ref)
 
-        try:
-            cursor = self._con.execute(replace_refs(trim_sql(statement), bind))
-        except duckdb.Error as exc:
-            raise query_failed(exc) from None
-        except RuntimeError as exc:
-            stop_if_interrupted(exc)
-            raise
-        return fetch(cursor, limit)
+        with on_sigint(self._con.interrupt):  # Ctrl-C stops the statement at once
+            try:
+                cursor = self._con.execute(replace_refs(trim_sql(statement), bind))
+            except duckdb.Error as exc:
+                raise query_failed(exc) from None
+            except RuntimeError as exc:
+                stop_if_interrupted(exc)
+                raise
+            return fetch(cursor, limit)
 
     def views(self) -> list[str]:
         return list(self._views)

@@ -8,7 +8,6 @@ that tells the scheduler the user asked to stop, whatever the engine made of it.
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seeknal.errors import Interrupted
+from seeknal.sigint import on_sigint
 from seeknal.types import NodeStatus
 
 
@@ -51,46 +51,17 @@ def trapped(on_signal: Callable[[], None] | None = None) -> Iterator[Trap]:
         trap.hit = True
         raise KeyboardInterrupt
 
+    def stop() -> None:
+        trap.hit = True
+        if on_signal is not None:
+            on_signal()
+
     signal.signal(signal.SIGINT, handler)
     try:
-        with _woken(trap, on_signal):
+        with on_sigint(stop):
             yield trap
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-@contextmanager
-def _woken(trap: Trap, on_signal: Callable[[], None] | None) -> Iterator[None]:
-    """While the block runs, `on_signal` is called as SIGINT arrives: Python's C-level handler
-    writes each signal's number to a wake-up pipe, which a thread waits on."""
-    if on_signal is None:
-        yield
-        return
-    read_end, write_end = os.pipe()
-    os.set_blocking(write_end, False)  # the C handler must never block
-    try:
-        earlier = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
-    except (ValueError, OSError):  # not possible here: Python's handler alone, as before
-        os.close(read_end)
-        os.close(write_end)
-        yield
-        return
-
-    def watch() -> None:
-        while numbers := os.read(read_end, 64):  # empty once the write end is closed
-            if signal.SIGINT in numbers:
-                trap.hit = True
-                on_signal()
-
-    watcher = threading.Thread(target=watch, name="seeknal-ctrl-c", daemon=True)
-    watcher.start()
-    try:
-        yield
-    finally:
-        signal.set_wakeup_fd(earlier)
-        os.close(write_end)
-        watcher.join()
-        os.close(read_end)
 
 
 def interrupted(
