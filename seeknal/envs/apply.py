@@ -86,11 +86,7 @@ def apply_env(
             "computes.",
             f"Plan it again ('seeknal plan {env}') to work on new changes.",
         )
-    _check_profile(ctx, env, plan, profile)
-    if plan.nodes_to_execute:
-        open_early()  # while the plan is checked against the project and production
-    # the profile the env was planned with, whatever the chain would pick today
-    ctx.use_profile(plan.profile_path)
+    _use_planned_profile(ctx, env, plan, profile)
     with locked(ctx, f"seeknal run --env {env}"):
         if not force:
             check_fresh(ctx, env, plan)
@@ -143,6 +139,15 @@ def _consolidate(
     own = {n for n, entry in nodes.items() if entry.ok and not entry.ref}
     every = list(snap.project.nodes.values())
     return consolidate_env(target, ctx.production, every, own, output_of, now, ctx.cache.data)
+
+
+def _use_planned_profile(ctx: Context, env: str, plan: Plan, profile: Path | None) -> None:
+    """The profile the env was planned with, whatever the chain would pick today (`--profile`
+    must name it); the database the run needs starts opening meanwhile."""
+    _check_profile(ctx, env, plan, profile)
+    if plan.nodes_to_execute:
+        open_early()  # while the plan is checked against the project and production
+    ctx.use_profile(plan.profile_path)
 
 
 def _check_profile(ctx: Context, env: str, plan: Plan, profile: Path | None) -> None:
