@@ -84,8 +84,13 @@ def env_promote(
     from seeknal.envs.store import copy_env
 
     ctx = context(project_path)
-    copy_env(ctx, source, dest)
+    _, promoted = copy_env(ctx, source, dest)
     out(f"Environment '{dest}' is now a copy of '{source}' (promoted_from: {source}).")
+    if promoted:
+        out(
+            f"'{source}' was promoted: its outputs are production's now, and '{dest}' reads "
+            "them there (nothing to move when it is promoted)."
+        )
 
 
 def _confirm(question: str) -> bool:

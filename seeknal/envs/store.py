@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,16 @@ from seeknal.envs.names import EnvFacts, env_status, expires_at, is_expired
 from seeknal.errors import EnvError, SeeknalError
 from seeknal.state import atomic, failpoints
 from seeknal.state.layout import Target
-from seeknal.state.records import EnvConfig, Plan, RunState
-from seeknal.state.store import read_env_config, read_manifest, read_plan, read_run_state
+from seeknal.state.manifest_head import manifest_fingerprint_of
+from seeknal.state.records import EnvConfig, NodeState, Plan, Ref, Refs, RunState
+from seeknal.state.store import (
+    read_env_config,
+    read_manifest,
+    read_plan,
+    read_refs,
+    read_run_state,
+    read_run_state_json,
+)
 
 
 def list_envs(ctx: Context, now: dt.datetime | None = None) -> list[dict[str, Any]]:
@@ -144,23 +153,21 @@ def _prune_history(ctx: Context, now: dt.datetime | None) -> None:
 
 
 # -- env → env -----------------------------------------------------------------------------------
-def copy_env(ctx: Context, src: str, dst: str) -> Target:
-    """`seeknal env promote src dst`: dst becomes a copy of src's state and outputs."""
+def copy_env(ctx: Context, src: str, dst: str) -> tuple[Target, bool]:
+    """`seeknal env promote src dst`: dst becomes a copy of src's state and outputs. Also True
+    when src had been promoted by moving its outputs: dst then reads them from production."""
     source, config, plan = require_env(ctx, src)
     dest = env_target(ctx, dst)
-    if config.promoted_plan_id == plan.plan_id and (config.promoted_mode or "move") == "move":
-        raise EnvError(
-            f"Environment '{src}' was promoted to production and its outputs moved there; "
-            "there is nothing left to copy.",
-            f"Copy envs before promoting them (seeknal env promote {src} {dst}, then "
-            f"seeknal promote {src}), promote with --copy-data, or 'seeknal plan {dst}'.",
-        )
     if src == dst:
         raise EnvError("Source and destination environments are the same.", "Name another env.")
+    moved_away = (
+        config.promoted_plan_id == plan.plan_id and (config.promoted_mode or "move") == "move"
+    )
     with locked(ctx, f"seeknal env promote {src} {dst}"):
+        promoted = _in_production(ctx, source, plan, dst) if moved_away else None
         tmp = dest.dir.with_name(f".copy-{dst}-{os.urandom(3).hex()}")
         try:
-            _copy_into(source, dest, tmp, config, plan)
+            _copy_into(source, dest, tmp, config, plan, promoted)
         except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)  # a failed copy leaves nothing behind
             if isinstance(exc, OSError):  # shutil.Error included
@@ -174,19 +181,79 @@ def copy_env(ctx: Context, src: str, dst: str) -> Target:
             _remove_tree(dest.dir)
         os.replace(tmp, dest.dir)
         atomic.fsync_dir(dest.dir.parent)
-    return dest
+    return dest, moved_away
 
 
-def _copy_into(source: Target, dest: Target, tmp: Path, config: EnvConfig, plan: Plan) -> None:
+@dataclass(frozen=True)
+class _Promoted:
+    """A promoted env as its copy has it: every output it computed is production's now."""
+
+    state: RunState
+    refs: Refs
+    plan: Plan
+
+
+def _in_production(ctx: Context, source: Target, plan: Plan, dst: str) -> _Promoted:
+    """Its outputs were moved into production: the copy reads them there, as long as production
+    still holds exactly what the promotion left (its manifest, and those outputs' bytes)."""
+    src = str(source.env)
+    state = read_run_state(source)
+    computed = [n for n, e in state.nodes.items() if not e.ref]
+    prod = ctx.production
+    _, prod_state = read_run_state_json(prod, computed)
+    production_fp = manifest_fingerprint_of(prod.manifest_path)
+    changed = sorted(
+        n
+        for n in computed
+        if (p := prod_state.nodes.get(n)) is None
+        or (p.hash, p.output_digest) != (state.nodes[n].hash, state.nodes[n].output_digest)
+    )
+    if production_fp != manifest_fingerprint_of(source.manifest_path) or changed:
+        what = f" ({', '.join(changed[:5])})" if changed else ""
+        raise EnvError(
+            f"Environment '{src}' was promoted, and production changed since{what}: a copy "
+            f"would not be what '{src}' was. Nothing was copied.",
+            f"Plan '{dst}' against production as it is now: 'seeknal plan {dst}', then "
+            f"'seeknal run --env {dst}'.",
+        )
+    refs = read_refs(source).by_node()
+    nodes = dict(state.nodes)
+    for node_id in computed:
+        entry, production = state.nodes[node_id], prod_state.nodes[node_id]
+        ref = Ref(node_id, production.output_path or "", entry.hash, production.output_digest)
+        refs[node_id] = ref
+        nodes[node_id] = NodeState.production_ref(entry.hash or "", ref, production)
+    return _Promoted(
+        state.with_nodes(nodes, state.plan_id),
+        Refs(tuple(refs.values())),
+        # planned against production as the promotion left it: nothing left to compute
+        replace(plan, base_fingerprint=production_fp, nodes_to_execute=()),
+    )
+
+
+def _copy_into(
+    source: Target,
+    dest: Target,
+    tmp: Path,
+    config: EnvConfig,
+    plan: Plan,
+    promoted: _Promoted | None,
+) -> None:
     """Copy the source env's folder to `tmp` and rewrite its state for `dest`."""
     src, dst = str(source.env), str(dest.env)
     shutil.copytree(source.dir, tmp)
     failpoints.hit("env_copy.copied")  # tests: pause with the copy half made
     old_prefix = source.relative(source.dir) + "/"
     new_prefix = dest.relative(dest.dir) + "/"
-    tmp_target = _FolderTarget(tmp)
-    state = read_run_state(source) if source.run_state_path.exists() else None
-    if state is not None:
+    tmp_target = _FolderTarget(tmp, dest)
+    if promoted is not None:
+        plan = promoted.plan
+        atomic.write_json(tmp_target.run_state_path, promoted.state.to_json())
+        atomic.write_json(tmp_target.refs_path, promoted.refs.to_json())
+        # the feature store files it wrote are production's too
+        tmp_target.entity_files_path.unlink(missing_ok=True)
+    elif source.run_state_path.exists():
+        state = read_run_state(source)
         atomic.write_json(
             tmp_target.run_state_path, _moved(state, old_prefix, new_prefix).to_json()
         )
@@ -216,7 +283,11 @@ def _moved(state: RunState, old_prefix: str, new_prefix: str) -> RunState:
 
 
 class _FolderTarget:
-    def __init__(self, folder: Path) -> None:
-        self.run_state_path = folder / "run_state.json"
-        self.plan_path = folder / "plan.json"
-        self.env_config_path = folder / "env_config.json"
+    """The state files of `like` (an env's Target), in another folder."""
+
+    def __init__(self, folder: Path, like: Target) -> None:
+        self.run_state_path = folder / like.run_state_path.name
+        self.plan_path = folder / like.plan_path.name
+        self.env_config_path = folder / like.env_config_path.name
+        self.refs_path = folder / like.refs_path.name
+        self.entity_files_path = folder / like.entity_files_path.name

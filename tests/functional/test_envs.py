@@ -721,24 +721,6 @@ def test_plan_using_run_id_and_params_can_be_applied_and_promoted(git_project: P
     ]
 
 
-def test_copying_an_env_whose_outputs_were_promoted_is_refused(proj: Path) -> None:
-    """After `promote dev` moved dev's outputs into production, dev has nothing to copy:
-    `env promote dev staging` says so instead of making an empty, stale copy."""
-    adults_30(proj)
-    plan_apply(proj)
-    assert cli(proj, "promote", "dev").exit_code == 0
-    promoted_outputs = outputs_digests(proj)
-    res = cli(proj, "env", "promote", "dev", "staging")
-    assert res.exit_code == 1
-    assert "was promoted to production and its outputs moved" in res.stderr
-    assert "seeknal env promote dev staging, then seeknal promote dev" in res.stderr
-    assert not env_dir(proj, "staging").exists()
-    assert outputs_digests(proj) == promoted_outputs
-    # planning staging afresh works: production already holds the change
-    res = cli(proj, "plan", "staging")
-    assert res.exit_code == 0 and "No changes against production." in res.stdout
-
-
 def test_copy_then_promote_keeps_the_chain(proj: Path) -> None:
     """The page's chain in the working order: copy dev to staging, then promote staging."""
     adults_30(proj)
