@@ -82,8 +82,11 @@ def rollback(
         f"{outcome.seconds * 1000:.0f} ms: production is exactly as before it "
         f"({outcome.restored} file(s) put back)."
     )
+    moved = {p.env for p in outcome.undone if p.nodes}
     for env, state in outcome.envs.items():
-        if state == "usable":
+        if state == "usable" and env not in moved:  # a copy of a promoted env moves nothing
+            out(f"Env '{env}' can be promoted again.")
+        elif state == "usable":
             out(f"Env '{env}' has its outputs back and can be promoted again.")
         else:
             out(f"Env '{env}' cannot be promoted again as it was: {state}.")

@@ -101,3 +101,27 @@ def test_a_copy_refuses_an_output_production_rewrote(proj: Path) -> None:
     assert res.exit_code == 1
     assert "transform.adults" in res.stderr and "production changed since" in res.stderr
     assert not env_dir(proj, "staging").exists()
+
+
+def test_rolling_back_the_chain(proj: Path) -> None:
+    """Rolling back staging's promotion (which moved nothing) leaves production as dev's
+    promotion left it; rolling back dev's then makes staging stale, since what it read from
+    production went back into dev."""
+    assert seeknal_cmd(proj, "env", "promote", "dev", "staging").exit_code == 0
+    assert seeknal_cmd(proj, "promote", "staging").exit_code == 0
+    promoted = outputs_digests(proj)
+    res = seeknal_cmd(proj, "rollback")
+    assert res.exit_code == 0, res.output
+    assert "of env 'staging'" in res.stdout
+    assert "Env 'staging' can be promoted again." in res.stdout
+    assert "outputs back" not in res.stdout
+    assert outputs_digests(proj) == promoted
+    res = seeknal_cmd(proj, "rollback")
+    assert res.exit_code == 0, res.output
+    assert "Env 'dev' has its outputs back and can be promoted again." in res.stdout
+    listed = {r["name"]: r for r in cli(proj, "env", "list", "--json").json()}
+    assert listed["staging"]["status"] == "stale"
+    res = seeknal_cmd(proj, "promote", "staging")
+    assert res.exit_code == 1 and "stale" in res.stderr
+    adults = rows(output(proj, "transform.adults"), "SELECT name FROM t ORDER BY 1")
+    assert adults == [("Ann",), ("Cid",), ("Eve",)]  # production before dev: adults of 18+
