@@ -203,8 +203,12 @@ def _identity(file: NodeFile, data: dict[str, Any]) -> tuple[KindSpec, str] | No
     kind_text = str(data["kind"])
     spec = kinds.find(kind_text)
     if spec is None:
+        import difflib
+
         known = ", ".join(kinds.kind_names())
-        file.problem(f"unknown kind '{kind_text}' (known: {known})", file.line("kind"))
+        close = difflib.get_close_matches(kind_text.lower(), kinds.kind_names(), 1, 0.6)
+        meant = f": did you mean '{close[0]}'?" if close else ""
+        file.problem(f"unknown kind '{kind_text}'{meant} (known: {known})", file.line("kind"))
         return None
     bad_keys = non_text_keys(data)
     if bad_keys:

@@ -33,3 +33,18 @@ def test_keys_seeknal_reads_are_never_taken_for_misspellings(git_project: Path) 
     res = cli(git_project, "plan")
     assert res.exit_code == 0, res.output
     assert "unknown key" not in res.stderr
+
+
+def test_a_misspelt_kind_names_the_kind_meant(git_project: Path) -> None:
+    text = SMALL_NODES[ADULTS].replace("kind: transform", "kind: tranform")
+    small_project(git_project, {ADULTS: text})
+    res = cli(git_project, "plan")
+    assert res.exit_code == 1, res.output
+    assert f"{ADULTS}:1: unknown kind 'tranform': did you mean 'transform'? (known: source, " in (
+        res.output
+    )
+    # a kind like no other gets the list alone
+    small_project(git_project, {ADULTS: SMALL_NODES[ADULTS].replace("transform\n", "zzz\n", 1)})
+    res = cli(git_project, "plan")
+    assert res.exit_code == 1, res.output
+    assert f"{ADULTS}:1: unknown kind 'zzz' (known: source, " in res.output
