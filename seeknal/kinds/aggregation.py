@@ -32,6 +32,7 @@ RATIO = ("sum", "avg", "mean", "min", "max", "count", "stddev")
 
 class AggregationSpec(KindSpec):
     kind = NodeKind.AGGREGATION
+    keys = ("source", "features", "group_by", *COLUMNS)
 
     def shape_problems(self, data: dict[str, Any]) -> list[tuple[str, str]]:
         shape = Shape()

@@ -95,6 +95,9 @@ class KindSpec:
     kind: str = ""  # the `kind:` value of its files; a NodeKind for the kinds seeknal ships
     runs = True  # whether nodes of this kind can execute at all
     passes_columns_through = False  # its output has every upstream column, like SELECT *
+    # the top-level keys of its files it reads besides those of every node (kind, name,
+    # description, inputs, params, ...): a key close to one of them is taken for a misspelling
+    keys: tuple[str, ...] = ()
 
     # -- loading a node file ---------------------------------------------------------------
     def prepare(self, data: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ FORMATS = ("csv", "parquet", "json")
 
 class ExposureSpec(KindSpec):
     kind = NodeKind.EXPOSURE
+    keys = ("type",)
     passes_columns_through = True
 
     def shape_problems(self, data: dict[str, Any]) -> list[tuple[str, str]]:

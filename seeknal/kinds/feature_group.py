@@ -52,6 +52,7 @@ def entity_of(config: Mapping[str, Any]) -> Entity | None:
 
 class FeatureGroupSpec(KindSpec):
     kind = NodeKind.FEATURE_GROUP
+    keys = ("entity", "features", "materialization", "transform")
 
     def prepare(self, data: dict[str, Any]) -> dict[str, Any]:
         features = data.get("features")

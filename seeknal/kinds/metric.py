@@ -12,6 +12,7 @@ from seeknal.types import Node, NodeKind
 
 class MetricSpec(PlannedOnly):
     kind = NodeKind.METRIC
+    keys = ("type", "measure", "numerator", "denominator", "expr", "filter", "grain_to_date")
 
     def prepare(self, data: dict[str, Any]) -> dict[str, Any]:
         # a derived metric's `inputs` name metrics ({metric: x}), not nodes: kept apart from

@@ -34,6 +34,7 @@ _BINARY = {"BLOB", "BYTEA"}
 
 class ProfileSpec(KindSpec):
     kind = NodeKind.PROFILE
+    keys = ("profile",)
     passes_columns_through = True
 
     def shape_problems(self, data: dict[str, Any]) -> list[tuple[str, str]]:

@@ -38,6 +38,7 @@ RULE_TYPES = (
 
 class RuleSpec(KindSpec):
     kind = NodeKind.RULE
+    keys = ("rule",)
 
     def prepare(self, data: dict[str, Any]) -> dict[str, Any]:
         """`type: null` unquoted is YAML's null; in a rule it means the 'null' rule type."""

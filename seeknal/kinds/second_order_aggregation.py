@@ -40,6 +40,7 @@ class Rule:
 
 class SecondOrderAggregationSpec(KindSpec):
     kind = NodeKind.SECOND_ORDER_AGGREGATION
+    keys = ("source", "features", *COLUMNS)
 
     def prepare(self, data: dict[str, Any]) -> dict[str, Any]:
         features = data.get("features")

@@ -17,6 +17,10 @@ QUERIED = "metadata for 'seeknal query --metrics'"
 
 class SemanticModelSpec(PlannedOnly):
     kind = NodeKind.SEMANTIC_MODEL
+    keys = (
+        *("model", "measures", "dimensions", "entities", "joins", "metrics"),
+        "default_time_dimension",
+    )
 
     def declared_refs(self, data: dict[str, Any]) -> list[str]:
         model = data.get("model")

@@ -35,6 +35,7 @@ CSV_OPTIONS = {
 
 class SourceSpec(KindSpec):
     kind = NodeKind.SOURCE
+    keys = ("source", "table", "connection")
 
     def check(self, data: dict[str, Any], checks: FileChecks) -> None:
         stype = str(data.get("source", ""))

@@ -13,6 +13,7 @@ from seeknal.types import Node, NodeKind
 
 class TransformSpec(KindSpec):
     kind = NodeKind.TRANSFORM
+    keys = ("transform",)
 
     def node_sql(self, data: dict[str, Any], checks: FileChecks) -> str | None:
         sql = data.get("transform")

@@ -18,10 +18,12 @@ from seeknal.sql.refs import sql_refs, strip_ref_call
 from seeknal.types import Node
 
 META_KEYS = ("description", "owner", "tags", "columns", "key")
-# the top-level keys of node files, what a key seeknal does not read is compared with
+# the top-level keys every node file may have; each kind reads its own besides (KindSpec.keys)
+COMMON_KEYS = ("kind", "name", *META_KEYS, "inputs", "depends_on", "params", "materializations")
+# the top-level keys of node files of any kind
 TOP_KEYS = (
-    *("kind", "name", *META_KEYS, "inputs", "depends_on", "params", "materialization"),
-    *("materializations", "transform", "source", "table", "type", "rule", "profile", "entity"),
+    *COMMON_KEYS,
+    *("materialization", "transform", "source", "table", "type", "rule", "profile", "entity"),
     *("features", "group_by", "id_col", "feature_date_col", "application_date_col", "model"),
     *("measures", "dimensions", "entities", "joins", "metrics", "default_time_dimension"),
 )
@@ -127,7 +129,7 @@ def build_node(
     if identity is None:
         return None
     spec, name = identity
-    misspelt_keys(file, data)
+    misspelt_keys(file, data, spec)
     try:
         rendered = placeholders.render_tree(data, values, keep_env=True)
     except placeholders.UnknownPlaceholder as exc:
@@ -168,16 +170,18 @@ def build_node(
     )
 
 
-def misspelt_keys(file: NodeFile, data: dict[str, Any]) -> None:
-    """A warning for each top-level key seeknal does not read that looks like one it does
-    (`descripton:`, `materialisation:`): the value would otherwise be silently unused. Other
-    unknown keys (a team's own metadata) stay quiet; all of them are kept in the node's config."""
+def misspelt_keys(file: NodeFile, data: dict[str, Any], spec: KindSpec) -> None:
+    """A warning for each top-level key seeknal does not read that looks like one the node's
+    kind reads (`descripton:`, `tgas:`): the value would otherwise be silently unused. Other
+    unknown keys (a team's own metadata) stay quiet; all of them are kept in the node's config.
+    Only keys of the node's own kind are suggested: a key its kind ignores would not help."""
     import difflib
 
+    meant = (*COMMON_KEYS, *spec.keys)
     for key in data:
-        if not isinstance(key, str) or key in READ_KEYS:
+        if not isinstance(key, str) or key in READ_KEYS or key in spec.keys:
             continue
-        close = difflib.get_close_matches(key, TOP_KEYS, 1, 0.8)
+        close = difflib.get_close_matches(key, meant, 1, 0.8)
         if close:
             file.warn(
                 f"unknown key '{key}' (did you mean '{close[0]}'?): seeknal does not use its value (changing it still reruns the node)",

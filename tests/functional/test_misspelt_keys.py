@@ -22,7 +22,7 @@ def test_a_misspelt_key_is_named_with_the_key_meant(git_project: Path) -> None:
             f"warning: {ADULTS}:{lines.index('descripton: typo') + 1}: unknown key 'descripton' "
             "(did you mean 'description'?): seeknal does not use its value (changing it still reruns the node)",
             f"warning: {ADULTS}:{lines.index('materialisation: table') + 1}: unknown key "
-            "'materialisation' (did you mean 'materialization'?): seeknal does not use its value (changing it still reruns the node)",
+            "'materialisation' (did you mean 'materializations'?): seeknal does not use its value (changing it still reruns the node)",
         ], res.stderr
     assert "team_id" not in res.stderr
 
@@ -48,3 +48,38 @@ def test_a_misspelt_kind_names_the_kind_meant(git_project: Path) -> None:
     res = cli(git_project, "plan")
     assert res.exit_code == 1, res.output
     assert f"{ADULTS}:1: unknown kind 'zzz' (known: source, " in res.output
+
+
+FEATURE_GROUP = """\
+kind: feature_group
+name: adult_ages
+entity:
+  name: person
+  join_keys: [id]
+inputs:
+  - ref: source.people
+transform: |
+  SELECT id, age, DATE '2024-01-01' AS event_time FROM source
+"""
+
+
+def test_only_keys_the_nodes_kind_reads_are_suggested(git_project: Path) -> None:
+    # a transform reads materializations (warehouse tables), never materialization (a feature
+    # group's); a feature group reads both, and is told the closer one
+    group = "seeknal/feature_groups/adult_ages.yml"
+    small_project(
+        git_project,
+        {
+            ADULTS: SMALL_NODES[ADULTS] + "materialisation:\n  event_time_col: x\n",
+            group: FEATURE_GROUP + "materialisation:\n  event_time_col: event_time\n",
+            "seeknal/transforms/names.yml": SMALL_NODES["seeknal/transforms/names.yml"]
+            + "featurs: [a]\nrul: x\n",
+        },
+    )
+    res = cli(git_project, "plan")
+    assert res.exit_code == 0, res.output
+    warned = sorted(line for line in res.stderr.splitlines() if "unknown key" in line)
+    assert [line.split(": seeknal does not")[0] for line in warned] == [
+        f"warning: {group}:10: unknown key 'materialisation' (did you mean 'materialization'?)",
+        f"warning: {ADULTS}:10: unknown key 'materialisation' (did you mean 'materializations'?)",
+    ], res.stderr
