@@ -181,12 +181,24 @@ def misspelt_keys(file: NodeFile, data: dict[str, Any], spec: KindSpec) -> None:
     for key in data:
         if not isinstance(key, str) or key in READ_KEYS or key in spec.keys:
             continue
-        close = difflib.get_close_matches(key, meant, 1, 0.8)
+        close = difflib.get_close_matches(key, meant, 1, 0.8) or swapped(key, meant)
         if close:
             file.warn(
                 f"unknown key '{key}' (did you mean '{close[0]}'?): seeknal does not use its value (changing it still reruns the node)",
                 file.line(key),
             )
+
+
+def swapped(key: str, keys: tuple[str, ...]) -> list[str]:
+    """The first of `keys` that `key` is with two neighbouring letters swapped (`tgas` for
+    `tags`): a short word's typo that the similarity ratio scores too low to suggest."""
+    found = []
+    for known in keys:
+        diff = [i for i, (a, b) in enumerate(zip(key, known, strict=False)) if a != b]
+        if len(key) == len(known) and len(diff) == 2 and diff[1] == diff[0] + 1:
+            if key[diff[0]] == known[diff[1]] and key[diff[1]] == known[diff[0]]:
+                found.append(known)
+    return found[:1]
 
 
 def _identity(file: NodeFile, data: dict[str, Any]) -> tuple[KindSpec, str] | None:

@@ -83,3 +83,16 @@ def test_only_keys_the_nodes_kind_reads_are_suggested(git_project: Path) -> None
         f"warning: {group}:10: unknown key 'materialisation' (did you mean 'materialization'?)",
         f"warning: {ADULTS}:10: unknown key 'materialisation' (did you mean 'materializations'?)",
     ], res.stderr
+
+
+def test_swapped_letters_in_a_short_key_are_a_misspelling(git_project: Path) -> None:
+    text = SMALL_NODES[ADULTS] + "tgas: [a]\nonwer: data\nkye: id\nteam: data\nowner_id: 3\n"
+    small_project(git_project, {ADULTS: text})
+    res = cli(git_project, "plan")
+    assert res.exit_code == 0, res.output
+    warned = [line.split(": seeknal does not")[0] for line in res.stderr.splitlines()]
+    assert [line for line in warned if "unknown key" in line] == [
+        f"warning: {ADULTS}:10: unknown key 'tgas' (did you mean 'tags'?)",
+        f"warning: {ADULTS}:11: unknown key 'onwer' (did you mean 'owner'?)",
+        f"warning: {ADULTS}:12: unknown key 'kye' (did you mean 'key'?)",
+    ], res.stderr
