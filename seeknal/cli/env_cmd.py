@@ -58,7 +58,7 @@ def env_apply(
     env: str = EnvName,
     force: bool = typer.Option(False, "--force", help="Apply the planned snapshot even if stale."),
     parallel: bool = Parallel,
-    max_workers: int = MaxWorkers,
+    max_workers: int | None = MaxWorkers,
     quiet: bool = Quiet,
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
     project_path: Path | None = ProjectPath,

@@ -11,7 +11,9 @@ ProjectPath = typer.Option(
 )
 Params = typer.Option(None, "--params", help='JSON object of {{ }} values, e.g. \'{"k": "v"}\'.')
 Parallel = typer.Option(False, "--parallel", help="Run independent nodes at once.")
-MaxWorkers = typer.Option(4, "--max-workers", min=1, help="Workers for --parallel.")
+MaxWorkers = typer.Option(
+    None, "--max-workers", min=1, help="Nodes run at once (default 4); implies --parallel."
+)
 Quiet = typer.Option(False, "--quiet", "-q", help="Only the summary and errors.")
 Select = typer.Option(
     None,

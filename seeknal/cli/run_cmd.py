@@ -58,7 +58,7 @@ def run(
     exclude: list[str] | None = Exclude,
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would run; write nothing."),
     parallel: bool = Parallel,
-    max_workers: int = MaxWorkers,
+    max_workers: int | None = MaxWorkers,
     quiet: bool = Quiet,
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary to stdout."),
     env: str | None = Env,

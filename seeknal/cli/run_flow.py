@@ -27,7 +27,7 @@ class RunRequest:
     picked: Any = None  # SelectArgs: --nodes, --select, --exclude
     dry_run: bool = False
     parallel: bool = False
-    max_workers: int = 4
+    max_workers: int | None = None  # given alone, it asks for --parallel too (`workers`)
     quiet: bool = False
     as_json: bool = False
     force: bool = False
@@ -96,12 +96,18 @@ def refuse_detached() -> None:
     )
 
 
+def workers(parallel: bool, max_workers: int | None) -> tuple[bool, int]:
+    """(run in parallel, how many nodes at once): whoever gives a number of workers wants
+    them, so --max-workers N alone (N > 1) means --parallel too; --parallel alone uses 4."""
+    return parallel or (max_workers or 1) > 1, max_workers or 4
+
+
 def run_production_command(
     ctx: Any,
     full: bool,
     nodes: Any,
     parallel: bool,
-    max_workers: int,
+    max_workers: int | None,
     quiet: bool,
     as_json: bool,
     profile: Path | None = None,
@@ -124,8 +130,7 @@ def run_production_command(
             ctx,
             full,
             nodes,
-            parallel,
-            max_workers,
+            *workers(parallel, max_workers),
             watch.finished,
             on_plan,
             command="seeknal run",
@@ -140,7 +145,7 @@ def apply_env_command(
     env: str,
     force: bool,
     parallel: bool,
-    max_workers: int,
+    max_workers: int | None,
     quiet: bool,
     as_json: bool,
     project_path: Path | None,
@@ -173,8 +178,7 @@ def apply_env_command(
             ctx,
             env,
             force,
-            parallel,
-            max_workers,
+            *workers(parallel, max_workers),
             watch.finished,
             on_start,
             profile,

@@ -42,15 +42,15 @@ def pipe_nodes(fifo: Path, marker: str) -> dict[str, str]:
     }
 
 
-def run_overlapping(root: Path, *args: str) -> dict[str, str]:
-    """`seeknal ARGS --json --parallel --max-workers 2`; node id → status."""
+def run_overlapping(
+    root: Path, *args: str, flags: tuple[str, ...] = ("--parallel", "--max-workers", "2")
+) -> dict[str, str]:
+    """`seeknal ARGS --json FLAGS` (by default --parallel --max-workers 2); node id → status."""
     try:
-        res = seeknal_cmd(
-            root, *args, "--json", "--parallel", "--max-workers", "2", timeout=TIMEOUT
-        )
+        res = seeknal_cmd(root, *args, "--json", *flags, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         pytest.fail(
-            f"seeknal {' '.join(args)} --parallel did not finish in {TIMEOUT}s: "
+            f"seeknal {' '.join((*args, *flags))} did not finish in {TIMEOUT}s: "
             "transform.sender and transform.receiver never ran at the same time"
         )
     assert res.exit_code == 0, res.output
@@ -87,6 +87,24 @@ def test_parallel_env_run_overlaps_independent_nodes(piped: Path, tmp_path: Path
     assert rows(env_cache / "receiver.parquet") == [(i, "dev") for i in range(1, 6)]
     # production kept its own rows
     assert rows(output(piped, "transform.receiver")) == [(i, "prod") for i in range(1, 6)]
+
+
+def test_max_workers_alone_runs_in_parallel(piped: Path, tmp_path: Path) -> None:
+    """A number of workers asks for them: --max-workers N without --parallel is parallel too,
+    for a plain run (answered without typer), `run ENV` and `env apply ENV`."""
+    alone = ("--max-workers", "2")
+    done = run_overlapping(piped, "run", flags=alone)
+    assert done["transform.sender"] == done["transform.receiver"] == NodeStatus.SUCCESS
+    assert rows(output(piped, "transform.receiver")) == [(i, "prod") for i in range(1, 6)]
+    git(piped, "checkout", "-q", "-b", "dev")
+    for marker, command in (("dev1", ("run", "dev")), ("dev2", ("env", "apply", "dev"))):
+        small_project(piped, pipe_nodes(tmp_path / "pipe" / "rows.fifo", marker))
+        res = seeknal_cmd(piped, "plan", "dev")
+        assert res.exit_code == 0, res.output
+        done = run_overlapping(piped, *command, flags=("--max-workers=2",))
+        assert done["transform.sender"] == done["transform.receiver"] == NodeStatus.SUCCESS
+        env_cache = piped / "target" / "environments" / "dev" / "cache" / "transform"
+        assert rows(env_cache / "receiver.parquet") == [(i, marker) for i in range(1, 6)]
 
 
 THREADS_NODE = (
