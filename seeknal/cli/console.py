@@ -90,9 +90,11 @@ def styled(text: str, color: str | None = None, bold: bool = False) -> str:
     return style(text, color, bold)
 
 
-def status_label(status: str, width: int = 8) -> str:
+def status_label(status: str, width: int = 8, *, word: bool = False) -> str:
+    """A node status as a run or plan line shows it (`ok`, `FAILED`), coloured; with `word`,
+    the status itself in its colour (`failed`), as an env's status is listed."""
     label, color = STATUS_STYLE.get(status, (status, None))
-    return styled(label.ljust(width), color, bold=status == "failed")
+    return styled((status if word else label).ljust(width), color, bold=status == "failed")
 
 
 def warn(text: str) -> None:

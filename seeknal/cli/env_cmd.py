@@ -150,7 +150,7 @@ def env_list(
     for row in rows:
         expires = "EXPIRED" if row["expired"] else _when(row["expires_at"])
         out(
-            f"{row['name']:<{name_w}} {status_label(row['status'], 9)} "
+            f"{row['name']:<{name_w}} {status_label(row['status'], 9, word=True)} "
             f"{(row['branch'] or '-'):<{branch_w}} {_when(row['created_at']):<17} "
             f"{_when(row['last_accessed']):<17} {expires:<17} {_size(row['disk_bytes']):>9}"
         )

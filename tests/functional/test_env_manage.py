@@ -128,6 +128,23 @@ def test_env_list_statuses_and_fields(proj: Path) -> None:
     assert "KB" in lines[0]
 
 
+def test_a_failed_env_is_listed_in_lower_case_like_every_status(proj: Path) -> None:
+    edit(proj, ADULTS, "age >= 18", "no_such_column >= 18")
+    assert cli(proj, "plan", "broken").exit_code == 0
+    assert cli(proj, "run", "--env", "broken").exit_code == 1
+    edit(proj, ADULTS, "no_such_column >= 18", "age >= 30")
+    assert cli(proj, "plan", "fine").exit_code == 0
+    header, *lines = cli(proj, "env", "list").stdout.strip().splitlines()
+    assert {line.split()[0]: line.split()[1] for line in lines} == {
+        "broken": "failed",
+        "fine": "planned",
+    }
+    assert {n: r["status"] for n, r in listed(proj).items()} == {
+        "broken": "failed",
+        "fine": "planned",
+    }
+
+
 def test_env_list_is_read_only(proj: Path) -> None:
     edit(proj, NAMES, "upper(name)", "lower(name)")
     assert cli(proj, "plan", "dev").exit_code == 0
