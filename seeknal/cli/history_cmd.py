@@ -92,8 +92,13 @@ def rollback(
             out(f"Env '{env}' cannot be promoted again as it was: {state}.")
     commits = [p.git_commit[:12] for p in outcome.undone if p.git_commit]
     if commits:  # promoted by a merge: the branch still holds the change
+        # sync promotes an env only while it still has the outputs; else a run recomputes them
+        again = (
+            "'seeknal sync' promotes it again"
+            if all(state == "usable" for state in outcome.envs.values())
+            else "'seeknal run' computes it again in production"
+        )
         out(
             f"The project files still hold the change (commit {', '.join(commits)}): revert it "
-            f"in git too (git revert -m 1 {commits[0]} for a merge), or 'seeknal sync' "
-            "promotes it again."
+            f"in git too (git revert -m 1 {commits[0]} for a merge), or {again}."
         )

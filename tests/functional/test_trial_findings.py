@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import cli, seeknal_cmd, state_files, working_dir
+from conftest import cli, rows, seeknal_cmd, state_files, working_dir
 from gitkit import (
     ADULTS_WITH_COLUMN,
     bare_remote,
@@ -172,6 +172,32 @@ def test_rollback_of_a_merge_says_to_revert_it_in_git(small: Path) -> None:
     assert cli(small, "promote").exit_code == 0
     res = cli(small, "rollback")
     assert res.exit_code == 0 and "revert" not in res.stdout
+
+
+def test_rollback_of_a_merge_whose_env_is_gone_names_a_step_that_works(small: Path) -> None:
+    """Without the env's outputs, sync has nothing to promote again: a run recomputes them."""
+    assert cli(small, "run").exit_code == 0
+    install_hooks(small)
+    run_git(small, "checkout", "-q", "-b", "feature/gone")
+    commit_files(small, {ADULTS: ADULTS_WITH_COLUMN}, "adults")
+    assert cli(small, "run").exit_code == 0
+    run_git(small, "checkout", "-q", "main")
+    run_git(small, "merge", "-q", "--no-ff", "-m", "merge feature/gone", "feature/gone")
+    merge = run_git(small, "rev-parse", "HEAD").stdout.strip()[:12]
+    assert cli(small, "env", "delete", "feature-gone", "--yes").exit_code == 0
+
+    res = cli(small, "rollback")
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines()[-1] == (
+        f"The project files still hold the change (commit {merge}): revert it in git too "
+        f"(git revert -m 1 {merge} for a merge), or 'seeknal run' computes it again in "
+        "production."
+    )
+    adults = small / "target/cache/transform/adults.parquet"
+    assert "age_months" not in str(rows(adults, "DESCRIBE t"))
+    res = cli(small, "run")
+    assert res.exit_code == 0, res.output
+    assert "age_months" in str(rows(adults, "DESCRIBE t"))
 
 
 def test_a_source_table_that_is_a_folder_says_so(small: Path) -> None:
