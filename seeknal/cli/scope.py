@@ -94,28 +94,65 @@ def named_env(project_path: Path | None, env: str | None, verb: str) -> str:
 
     chosen = active_env(project_path, env)
     if chosen.env is None:
-        names = _env_names(project_path)
-        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
         raise EnvError(
             f"No environment to {verb}: the active env is production ({chosen.rule}).",
-            f"Name one: seeknal {verb} {names[0]} (envs here: {shown})"
-            if names
-            else "There is no env yet: 'seeknal plan ENV' creates one (e.g. seeknal plan dev).",
+            _env_hint(project_path, verb),
         )
     return str(chosen.env)
 
 
-def _env_names(project_path: Path | None) -> list[str]:
-    """The envs of the project, by name (none when it cannot be found)."""
+def _env_hint(project_path: Path | None, verb: str) -> str:
+    """The next step when no env was named: the env of the checked-out branch when there is
+    one, else the env used last (not the first by name, which may be anybody's)."""
+    envs = _env_configs(project_path)
+    if not envs:
+        return "There is no env yet: 'seeknal plan ENV' creates one (e.g. seeknal plan dev)."
+    if len(envs) == 1:
+        return f"Name it: seeknal {verb} {envs[0].name} (the only env)"
+    branch = _branch(project_path)
+    bound = [c for c in envs if branch is not None and c.branch == branch]
+    if bound:
+        pick, why = bound[0], f"the env of branch {branch}"
+    else:
+        from seeknal.envs.names import parse_utc
+
+        def used(config: Any) -> tuple[bool, Any]:
+            when = parse_utc(config.last_accessed)
+            return when is not None, when
+
+        pick, why = max(envs, key=used), "the env used last"
+    return f"Name one: seeknal {verb} {pick.name} ({why}; 'seeknal env list' lists all {len(envs)})"
+
+
+def _env_configs(project_path: Path | None) -> list[Any]:
+    """The `EnvConfig` of each env of the project, by name (none when it cannot be found)."""
     from seeknal.errors import SeeknalError
     from seeknal.project.files import find_root
+    from seeknal.state.layout import Target
+    from seeknal.state.store import read_env_config
 
     try:
         root = project_path.resolve() if project_path is not None else find_root(Path.cwd())
         folder = root / "target" / "environments"
-        return sorted(p.name for p in folder.iterdir() if (p / "env_config.json").is_file())
+        names = sorted(p.name for p in folder.iterdir() if (p / "env_config.json").is_file())
     except (OSError, SeeknalError):
         return []
+    found = []
+    for name in names:
+        try:
+            config = read_env_config(Target(root, name))
+        except SeeknalError:  # a damaged env is listed by `env list`, not suggested
+            continue
+        if config is not None:
+            found.append(config)
+    return found
+
+
+def _branch(project_path: Path | None) -> str | None:
+    from seeknal.git import dotgit
+
+    dirs = dotgit.find_git((project_path or Path.cwd()).resolve())
+    return dotgit.current_branch(dirs) if dirs is not None else None
 
 
 def branch_binding(ctx: Any, env: str) -> dict[str, str] | None:

@@ -309,7 +309,7 @@ def test_errors_name_the_env_and_the_next_command(git_project: Path) -> None:
     assert cli(root, "plan", "dev").exit_code == 0
     res = cli(root, "diff")  # the envs there are are named
     assert res.exit_code == 1
-    assert "Next: Name one: seeknal diff dev (envs here: dev)" in res.stderr, res.stderr
+    assert "Next: Name it: seeknal diff dev (the only env)" in res.stderr, res.stderr
     res = seeknal_cmd(root, "diff", "dev")
     assert res.exit_code == 1 and res.stdout == ""
     assert "Error: Environment 'dev' has not been applied: it has no data to compare yet." in (

@@ -96,7 +96,10 @@ def test_diff_with_production_active_compares_the_only_applied_env(small: Path) 
     res = cli(small, "diff")
     assert res.exit_code == 1 and res.stdout == ""
     assert "Error: No environment to diff: the active env is production" in res.stderr
-    assert "Next: Name one: seeknal diff dev (envs here: dev, qa)" in res.stderr, res.stderr
+    assert (
+        "Next: Name one: seeknal diff qa (the env used last; 'seeknal env list' lists all 2)"
+        in res.stderr
+    ), res.stderr
 
 
 def test_promote_after_a_selected_env_run_names_the_pending_nodes(example: Path) -> None:
@@ -128,3 +131,38 @@ def test_promote_after_a_selected_env_run_names_the_pending_nodes(example: Path)
     assert cli(example, "run", "--env", "dev").exit_code == 0
     res = cli(example, "promote", "dev")
     assert res.exit_code == 0, res.output
+
+
+def test_a_hint_names_the_branchs_env_else_the_env_used_last(
+    small: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """promote, diff and report with production active name an env to give: not the first by
+    name, but the env of the checked-out branch, else the one used last."""
+    assert cli(small, "run").exit_code == 0
+    _edit(small, ADULTS, "age >= 18", "age >= 30")
+    assert cli(small, "plan", "aaa").exit_code == 0
+    assert cli(small, "plan", "mmm").exit_code == 0
+
+    def hint(verb: str) -> str:
+        res = cli(small, verb)
+        assert res.exit_code == 1 and res.stdout == "", res.output
+        assert f"Error: No environment to {verb}: the active env is production" in res.stderr
+        return res.stderr.splitlines()[-1]
+
+    for verb in ("promote", "diff", "report"):
+        assert hint(verb) == (
+            f"Next: Name one: seeknal {verb} mmm (the env used last; 'seeknal env list' lists "
+            "all 2)"
+        )
+    assert cli(small, "run", "--env", "aaa").exit_code == 0  # aaa is used last now
+    assert hint("report") == (
+        "Next: Name one: seeknal report aaa (the env used last; 'seeknal env list' lists all 2)"
+    )
+    run_git(small, "checkout", "-q", "-b", "feature/b")
+    assert cli(small, "plan").exit_code == 0  # the branch's env, bound to it
+    assert cli(small, "run", "--env", "mmm").exit_code == 0
+    monkeypatch.setenv("SEEKNAL_ENV", "prod")
+    assert hint("promote") == (
+        "Next: Name one: seeknal promote feature-b (the env of branch feature/b; 'seeknal env "
+        "list' lists all 3)"
+    )
