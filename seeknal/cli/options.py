@@ -14,7 +14,9 @@ Parallel = typer.Option(False, "--parallel", help="Run independent nodes at once
 MaxWorkers = typer.Option(
     None, "--max-workers", min=1, help="Nodes run at once (default 4); implies --parallel."
 )
-Quiet = typer.Option(False, "--quiet", "-q", help="Only the summary and errors.")
+Quiet = typer.Option(
+    False, "--quiet", "-q", help="No progress: only the summary, warnings and errors."
+)
 Select = typer.Option(
     None,
     "--select",

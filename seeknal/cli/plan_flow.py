@@ -99,18 +99,16 @@ def _production_plan(ctx: Any, full: bool, chosen: tuple[Any, Any, Any], as_json
     from seeknal.planning.select import SelectArgs
 
     picked = SelectArgs.of(*chosen)
-    show_production_plan(ctx, full, picked, as_json, as_json, "Production plan:")
+    show_production_plan(ctx, full, picked, as_json, "Production plan:")
     ctx.save_cache()
 
 
-def show_production_plan(
-    ctx: Any, full: bool, nodes: Any, quiet: bool, as_json: bool, header: str
-) -> None:
-    """What a production run would do (`plan`, `run --dry-run`); writes nothing."""
+def show_production_plan(ctx: Any, full: bool, nodes: Any, as_json: bool, header: str) -> None:
+    """What a production run would do (`plan`, `run --dry-run`, also with -q); writes nothing."""
     from seeknal.runner.production import plan_production
 
     plan_obj = plan_production(ctx, full, nodes or ())
-    print_warnings(plan_obj.loaded.project, quiet or as_json)
+    print_warnings(plan_obj.loaded.project, as_json)
     print_decisions(plan_obj, as_json, header=header)
 
 

@@ -8,14 +8,20 @@ from seeknal.cli.console import out, status_label, styled, warn
 
 
 class node_printer:  # noqa: N801 - used like a function
-    """Prints each node as it finishes: status, id, rows, seconds, then errors and warnings."""
+    """Prints each node as it finishes: status, id, rows, seconds, then errors and warnings.
+    `silent` leaves out the progress (-q, --json); `warnings` keeps a node's warnings on stderr
+    even so (-q hides progress, never a warning; --json has them in its document)."""
 
-    def __init__(self, silent: bool) -> None:
+    def __init__(self, silent: bool, warnings: bool = False) -> None:
         self.silent = silent
+        self.warnings = warnings
         self.width = 10
 
     def __call__(self, result: Any) -> None:
         if self.silent:
+            if self.warnings:
+                for text in result.warnings:
+                    warn(f"{result.node_id}: {text}")
             return
         rows = (
             ""

@@ -76,9 +76,7 @@ def run_chosen(chosen: Any, request: RunRequest) -> int:
     ctx = context(r.project_path, r.params)
     ctx.engine_choice = r.engine
     if r.dry_run:
-        show_production_plan(
-            ctx, r.full, r.picked, r.quiet, r.as_json, "Dry run (nothing is written):"
-        )
+        show_production_plan(ctx, r.full, r.picked, r.as_json, "Dry run (nothing is written):")
         return 0
     return run_production_command(
         ctx, r.full, r.picked, r.parallel, r.max_workers, r.quiet, r.as_json, r.profile
@@ -115,11 +113,11 @@ def run_production_command(
     from seeknal.runner.production import run_production
 
     started = time.perf_counter()
-    on_done = node_printer(quiet or as_json)
+    on_done = node_printer(quiet or as_json, warnings=not as_json)
     watch = RunWatch(on_done, not (quiet or as_json), on_terminal())
 
     def on_plan(plan_obj: Any) -> None:
-        print_warnings(plan_obj.loaded.project, quiet or as_json)
+        print_warnings(plan_obj.loaded.project, as_json)
         on_done.width = max((len(n) for n in plan_obj.to_run), default=10)
         if not quiet and not as_json:
             out(f"Running {counts_line(plan_obj)}")
@@ -162,7 +160,7 @@ def apply_env_command(
     started = time.perf_counter()
     if auto_plan:
         _plan_if_stale(ctx, env, rule, quiet or as_json, profile)
-    printer = node_printer(quiet or as_json)
+    printer = node_printer(quiet or as_json, warnings=not as_json)
     watch = RunWatch(printer, not (quiet or as_json), on_terminal())
 
     def on_start(outcome: Any) -> None:

@@ -103,7 +103,13 @@ def apply_json(env: str, outcome: Any, counts: dict[str, int], elapsed: float) -
         "pending": outcome.held,
         "feature_store": [e.line() for e in outcome.entities],
         "nodes": [
-            {"id": r.node_id, "status": r.status.value, "rows": r.row_count, "error": r.error}
+            {
+                "id": r.node_id,
+                "status": r.status.value,
+                "rows": r.row_count,
+                "error": r.error,
+                "warnings": list(r.warnings),
+            }
             for r in outcome.results.values()
         ],
     }

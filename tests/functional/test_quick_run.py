@@ -122,6 +122,48 @@ def test_a_branch_env_is_planned_first_and_applied_as_by_typer(git_project: Path
     assert code == 0 and stdout.startswith("Env 'feature-older' done in ")
 
 
+WARNING_RULE = """\
+kind: rule
+name: adults_young
+inputs:
+  - ref: transform.adults
+rule:
+  type: range
+  column: age
+  params: {min_val: 0, max_val: 40}
+params:
+  severity: warn
+  error_message: "Some adults are over 40"
+"""
+
+
+def test_quiet_hides_progress_but_never_a_warning(git_project: Path) -> None:
+    """-q leaves out the node lines; a rule's warning and a load warning still go to stderr,
+    in production and in a branch's env, answered by typer and without it alike."""
+    root = _env_repo(git_project)
+    (root / "seeknal/rules/adults_young.yml").write_text(WARNING_RULE)
+    edit(root, NAMES, "kind: transform\n", "kind: transform\ntgas: [a]\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "a warning rule and a misspelt key")
+    rule_warning = "warning: rule.adults_young: Some adults are over 40 (age in [0, 40]: "
+    code, stdout, stderr = same_as_typer(root, "run", "-q")
+    assert code == 0 and stdout.startswith("Done in ") and "adults_young" not in stdout
+    lines = stderr.splitlines()
+    assert any(line.startswith(rule_warning) for line in lines), stderr
+    assert any("unknown key 'tgas' (did you mean 'tags'?)" in line for line in lines), stderr
+    git(root, "checkout", "-q", "-b", "feature/quiet")
+    edit(root, ADULTS, "WHERE age >= 18", "WHERE age >= 19")
+    code, stdout, stderr = same_as_typer(root, "run", "-q")
+    assert code == 0 and stdout.startswith("Env 'feature-quiet' done in "), stdout
+    assert any(line.startswith(rule_warning) for line in stderr.splitlines()), stderr
+    # --json says nothing on stderr: its document has the warnings, in an env as in production
+    edit(root, ADULTS, "WHERE age >= 19", "WHERE age >= 20")
+    code, stdout, stderr = same_as_typer(root, "run", "--json")
+    nodes = {n["id"]: n for n in json.loads(stdout)["nodes"]}
+    assert code == 0 and stderr == "", stderr
+    assert nodes["rule.adults_young"]["warnings"][0].startswith("Some adults are over 40 (")
+
+
 def test_a_failing_node_exits_1_with_typers_messages(git_project: Path) -> None:
     root = _env_repo(git_project)
     edit(root, NAMES, "upper(name) AS name", "CAST(name AS INTEGER) AS name")
