@@ -202,10 +202,12 @@ def warehouse_location(path: str) -> str | None:
 
 
 def _read(path: str) -> Mapping[str, Any]:
-    from seeknal.project.files import parse_yaml
+    from seeknal.project.files import error_line, parse_yaml
 
+    text = ""
     try:
-        data = parse_yaml(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
+        data = parse_yaml(text)
     except FileNotFoundError:
         raise ProfileError(
             f"Profile file {path} does not exist.",
@@ -213,6 +215,16 @@ def _read(path: str) -> Mapping[str, Any]:
         ) from None
     except Exception as exc:  # noqa: BLE001 - yaml and OS errors alike mean an unusable file
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        # a YAML error names its line, as a node file's does: file:line: invalid YAML: reason
+        line = error_line(
+            text, getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        )
+        if line is not None:
+            reason = getattr(exc, "problem", None) or first
+            raise ProfileError(
+                f"Profile file {path}:{line}: invalid YAML: {reason}",
+                f"Fix the YAML at line {line} of {path}.",
+            ) from None
         raise ProfileError(
             f"Profile file {path} cannot be read: {first}", "Fix the YAML in that file."
         ) from None

@@ -68,6 +68,27 @@ def test_a_missing_profile_file_is_refused(small: Path) -> None:
     assert "nope.yml does not exist" in res.output
 
 
+def test_a_yaml_error_in_a_profile_names_its_line(small: Path) -> None:
+    """As in a node file: file:line: invalid YAML: what the parser found; nothing written."""
+    write_tree(small, {"profiles.yml": "connections:\n  wh:\n\ttype: postgresql\n"})
+    res = cli(small, "run")
+    assert res.exit_code == 1
+    assert res.stderr.splitlines() == [
+        f"Error: Profile file {small / 'profiles.yml'}:3: invalid YAML: found character that "
+        "cannot start any token",
+        f"Next: Fix the YAML at line 3 of {small / 'profiles.yml'}.",
+    ]
+    assert not (small / "target").exists()
+    write_tree(small, {"profiles-dev.yml": profile() + "    options: {sslmode: require\n"})
+    res = cli(small, "plan", "dev")
+    assert res.exit_code == 1
+    assert (
+        f"Error: Profile file {small / 'profiles-dev.yml'}:8: invalid YAML: did not find "
+        "expected ',' or '}'" in res.stderr
+    ), res.stderr
+    assert not (small / "target").exists()
+
+
 def test_a_source_naming_an_unknown_connection_fails_the_plan(small: Path) -> None:
     write_tree(
         small,
