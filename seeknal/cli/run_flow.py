@@ -159,7 +159,7 @@ def apply_env_command(
     ctx.engine_choice = engine
     started = time.perf_counter()
     if auto_plan:
-        _plan_if_stale(ctx, env, rule, quiet or as_json, profile)
+        _plan_if_stale(ctx, env, rule, (quiet, as_json), profile)
     printer = node_printer(quiet or as_json, warnings=not as_json)
     watch = RunWatch(printer, not (quiet or as_json), on_terminal())
 
@@ -188,16 +188,20 @@ def apply_env_command(
 
 
 def _plan_if_stale(
-    ctx: Any, env: str, rule: str, silent: bool, profile: Path | None = None
+    ctx: Any, env: str, rule: str, quiet_json: tuple[bool, bool], profile: Path | None = None
 ) -> None:
-    """`seeknal run` on a branch plans its env first when the saved plan is missing or stale."""
+    """`seeknal run` on a branch plans its env first when the saved plan is missing or stale,
+    saying so and what the plan found (its warnings also with -q), as `seeknal plan` would."""
     from seeknal.envs.access import plan_is_current
     from seeknal.envs.plan import plan_env
 
     if plan_is_current(ctx, env) and not _other_profile(ctx, env, profile):
         return
     result = plan_env(ctx, env, profile=profile, git=branch_binding(ctx, env))
-    if not silent:
+    quiet, as_json = quiet_json
+    if not as_json:
+        print_warnings(result.loaded.project, False)
+    if not (quiet or as_json):
         out(f"(env {env} from the {rule}: planning first)")
         print_env_plan(result, ctx.root, next_step=False)
         out("")

@@ -156,6 +156,8 @@ def test_quiet_hides_progress_but_never_a_warning(git_project: Path) -> None:
     code, stdout, stderr = same_as_typer(root, "run", "-q")
     assert code == 0 and stdout.startswith("Env 'feature-quiet' done in "), stdout
     assert any(line.startswith(rule_warning) for line in stderr.splitlines()), stderr
+    # the env was planned first: what the plan found is said, as `seeknal plan` says it
+    assert "unknown key 'tgas' (did you mean 'tags'?)" in stderr, stderr
     # --json says nothing on stderr: its document has the warnings, in an env as in production
     edit(root, ADULTS, "WHERE age >= 19", "WHERE age >= 20")
     code, stdout, stderr = same_as_typer(root, "run", "--json")
