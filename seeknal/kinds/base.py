@@ -121,6 +121,12 @@ class KindSpec:
         """Node ids it reads besides inputs/depends_on and its SQL's ref() calls."""
         return []
 
+    def column_set_sql(self, node: Node) -> list[str] | None:
+        """The SQL through which the node's result could depend on which columns its inputs
+        have (an input that only gains columns keeps the node's production data when none of
+        it does); None when that cannot be told, e.g. Python code: the node is recomputed."""
+        return [node.sql] if node.sql else None
+
     def check(self, data: dict[str, Any], checks: FileChecks) -> None:
         """Report what is wrong with a node file whose shape is right."""
 

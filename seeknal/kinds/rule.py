@@ -93,6 +93,10 @@ class RuleSpec(KindSpec):
                     texts.append(("rule", f"SELECT 1 WHERE (\n{cond}\n)"))
         return texts
 
+    def column_set_sql(self, node: Node) -> list[str] | None:
+        """Column checks name their columns; assertions and conditions are SQL to look at."""
+        return [sql for _, sql in self.sql_texts(node.config)]
+
     def declared_refs(self, data: dict[str, Any]) -> list[str]:
         return [
             ref

@@ -137,7 +137,10 @@ def categorize(
     for node_id in project.order:
         node = project.nodes[node_id]
         category = categories.get(node_id)
-        if category in (Category.ADDED, Category.BREAKING, Category.NON_BREAKING):
+        if category == Category.NON_BREAKING and _breaking_inputs(node, categories, running):
+            # its existing columns change too: the new rows come from upstream
+            _indirect(node, categories, reasons, running)
+        elif category in (Category.ADDED, Category.BREAKING, Category.NON_BREAKING):
             running.add(node_id)
         else:
             _indirect(node, categories, reasons, running)
@@ -175,9 +178,10 @@ def _indirect(
 ) -> None:
     """Categorise a node that did not change itself by what its running upstream does to it."""
     node_id = node.id
-    breaking_up = [u for u in node.inputs if u in running and categories[u] in FORCES_CHILDREN]
+    breaking_up = _breaking_inputs(node, categories, running)
     widening_up = [u for u in node.inputs if u in running and u not in breaking_up]
-    note = f"; also {reasons[node_id]}" if categories.get(node_id) == Category.METADATA else ""
+    own = categories.get(node_id) in (Category.METADATA, Category.NON_BREAKING)
+    note = f"; also {reasons[node_id]}" if own else ""
     if breaking_up:
         up = breaking_up[0]
         categories[node_id] = Category.INDIRECT_BREAKING.value
@@ -186,8 +190,11 @@ def _indirect(
     elif widening_up:
         up = widening_up[0]
         categories[node_id] = Category.INDIRECT_NON_BREAKING.value
-        if _passes_new_columns(node, widening_up):
-            reasons[node_id] = f"passes on the new columns of {up} (SELECT *){note}"
+        why = _column_set_use(node, widening_up)
+        if why:
+            reasons[node_id] = f"{why}, and {up} gains columns{note}"
+            if why.startswith("passes on the new columns"):
+                reasons[node_id] = f"passes on the new columns of {up} (SELECT *){note}"
             if spec_for(node.kind).passes_columns_through:
                 reasons[node_id] = f"{node.kind} of {up}, which gains columns{note}"
             running.add(node_id)
@@ -202,18 +209,29 @@ def _indirect(
             )
 
 
-def _passes_new_columns(node: Node, widened: list[str]) -> bool:
+def _breaking_inputs(node: Node, categories: Mapping[str, str], running: Set[str]) -> list[str]:
+    return [u for u in node.inputs if u in running and categories[u] in FORCES_CHILDREN]
+
+
+def _column_set_use(node: Node, widened: list[str]) -> str | None:
+    """How the node's result depends on which columns its widened inputs have, or None when
+    it provably does not (then production's data of it stays valid)."""
     if spec_for(node.kind).passes_columns_through:
-        return True
-    if not node.sql:
-        return False
+        return "passes its input's columns through"
+    texts = spec_for(node.kind).column_set_sql(node)
+    if texts is None:
+        if node.python is not None:
+            return "a Python node: which columns it reads cannot be traced"
+        return f"a {node.kind} node: which columns it reads cannot be traced"
     names: set[str] = set()
     for up in widened:
         names.add(sqlmod.ref_table_name(up))
         names.add(f"input_{node.inputs.index(up)}")
         if len(node.inputs) == 1:
             names.add("__this__")
-    return sqlmod.passes_new_columns(node.sql, names)
+    from seeknal.sql.columns import column_set_use
+
+    return next((why for sql in texts if (why := column_set_use(sql, names))), None)
 
 
 def _label(category: str) -> str:

@@ -524,3 +524,79 @@ def test_node_without_a_valid_production_output_is_computed_in_the_env() -> None
     assert d.categories == {}
     assert d.nodes_to_execute == ["transform.staged"]
     assert "no valid output" in d.reasons["transform.staged"]
+
+
+# ---------------------------------------------------------------------------------------------
+# a non-breaking change meets a breaking one; results that depend on the set of columns
+
+
+def test_non_breaking_change_below_a_breaking_one_rebuilds_its_downstream() -> None:
+    """New source rows reach adults, which also gains a column: adults' existing columns
+    change, so city_counts (explicit columns) cannot keep production's data."""
+    new = {**BASE, "data/people.csv": BASE["data/people.csv"] + "3,Cid,40,Oslo\n"}
+    new = edit(new, ADULTS, "age, city", "age, city, age * 12 AS age_months")
+    d = decide(new)
+    assert d.categories["transform.adults"] == "indirect_breaking"
+    assert d.reasons["transform.adults"] == (
+        "upstream source.people is breaking; also only new column `age_months` added"
+    )
+    assert d.direct["transform.adults"] == "non_breaking"
+    for child in ADULTS_DOWNSTREAM:
+        assert d.categories[child] == "indirect_breaking", child
+    assert ADULTS_DOWNSTREAM <= executed(d)
+
+
+def _child(sql: str) -> dict[str, str]:
+    new = edit(BASE, ADULTS, "age, city", "age, city, age * 12 AS age_months")
+    inputs = "  - ref: transform.adults\n  - ref: source.cities\n"
+    return {
+        **new,
+        "seeknal/transforms/child.yml": (
+            f"kind: transform\nname: child\ninputs:\n{inputs}transform: |\n  {sql}\n"
+        ),
+    }
+
+
+ADULTS_REF = "ref('transform.adults')"
+
+
+@pytest.mark.parametrize(
+    ("sql", "why"),
+    [
+        (
+            f"WITH d AS (SELECT DISTINCT * FROM {ADULTS_REF}) SELECT count(*) AS n FROM d",
+            "`*` inside the query",
+        ),
+        (f"SELECT count(*) AS n FROM (SELECT DISTINCT * FROM {ADULTS_REF})", "`*` inside"),
+        (f"SELECT id, md5(a::VARCHAR) AS h FROM {ADULTS_REF} a", "whole rows"),
+        (f"SELECT to_json(a) AS j FROM {ADULTS_REF} a", "whole rows"),
+        (f"SELECT max(COLUMNS(*)) FROM {ADULTS_REF}", "`*` inside"),
+        (f"SELECT max(COLUMNS('a.*')) FROM {ADULTS_REF}", "by pattern"),
+        (f"SELECT city FROM {ADULTS_REF} NATURAL JOIN ref('source.cities')", "NATURAL"),
+        (f"PIVOT {ADULTS_REF} ON city USING count(*)", "last statement is not a query"),
+        (f"SELECT count(*) AS n FROM (PIVOT {ADULTS_REF} ON city USING count(*))", "pivots"),
+        (f"SELECT id FROM {ADULTS_REF} WHERE ({ADULTS_REF}.*) IS NOT NULL", "`*` inside"),
+    ],
+)
+def test_results_that_depend_on_the_set_of_columns_are_recomputed(sql: str, why: str) -> None:
+    d = decide(_child(sql), old=_child(sql) | {ADULTS: BASE[ADULTS]})
+    assert d.categories["transform.child"] == "indirect_non_breaking"
+    assert why in d.reasons["transform.child"], d.reasons["transform.child"]
+    assert "transform.adults gains columns" in d.reasons["transform.child"]
+    assert "transform.child" in executed(d)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        f"SELECT city, count(*) AS n FROM {ADULTS_REF} GROUP BY city",
+        f"WITH d AS (SELECT id, city FROM {ADULTS_REF}) SELECT DISTINCT * FROM d",
+        f"SELECT c.*, a.name FROM ref('source.cities') c JOIN {ADULTS_REF} a USING (city)",
+        f"SELECT count(*) OVER () AS n, id FROM {ADULTS_REF}",
+    ],
+)
+def test_results_that_cannot_depend_on_the_set_of_columns_keep_production(sql: str) -> None:
+    d = decide(_child(sql), old=_child(sql) | {ADULTS: BASE[ADULTS]})
+    assert d.categories["transform.child"] == "indirect_non_breaking"
+    assert "production data kept" in d.reasons["transform.child"], d.reasons["transform.child"]
+    assert "transform.child" not in executed(d)
