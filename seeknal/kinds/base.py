@@ -87,6 +87,7 @@ class Change:
 
     breaking: bool
     reason: str
+    added: tuple[str, ...] = ()  # the new columns of a change that only adds columns
 
 
 class KindSpec:

@@ -135,7 +135,7 @@ class FeatureGroupSpec(KindSpec):
         if changed_keys != ["transform"] or previous.get("sql") is None or node.sql is None:
             return None
         change = compare.compare_sql(str(previous["sql"]), node.sql)
-        return Change(not change.non_breaking, change.reason)
+        return Change(not change.non_breaking, change.reason, change.added)
 
     def output_file(self, node: Node) -> str | None:
         entity = entity_of(node.config)

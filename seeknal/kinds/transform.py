@@ -60,7 +60,7 @@ class TransformSpec(KindSpec):
         if previous.get("sql") is None or node.sql is None:
             return None
         change = compare.compare_sql(str(previous["sql"]), node.sql)
-        return Change(not change.non_breaking, change.reason)
+        return Change(not change.non_breaking, change.reason, change.added)
 
     def changed_fields(self, changed_keys: list[str]) -> str:
         shown = ", ".join(k for k in changed_keys if k != "transform") or "definition"

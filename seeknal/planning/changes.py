@@ -57,25 +57,27 @@ def _changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     return sorted(k for k in keys if _canonical(old.get(k)) != _canonical(new.get(k)))
 
 
-def direct_change(
-    node: Node, fp: NodeFingerprint, prev: Mapping[str, Any] | None
-) -> tuple[Category, str] | None:
+Direct = tuple[Category, str, tuple[str, ...]]  # category, reason, new columns if non-breaking
+
+
+def direct_change(node: Node, fp: NodeFingerprint, prev: Mapping[str, Any] | None) -> Direct | None:
     """The category and reason of a node's own change against production, or None."""
     if prev is None:
-        return Category.ADDED, "new node"
+        return Category.ADDED, "new node", ()
     if prev.get("content_hash") != fp.content:
         old_config = prev.get("config") or {}
         keys = _changed_keys(old_config, node.config)
         code = _python_change(node, prev)
         if code and not keys:
-            return Category.BREAKING, code
+            return Category.BREAKING, code, ()
         spec = spec_for(node.kind)
         own = spec.describe_change(node, keys, prev)
         if own is not None:
-            return (Category.BREAKING if own.breaking else Category.NON_BREAKING), own.reason
+            category = Category.BREAKING if own.breaking else Category.NON_BREAKING
+            return category, own.reason, own.added
         if "inputs" in keys or "depends_on" in keys:
-            return Category.BREAKING, "inputs changed"
-        return Category.BREAKING, f"{node.kind} {spec.changed_fields(keys)} changed"
+            return Category.BREAKING, "inputs changed", ()
+        return Category.BREAKING, f"{node.kind} {spec.changed_fields(keys)} changed", ()
     if prev.get("metadata_hash") != fp.metadata:
         old_meta = {k: prev.get(k) for k in ("description", "owner", "tags", "columns", "key")}
         new_meta = {
@@ -87,10 +89,11 @@ def direct_change(
         }
         fields = _changed_keys(old_meta, new_meta)
         if not fields and node.python is not None:
-            return Category.METADATA, "Python docstrings or comments changed"
+            return Category.METADATA, "Python docstrings or comments changed", ()
         fields = fields or ["metadata"]
         names = {"columns": "column descriptions"}
-        return Category.METADATA, " and ".join(names.get(f, f) for f in fields) + " changed"
+        changed = " and ".join(names.get(f, f) for f in fields) + " changed"
+        return Category.METADATA, changed, ()
     return None
 
 
@@ -122,6 +125,7 @@ def categorize(
     categories: dict[str, str] = {}
     reasons: dict[str, str] = {}
     direct: dict[str, str] = {}
+    new_columns: dict[str, frozenset[str]] = {}  # of nodes that gain columns, when known
     for node_id in project.order:
         change = direct_change(
             project.nodes[node_id], fingerprints[node_id], prod_nodes.get(node_id)
@@ -130,6 +134,8 @@ def categorize(
             direct[node_id] = change[0].value
             categories[node_id] = change[0].value
             reasons[node_id] = change[1]
+            if change[2]:
+                new_columns[node_id] = frozenset(c.lower() for c in change[2])
     _apply_overrides(categories, reasons, force_breaking, force_non_breaking)
 
     running: set[str] = set()
@@ -139,11 +145,11 @@ def categorize(
         category = categories.get(node_id)
         if category == Category.NON_BREAKING and _breaking_inputs(node, categories, running):
             # its existing columns change too: the new rows come from upstream
-            _indirect(node, categories, reasons, running)
+            _indirect(node, categories, reasons, running, new_columns)
         elif category in (Category.ADDED, Category.BREAKING, Category.NON_BREAKING):
             running.add(node_id)
         else:
-            _indirect(node, categories, reasons, running)
+            _indirect(node, categories, reasons, running, new_columns)
         if node_id in running:
             to_execute.append(node_id)
         elif node_id not in prod_valid and _runs(node):
@@ -174,7 +180,11 @@ def categorize(
 
 
 def _indirect(
-    node: Node, categories: dict[str, str], reasons: dict[str, str], running: set[str]
+    node: Node,
+    categories: dict[str, str],
+    reasons: dict[str, str],
+    running: set[str],
+    new_columns: dict[str, frozenset[str]],
 ) -> None:
     """Categorise a node that did not change itself by what its running upstream does to it."""
     node_id = node.id
@@ -190,7 +200,8 @@ def _indirect(
     elif widening_up:
         up = widening_up[0]
         categories[node_id] = Category.INDIRECT_NON_BREAKING.value
-        why = _column_set_use(node, widening_up)
+        new = _gained(widening_up, new_columns)
+        why = _column_set_use(node, widening_up, new)
         if why:
             reasons[node_id] = f"{why}, and {up} gains columns{note}"
             if why.startswith("passes on the new columns"):
@@ -198,6 +209,8 @@ def _indirect(
             if spec_for(node.kind).passes_columns_through:
                 reasons[node_id] = f"{node.kind} of {up}, which gains columns{note}"
             running.add(node_id)
+            if new is not None:
+                new_columns[node_id] = new
         elif reasons.get(up, "").endswith("with --non-breaking)"):  # the user's call, not ours
             reasons[node_id] = (
                 f"upstream {up} is non-breaking by --non-breaking; production data kept{note}"
@@ -213,9 +226,18 @@ def _breaking_inputs(node: Node, categories: Mapping[str, str], running: Set[str
     return [u for u in node.inputs if u in running and categories[u] in FORCES_CHILDREN]
 
 
-def _column_set_use(node: Node, widened: list[str]) -> str | None:
-    """How the node's result depends on which columns its widened inputs have, or None when
-    it provably does not (then production's data of it stays valid)."""
+def _gained(widened: list[str], new_columns: Mapping[str, frozenset[str]]) -> frozenset[str] | None:
+    """The columns the widened inputs gain; None when one of them does not say (a change made
+    non-breaking with --non-breaking)."""
+    if any(up not in new_columns for up in widened):
+        return None
+    return frozenset().union(*(new_columns[up] for up in widened))
+
+
+def _column_set_use(node: Node, widened: list[str], new: frozenset[str] | None) -> str | None:
+    """How the node's result depends on which columns its widened inputs have (or on the names
+    of the new ones), or None when it provably does not (production's data of it stays
+    valid)."""
     if spec_for(node.kind).passes_columns_through:
         return "passes its input's columns through"
     texts = spec_for(node.kind).column_set_sql(node)
@@ -229,9 +251,14 @@ def _column_set_use(node: Node, widened: list[str]) -> str | None:
         names.add(f"input_{node.inputs.index(up)}")
         if len(node.inputs) == 1:
             names.add("__this__")
-    from seeknal.sql.columns import column_set_use
+    from seeknal.sql.columns import column_set_use, unqualified_mention
 
-    return next((why for sql in texts if (why := column_set_use(sql, names))), None)
+    found = next((why for sql in texts if (why := column_set_use(sql, names))), None)
+    for sql in texts if found is None and new else ():
+        name = unqualified_mention(sql, set(new or ()))
+        if name:
+            return f"names `{name}` without a table, like a new column (it can now bind to it)"
+    return found
 
 
 def _label(category: str) -> str:

@@ -122,6 +122,22 @@ class _Scope:
         return any(alias == name and self._carries(item, 0) for alias, item in _sources(select))
 
 
+def unqualified_mention(sql: str, names: set[str]) -> str | None:
+    """The first column the query names without a table whose name is in `names` (lower
+    case): a new column of that name in an input can capture it, or make it ambiguous."""
+    from sqlglot import exp
+
+    try:
+        statements = _statements(sql)
+    except Exception:  # noqa: BLE001 - column_set_use has said so already
+        return None
+    for statement in statements:
+        for column in statement.find_all(exp.Column):
+            if not column.table and column.name.lower() in names:
+                return str(column.name)
+    return None
+
+
 def _counts_rows(star: Any) -> bool:
     """`count(*)`: the number of rows, whatever the columns."""
     from sqlglot import exp

@@ -102,6 +102,7 @@ class SqlChange:
 
     non_breaking: bool
     reason: str
+    added: tuple[str, ...] = ()  # the new columns, when non_breaking
 
 
 _remembered: MutableMapping[str, Any] | None = None
@@ -125,12 +126,12 @@ def compare_sql(old: str, new: str) -> SqlChange:
     if memo is None:
         return _compare_sql(old, new)
     pair = hashlib.sha1(f"{len(old)}\0{old}\0{new}".encode()).hexdigest()
-    key = "cmp:" + pair
+    key = "cmp2:" + pair
     hit = memo.get(key)
-    if isinstance(hit, tuple) and len(hit) == 2:
-        return SqlChange(bool(hit[0]), str(hit[1]))
+    if isinstance(hit, tuple) and len(hit) == 3:
+        return SqlChange(bool(hit[0]), str(hit[1]), tuple(str(c) for c in hit[2]))
     change = _compare_sql(old, new)
-    memo[key] = (change.non_breaking, change.reason)
+    memo[key] = (change.non_breaking, change.reason, change.added)
     return change
 
 
@@ -163,7 +164,7 @@ def _compare_sql(old: str, new: str) -> SqlChange:
             risk = _rows_change(old_q, new_q, old_names, new_names, added)
             if risk:
                 return SqlChange(False, f"SQL changed: new column{plural} {cols} {risk}")
-            return SqlChange(True, f"only new column{plural} {cols} added")
+            return SqlChange(True, f"only new column{plural} {cols} added", tuple(added))
     return SqlChange(False, _breaking_reason(old_q, new_q, old_p, new_p, added, removed))
 
 

@@ -600,3 +600,42 @@ def test_results_that_cannot_depend_on_the_set_of_columns_keep_production(sql: s
     assert d.categories["transform.child"] == "indirect_non_breaking"
     assert "production data kept" in d.reasons["transform.child"], d.reasons["transform.child"]
     assert "transform.child" not in executed(d)
+
+
+def test_a_column_named_like_a_new_one_is_recomputed() -> None:
+    """adults gains `country`; a child naming cities' `country` without a table would now
+    bind ambiguously: it runs (and fails in the env, before production), while one that
+    qualifies it keeps production's data."""
+    new = edit(BASE, ADULTS, "age, city", "age, city, 'NO' AS country")
+    join = f"FROM {ADULTS_REF} a JOIN ref('source.cities') c ON c.city = a.city"
+    files = {
+        "seeknal/transforms/bare.yml": (
+            "kind: transform\nname: bare\ninputs:\n  - ref: transform.adults\n"
+            f"  - ref: source.cities\ntransform: SELECT a.id, country {join}\n"
+        ),
+        "seeknal/transforms/qualified.yml": (
+            "kind: transform\nname: qualified\ninputs:\n  - ref: transform.adults\n"
+            f"  - ref: source.cities\ntransform: SELECT a.id, c.country {join}\n"
+        ),
+    }
+    d = decide({**new, **files}, old={**BASE, **files})
+    assert d.categories["transform.adults"] == "non_breaking"
+    assert "names `country` without a table" in d.reasons["transform.bare"]
+    assert "transform.bare" in executed(d)
+    assert "production data kept" in d.reasons["transform.qualified"]
+    assert "transform.qualified" not in executed(d)
+
+
+def test_new_columns_passed_on_by_select_star_are_known_downstream() -> None:
+    """adults_all passes adults' new `country` on; its own child naming `country` bare (from
+    a join) is recomputed too."""
+    new = edit(BASE, ADULTS, "age, city", "age, city, 'NO' AS country")
+    child = (
+        "kind: transform\nname: grand\ninputs:\n  - ref: transform.adults_all\n"
+        "  - ref: source.cities\ntransform: SELECT x.id, country FROM "
+        "ref('transform.adults_all') x JOIN ref('source.cities') c ON c.city = x.city\n"
+    )
+    files = {"seeknal/transforms/grand.yml": child}
+    d = decide({**new, **files}, old={**BASE, **files})
+    assert "transform.adults_all" in executed(d)
+    assert "names `country` without a table" in d.reasons["transform.grand"]
