@@ -14,7 +14,9 @@ point of Python code, also the first line of a block's exit. So:
 - while a block is open, SIGINT goes through a handler of ours that hands it to the handler it
   replaced, except while a block is being entered or left: then the KeyboardInterrupt waits
   until the block's registration is undone and is raised from there. A block is left exactly
-  once, whatever the interruption hits."""
+  once, whatever the interruption hits.
+
+`held()` is the other way round: SIGINT is only recorded while its block runs."""
 
 from __future__ import annotations
 
@@ -127,6 +129,45 @@ class on_sigint:  # lower case: used like a function, `with on_sigint(stop):`
             if not callable(earlier) or earlier is _handler:
                 raise KeyboardInterrupt
             earlier(signal.SIGINT, None)
+
+
+class held:  # lower case: used like a function, `with held() as hold:`
+    """SIGINT is only recorded (`hit`) while the block runs, for the block to act on at a step
+    of its choosing: work that must not stop half way (a promotion past its commit point).
+    Main thread only, and only while SIGINT is handled at all: elsewhere the block simply runs."""
+
+    def __init__(self) -> None:
+        self.hit = False
+        self._earlier: Any = None
+        self._on = False
+
+    def _record(self, signum: int, frame: FrameType | None) -> None:
+        self.hit = True
+
+    def __enter__(self) -> held:
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        if signal.getsignal(signal.SIGINT) in _PASSIVE:
+            return self
+        self._earlier = signal.signal(signal.SIGINT, self._record)
+        self._on = True
+        _holds.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._on:
+            self._on = False
+            _holds.remove(self)
+            if signal.getsignal(signal.SIGINT) == self._record:
+                signal.signal(signal.SIGINT, self._earlier)
+
+
+_holds: list[held] = []
+
+
+def requested() -> bool:
+    """Whether SIGINT arrived while a `held` block runs (a test's pause ends on it)."""
+    return any(hold.hit for hold in _holds)
 
 
 def _restore_fd(earlier: int) -> None:

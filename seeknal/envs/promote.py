@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from seeknal.context import Context, utc_now
 from seeknal.digest import file_digest, remember_digest
 from seeknal.envs.access import check_fresh, locked, require_env, require_manifest
 from seeknal.envs.resolve import verify_production_refs
-from seeknal.errors import EnvError
+from seeknal.errors import EnvError, Interrupted
 from seeknal.project.outputs import data_files, may_delete
 from seeknal.project.retention import retention
 from seeknal.state import journal
@@ -45,6 +46,17 @@ class _Staged:
     digests: dict[Path, str] = field(default_factory=dict)
 
 
+class _Read(NamedTuple):
+    """What promote read before staging: the env's run state, refs and moving manifest
+    entries, and production's run state (as JSON and as records of the nodes concerned)."""
+
+    state: RunState
+    refs: dict[str, str | None]
+    moving: Manifest
+    prod_json: dict[str, Any]
+    prod_state: RunState
+
+
 def promote_env(
     ctx: Context,
     env: str,
@@ -52,8 +64,21 @@ def promote_env(
     git_commit: str | None = None,
     rematerialize: bool = False,
 ) -> PromoteOutcome:
+    """Promote `env` to production (Ctrl-C while it checks the env changes nothing either)."""
+    try:
+        return _promote(ctx, env, copy_data, git_commit, rematerialize)
+    except KeyboardInterrupt:
+        raise journal.stopped_before("promote", f"seeknal promote {env}") from None
+
+
+def _promote(
+    ctx: Context, env: str, copy_data: bool, git_commit: str | None, rematerialize: bool
+) -> PromoteOutcome:
     """Its cost follows what moves: of the nodes that do not move, nothing is read as records
-    and no manifest entry is parsed (production's run state is carried over as JSON)."""
+    and no manifest entry is parsed (production's run state is carried over as JSON).
+
+    Ctrl-C: before the commit point the promotion is undone at the next step, after it the
+    promotion is finished first; either way `Interrupted` says which (state/journal.py)."""
     import time
 
     started = time.perf_counter()
@@ -65,47 +90,76 @@ def promote_env(
         prod = ctx.production
         prod_json, prod_state = read_run_state_json(prod, [*state.nodes, *plan.removed_nodes])
         check_readable(prod.base)  # its history must be readable before production changes
-        txn = journal.Transaction(prod.base, ctx.root, "promote")
-        try:
-            staged = _stage_outputs(txn, target, prod, moving, state, prod_state, copy_data, ctx)
-            removed = _stage_removals(txn, target, prod, prod_state, plan, ctx.root)
-            _stage_entity_files(txn, target, prod, copy_data, ctx)
-            now = utc_now()
-            new_state = RunState.promoted_json(
-                prod_json, staged.nodes, refs, state.run_id, now, env
-            )
-            # production's manifest becomes the env's, byte for byte
-            txn.replace(prod.manifest_path, txn.stage_link(target.manifest_path))
-            txn.replace(prod.run_state_path, txn.stage_json("run_state.json", new_state))
-        except BaseException:
-            txn.discard()  # nothing in production changed: no leftovers for recovery to report
-            raise
-        promotion = Promotion(
-            id=txn.id,
-            env=env,
-            plan_id=plan.plan_id,
-            git_commit=git_commit,
-            time=now,
-            mode="copy" if copy_data else "move",
-            nodes=tuple(staged.moved),
-            removed_nodes=plan.removed_nodes,
-            manifest_fingerprint=moving.fingerprint,
+        command = (
+            f"seeknal promote {env}"
+            + (" --copy-data" if copy_data else "")
+            + (" --rematerialize" if rematerialize else "")
         )
-        txn.details = {
-            "env": env,
-            "plan_id": plan.plan_id,
-            "promotion": promotion.to_json(),
-            "history": retention(ctx.remembered_settings()).to_json(),  # kept for rollback
-            "after": nodes_signature(new_state["nodes"]),  # rollback checks production by it
-        }
-        txn.commit(lambda journal: finish_promote(ctx.root, journal))
+        txn = journal.Transaction(prod.base, ctx.root, "promote", command=command)
+        try:
+            with txn:
+                read = _Read(state, refs, moving, prod_json, prod_state)
+                staged, removed = _stage(ctx, txn, target, plan, read, copy_data, git_commit)
+                txn.commit(lambda journal: finish_promote(ctx.root, journal))
+                for path, digest in staged.digests.items():
+                    # verified before the move: production's file holds exactly these bytes
+                    remember_digest(path, digest, ctx.cache.digests)
+                ctx.save_cache()
+        except Interrupted as exc:
+            if rematerialize and txn.committed:
+                exc.hint = _write_tables(txn.details["promotion"]["nodes"])
+            raise
         tables = _rematerialize(ctx, env, staged.moved) if rematerialize else []
-        for path, digest in staged.digests.items():
-            # verified before the move: production's file holds exactly these bytes
-            remember_digest(path, digest, ctx.cache.digests)
-        ctx.save_cache()
     seconds = time.perf_counter() - started
     return PromoteOutcome(env, str(plan.plan_id), staged.moved, removed, copy_data, seconds, tables)
+
+
+def _stage(
+    ctx: Context,
+    txn: journal.Transaction,
+    target: Target,
+    plan: Plan,
+    read: _Read,
+    copy_data: bool,
+    git_commit: str | None,
+) -> tuple[_Staged, list[str]]:
+    """Stage everything the promotion changes in production, and describe it in the journal."""
+    env, prod = str(target.env), ctx.production
+    state, refs, moving, prod_json, prod_state = read
+    staged = _stage_outputs(txn, target, prod, moving, state, prod_state, copy_data, ctx)
+    removed = _stage_removals(txn, target, prod, prod_state, plan, ctx.root)
+    _stage_entity_files(txn, target, prod, copy_data, ctx)
+    now = utc_now()
+    new_state = RunState.promoted_json(prod_json, staged.nodes, refs, state.run_id, now, env)
+    # production's manifest becomes the env's, byte for byte
+    txn.replace(prod.manifest_path, txn.stage_link(target.manifest_path))
+    txn.replace(prod.run_state_path, txn.stage_json("run_state.json", new_state))
+    promotion = Promotion(
+        id=txn.id,
+        env=env,
+        plan_id=plan.plan_id,
+        git_commit=git_commit,
+        time=now,
+        mode="copy" if copy_data else "move",
+        nodes=tuple(staged.moved),
+        removed_nodes=plan.removed_nodes,
+        manifest_fingerprint=moving.fingerprint,
+    )
+    txn.details = {
+        "env": env,
+        "plan_id": plan.plan_id,
+        "promotion": promotion.to_json(),
+        "history": retention(ctx.remembered_settings()).to_json(),  # kept for rollback
+        "after": nodes_signature(new_state["nodes"]),  # rollback checks production by it
+    }
+    return staged, removed
+
+
+def _write_tables(nodes: list[str]) -> str:
+    return (
+        "Its tables under production names were not written: seeknal run --full --nodes "
+        + ",".join(nodes)
+    )
 
 
 def _moving(target: Target, state: RunState) -> Manifest:
@@ -122,6 +176,11 @@ def _rematerialize(ctx: Context, env: str, nodes: list[str]) -> list[str]:
 
     try:
         return rematerialize(ctx, nodes)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"Interrupted (Ctrl-C) after the promotion was committed: env '{env}' is promoted.",
+            _write_tables(nodes),
+        ) from None
     except SeeknalError as exc:
         raise SeeknalError(
             f"Env '{env}' was promoted, but writing its tables under production names failed: "

@@ -39,36 +39,48 @@ def active_promotions(lines: list[Promotion]) -> list[Promotion]:
 
 
 def rollback(ctx: Context, promotion_id: str | None = None, force: bool = False) -> RollbackOutcome:
+    """Undo a promotion (Ctrl-C while it checks production changes nothing either)."""
+    try:
+        return _rollback(ctx, promotion_id, force)
+    except KeyboardInterrupt:
+        command = "seeknal rollback" + (f" {promotion_id}" if promotion_id else "")
+        raise journal.stopped_before("rollback", command) from None
+
+
+def _rollback(ctx: Context, promotion_id: str | None, force: bool) -> RollbackOutcome:
     started = time.perf_counter()
     prod = ctx.production
+    # Ctrl-C: undone before the commit point, finished after it (state/journal.py)
     with locked(ctx, "seeknal rollback" + (f" {promotion_id}" if promotion_id else "")):
         lines = promotions(prod.base)
         undo = _to_undo(lines, promotion_id, force)
         kept = [_kept(prod.base, ctx.root, p) for p in undo]
         _check_unchanged(ctx.root, prod, lines, undo, kept)
-        txn = journal.Transaction(prod.base, ctx.root, "rollback")
-        envs: dict[str, str] = {}
-        usable: dict[str, str] = {}
-        for promotion, entry in zip(undo, kept, strict=True):
-            why = _env_blocked(ctx.root, promotion)
-            envs[promotion.env] = why or "usable"
-            if why is None:
-                usable[promotion.env] = str(promotion.plan_id)
-            _stage(txn, ctx.root, entry, give_back=why is None and promotion.mode == "move")
-        line = Promotion(
-            id=txn.id,
-            env=undo[-1].env,
-            plan_id=undo[-1].plan_id,
-            time=utc_now(),
-            mode="move",
-            nodes=tuple(sorted({n for p in undo for n in p.nodes})),
-            removed_nodes=tuple(sorted({n for p in undo for n in p.removed_nodes})),
-            manifest_fingerprint=_fingerprint_before(ctx.root, prod, kept[-1]),
-            kind="rollback",
-            undoes=tuple(p.id for p in undo),
-        )
-        txn.details = {"env": undo[-1].env, "rollback": line.to_json(), "envs": usable}
-        txn.commit(lambda j: finish_rollback(ctx.root, j))
+        command = "seeknal rollback" + (f" {promotion_id}" if promotion_id else "")
+        command += " --force" if force else ""
+        with journal.Transaction(prod.base, ctx.root, "rollback", command=command) as txn:
+            envs: dict[str, str] = {}
+            usable: dict[str, str] = {}
+            for promotion, entry in zip(undo, kept, strict=True):
+                why = _env_blocked(ctx.root, promotion)
+                envs[promotion.env] = why or "usable"
+                if why is None:
+                    usable[promotion.env] = str(promotion.plan_id)
+                _stage(txn, ctx.root, entry, give_back=why is None and promotion.mode == "move")
+            line = Promotion(
+                id=txn.id,
+                env=undo[-1].env,
+                plan_id=undo[-1].plan_id,
+                time=utc_now(),
+                mode="move",
+                nodes=tuple(sorted({n for p in undo for n in p.nodes})),
+                removed_nodes=tuple(sorted({n for p in undo for n in p.removed_nodes})),
+                manifest_fingerprint=_fingerprint_before(ctx.root, prod, kept[-1]),
+                kind="rollback",
+                undoes=tuple(p.id for p in undo),
+            )
+            txn.details = {"env": undo[-1].env, "rollback": line.to_json(), "envs": usable}
+            txn.commit(lambda j: finish_rollback(ctx.root, j))
     restored = sum(1 for entry in kept for op in entry.ops if op.kept)
     return RollbackOutcome(txn.id, tuple(undo), restored, envs, time.perf_counter() - started)
 

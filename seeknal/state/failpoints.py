@@ -2,7 +2,9 @@
 
 `SEEKNAL_FAILPOINT=promote:3` kills the process at the third promote step it reaches;
 `SEEKNAL_FAILPOINT=promote.commit` at the step with that name. `SEEKNAL_FAILPOINT_MODE=pause`
-sleeps there instead, so a test can kill the process itself. Unset, this costs one dict lookup.
+sleeps there instead, so a test can kill the process itself, or press Ctrl-C: a pause in a
+step that holds SIGINT (`sigint.held`) ends on it and the step goes on. Unset, this costs one
+dict lookup.
 """
 
 from __future__ import annotations
@@ -26,5 +28,11 @@ def hit(name: str) -> None:
     if os.environ.get("SEEKNAL_FAILPOINT_MODE") == "pause":
         sys.stderr.write(f"failpoint {name}: paused (pid {os.getpid()})\n")
         sys.stderr.flush()
-        time.sleep(3600)
+        from seeknal import sigint
+
+        deadline = time.monotonic() + 3600
+        while time.monotonic() < deadline:
+            if sigint.requested():
+                return
+            time.sleep(0.02)
     os.kill(os.getpid(), signal.SIGKILL)

@@ -10,6 +10,11 @@ Protocol (journal + temp + rename):
 
 Recovery (`recover`): no journal → leftovers are deleted; `prepared` → every operation is undone in
 reverse (production exactly as before); `committed` → finish is completed (exactly promoted).
+
+Ctrl-C: a transaction used as a context manager holds SIGINT (`sigint.held`). Before the commit
+point it stops at the next step and is undone or discarded; after it, it finishes first. Either
+way `target/.txn/` is gone when the command ends, and the `Interrupted` error says which it was.
+Recovery is for processes that were killed.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seeknal.errors import StateError
+from seeknal import sigint
+from seeknal.errors import Interrupted, StateError
 from seeknal.state import atomic, failpoints
 
 TXN_DIR = ".txn"
@@ -46,6 +52,31 @@ class Transaction:
     details: dict[str, Any] = field(default_factory=dict)
     id: str = field(default_factory=lambda: os.urandom(6).hex())
     ops: list[Operation] = field(default_factory=list)
+    command: str = ""  # the command that does it again, said after a Ctrl-C before the commit
+    committed: bool = False
+    _hold: sigint.held = field(default_factory=sigint.held, repr=False)
+
+    def __enter__(self) -> Transaction:
+        self._hold.__enter__()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        """Nothing of an uncommitted transaction stays staged; a Ctrl-C becomes `Interrupted`,
+        saying whether production changed."""
+        try:
+            if kind is not None and not self.committed:
+                self.discard()
+        finally:
+            self._hold.__exit__()
+        if (kind is not None and issubclass(kind, KeyboardInterrupt)) or (
+            kind is None and self._hold.hit
+        ):
+            raise _interrupted(self) from None
+
+    def check(self) -> None:
+        """A Ctrl-C held since the transaction began stops it here, before its commit point."""
+        if self._hold.hit and not self.committed:
+            raise KeyboardInterrupt
 
     @property
     def folder(self) -> Path:
@@ -56,6 +87,7 @@ class Transaction:
         return text[len(root) :] if text.startswith(root) else os.path.relpath(text, self.root)
 
     def stage_bytes(self, name: str, data: bytes) -> Path:
+        self.check()
         path = self.folder / "staged" / name
         atomic.write_bytes(path, data)
         return path
@@ -64,6 +96,7 @@ class Transaction:
         return self.stage_bytes(name, atomic.dump_json(value).encode())
 
     def stage_copy(self, src: Path) -> Path:
+        self.check()
         dest = self.folder / "staged" / f"copy-{len(self.ops)}-{src.name}"
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dest)
@@ -74,6 +107,7 @@ class Transaction:
     def stage_link(self, src: Path) -> Path:
         """`src` staged by a second name (a copy where links are refused): seeknal never
         writes a file in place, so the two names cannot come to differ."""
+        self.check()
         dest = self.folder / "staged" / f"link-{len(self.ops)}-{src.name}"
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -83,10 +117,12 @@ class Transaction:
         return dest
 
     def replace(self, dst: Path, src: Path) -> None:
+        self.check()
         backup = self.folder / "backup" / f"{len(self.ops)}-{dst.name}"
         self.ops.append(Operation(self._rel(dst), self._rel(src), self._rel(backup)))
 
     def delete(self, dst: Path) -> None:
+        self.check()
         backup = self.folder / "backup" / f"{len(self.ops)}-{dst.name}"
         self.ops.append(Operation(self._rel(dst), None, self._rel(backup)))
 
@@ -110,18 +146,22 @@ class Transaction:
         A failure while applying (a folder where a file must go, a full disk, Ctrl-C) undoes
         the operations at once: the journal never stays `prepared` behind a live command."""
         name = self.kind
+        self.check()
         failpoints.hit(f"{name}.staged")
+        self.check()
         journal_path = self.target / TXN_DIR / JOURNAL
-        atomic.write_json(journal_path, self._journal("prepared"))
-        failpoints.hit(f"{name}.journal")
         try:
+            atomic.write_json(journal_path, self._journal("prepared"))
+            failpoints.hit(f"{name}.journal")
             self._apply()
+            self.check()  # the last moment a Ctrl-C undoes the transaction
         except BaseException as exc:
             _undo(self.target, self.root, self._journal("prepared"))
             if isinstance(exc, OSError):
                 raise _apply_failed(exc, self.root, self.kind) from None
             raise
         atomic.write_json(journal_path, self._journal("committed"))
+        self.committed = True  # the commit point: from here on, a Ctrl-C waits for the finish
         failpoints.hit(f"{name}.committed")
         _finish(self.target, self._journal("committed"), finish)
 
@@ -130,6 +170,7 @@ class Transaction:
         (self.folder / "backup").mkdir(parents=True, exist_ok=True)
         made: set[str] = set()
         for index, op in enumerate(self.ops):
+            self.check()
             dst = os.path.join(root, op.dst)
             try:
                 os.replace(dst, os.path.join(root, op.backup))
@@ -145,6 +186,33 @@ class Transaction:
                 failpoints.hit(f"{name}.apply.{index}")
         for folder in {os.path.dirname(os.path.join(root, op.dst)) for op in self.ops}:
             atomic.fsync_dir(Path(folder))
+
+
+def stopped_before(kind: str, command: str) -> Interrupted:
+    """Ctrl-C before a promote or rollback changed production."""
+    done = "rolled back" if kind == "rollback" else "promoted"
+    return Interrupted(
+        f"Interrupted (Ctrl-C): nothing was {done}; production is exactly as before.",
+        f"Run '{command}' again." if command else "Run the command again.",
+    )
+
+
+def _interrupted(txn: Transaction) -> Interrupted:
+    """What a Ctrl-C did to a transaction: undone before its commit point, finished after."""
+    rollback = txn.kind == "rollback"
+    if not txn.committed:
+        return stopped_before(txn.kind, txn.command)
+    result = (
+        "production is rolled back"
+        if rollback
+        else f"env '{txn.details.get('env', '?')}' is promoted"
+    )
+    return Interrupted(
+        f"Interrupted (Ctrl-C) after the {'rollback' if rollback else 'promotion'} was "
+        f"committed: it was finished, {result}.",
+        "Nothing is left to do; 'seeknal log' lists it"
+        + ("." if rollback else ", 'seeknal rollback' undoes it."),
+    )
 
 
 def _apply_failed(exc: OSError, root: Path, kind: str = "promote") -> StateError:
