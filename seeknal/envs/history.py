@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seeknal.context import Context
-from seeknal.envs.rollback import active_promotions
+from seeknal.envs.rollback import active_promotions, changed_since
 from seeknal.state.history import promotions
 from seeknal.state.kept import disk_bytes, history_dir, read_kept
 from seeknal.state.records import Promotion
@@ -70,13 +70,17 @@ def _rollback(
         return "no: a rollback is not undone (promote the env again)"
     if line.id in undone_by:
         return f"no: rolled back by {undone_by[line.id]}"
-    entry = read_kept(ctx.production.base, line.id)
-    if entry is None or entry.missing(ctx.root):
+    undo = list(reversed(active[active.index(line) :]))  # as `seeknal rollback` undoes them
+    kept = [read_kept(ctx.production.base, p.id) for p in undo]
+    if kept[-1] is None or kept[-1].missing(ctx.root):
         return "no: its replaced outputs were pruned"
-    later_runs = [x.id for x in lines[index + 1 :] if x.kind == "run"]
-    if later_runs:
-        return f"no: production run {later_runs[-1]} changed outputs since"
-    return "yes" if active and active[-1].id == line.id else "with --force"
+    for p, e in zip(undo, kept, strict=True):
+        if e is None or e.missing(ctx.root):
+            return f"no: later promotion {p.id} can no longer be rolled back (pruned)"
+    why = changed_since(ctx.root, ctx.production, lines, undo, [e for e in kept if e])
+    if why is not None:
+        return f"no: {why}"
+    return "yes" if len(undo) == 1 else "with --force"
 
 
 def receipt(ctx: Context, line: Promotion) -> str:

@@ -17,7 +17,7 @@ from seeknal.envs.access import locked
 from seeknal.errors import EnvError
 from seeknal.state import journal
 from seeknal.state.history import finish_rollback, promotions
-from seeknal.state.kept import Kept, read_kept, signature
+from seeknal.state.kept import SIGNATURE_V3, Kept, read_kept, signature
 from seeknal.state.layout import Target
 from seeknal.state.records import Promotion
 from seeknal.state.store import read_env_config, read_plan, read_run_state
@@ -136,25 +136,41 @@ def _kept(base: Path, root: Path, promotion: Promotion) -> Kept:
 def _check_unchanged(
     root: Path, prod: Target, lines: list[Promotion], undo: list[Promotion], kept: list[Kept]
 ) -> None:
-    """Production must be exactly what the promotions left: a production run since then
-    replaced outputs in place, and those were not kept."""
-    first = lines.index(undo[-1])
-    runs = [line for line in lines[first:] if line.kind == "run"]
+    why = changed_since(root, prod, lines, undo, kept)
+    if why is not None:
+        raise EnvError(
+            f"Production changed after promotion {undo[-1].id}: {why}, and the outputs it "
+            "replaced were not kept, so the state before the promotion cannot be put back "
+            "exactly.",
+            "Promote a fixed env instead, or run 'seeknal run' after reverting the change "
+            "in the project.",
+        )
+
+
+def changed_since(
+    root: Path, prod: Target, lines: list[Promotion], undo: list[Promotion], kept: list[Kept]
+) -> str | None:
+    """Why production's outputs are no longer what the promotions in `undo` (newest first)
+    left, None when they are: the one rule `seeknal rollback` and `seeknal log` share.
+
+    Only outputs count (each node's output path and digest, see state/kept.py `signature`):
+    a production run that wrote and deleted nothing (its new nodes failed, or it forgot nodes
+    that had no output) changed nothing a rollback puts back, so it does not block one."""
     for newer, entry in zip([None, *kept], kept, strict=False):
         expected = entry.after
         if newer is None:
             actual = signature(prod.run_state_path, like=expected)
         else:
             actual = _before(root, prod, newer, like=expected)
-        if actual != expected or runs:
-            what = f"run {runs[-1].id}" if runs else "a production run"
-            raise EnvError(
-                f"Production changed after promotion {entry.id}: {what} recomputed outputs in "
-                "place, and the outputs it replaced were not kept, so the state before the "
-                "promotion cannot be put back exactly.",
-                "Promote a fixed env instead, or run 'seeknal run' after reverting the change "
-                "in the project.",
-            )
+        if actual != expected:
+            first = lines.index(undo[-1])
+            runs = [line for line in lines[first:] if line.kind == "run"]
+            if runs:
+                return f"production run {runs[-1].id} changed outputs since"
+            if not expected.startswith(SIGNATURE_V3):  # kept by an earlier seeknal
+                return "a production run since changed production's run state"
+            return "a production run since wrote or deleted outputs"
+    return None
 
 
 def _before(root: Path, prod: Target, entry: Kept, like: str) -> str:

@@ -66,6 +66,8 @@ def record_run(
         and entry.output_digest
         != (before.nodes[node].output_digest if node in before.nodes else None)
     )
+    # a removed node that had no output (it failed, or never ran) took nothing away
+    removed = [n for n in removed if n not in before.nodes or _has_output(before.nodes[n])]
     if not changed and not removed:
         return None
     line = Promotion(
@@ -85,6 +87,10 @@ def record_run(
         # the run is recorded in run_state.json; rollback notices it by production's digests
         return None
     return line
+
+
+def _has_output(entry: Any) -> bool:
+    return bool(entry.output_digest or entry.output_path)
 
 
 def append_line(base: Path, line: Promotion) -> None:

@@ -60,14 +60,15 @@ def history_dir(base: Path) -> Path:
     return base / HISTORY_DIR
 
 
-SIGNATURE_V2 = "2:"  # what this version writes; a bare hex digest was written before
+SIGNATURE_V2 = "2:"  # written before the third version: every node's row, fingerprint too
+SIGNATURE_V3 = "3:"  # what this version writes: the outputs only
 
 
 def signature(run_state: Path, like: str | None = None) -> str:
-    """What production's outputs are according to a run state: each node's fingerprint, path
-    and digest. A run that recomputes nothing rewrites statuses and times, not this. `like`:
-    a signature to compare with, whose version this one takes (history entries written before
-    the second version hold the first)."""
+    """What production's outputs are according to a run state (see `nodes_signature`). A run
+    that writes and deletes no output leaves it as it was. `like`: a signature to compare
+    with, whose version this one takes (history entries keep the version they were written
+    with)."""
     try:
         nodes = json.loads(run_state.read_text(encoding="utf-8")).get("nodes", {})
     except FileNotFoundError:
@@ -80,23 +81,39 @@ def signature(run_state: Path, like: str | None = None) -> str:
 def nodes_signature(nodes: dict[str, Any], like: str | None = None) -> str:
     """`signature` of a run state's `nodes` (a promotion has them at hand: it wrote them).
 
-    Version 2 hashes one line per node (id, fingerprint, path, digest), sorted: the same facts
-    as version 1, which hashed the JSON of those rows (about three times the time, ~12 ms at
-    10,000 nodes, on every promotion)."""
-    if like is not None and not like.startswith(SIGNATURE_V2) and like != "unreadable":
+    Version 3 hashes one line per node that has an output (id, path, digest), sorted. A node
+    that failed or was never written has none, and a fingerprint is not an output: a run that
+    only adds a failing node, forgets one that wrote nothing, or records a new fingerprint for
+    an unchanged output leaves production's outputs, and so a rollback's result, as they were.
+    Versions 1 and 2 hashed every node's row with its fingerprint; entries written with them
+    are compared the same way."""
+    if like is not None and like.startswith(SIGNATURE_V2):
+        return SIGNATURE_V2 + _rows_digest(nodes, with_hash=True)
+    if like is not None and not like.startswith(SIGNATURE_V3) and like != "unreadable":
         rows = sorted(
             (str(k), str(v.get("hash")), str(v.get("output_path")), str(v.get("output_digest")))
             for k, v in nodes.items()
             if isinstance(v, dict)
         )
         return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
-    lines = sorted(
-        f"{k}\0{v.get('hash')}\0{v.get('output_path')}\0{v.get('output_digest')}\n"
-        for k, v in nodes.items()
-        if isinstance(v, dict)
-    )
+    return SIGNATURE_V3 + _rows_digest(nodes, with_hash=False)
+
+
+def _rows_digest(nodes: dict[str, Any], with_hash: bool) -> str:
+    if with_hash:
+        lines = sorted(
+            f"{k}\0{v.get('hash')}\0{v.get('output_path')}\0{v.get('output_digest')}\n"
+            for k, v in nodes.items()
+            if isinstance(v, dict)
+        )
+    else:
+        lines = sorted(
+            f"{k}\0{v.get('output_path')}\0{v.get('output_digest')}\n"
+            for k, v in nodes.items()
+            if isinstance(v, dict) and (v.get("output_path") or v.get("output_digest"))
+        )
     text = "".join(lines).encode("utf-8", "surrogatepass")
-    return SIGNATURE_V2 + hashlib.sha256(text).hexdigest()
+    return hashlib.sha256(text).hexdigest()
 
 
 def keep_replaced(base: Path, root: Path, journal: dict[str, Any], run_state: Path) -> None:

@@ -198,7 +198,10 @@ def test_a_production_run_since_blocks_rollback(template: Path) -> None:
     after_run = production(root)
     res = cli(root, "rollback", "--force")
     assert res.exit_code == 1
-    assert f"Production changed after promotion {promotion['id']}: run {run['id']}" in res.stderr
+    assert (
+        f"Production changed after promotion {promotion['id']}: production run {run['id']} "
+        "changed outputs since" in res.stderr
+    )
     assert production(root) == after_run
     log = cli(root, "log", "--json").json()
     assert log[0]["kind"] == "run" and log[0]["env"] == "prod"
@@ -453,7 +456,7 @@ def test_history_written_with_the_first_signature_still_rolls_back(template: Pat
     for promotion_id, after in ((dev_id, dev_after), (qa_id, first_signature(state))):
         entry = root / "target/history" / promotion_id / "entry.json"
         data = json.loads(entry.read_text())
-        assert data["after"].startswith("2:") and data["after"] != after
+        assert data["after"].startswith("3:") and data["after"] != after
         entry.write_text(json.dumps({**data, "after": after}))
     res = seeknal_cmd(root, "rollback")
     assert res.exit_code == 0, res.output
