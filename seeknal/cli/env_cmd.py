@@ -187,19 +187,32 @@ def env_gc(
     project_path: Path | None = ProjectPath,
 ) -> None:
     """Delete expired environments (and those whose git branch is gone)."""
-    from seeknal.envs.store import gc_envs
+    from seeknal.envs.store import gc_envs, kept_by_remote
     from seeknal.git import dotgit
 
     ctx = context(project_path)
+    now = dt.datetime.now(dt.UTC)
     dirs = dotgit.find_git(ctx.root)
     exists = None if dirs is None else (lambda branch: dotgit.branch_exists(dirs, branch))
-    doomed = gc_envs(ctx, dry_run, branch_exists=exists, now=dt.datetime.now(dt.UTC))
-    if not doomed:
-        out("Nothing to collect.")
-        return
+    kept = [] if dirs is None else kept_by_remote(ctx, lambda b: dotgit.branch_where(dirs, b), now)
+    doomed = gc_envs(ctx, dry_run, branch_exists=exists, now=now)
     verb = "Would delete" if dry_run else "Deleted"
     for name, why in doomed:
         out(f"{verb} {name}: {why}")
+    if not doomed:
+        out("Nothing to collect.")
+    for name, branch, remote in kept:
+        out(
+            f"Kept {name}: its branch '{branch}' is deleted here but still exists as the "
+            f"remote-tracking branch {remote} (a branch that exists on a remote counts)."
+        )
+    if kept:
+        env = kept[0][0] if len(kept) == 1 else "ENV"
+        out(
+            "Next: when the branch is deleted on the remote too, 'git fetch --prune' drops "
+            "the remote-tracking branch and 'seeknal env gc' deletes the env; or delete it "
+            f"now: seeknal env delete {env}"
+        )
 
 
 @handled

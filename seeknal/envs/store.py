@@ -141,6 +141,21 @@ def gc_envs(
     return doomed
 
 
+def kept_by_remote(
+    ctx: Context, branch_where: Callable[[str], str | None], now: dt.datetime | None = None
+) -> list[tuple[str, str, str]]:
+    """Envs `gc_envs` keeps only because their branch, deleted here, still exists as a
+    remote-tracking branch: (env, branch, remote-tracking name)."""
+    kept = []
+    for row in list_envs(ctx, now):
+        branch = row.get("branch")
+        if branch and not row["expired"]:
+            where = branch_where(branch)
+            if where:
+                kept.append((row["name"], branch, where))
+    return kept
+
+
 def _prune_history(ctx: Context, now: dt.datetime | None) -> None:
     """History beyond `history:` goes to the trash, deleted by the detached deleter."""
     from seeknal.project.retention import retention

@@ -62,20 +62,30 @@ def committed_merge(dirs: GitDirs) -> bool:
 
 def branch_exists(dirs: GitDirs, branch: str) -> bool:
     """A local branch of that name, or a remote-tracking one (the branch lives on elsewhere)."""
+    return branch_where(dirs, branch) is not None
+
+
+def branch_where(dirs: GitDirs, branch: str) -> str | None:
+    """Where `branch` still exists: "" for a local branch, else the first remote-tracking branch
+    of that name ("origin/feature/x"), None when neither exists."""
     if (dirs.common / "refs" / "heads" / branch).is_file():
-        return True
+        return ""
     remotes = dirs.common / "refs" / "remotes"
-    if remotes.is_dir() and any((r / branch).is_file() for r in remotes.iterdir()):
-        return True
+    if remotes.is_dir():
+        for remote in sorted(remotes.iterdir()):
+            if (remote / branch).is_file():
+                return f"{remote.name}/{branch}"
     packed = dirs.common / "packed-refs"
+    found: str | None = None
     if packed.is_file():
         for line in packed.read_text().splitlines():
             ref = line.partition(" ")[2]
-            if ref == f"refs/heads/{branch}" or (
-                ref.startswith("refs/remotes/") and ref.split("/", 3)[-1] == branch
-            ):
-                return True
-    return False
+            if ref == f"refs/heads/{branch}":
+                return ""
+            if found is None and ref.startswith("refs/remotes/"):
+                origin, _, name = ref.removeprefix("refs/remotes/").partition("/")
+                found = f"{origin}/{branch}" if name == branch else None
+    return found
 
 
 # -- the env chosen by the last checkout in this worktree ----------------------------------------

@@ -51,7 +51,9 @@ def test_a_run_whose_new_node_failed_does_not_block_rollback(promoted: Path) -> 
     (root / FAILING_RULE).write_text(RULE)
     res = cli(root, "run")
     assert res.exit_code == 1 and "rule.r1" in res.output
-    assert [x.get("kind", "promote") for x in history_lines(root)][-1] == "promote"  # it wrote no output
+    assert [x.get("kind", "promote") for x in history_lines(root)][
+        -1
+    ] == "promote"  # it wrote no output
     assert log_rollback(root) == "yes"
     res = cli(root, "rollback")
     assert res.exit_code == 0, res.output
@@ -67,7 +69,9 @@ def test_a_run_that_only_forgets_a_failed_node_does_not_block_rollback(promoted:
     (root / FAILING_RULE).unlink()
     res = cli(root, "run")
     assert res.exit_code == 0, res.output
-    assert [x.get("kind", "promote") for x in history_lines(root)][-1] == "promote"  # nothing was removed
+    assert [x.get("kind", "promote") for x in history_lines(root)][
+        -1
+    ] == "promote"  # nothing was removed
     assert log_rollback(root) == "yes"
     res = cli(root, "rollback")
     assert res.exit_code == 0, res.output
