@@ -60,13 +60,37 @@ def syntax_error(
         # a database of its own, else the module's default connection
         _parser = opening.take() or core()
     try:
-        _parser.extract_statements(sql)
+        statements = _parser.extract_statements(sql)
     except core().Error as exc:
         text = str(exc).strip()
         line = re.search(r"^LINE (\d+):", text, re.MULTILINE)
         first = text.splitlines()[0].split(" Error: ", 1)[-1] if text else "not valid SQL"
         return first, int(line.group(1)) if line else None
-    return None
+    return not_a_query(sql, statements)
+
+
+LAST_NOT_A_QUERY = "the last statement must be a query"  # how such a message starts
+
+
+def not_a_query(sql: str, statements: list[Any]) -> tuple[str, int] | None:
+    """(why, its line in `sql`) when the last of `statements` (parsed from `sql`) is not a query
+    whose rows can be the node's output (a CREATE, INSERT, ...), else None. PIVOT parses as
+    several statements and is a query."""
+    if not statements:
+        return None
+    last = statements[-1]
+    kinds = core().StatementType
+    if last.type in (kinds.SELECT, kinds.MULTI):
+        return None
+    head = str(last.query).strip()
+    at = sql.rfind(head.splitlines()[0]) if head else -1
+    word = head.split(None, 1)[0].upper() if head else str(last.type.name)
+    return (
+        f"{LAST_NOT_A_QUERY} (SELECT, WITH ..., VALUES or FROM ...) whose rows become the "
+        f"node's output, not a {word} statement; end the SQL with a query, e.g. "
+        "SELECT * FROM the_table_it_creates",
+        sql.count("\n", 0, at) + 1 if at >= 0 else 1,
+    )
 
 
 class _Opening:

@@ -114,8 +114,27 @@ class NodeIO:
 
     def write(self, select_sql: str, fmt: str = "parquet") -> int:
         copy = f"COPY ({select_sql}) TO {literal(self.tmp)} ({FORMATS[fmt]})"
-        row = self.con.execute(copy).fetchone()
+        try:
+            row = self.con.execute(copy).fetchone()
+        except duckdb.ParserException:
+            self._refuse_not_a_query(select_sql)
+            raise
         return int(row[0]) if row else 0
+
+    def _refuse_not_a_query(self, select_sql: str) -> None:
+        """The wrapper's parser error would show COPY and a temp path for SQL whose last
+        statement is not a query (a project loaded without the parse check, or kept from it)."""
+        from seeknal.engine.duckdb_core import not_a_query
+
+        try:
+            found = not_a_query(select_sql, duckdb.extract_statements(select_sql))
+        except duckdb.Error:
+            return
+        if found is not None:
+            raise ExecutionError(
+                f"{self.node.id} ({self.node.file_path}): {found[0]}.",
+                f"Fix the SQL in {self.node.file_path}",
+            ) from None
 
     def write_values(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
         values = ", ".join(

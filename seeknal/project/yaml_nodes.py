@@ -96,7 +96,7 @@ class NodeFile:
             return
         # an env placeholder is filled in only when the node runs: an identifier parses anywhere
         prepared = placeholders.ENV_PLACEHOLDER.sub("seeknal_env", sql)
-        key_ok = "sqlok:" + hashlib.sha1(prepared.encode("utf-8")).hexdigest()
+        key_ok = "sqlok2:" + hashlib.sha1(prepared.encode("utf-8")).hexdigest()
         if key_ok in self.cache:
             return
         found = self.parse_sql(prepared)
@@ -104,6 +104,9 @@ class NodeFile:
             self.cache[key_ok] = True
             return
         message, line = found
+        if message.startswith("the last statement"):  # it parses, but gives no rows to write
+            self.problem(message, self._sql_line(key, sql, line))
+            return
         self.problem(f"SQL does not parse: {message}", self._sql_line(key, sql, line))
 
     def _sql_line(self, key: str, sql: str, line: int | None) -> int | None:

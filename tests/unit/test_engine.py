@@ -70,6 +70,26 @@ def test_a_failed_materialize_keeps_the_previous_output(tmp_path: Path, engine: 
     assert sorted(p.name for p in adults.path.parent.iterdir()) == ["adults.parquet"]
 
 
+@pytest.mark.parametrize(
+    "sql", ["CREATE TABLE t AS SELECT 1 AS a", "SELECT 1 AS a;\nCREATE TABLE t AS SELECT 1 AS a"]
+)
+def test_sql_ending_in_a_statement_that_is_not_a_query_is_refused_without_the_wrapper(
+    tmp_path: Path, engine: Engine, sql: str
+) -> None:
+    """SQL the loader did not check (remembered from before the check) fails at run time with
+    the same words, never DuckDB's error about seeknal's COPY wrapper and its temp path."""
+    from dataclasses import replace
+
+    people, adults = _materialize_adults(tmp_path, engine)
+    node = replace(_project(tmp_path).nodes["transform.adults"], sql=sql)
+    with pytest.raises(ExecutionError) as caught:
+        engine.materialize(node, {"source.people": people}, adults)
+    message = caught.value.message
+    assert message.startswith("transform.adults (seeknal/transforms/adults.yml): the last ")
+    assert "not a CREATE statement" in message
+    assert "COPY" not in message and ".seeknal-tmp" not in message and "/tmp" not in message
+
+
 def test_digest_is_of_the_whole_content(tmp_path: Path, engine: Engine) -> None:
     path = tmp_path / "big.parquet"
     data = bytearray(b"x" * 10_000)

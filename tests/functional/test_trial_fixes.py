@@ -1,0 +1,31 @@
+"""What a second new-user trial of main ran into: each case drives the real CLI in a real git
+repository the way the user did, and checks the message and the exit code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import cli, state_files
+
+LAST_CREATE = """\
+kind: transform
+name: made
+inputs: [{ref: source.people}]
+transform: |
+  SELECT 1 AS a;
+  CREATE TABLE t AS
+    SELECT id FROM ref('source.people');
+"""
+
+
+def test_sql_ending_in_create_is_a_load_error_with_its_line(small: Path) -> None:
+    (small / "seeknal/transforms/made.yml").write_text(LAST_CREATE)
+    for command in (("run",), ("plan",)):
+        res = cli(small, *command)
+        assert res.exit_code == 1, res.output
+        assert (
+            "seeknal/transforms/made.yml:6: the last statement must be a query (SELECT, WITH ..., "
+            "VALUES or FROM ...) whose rows become the node's output, not a CREATE statement"
+        ) in res.stderr
+        assert "COPY" not in res.output and "Parser Error" not in res.output
+    assert state_files(small) == []
