@@ -22,12 +22,15 @@ SELECT_ONLY = frozenset({duckdb.StatementType.SELECT})
 READS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
 
 
+FIX_QUERY = "Fix the SQL and run it again; ref('kind.name') reads a node's output."
+
+
 def read_only(sql: str, allowed: frozenset[Any]) -> None:
     """Refuse anything but one statement of an `allowed` type: a query only reads outputs."""
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
-        raise ExecutionError(f"The query is not valid SQL: {first_lines(exc)}") from None
+        raise ExecutionError(f"The query is not valid SQL: {first_lines(exc)}", FIX_QUERY) from None
     if len(statements) != 1 or statements[0].type not in allowed:
         what = "one SELECT statement" if allowed == SELECT_ONLY else "one SELECT (or EXPLAIN)"
         raise ExecutionError(
@@ -65,7 +68,7 @@ def query_failed(exc: Exception) -> ExecutionError:
     stop_if_interrupted(exc)
     return ExecutionError(
         "The query failed in DuckDB: " + first_lines(exc),
-        "Fix the SQL and run it again; ref('kind.name') reads a node's output.",
+        FIX_QUERY,
     )
 
 

@@ -29,3 +29,15 @@ def test_sql_ending_in_create_is_a_load_error_with_its_line(small: Path) -> None
         ) in res.stderr
         assert "COPY" not in res.output and "Parser Error" not in res.output
     assert state_files(small) == []
+
+
+def test_query_errors_say_the_next_step(small: Path) -> None:
+    assert cli(small, "run").exit_code == 0
+    res = cli(small, "query", "SELEC 1")
+    assert res.exit_code == 1
+    assert 'Error: The query is not valid SQL: Parser Error: syntax error at or near "SELEC"' in (
+        res.stderr
+    )
+    assert "Next: Fix the SQL and run it again; ref('kind.name') reads a node's output." in (
+        res.stderr
+    )
