@@ -26,7 +26,8 @@ FIX_QUERY = "Fix the SQL and run it again; ref('kind.name') reads a node's outpu
 
 
 def read_only(sql: str, allowed: frozenset[Any]) -> None:
-    """Refuse anything but one statement of an `allowed` type: a query only reads outputs."""
+    """Refuse anything but one statement of an `allowed` type: a query writes nothing (it may
+    read node outputs and any file the user can read; it is not sandboxed like node SQL)."""
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
@@ -34,7 +35,8 @@ def read_only(sql: str, allowed: frozenset[Any]) -> None:
     if len(statements) != 1 or statements[0].type not in allowed:
         what = "one SELECT statement" if allowed == SELECT_ONLY else "one SELECT (or EXPLAIN)"
         raise ExecutionError(
-            f"A query must be {what}; it only reads outputs.",
+            f"A query must be {what}: queries are read-only SQL, which reads node outputs "
+            "and the files you can read, and writes nothing.",
             "Remove other statements (CREATE, COPY, INSERT, ...) from the query.",
         )
 

@@ -140,7 +140,10 @@ def test_sql_errors_are_duckdbs_and_only_selects_run(applied: Path) -> None:
     assert "The query failed in DuckDB: Binder Error" in err and '"nope"' in err
     copy = applied / "copy.csv"
     err = failure(applied, f"COPY (SELECT 1) TO '{copy}'")
-    assert "A query must be one SELECT statement; it only reads outputs." in err
+    assert (
+        "A query must be one SELECT statement: queries are read-only SQL, which reads node "
+        "outputs and the files you can read, and writes nothing."
+    ) in err
     err = failure(applied, "SELECT 1; SELECT 2")
     assert "one SELECT statement" in err
     assert not copy.exists()

@@ -107,7 +107,10 @@ def test_the_shell_reads_statements_from_stdin_and_goes_on_after_errors(applied:
     assert "after_quit" not in out
     assert "seeknal repl: env dev, 7 node(s)." in proc.stderr
     assert "Table with name missing_table does not exist" in proc.stderr
-    assert "A query must be one SELECT (or EXPLAIN); it only reads outputs." in proc.stderr
+    assert (
+        "A query must be one SELECT (or EXPLAIN): queries are read-only SQL, which reads node "
+        "outputs and the files you can read, and writes nothing."
+    ) in proc.stderr
     assert files_and_times(applied / "target") == before
 
 

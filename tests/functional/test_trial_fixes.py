@@ -31,7 +31,9 @@ def test_sql_ending_in_create_is_a_load_error_with_its_line(small: Path) -> None
     assert state_files(small) == []
 
 
-def test_query_errors_say_the_next_step(small: Path) -> None:
+def test_query_errors_say_the_next_step_and_what_a_query_may_read(
+    small: Path, tmp_path: Path
+) -> None:
     assert cli(small, "run").exit_code == 0
     res = cli(small, "query", "SELEC 1")
     assert res.exit_code == 1
@@ -39,5 +41,15 @@ def test_query_errors_say_the_next_step(small: Path) -> None:
         res.stderr
     )
     assert "Next: Fix the SQL and run it again; ref('kind.name') reads a node's output." in (
+        res.stderr
+    )
+    outside = tmp_path / "outside.csv"
+    outside.write_text("x\n41\n")
+    res = cli(small, "query", f"SELECT x + 1 AS y FROM read_csv('{outside}')", "-f", "csv")
+    assert res.exit_code == 0 and res.stdout == "y\n42\n"  # a file the user can read
+    written = tmp_path / "written.csv"
+    res = cli(small, "query", f"COPY (SELECT 1) TO '{written}'")
+    assert res.exit_code == 1 and not written.exists()
+    assert "queries are read-only SQL, which reads node outputs and the files you can read" in (
         res.stderr
     )
