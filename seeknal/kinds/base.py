@@ -138,12 +138,12 @@ class KindSpec:
         if len(listed) == 1:
             return
         where = f"{self.kind} reads exactly one input, but {len(listed)} are listed"
-        hint = misspelt(data, "inputs") or misspelt(data, "depends_on")
-        checks.problem(
-            f"{where}: list it under 'inputs' (or 'depends_on'), e.g. inputs: [{{ref: "
-            f"kind.name}}]{hint}",
-            checks.line("inputs") or checks.line("depends_on") or 1,
-        )
+        if listed:
+            fix = "keep exactly one of them under 'inputs' (or 'depends_on') and remove the others"
+        else:
+            hint = misspelt(data, "inputs") or misspelt(data, "depends_on")
+            fix = "list it under 'inputs' (or 'depends_on'), e.g. inputs: [{ref: kind.name}]" + hint
+        checks.problem(f"{where}: {fix}", checks.line("inputs") or checks.line("depends_on") or 1)
 
     # -- planning --------------------------------------------------------------------------
     def executable(self, node: Node) -> bool:

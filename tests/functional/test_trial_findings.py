@@ -354,7 +354,8 @@ def test_misspelt_keys_are_named_and_one_input_kinds_are_checked_at_load(small: 
         "seeknal/profiles/p.yml:1: profile reads exactly one input, but 0 are listed: list it "
         "under 'inputs' (or 'depends_on'), e.g. inputs: [{ref: kind.name}] (is 'input' meant "
         "to be 'inputs'?)",
-        "seeknal/profiles/p2.yml:3: profile reads exactly one input, but 2 are listed",
+        "seeknal/profiles/p2.yml:3: profile reads exactly one input, but 2 are listed: keep "
+        "exactly one of them under 'inputs' (or 'depends_on') and remove the others",
     ):
         assert line in res.stderr, res.stderr
     assert state_files(small) == []
