@@ -33,9 +33,16 @@ class ExposureSpec(KindSpec):
         params = data.get("params") or {}
         fmt = params.get("format", "csv")
         if fmt not in FORMATS:
-            checks.problem(f"exposure format '{fmt}' (supported: {', '.join(FORMATS)})")
+            line = checks.find_line(f"format: {fmt}") or checks.find_line("format")
+            checks.problem(
+                f"exposure format '{fmt}' (supported: {', '.join(FORMATS)})",
+                line or checks.line("params") or 1,
+            )
         if not params.get("path"):
-            checks.problem("file exposure needs params.path" + misspelt(data, "params"))
+            checks.problem(
+                "file exposure needs params.path" + misspelt(data, "params"),
+                checks.line("params") or checks.find_line("param") or 1,
+            )
         self.check_one_input(data, checks)
 
     def executable(self, node: Node) -> bool:

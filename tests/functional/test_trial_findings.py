@@ -345,7 +345,7 @@ def test_misspelt_keys_are_named_and_one_input_kinds_are_checked_at_load(small: 
     res = cli(small, "plan")
     assert res.exit_code == 1
     for line in (
-        "seeknal/exposures/e.yml: file exposure needs params.path (is 'param' meant to be "
+        "seeknal/exposures/e.yml:4: file exposure needs params.path (is 'param' meant to be "
         "'params'?)",
         "seeknal/rules/r.yml:1: rule needs a 'rule:' mapping (or list) with a 'type' (is "
         "'rules' meant to be 'rule'?)",

@@ -53,3 +53,17 @@ def test_query_errors_say_the_next_step_and_what_a_query_may_read(
     assert "queries are read-only SQL, which reads node outputs and the files you can read" in (
         res.stderr
     )
+
+
+def test_an_unknown_exposure_format_names_its_line(small: Path) -> None:
+    (small / "seeknal/exposures").mkdir(exist_ok=True)
+    (small / "seeknal/exposures/e3.yml").write_text(
+        "kind: exposure\nname: e3\n# a sheet for finance\ninputs: [{ref: transform.adults}]\n"
+        "params:\n  path: exports/e3.xlsx\n  format: xlsx\n"
+    )
+    res = cli(small, "plan")
+    assert res.exit_code == 1
+    assert (
+        "seeknal/exposures/e3.yml:7: exposure format 'xlsx' (supported: csv, parquet, json)"
+        in res.stderr
+    )

@@ -234,7 +234,7 @@ PROBLEMS = [
     (
         "exposures/e.yml",
         "kind: exposure\nname: e\ninputs: [source.people]\nparams: {format: csv}\n",
-        "seeknal/exposures/e.yml: file exposure needs params.path",
+        "seeknal/exposures/e.yml:4: file exposure needs params.path",
     ),
     (
         "exposures/e.yml",
