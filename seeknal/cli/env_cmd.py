@@ -12,7 +12,7 @@ import typer
 from seeknal.cli.complete import env_names
 from seeknal.cli.console import out, status_label
 from seeknal.cli.main import handled
-from seeknal.cli.options import MaxWorkers, Parallel, ProjectPath, Quiet
+from seeknal.cli.options import MaxWorkers, Parallel, Params, ProjectPath, Quiet
 from seeknal.cli.plan_flow import plan_env_command
 from seeknal.cli.run_flow import apply_env_command
 from seeknal.cli.scope import context, project_root
@@ -47,7 +47,7 @@ def env_plan(
     profile: Path | None = typer.Option(None, "--profile", help="Profiles file for this env."),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
     project_path: Path | None = ProjectPath,
-    params: str | None = typer.Option(None, "--params", help="JSON object of {{ }} values."),
+    params: str | None = Params,
 ) -> None:
     """Plan an environment (same as `seeknal plan ENV`)."""
     plan_env_command(env, breaking, non_breaking, profile, as_json, project_path, params)

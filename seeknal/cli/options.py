@@ -9,7 +9,33 @@ from seeknal.cli.complete import env_names, selectors
 ProjectPath = typer.Option(
     None, "--project-path", "-p", help="Project folder (default: found from the current one)."
 )
-Params = typer.Option(None, "--params", help='JSON object of {{ }} values, e.g. \'{"k": "v"}\'.')
+
+
+def checked_params(value: str | None) -> str | None:
+    """--params must be a JSON object: anything else is a usage error (exit 2), said before
+    the project is looked at."""
+    if value is None:
+        return None
+    import json
+
+    example = """e.g. --params '{"run_date": "2024-01-31"}'"""
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(
+            f"not valid JSON ({exc.msg} at character {exc.pos}); pass a JSON object, {example}"
+        ) from None
+    if not isinstance(parsed, dict):
+        raise typer.BadParameter(f"it must be a JSON object, {example}")
+    return value
+
+
+Params = typer.Option(
+    None,
+    "--params",
+    callback=checked_params,
+    help='JSON object of {{ }} values, e.g. \'{"k": "v"}\'.',
+)
 Parallel = typer.Option(False, "--parallel", help="Run independent nodes at once.")
 MaxWorkers = typer.Option(
     None, "--max-workers", min=1, help="Nodes run at once (default 4); implies --parallel."

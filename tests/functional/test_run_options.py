@@ -12,6 +12,7 @@ from conftest import (
     ran,
     run_json,
     run_state,
+    seeknal_cmd,
     snapshot,
     statuses,
 )
@@ -163,13 +164,21 @@ def test_usage_errors_exit_2(small: Path) -> None:
     assert not (small / "target").exists()
 
 
-def test_bad_params_json_is_a_clear_error(small: Path) -> None:
-    res = cli(small, "run", "--params", "{not json")
-    assert res.exit_code == 1
-    assert "--params is not valid JSON" in res.stderr
-    res = cli(small, "run", "--params", "[1, 2]")
-    assert res.exit_code == 1
-    assert "JSON object" in res.stderr
+def test_bad_params_json_is_a_usage_error(small: Path) -> None:
+    """Exit code 2 like every invalid option value, for each command that takes --params."""
+    for command in (("run",), ("plan",), ("plan", "dev"), ("env", "plan", "dev"), ("run", "dev")):
+        res = cli(small, *command, "--params", "{not json")
+        assert res.exit_code == 2, (command, res.output)
+        assert "Invalid value for '--params': not valid JSON" in res.stderr
+        assert """pass a JSON object, e.g. --params '{"run_date": "2024-01-31"}'""" in (
+            " ".join(res.stderr.replace("│", " ").split())
+        )
+        res = cli(small, *command, "--params", "[1, 2]")
+        assert res.exit_code == 2, (command, res.output)
+        assert "it must be a JSON object" in res.stderr
+    for command in (("run",), ("plan",)):  # the installed command, past its quick paths
+        proc = seeknal_cmd(small, *command, "--params", "notjson")
+        assert proc.exit_code == 2 and "Invalid value for '--params'" in proc.stderr
     assert not (small / "target").exists()
 
 
