@@ -150,11 +150,21 @@ def build_node(
     sql = spec.node_sql(rendered, file)
     if len(file.problems) > before:
         return None
-    for up in sql_refs(sql or "") + spec.declared_refs(rendered):
+    in_sql = sql_refs(sql or "")
+    listed = len(inputs)
+    for up in in_sql + spec.declared_refs(rendered):
         if up not in inputs:
             inputs.append(up)
-            if sql and up in sql_refs(sql):
-                file.warn(f"ref('{up}') is used in SQL but not listed in inputs; added")
+    # a ref() in SQL is an input by itself (as in dbt); only SQL that also names inputs by
+    # position is ambiguous: where an unlisted ref lands in input_N is then not written down
+    if sql and len(inputs) > listed and POSITIONAL.search(sql):
+        for index, up in enumerate(inputs[listed:], listed):
+            if up in in_sql:
+                file.warn(
+                    f"ref('{up}') is not listed in inputs, so it is input_{index}, and the SQL "
+                    "also names inputs by position (input_N): list every input under 'inputs', "
+                    "in the order input_N means"
+                )
     spec.check(rendered, file)
     for message in materializations.problems(rendered.get("materializations")):
         file.problem(message, file.line("materializations"))
@@ -171,6 +181,9 @@ def build_node(
         meta={k: rendered[k] for k in META_KEYS if k in rendered},
         sql=sql,
     )
+
+
+POSITIONAL = re.compile(r"\binput_\d+\b")
 
 
 def misspelt_keys(file: NodeFile, data: dict[str, Any], spec: KindSpec) -> None:

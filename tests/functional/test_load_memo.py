@@ -78,10 +78,10 @@ def test_a_remembered_node_keeps_its_warnings(small: Path) -> None:
     names.write_text(
         names.read_text().replace(
             "FROM ref('source.people')",
-            "FROM ref('source.people') JOIN ref('transform.adults') USING (id)",
+            "FROM input_0 JOIN ref('transform.adults') USING (id)",
         )
     )
-    warning = "ref('transform.adults') is used in SQL but not listed in inputs; added"
+    warning = "ref('transform.adults') is not listed in inputs, so it is input_1"
     for _ in range(3):
         res = cli(small, "plan")
         assert res.exit_code == 0, res.output

@@ -67,3 +67,41 @@ def test_an_unknown_exposure_format_names_its_line(small: Path) -> None:
         "seeknal/exposures/e3.yml:7: exposure format 'xlsx' (supported: csv, parquet, json)"
         in res.stderr
     )
+
+
+DBT_STYLE = """\
+kind: transform
+name: joined
+transform: |
+  SELECT a.id, a.name, n.name AS upper_name
+  FROM ref('transform.adults') a JOIN ref('transform.names') n USING (id)
+"""
+POSITIONAL = """\
+kind: transform
+name: mixed
+inputs: [{ref: transform.adults}]
+transform: SELECT * FROM input_0 JOIN ref('transform.names') USING (id)
+"""
+
+
+def test_refs_in_sql_alone_are_inputs_without_a_warning(small: Path) -> None:
+    (small / "seeknal/transforms/joined.yml").write_text(DBT_STYLE)
+    for command in (("plan",), ("run",), ("ls",), ("show", "transform.joined")):
+        res = cli(small, *command)
+        assert res.exit_code == 0, (command, res.output)
+        assert "warning" not in res.stderr.lower(), (command, res.stderr)
+    res = cli(small, "query", "SELECT count(*) AS n FROM ref('transform.joined')", "-f", "csv")
+    assert res.stdout == "n\n3\n" and "warning" not in res.stderr.lower()
+    shown = cli(small, "show", "transform.joined").stdout
+    assert "transform.adults" in shown and "transform.names" in shown
+
+
+def test_an_unlisted_ref_beside_positional_names_is_warned_about(small: Path) -> None:
+    (small / "seeknal/transforms/mixed.yml").write_text(POSITIONAL)
+    res = cli(small, "plan")
+    assert res.exit_code == 0, res.output
+    assert (
+        "warning: seeknal/transforms/mixed.yml: ref('transform.names') is not listed in inputs, "
+        "so it is input_1, and the SQL also names inputs by position (input_N): list every "
+        "input under 'inputs', in the order input_N means"
+    ) in res.stderr
