@@ -64,7 +64,7 @@ def check_fresh(ctx: Context, env: str, plan: Plan, promoting: bool = False) -> 
     hint = f"Run 'seeknal plan {env}' to refresh, or use --force to apply anyway."
     if promoting:
         hint = f"Run 'seeknal plan {env}' and 'seeknal run --env {env}' again, then promote."
-    if _fingerprint_as_planned(ctx, plan) != plan.manifest_fingerprint:
+    if fingerprint_as_planned(ctx, plan) != plan.manifest_fingerprint:
         changed = _changed_since(ctx, env, plan)
         raise EnvError(STALE_MESSAGE.format(what="manifest") + changed, hint)
     if manifest_fingerprint_of(ctx.production.manifest_path) != plan.base_fingerprint:
@@ -118,7 +118,7 @@ def _changed_since(ctx: Context, env: str, plan: Plan) -> str:
     return f"\nChanged since the plan: {', '.join(parts[:8])}{more}."
 
 
-def _fingerprint_as_planned(ctx: Context, plan: Plan) -> str:
+def fingerprint_as_planned(ctx: Context, plan: Plan) -> str:
     """The project's fingerprint rendered with the plan's run id and --params (`run --env`
     takes no params): otherwise a node using {{ run_id }} or a --params value would never
     match its plan."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,9 +228,7 @@ class SyncOutcome:
 def sync(ctx: Context, on_done: Callable[[Any], None] | None = None) -> SyncOutcome:
     """Make production match the checked-out production branch (after a merge, or after the
     commit that completes a `git merge --squash`)."""
-    from seeknal.envs.access import require_env
     from seeknal.envs.promote import promote_env
-    from seeknal.envs.store import list_envs
 
     git = git_settings(ctx.load_settings())
     dirs = dotgit.find_git(ctx.root)
@@ -254,21 +253,57 @@ def sync(ctx: Context, on_done: Callable[[Any], None] | None = None) -> SyncOutc
     prod = read_manifest(ctx.production) or Manifest()
     if prod.fingerprint == wanted:
         return SyncOutcome("up-to-date", "production already matches this commit")
+    env = _matching_env(ctx, loaded, wanted)
+    if env is not None:
+        commit = _head_commit(ctx.root)
+        outcome = promote_env(ctx, env, git_commit=commit)
+        return SyncOutcome(
+            "promoted",
+            f"promoted env {env} ({len(outcome.moved)} output(s), "
+            f"{outcome.seconds * 1000:.0f} ms, nothing recomputed)"
+            + _receipt(ctx, "promote", commit),
+            env,
+        )
+    return _without_env(ctx, git, loaded, on_done)
+
+
+def _matching_env(ctx: Context, loaded: Loaded, wanted: str) -> str | None:
+    """The applied env whose plan is this commit's content. A node rendering {{ run_id }} has a
+    new definition on every render, so the commit is also rendered with each env's own run id
+    (as `seeknal promote` checks an env) before no env is said to match."""
+    from seeknal.envs.access import fingerprint_as_planned, require_env
+    from seeknal.envs.store import list_envs
+
+    plans = []
     for row in list_envs(ctx):
         if row["status"] != "applied":
             continue
         _, _, plan = require_env(ctx, row["name"])
         if plan.manifest_fingerprint == wanted:
-            commit = _head_commit(ctx.root)
-            outcome = promote_env(ctx, row["name"], git_commit=commit)
-            return SyncOutcome(
-                "promoted",
-                f"promoted env {row['name']} ({len(outcome.moved)} output(s), "
-                f"{outcome.seconds * 1000:.0f} ms, nothing recomputed)"
-                + _receipt(ctx, "promote", commit),
-                row["name"],
-            )
-    return _without_env(ctx, git, loaded, on_done)
+            return str(row["name"])
+        plans.append((str(row["name"]), plan))
+    if not run_id_nodes(ctx.root, loaded):
+        return None
+    for name, plan in plans:
+        if plan.run_id and fingerprint_as_planned(ctx, plan) == plan.manifest_fingerprint:
+            return name
+    return None
+
+
+RUN_ID = re.compile(r"\{\{\s*run_id\s*\}\}")
+
+
+def run_id_nodes(root: Path, loaded: Loaded) -> list[str]:
+    """The nodes whose file renders {{ run_id }}: their definition differs on every render."""
+    found = []
+    for node in loaded.project.nodes.values():
+        try:
+            text = (root / node.file_path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if "{{" in text and RUN_ID.search(text):
+            found.append(node.id)
+    return sorted(found)
 
 
 def _without_env(
@@ -300,7 +335,20 @@ def _without_env(
     return SyncOutcome(
         "notify",
         f"no applied environment matches this commit; 'seeknal run' runs the "
-        f"{len(planned.to_run)} node(s) it changes in production",
+        f"{len(planned.to_run)} node(s) it changes in production"
+        + _run_id_note(ctx.root, loaded, planned.to_run),
+    )
+
+
+def _run_id_note(root: Path, loaded: Loaded, to_run: Any) -> str:
+    """Why a node rendering {{ run_id }} is among the nodes to run after every merge."""
+    names = [n for n in run_id_nodes(root, loaded) if n in set(to_run)]
+    if not names:
+        return ""
+    return (
+        f" ({', '.join(names)} render{'s' if len(names) == 1 else ''} {{{{ run_id }}}}, new "
+        "on every run, so it counts as changed in every production run, even after a merge "
+        "that changes only metadata)"
     )
 
 

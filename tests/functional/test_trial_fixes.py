@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import cli, state_files
+from conftest import cli, output, rows, state_files
+from gitkit import (
+    commit_files,
+    ignore_target,
+    install_hooks,
+    promotions,
+    rev,
+    run_git,
+    seeknal_lines,
+)
 
 LAST_CREATE = """\
 kind: transform
@@ -105,3 +114,45 @@ def test_an_unlisted_ref_beside_positional_names_is_warned_about(small: Path) ->
         "so it is input_1, and the SQL also names inputs by position (input_N): list every "
         "input under 'inputs', in the order input_N means"
     ) in res.stderr
+
+
+STAMPED = "seeknal/transforms/stamped.yml"
+STAMPED_YML = """\
+kind: transform
+name: stamped
+transform: SELECT 42 AS x, '{{ run_id }}' AS run
+"""
+
+
+def test_a_node_rendering_run_id_is_promoted_by_the_merge_of_its_applied_env(
+    small: Path,
+) -> None:
+    root = ignore_target(small)
+    assert cli(root, "run").exit_code == 0
+    install_hooks(root)
+    run_git(root, "checkout", "-q", "-b", "feature/rid")
+    commit_files(root, {STAMPED: STAMPED_YML}, "stamped")
+    res = cli(root, "run")  # the branch env, rendered with its plan's run id
+    assert res.exit_code == 0, res.output
+    [(_, env_run)] = rows(root / "target/environments/feature-rid/cache/transform/stamped.parquet")
+    run_git(root, "checkout", "-q", "main")
+    merged = run_git(root, "merge", "-q", "--no-ff", "feature/rid", "-m", "merge").stderr
+    assert "seeknal: promoted env feature-rid (1 output(s)" in merged, merged
+    assert promotions(root)[-1]["git_commit"] == rev(root, "HEAD")
+    assert rows(output(root, "transform.stamped")) == [(42, env_run)]  # nothing recomputed
+
+    # a later merge that changes metadata only still reruns it: the hook says why
+    run_git(root, "checkout", "-q", "-b", "feature/desc")
+    commit_files(
+        root,
+        {STAMPED: STAMPED_YML.replace("name: stamped", "name: stamped\ndescription: stamped rows")},
+        "desc",
+    )
+    run_git(root, "checkout", "-q", "main")
+    merged = run_git(root, "merge", "-q", "--no-ff", "feature/desc", "-m", "merge 2").stderr
+    assert seeknal_lines(merged)[-1] == (
+        "seeknal: no applied environment matches this commit; 'seeknal run' runs the 1 node(s) "
+        "it changes in production (transform.stamped renders {{ run_id }}, new on every run, "
+        "so it counts as changed in every production run, even after a merge that changes "
+        "only metadata)"
+    ), merged
