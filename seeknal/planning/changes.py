@@ -19,6 +19,7 @@ from seeknal.kinds import spec_for
 from seeknal.planning.fingerprint import NodeFingerprint
 from seeknal.planning.keys import key_columns
 from seeknal.sql import compare as sqlmod
+from seeknal.sql.columns import PASSES
 from seeknal.types import Node, Project
 
 
@@ -138,16 +139,16 @@ def categorize(
                 new_columns[node_id] = frozenset(c.lower() for c in change[2])
     _apply_overrides(categories, reasons, force_breaking, force_non_breaking)
 
-    running: set[str] = set()
+    running: dict[str, bool] = {}  # node: whether its running reruns everything below it
     to_execute: list[str] = []
     for node_id in project.order:
         node = project.nodes[node_id]
         category = categories.get(node_id)
-        if category == Category.NON_BREAKING and _breaking_inputs(node, categories, running):
+        if category == Category.NON_BREAKING and _breaking_inputs(node, running):
             # its existing columns change too: the new rows come from upstream
             _indirect(node, categories, reasons, running, new_columns)
         elif category in (Category.ADDED, Category.BREAKING, Category.NON_BREAKING):
-            running.add(node_id)
+            running[node_id] = category != Category.NON_BREAKING
         else:
             _indirect(node, categories, reasons, running, new_columns)
         if node_id in running:
@@ -183,12 +184,12 @@ def _indirect(
     node: Node,
     categories: dict[str, str],
     reasons: dict[str, str],
-    running: set[str],
+    running: dict[str, bool],
     new_columns: dict[str, frozenset[str]],
 ) -> None:
     """Categorise a node that did not change itself by what its running upstream does to it."""
     node_id = node.id
-    breaking_up = _breaking_inputs(node, categories, running)
+    breaking_up = _breaking_inputs(node, running)
     widening_up = [u for u in node.inputs if u in running and u not in breaking_up]
     own = categories.get(node_id) in (Category.METADATA, Category.NON_BREAKING)
     note = f"; also {reasons[node_id]}" if own else ""
@@ -196,7 +197,7 @@ def _indirect(
         up = breaking_up[0]
         categories[node_id] = Category.INDIRECT_BREAKING.value
         reasons[node_id] = f"upstream {up} is {_label(categories[up])}{note}"
-        running.add(node_id)
+        running[node_id] = True
     elif widening_up:
         up = widening_up[0]
         categories[node_id] = Category.INDIRECT_NON_BREAKING.value
@@ -204,13 +205,15 @@ def _indirect(
         why = _column_set_use(node, widening_up, new)
         if why:
             reasons[node_id] = f"{why}, and {up} gains columns{note}"
-            if why.startswith("passes on the new columns"):
-                reasons[node_id] = f"passes on the new columns of {up} (SELECT *){note}"
             if spec_for(node.kind).passes_columns_through:
                 reasons[node_id] = f"{node.kind} of {up}, which gains columns{note}"
-            running.add(node_id)
-            if new is not None:
-                new_columns[node_id] = new
+            # the same rows, only wider: below it, the same question again; otherwise its
+            # own rows or values can change, and everything below it runs too
+            running[node_id] = why != PASSES
+            if why == PASSES:
+                reasons[node_id] = f"passes on the new columns of {up} (SELECT *){note}"
+                if new is not None:
+                    new_columns[node_id] = new
         elif reasons.get(up, "").endswith("with --non-breaking)"):  # the user's call, not ours
             reasons[node_id] = (
                 f"upstream {up} is non-breaking by --non-breaking; production data kept{note}"
@@ -222,8 +225,10 @@ def _indirect(
             )
 
 
-def _breaking_inputs(node: Node, categories: Mapping[str, str], running: Set[str]) -> list[str]:
-    return [u for u in node.inputs if u in running and categories[u] in FORCES_CHILDREN]
+def _breaking_inputs(node: Node, running: Mapping[str, bool]) -> list[str]:
+    """Inputs that run and rerun everything below them (FORCES_CHILDREN, and nodes whose
+    rows can change with an input's new columns)."""
+    return [u for u in node.inputs if running.get(u)]
 
 
 def _gained(widened: list[str], new_columns: Mapping[str, frozenset[str]]) -> frozenset[str] | None:
@@ -251,13 +256,19 @@ def _column_set_use(node: Node, widened: list[str], new: frozenset[str] | None) 
         names.add(f"input_{node.inputs.index(up)}")
         if len(node.inputs) == 1:
             names.add("__this__")
-    from seeknal.sql.columns import column_set_use, unqualified_mention
+    from seeknal.sql.columns import column_set_use, name_mention, unqualified_mention
 
-    found = next((why for sql in texts if (why := column_set_use(sql, names))), None)
-    for sql in texts if found is None and new else ():
-        name = unqualified_mention(sql, set(new or ()))
+    uses = [why for sql in texts if (why := column_set_use(sql, names))]
+    found = next((why for why in uses if why != PASSES), uses[0] if uses else None)
+    if found not in (None, PASSES):
+        return found
+    for sql in texts if new else ():
+        name = unqualified_mention(sql, set(new))
         if name:
             return f"names `{name}` without a table, like a new column (it can now bind to it)"
+        name = name_mention(sql, set(new))
+        if name:
+            return f"mentions `{name}`, the name of a new column (it can now refer to it)"
     return found
 
 
@@ -266,6 +277,7 @@ def _label(category: str) -> str:
         "added": "new",
         "breaking": "breaking",
         "indirect_breaking": "rebuilt (indirectly breaking)",
+        "indirect_non_breaking": "recomputed and its rows can change with its input's new columns",
     }.get(category, category)
 
 

@@ -8,11 +8,19 @@ dependence, so the node is recomputed rather than kept (docs/concepts.md).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from seeknal.sql.compare import _is_star, _statements
+from seeknal.sql.compare import _is_star, _parseable, _statements
 
 _RESULT_KINDS = ("Select", "Union", "Intersect", "Except", "Subquery", "Values")
+
+
+def _followed() -> tuple[type, ...]:
+    """The sqlglot query types whose output columns are followed."""
+    from sqlglot import exp
+
+    return (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery, exp.Values)
 
 
 def column_set_use(sql: str, upstream_names: set[str]) -> str | None:
@@ -35,13 +43,32 @@ def column_set_use(sql: str, upstream_names: set[str]) -> str | None:
         return "its last statement is not a query seeknal can follow"
     ctes = {c.alias.lower(): c.this for c in query.find_all(exp.CTE)}
     scope = _Scope(names, ctes)
-    if scope.flows(query):
-        return "passes on the new columns (SELECT *)"
+    passes = scope.flows(query)
+    if passes:  # the final SELECT's own `*` over the input: looked at below
+        scope.skip = {id(p) for p in query.expressions if _is_star(p)}
+        scope.skip |= {id(p.this) for p in query.expressions if isinstance(p, exp.Column)}
     for statement in statements:
         found = scope.uses(statement)
         if found:
             return found
+    if passes:
+        return PASSES if _keeps_rows(query) else f"{PASSES[:-1]}, and its rows can change)"
     return None
+
+
+PASSES = "passes on the new columns (SELECT *)"
+
+
+def _keeps_rows(query: Any) -> bool:
+    """A final SELECT whose `*` only widens its rows: the same rows, with more columns. Not
+    under DISTINCT, grouping, a set operation, LIMIT or ORDER BY; and over one table only (a
+    joined table's column of the same name as a new one would now come twice)."""
+    from sqlglot import exp
+
+    if not isinstance(query, exp.Select):
+        return False
+    clauses = ("distinct", "group", "having", "qualify", "limit", "offset", "order", "joins")
+    return not any(query.args.get(c) for c in clauses)
 
 
 class _Scope:
@@ -50,6 +77,7 @@ class _Scope:
     def __init__(self, names: set[str], ctes: dict[str, Any]) -> None:
         self.names = names
         self.ctes = ctes
+        self.skip: set[int] = set()  # stars already judged (the final SELECT's own)
 
     def flows(self, node: Any, depth: int = 0) -> bool:
         """Would columns added upstream appear in `node`'s output rows?"""
@@ -71,7 +99,8 @@ class _Scope:
         from sqlglot import exp
 
         qualifier = (star.table or "").lower() if isinstance(star, exp.Column) else ""
-        for alias, item in _sources(select):
+        # `alias.*` can name a table of an enclosing query (correlated, LATERAL)
+        for alias, item in _enclosing_sources(select) if qualifier else _sources(select):
             if qualifier and alias != qualifier:
                 continue
             if self._carries(item, depth):
@@ -87,7 +116,7 @@ class _Scope:
                 return True
             return table in self.ctes and self.flows(self.ctes[table], depth + 1)
         if isinstance(item, exp.Subquery):
-            return self.flows(item.this, depth + 1)
+            return not isinstance(item.this, _followed()) or self.flows(item.this, depth + 1)
         return not isinstance(item, exp.Values)  # a table function, a pivot...: cannot tell
 
     def uses(self, statement: Any) -> str | None:
@@ -95,6 +124,12 @@ class _Scope:
         from sqlglot import exp
 
         for node in statement.walk():
+            if id(node) in self.skip:
+                continue
+            if _describes(node):
+                return "describes a table (DESCRIBE, SUMMARIZE, SHOW)"
+            if isinstance(node, exp.Literal) and node.is_string and self._named_in(node.this):
+                return "names its input inside a string (query(), query_table())"
             if isinstance(node, exp.Columns) and not isinstance(node.this, exp.Star):
                 return "picks columns by pattern (COLUMNS(...))"
             if isinstance(node, exp.Pivot):
@@ -116,10 +151,17 @@ class _Scope:
         from sqlglot import exp
 
         name = column.name.lower()
+        if name in self.names:
+            return True
         select = column.find_ancestor(exp.Select)
         if select is None:
             return False
-        return any(alias == name and self._carries(item, 0) for alias, item in _sources(select))
+        sources = _enclosing_sources(select)
+        return any(alias == name and self._carries(item, 0) for alias, item in sources)
+
+    def _named_in(self, text: str) -> bool:
+        words = set(re.findall(r"\w+", text.lower()))
+        return bool(words & self.names)
 
 
 def unqualified_mention(sql: str, names: set[str]) -> str | None:
@@ -138,11 +180,48 @@ def unqualified_mention(sql: str, names: set[str]) -> str | None:
     return None
 
 
+def name_mention(sql: str, names: set[str]) -> str | None:
+    """The first word of the query, outside strings and not after `table.`, that is one of
+    `names` (lower case): a keyword such as `current_date` that a column of that name takes
+    over, a lambda parameter...: a new column of that name can change what it refers to."""
+    from sqlglot.tokens import Tokenizer
+
+    try:
+        tokens = Tokenizer(dialect="duckdb").tokenize(_parseable(sql))
+    except Exception:  # noqa: BLE001 - the text itself, word by word
+        return next((w for w in re.findall(r"\w+", sql) if w.lower() in names), None)
+    for i, token in enumerate(tokens):
+        qualified = i > 0 and tokens[i - 1].token_type.name == "DOT"
+        if "STRING" not in token.token_type.name and token.text.lower() in names and not qualified:
+            return str(token.text)
+    return None
+
+
 def _counts_rows(star: Any) -> bool:
     """`count(*)`: the number of rows, whatever the columns."""
     from sqlglot import exp
 
     return isinstance(star.parent, exp.Count) and star.arg_key == "this"
+
+
+def _describes(node: Any) -> bool:
+    """DESCRIBE/SUMMARIZE/SHOW (or SQL parsed as an opaque command): rows per column."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.Describe | exp.Summarize | exp.Command):
+        return True
+    return isinstance(node, exp.Table) and node.name.lower() in ("show", "describe", "summarize")
+
+
+def _enclosing_sources(select: Any) -> list[tuple[str, Any]]:
+    """The tables of `select` and of every query it is nested in, innermost first."""
+    from sqlglot import exp
+
+    found = []
+    while select is not None:
+        found += _sources(select)
+        select = select.find_ancestor(exp.Select)
+    return found
 
 
 def _sources(select: Any) -> list[tuple[str, Any]]:

@@ -185,15 +185,20 @@ def _rows_change(
     group = new_q.args.get("group")
     if group is not None and group.args.get("all"):
         return "under GROUP BY ALL change the grouping"
-    positional = [
-        e
+    keys = [
+        e.this if isinstance(e, exp.Ordered) else e
         for clause in (group, new_q.args.get("order"))
         if clause is not None
         for e in clause.expressions
-        if isinstance(e.this if isinstance(e, exp.Ordered) else e, exp.Literal)
     ]
+    if any(isinstance(e, exp.Var) and e.name.upper() == "ALL" for e in keys):
+        return "under ORDER BY ALL change the order"
+    positional = [e for e in keys if isinstance(e, exp.Literal)]
     if positional and new_names[: len(old_names)] != old_names:
         return "shift positional GROUP BY / ORDER BY references"
+    captured = _captured_name(new_q, added)
+    if captured:
+        return f"named `{captured}` elsewhere in the query can take that reference over"
     new_cols = [p for p in new_q.expressions if p.alias_or_name in added]
     if any(p.find(exp.Explode, exp.Unnest) for p in new_cols):
         return "unnest and change the number of rows"
@@ -206,6 +211,30 @@ def _rows_change(
     old_aggregates = group is not None or any(bare_aggregate(p) for p in old_q.expressions)
     if not old_aggregates and any(bare_aggregate(p) for p in new_cols):
         return "aggregate and change the number of rows"
+    return None
+
+
+def _captured_name(query: Any, added: list[str]) -> str | None:
+    """A new column's name used in the query outside the SELECT list (ORDER BY, WHERE,
+    HAVING...): DuckDB can bind it to the new SELECT alias instead of the input column. A
+    new column that is that input column under its own name changes nothing."""
+    from sqlglot import exp
+
+    renamed = {
+        p.alias_or_name.lower()
+        for p in query.expressions
+        if p.alias_or_name in added
+        and not (isinstance(p.unalias(), exp.Column) and p.unalias().name == p.alias_or_name)
+    }
+    for key, clause in query.args.items():
+        if key in ("expressions", "with", "with_") or clause is None:
+            continue
+        for part in clause if isinstance(clause, list) else [clause]:
+            if not isinstance(part, exp.Expression):
+                continue
+            for column in part.find_all(exp.Column):
+                if not column.table and column.name.lower() in renamed:
+                    return str(column.name)
     return None
 
 

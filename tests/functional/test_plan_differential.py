@@ -1,0 +1,158 @@
+"""Differential check of `seeknal plan <env>`: whatever a plan keeps from production must be
+what `seeknal run --full` computes (docs/concepts.md, "Change categories").
+
+Each case changes one upstream transform and hangs many independent downstream nodes below it,
+in one real git project: production run; edit; `plan dev`; `run --env dev`; `promote dev`;
+then a plain run has nothing to do, and every node's rows must equal a full rebuild's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_YML, cli, git, output, rows, write_tree
+
+S_CSV = "id,k,v,w\n1,a,10,1\n2,a,20,2\n2,a,20,3\n3,b,30,4\n"
+O_CSV = "id,k,x\n1,a,100\n2,c,200\n3,b,300\n"
+BASE = "SELECT id, k, v FROM input_0"
+
+
+def _transform(name: str, inputs: list[str], sql: str) -> str:
+    listed = "".join(f"  - ref: {i}\n" for i in inputs)
+    body = "".join(f"  {line}\n" for line in sql.strip().splitlines())
+    return f"kind: transform\nname: {name}\ninputs:\n{listed}transform: |\n{body}"
+
+
+def _files(base_sql: str, nodes: dict[str, str]) -> dict[str, str]:
+    """The project: sources s and o, transform `base` over s, and `nodes` (name: SQL) over
+    base (input_0) and o (input_1); a node whose SQL names ref('transform.X') reads X too."""
+    files = {
+        "seeknal_project.yml": PROJECT_YML.format(name="diff"),
+        "data/s.csv": S_CSV,
+        "data/o.csv": O_CSV,
+        "seeknal/sources/s.yml": "kind: source\nname: s\nsource: csv\ntable: data/s.csv\n",
+        "seeknal/sources/o.yml": "kind: source\nname: o\nsource: csv\ntable: data/o.csv\n",
+        "seeknal/transforms/base.yml": _transform("base", ["source.s"], base_sql),
+    }
+    for name, sql in nodes.items():
+        inputs = ["transform.base", "source.o"]
+        inputs += [f"transform.{n}" for n in nodes if f"ref('transform.{n}')" in sql]
+        files[f"seeknal/transforms/{name}.yml"] = _transform(name, inputs, sql)
+    return files
+
+
+def _differential(root: Path, before: str, after: str, nodes: dict[str, str]) -> str:
+    """Rows of every node after promote equal those of a full run; returns the plan's text."""
+    write_tree(root, _files(before, nodes))
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "project")
+    res = cli(root, "run")
+    assert res.exit_code == 0, res.output
+    write_tree(root, {"seeknal/transforms/base.yml": _transform("base", ["source.s"], after)})
+    plan = cli(root, "plan", "dev")
+    assert plan.exit_code == 0, plan.output
+    for command in (("run", "--env", "dev"), ("promote", "dev")):
+        res = cli(root, *command)
+        assert res.exit_code == 0, res.output
+    res = cli(root, "run")
+    assert res.exit_code == 0 and "Nothing to do" in res.stdout, res.output
+    ids = ["transform.base", *(f"transform.{n}" for n in nodes)]
+    promoted = {n: rows(output(root, n)) for n in ids}
+    res = cli(root, "run", "--full")
+    assert res.exit_code == 0, res.output
+    full = {n: rows(output(root, n)) for n in ids}
+    wrong = {n: (promoted[n], full[n]) for n in ids if promoted[n] != full[n]}
+    assert not wrong, f"kept data differs from a full run: {sorted(wrong)} {wrong}\n{plan.stdout}"
+    return plan.stdout
+
+
+CASES = {
+    # a new column that tells apart rows that were equal: below it, everything that
+    # depends on the set of columns
+    "row_distinguishing_column": (
+        BASE,
+        "SELECT id, k, v, w FROM input_0",
+        {
+            "kept": "SELECT id, sum(v) AS v FROM input_0 GROUP BY id",
+            "kept_join": "SELECT a.id, o.x FROM input_0 a JOIN input_1 o USING (id)",
+            "star": "SELECT * FROM input_0",
+            "star_count": "SELECT count(*) AS n FROM ref('transform.star')",
+            "distinct_star": "SELECT DISTINCT * FROM input_0",
+            "below_distinct": "SELECT count(*) AS n FROM ref('transform.distinct_star')",
+            "union_star": "SELECT * FROM input_0 UNION SELECT * FROM input_0",
+            "below_union": "SELECT count(*) AS n FROM ref('transform.union_star')",
+            "except_star": "SELECT * FROM input_0 EXCEPT SELECT * FROM input_0 WHERE id = 1",
+            "below_except": "SELECT count(*) AS n FROM ref('transform.except_star')",
+            "group_all": "SELECT *, count(*) AS c FROM input_0 GROUP BY ALL",
+            "below_group_all": "SELECT sum(c) AS n, count(*) AS g FROM ref('transform.group_all')",
+            "exclude": "SELECT * EXCLUDE (v) FROM input_0",
+            "from_first": "FROM input_0",
+            "distinct_cte": "WITH d AS (SELECT DISTINCT * FROM input_0) SELECT count(*) AS n FROM d",
+            "columns_max": "SELECT max(COLUMNS(*)) FROM input_0",
+            "row_hash": "SELECT id, md5(b::VARCHAR) AS h FROM input_0 b",
+            "correlated_row": "SELECT b.id, (SELECT md5(b::VARCHAR)) AS h FROM input_0 b",
+            "lateral_row": "SELECT l.j FROM input_0 b, LATERAL (SELECT to_json(b) AS j) l",
+            "describe": "SELECT count(*) AS n FROM (DESCRIBE input_0)",
+            "summarize": "SELECT count(*) AS n FROM (SUMMARIZE input_0)",
+            "query_string": "SELECT count(*) AS n FROM query('SELECT DISTINCT * FROM input_0')",
+            "macro": (
+                "CREATE TEMP MACRO dist(t) AS TABLE SELECT DISTINCT * FROM query_table(t);\n"
+                "SELECT count(*) AS n FROM dist('input_0')"
+            ),
+            "unpivot": "UNPIVOT input_0 ON COLUMNS(* EXCLUDE (id, k)) INTO NAME c VALUE val",
+            "order_star": "SELECT *, -v AS vv FROM input_0 ORDER BY 4 LIMIT 1",
+            "below_order_star": "SELECT id FROM ref('transform.order_star')",
+        },
+    ),
+    # a new column named like a column of another input, or like a word the SQL uses
+    "column_named_like_others": (
+        BASE,
+        "SELECT id, k, v, v * 0 AS x, 5 AS current_date FROM input_0",
+        {
+            "kept": "SELECT a.id, o.x FROM input_0 a JOIN input_1 o ON a.id = o.id",
+            "natural": "SELECT id, count(*) AS n FROM input_0 NATURAL JOIN input_1 GROUP BY id",
+            "natural_star": "SELECT * FROM input_0 NATURAL JOIN input_1",
+            "below_natural": "SELECT count(*) AS n FROM ref('transform.natural_star')",
+            "keyword": "SELECT id, current_date::VARCHAR LIKE '2%' AS d FROM input_0",
+            "using_star": "SELECT * FROM input_0 JOIN input_1 USING (id)",
+            "below_using": "SELECT u.id, u.x FROM ref('transform.using_star') u",
+            "alias_where": "SELECT id, v + 1 AS x FROM input_0 WHERE x > 15",
+            "star_dup": "SELECT *, 1 AS x FROM input_0",
+            "below_star_dup": "SELECT id, x FROM ref('transform.star_dup')",
+        },
+    ),
+    # the changed node's own rows change with the new column: ORDER BY takes a SELECT alias
+    # before an input column of the same name; ORDER BY ALL orders by every column
+    "order_by_alias": (
+        "SELECT id, v FROM input_0 ORDER BY w LIMIT 1",
+        "SELECT id, v, -w AS w FROM input_0 ORDER BY w LIMIT 1",
+        {"kept": "SELECT id, v FROM input_0"},
+    ),
+    "order_by_all": (
+        "SELECT k, id FROM input_0 ORDER BY ALL LIMIT 2",
+        "SELECT -id AS m, k, id FROM input_0 ORDER BY ALL LIMIT 2",
+        {"kept": "SELECT k, id FROM input_0"},
+    ),
+    "having_alias": (
+        "SELECT k, sum(v) AS t FROM input_0 GROUP BY k HAVING max(w) > 3",
+        "SELECT k, sum(v) AS t, max(w) - 4 AS w FROM input_0 GROUP BY k HAVING max(w) > 3",
+        {"kept": "SELECT k, t FROM input_0"},
+    ),
+    "same_name_other_case": (
+        BASE,
+        'SELECT id, k, v, v * 2 AS "V" FROM input_0',
+        {"kept": "SELECT id, v FROM input_0", "star": "SELECT * FROM input_0"},
+    ),
+    # ways of adding a column that change the rows
+    "row_changing_columns": (
+        "SELECT id, k FROM input_0",
+        "SELECT DISTINCT id, k, w FROM input_0",
+        {"kept": "SELECT count(*) AS n FROM input_0"},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_kept_data_equals_a_full_run(git_project: Path, case: str) -> None:
+    before, after, nodes = CASES[case]
+    _differential(git_project, before, after, nodes)
