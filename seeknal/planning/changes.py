@@ -2,7 +2,8 @@
 
 Categories (docs/concepts.md): `breaking` reruns the node and everything downstream; `non_breaking` (only
 new columns in the final SELECT) reruns the node, while downstream keeps production data unless
-it selects `*`; `metadata` runs nothing; added nodes run; removed nodes are dropped on promote.
+its result can depend on the set of columns; `metadata` runs nothing; added nodes run; removed
+nodes are dropped on promote.
 """
 
 from __future__ import annotations
@@ -263,10 +264,10 @@ def _column_set_use(node: Node, widened: list[str], new: frozenset[str] | None) 
     if found not in (None, PASSES):
         return found
     for sql in texts if new else ():
-        name = unqualified_mention(sql, set(new))
+        name = unqualified_mention(sql, set(new or ()))
         if name:
             return f"names `{name}` without a table, like a new column (it can now bind to it)"
-        name = name_mention(sql, set(new))
+        name = name_mention(sql, set(new or ()))
         if name:
             return f"mentions `{name}`, the name of a new column (it can now refer to it)"
     return found

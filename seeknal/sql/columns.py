@@ -52,11 +52,15 @@ def column_set_use(sql: str, upstream_names: set[str]) -> str | None:
         if found:
             return found
     if passes:
-        return PASSES if _keeps_rows(query) else f"{PASSES[:-1]}, and its rows can change)"
+        return PASSES if _keeps_rows(query) else _RESHAPES
     return None
 
 
 PASSES = "passes on the new columns (SELECT *)"
+_RESHAPES = (
+    "passes on the new columns where they can change its rows "
+    "(`*` with DISTINCT, grouping, ORDER BY, LIMIT or a join)"
+)
 
 
 def _keeps_rows(query: Any) -> bool:
@@ -132,6 +136,8 @@ class _Scope:
                 return "names its input inside a string (query(), query_table())"
             if isinstance(node, exp.Columns) and not isinstance(node.this, exp.Star):
                 return "picks columns by pattern (COLUMNS(...))"
+            if isinstance(node, exp.PositionalColumn):
+                return "picks a column by position (#n)"
             if isinstance(node, exp.Pivot):
                 return "pivots its input (PIVOT/UNPIVOT group by every other column)"
             if isinstance(node, exp.Join) and "NATURAL" in str(node.args.get("method") or ""):

@@ -35,8 +35,21 @@ def _files(base_sql: str, nodes: dict[str, str]) -> dict[str, str]:
         "seeknal/transforms/base.yml": _transform("base", ["source.s"], base_sql),
     }
     for name, sql in nodes.items():
-        inputs = ["transform.base", "source.o"]
-        inputs += [f"transform.{n}" for n in nodes if f"ref('transform.{n}')" in sql]
+        if name.endswith(".py"):  # a Python node's whole file
+            files[f"seeknal/pipelines/{name}"] = sql
+            continue
+        if name.startswith("profile."):
+            kind, ref = name.split(".")[1], sql
+            files[f"seeknal/profiles/{kind}.yml"] = (
+                f"kind: profile\nname: {kind}\ninputs:\n  - ref: {ref}\n"
+            )
+            continue
+        inputs = ["transform.base"] + (["source.o"] if "input_1" in sql else [])
+        inputs += [
+            ref
+            for ref in (f"{k}.{n.split('.')[-1]}" for k in ("transform", "profile") for n in nodes)
+            if f"ref('{ref}')" in sql and ref not in inputs
+        ]
         files[f"seeknal/transforms/{name}.yml"] = _transform(name, inputs, sql)
     return files
 
@@ -56,7 +69,7 @@ def _differential(root: Path, before: str, after: str, nodes: dict[str, str]) ->
         assert res.exit_code == 0, res.output
     res = cli(root, "run")
     assert res.exit_code == 0 and "Nothing to do" in res.stdout, res.output
-    ids = ["transform.base", *(f"transform.{n}" for n in nodes)]
+    ids = ["transform.base", *(_node_id(n) for n in nodes)]
     promoted = {n: rows(output(root, n)) for n in ids}
     res = cli(root, "run", "--full")
     assert res.exit_code == 0, res.output
@@ -65,6 +78,21 @@ def _differential(root: Path, before: str, after: str, nodes: dict[str, str]) ->
     assert not wrong, f"kept data differs from a full run: {sorted(wrong)} {wrong}\n{plan.stdout}"
     return plan.stdout
 
+
+def _node_id(name: str) -> str:
+    if name.endswith(".py"):
+        return f"transform.{name[:-3]}"
+    return name if name.startswith("profile.") else f"transform.{name}"
+
+
+PY_DISTINCT = """from seeknal.pipeline import transform
+
+
+@transform(name="py_distinct", inputs=["transform.base"])
+def py_distinct(ctx):
+    b = ctx.ref("transform.base")
+    return ctx.duckdb.sql("SELECT DISTINCT * FROM b")
+"""
 
 CASES = {
     # a new column that tells apart rows that were equal: below it, everything that
@@ -148,6 +176,68 @@ CASES = {
         "SELECT id, k FROM input_0",
         "SELECT DISTINCT id, k, w FROM input_0",
         {"kept": "SELECT count(*) AS n FROM input_0"},
+    ),
+    # other kinds below the changed node, chains of SELECT *, and the ways to name an input
+    "other_kinds_and_chains": (
+        BASE,
+        "SELECT id, k, v, w FROM input_0",
+        {
+            "py_distinct.py": PY_DISTINCT,
+            "below_py": "SELECT count(*) AS n FROM ref('transform.py_distinct')",
+            "profile.prof": "transform.base",
+            "below_profile": "SELECT count(*) AS n FROM ref('profile.prof')",
+            "pass1": "SELECT * FROM input_0 WHERE id > 0",
+            "pass2": "SELECT * REPLACE (v * 2 AS v) FROM ref('transform.pass1')",
+            "below_pass2": "SELECT count(*) AS n FROM (SELECT DISTINCT * FROM ref('transform.pass2'))",
+            "kept_below_pass2": "SELECT k, sum(v) AS t FROM ref('transform.pass2') GROUP BY k",
+            "this_distinct": "SELECT DISTINCT * FROM __THIS__",
+            "ref_distinct": "SELECT DISTINCT * FROM ref('transform.base')",
+            "below_ref": "SELECT count(*) AS n FROM ref('transform.ref_distinct')",
+            "view_first": (
+                "CREATE TEMP VIEW vv AS SELECT * FROM input_0;\n"
+                "SELECT count(*) AS n FROM (SELECT DISTINCT * FROM vv)"
+            ),
+            "cte_star": "WITH c AS (SELECT * FROM input_0) SELECT * FROM c",
+            "below_cte_star": "SELECT count(DISTINCT c) AS n FROM ref('transform.cte_star') c",
+            "lateral_star": (
+                "SELECT o.id, l.n FROM input_1 o, LATERAL "
+                "(SELECT count(*) AS n FROM (SELECT DISTINCT * FROM input_0 a WHERE a.id = o.id)) l"
+            ),
+            "kept_positional": "SELECT a.id, b.x FROM input_0 a POSITIONAL JOIN input_1 b",
+            "kept_asof": "SELECT a.id, b.x FROM input_0 a ASOF JOIN input_1 b ON a.id >= b.id",
+            "kept_exists": (
+                "SELECT * FROM input_1 o WHERE EXISTS (SELECT 1 FROM input_0 a WHERE a.id = o.id)"
+            ),
+            "kept_tuple": "SELECT count(DISTINCT (id, k, v)) AS n FROM input_0",
+            "lambda": "SELECT id, list_transform([1], lambda w: w + 1) AS l FROM input_0",
+        },
+    ),
+    # new columns under windows, QUALIFY, DISTINCT ON and positional clauses
+    "windows_and_positions": (
+        "SELECT DISTINCT ON (id) id, v FROM input_0 ORDER BY id, w DESC",
+        "SELECT DISTINCT ON (id) id, v, w, sum(v) OVER (ORDER BY id ROWS 1 PRECEDING) AS s "
+        "FROM input_0 ORDER BY id, w DESC",
+        {"kept": "SELECT id, v FROM input_0"},
+    ),
+    "qualify_alias": (
+        "SELECT id, v FROM input_0 QUALIFY row_number() OVER (PARTITION BY id ORDER BY w) = 1",
+        "SELECT id, v, -w AS w FROM input_0 "
+        "QUALIFY row_number() OVER (PARTITION BY id ORDER BY w) = 1",
+        {"kept": "SELECT id, v FROM input_0"},
+    ),
+    "positional_group": (
+        "SELECT k, sum(v) AS t FROM input_0 GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
+        "SELECT k, sum(v) AS t, count(*) AS n FROM input_0 GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
+        {"kept": "SELECT k, t FROM input_0"},
+    ),
+    "column_inserted_first": (
+        BASE,
+        "SELECT w, id, k, v FROM input_0",
+        {
+            "kept": "SELECT id, v FROM input_0",
+            "positional": "SELECT #1 AS f FROM input_0",
+            "positional_order": "SELECT id FROM input_0 ORDER BY #1 DESC LIMIT 1",
+        },
     ),
 }
 
