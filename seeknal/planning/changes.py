@@ -148,8 +148,13 @@ def categorize(
         if category == Category.NON_BREAKING and _breaking_inputs(node, running):
             # its existing columns change too: the new rows come from upstream
             _indirect(node, categories, reasons, running, new_columns)
-        elif category in (Category.ADDED, Category.BREAKING, Category.NON_BREAKING):
-            running[node_id] = category != Category.NON_BREAKING
+        elif category in (Category.ADDED, Category.BREAKING):
+            running[node_id] = True
+        elif category == Category.NON_BREAKING:
+            why = _widened_use(node, running, new_columns)
+            running[node_id] = why is not None  # its existing columns can change too
+            if why:
+                reasons[node_id] += f"; {why}, so what reads it runs too"
         else:
             _indirect(node, categories, reasons, running, new_columns)
         if node_id in running:
@@ -224,6 +229,18 @@ def _indirect(
                 f"upstream {up} only adds columns this node does not select; "
                 f"production data kept{note}"
             )
+
+
+def _widened_use(
+    node: Node, running: Mapping[str, bool], new_columns: Mapping[str, frozenset[str]]
+) -> str | None:
+    """How a node's result depends on the new columns of its running inputs (beyond passing
+    them on), or None."""
+    widened = [u for u in node.inputs if u in running]
+    if not widened:
+        return None
+    why = _column_set_use(node, widened, _gained(widened, new_columns))
+    return None if why in (None, PASSES) else f"{why}, and {widened[0]} gains columns"
 
 
 def _breaking_inputs(node: Node, running: Mapping[str, bool]) -> list[str]:

@@ -136,7 +136,7 @@ class _Scope:
                 return "names its input inside a string (query(), query_table())"
             if isinstance(node, exp.Columns) and not isinstance(node.this, exp.Star):
                 return "picks columns by pattern (COLUMNS(...))"
-            if isinstance(node, exp.PositionalColumn):
+            if type(node).__name__ == "PositionalColumn":
                 return "picks a column by position (#n)"
             if isinstance(node, exp.Pivot):
                 return "pivots its input (PIVOT/UNPIVOT group by every other column)"
@@ -214,7 +214,8 @@ def _describes(node: Any) -> bool:
     """DESCRIBE/SUMMARIZE/SHOW (or SQL parsed as an opaque command): rows per column."""
     from sqlglot import exp
 
-    if isinstance(node, exp.Describe | exp.Summarize | exp.Command):
+    kinds = ("Describe", "Summarize", "Command")  # looked up by name: not in every sqlglot
+    if type(node).__name__ in kinds:
         return True
     return isinstance(node, exp.Table) and node.name.lower() in ("show", "describe", "summarize")
 

@@ -54,14 +54,18 @@ def _files(base_sql: str, nodes: dict[str, str]) -> dict[str, str]:
     return files
 
 
-def _differential(root: Path, before: str, after: str, nodes: dict[str, str]) -> str:
-    """Rows of every node after promote equal those of a full run; returns the plan's text."""
+def _differential(
+    root: Path, before: str, after: str, nodes: dict[str, str], edits: dict[str, str]
+) -> str:
+    """Rows of every node after promote equal those of a full run; returns the plan's text.
+    `edits` (name: SQL) changes downstream nodes too, in the same commit-less edit."""
     write_tree(root, _files(before, nodes))
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "project")
     res = cli(root, "run")
     assert res.exit_code == 0, res.output
-    write_tree(root, {"seeknal/transforms/base.yml": _transform("base", ["source.s"], after)})
+    changed = _files(after, {**nodes, **edits})
+    write_tree(root, {p: t for p, t in changed.items() if p.startswith("seeknal/transforms/")})
     plan = cli(root, "plan", "dev")
     assert plan.exit_code == 0, plan.output
     for command in (("run", "--env", "dev"), ("promote", "dev")):
@@ -239,10 +243,26 @@ CASES = {
             "positional_order": "SELECT id FROM input_0 ORDER BY #1 DESC LIMIT 1",
         },
     ),
+    # a node that only gains a column itself, below an input that gains one: its existing
+    # columns can change with that input too
+    "new_columns_on_two_levels": (
+        BASE,
+        "SELECT id, k, v, w FROM input_0",
+        {
+            "hashed": "SELECT id, md5(b::VARCHAR) AS h FROM input_0 b",
+            "below_hashed": "SELECT count(DISTINCT h) AS n FROM ref('transform.hashed')",
+            "named": "SELECT id, v FROM input_0",
+            "below_named": "SELECT sum(v) AS t FROM ref('transform.named')",
+        },
+        {
+            "hashed": "SELECT id, md5(b::VARCHAR) AS h, 1 AS one FROM input_0 b",
+            "named": "SELECT id, v, w FROM input_0",
+        },
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_kept_data_equals_a_full_run(git_project: Path, case: str) -> None:
-    before, after, nodes = CASES[case]
-    _differential(git_project, before, after, nodes)
+    before, after, nodes, *edits = CASES[case]
+    _differential(git_project, before, after, nodes, edits[0] if edits else {})
