@@ -193,7 +193,9 @@ def _rows_change(
     ]
     if any(isinstance(e, exp.Var) and e.name.upper() == "ALL" for e in keys):
         return "under ORDER BY ALL change the order"
-    positional = [e for e in keys if isinstance(e, exp.Literal)]
+    positional = [
+        e for e in keys if isinstance(e, exp.Literal) or type(e).__name__ == "PositionalColumn"
+    ]
     if positional and new_names[: len(old_names)] != old_names:
         return "shift positional GROUP BY / ORDER BY references"
     captured = _captured_name(new_q, added)
@@ -202,15 +204,25 @@ def _rows_change(
     new_cols = [p for p in new_q.expressions if p.alias_or_name in added]
     if any(p.find(exp.Explode, exp.Unnest) for p in new_cols):
         return "unnest and change the number of rows"
+    return _aggregates(old_q, new_cols, group is not None)
 
-    def bare_aggregate(projection: Any) -> bool:
-        return any(
-            agg.find_ancestor(exp.Window) is None for agg in projection.find_all(exp.AggFunc)
-        )
 
-    old_aggregates = group is not None or any(bare_aggregate(p) for p in old_q.expressions)
-    if not old_aggregates and any(bare_aggregate(p) for p in new_cols):
+def _aggregates(old_q: Any, new_cols: list[Any], grouped: bool) -> str | None:
+    """New columns that aggregate a query that did not: one row instead of many. A function
+    sqlglot does not know (DuckDB's `product`, `histogram`...) may be an aggregate: it counts
+    as one when the old columns name no column (else DuckDB itself refuses the query)."""
+    from sqlglot import exp
+
+    def bare(projection: Any, kinds: Any) -> bool:
+        return any(f.find_ancestor(exp.Window) is None for f in projection.find_all(kinds))
+
+    if grouped or any(bare(p, exp.AggFunc) for p in old_q.expressions):
+        return None
+    if any(bare(p, exp.AggFunc) for p in new_cols):
         return "aggregate and change the number of rows"
+    constant = all(p.find(exp.Column) is None for p in old_q.expressions)
+    if constant and any(bare(p, exp.Anonymous) for p in new_cols):
+        return "can aggregate and change the number of rows"
     return None
 
 

@@ -259,6 +259,12 @@ CASES = {
             "named": "SELECT id, v, w FROM input_0",
         },
     ),
+    # an aggregate sqlglot does not know, added to a query of constants: one row
+    "unknown_aggregate": (
+        "SELECT 'x' AS t FROM input_0",
+        "SELECT 'x' AS t, product(v) AS p FROM input_0",
+        {"kept": "SELECT count(*) AS n FROM input_0"},
+    ),
 }
 
 
