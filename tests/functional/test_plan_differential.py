@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_YML, cli, git, output, rows, write_tree
+from conftest import PROJECT_YML, cli, git, rows, write_tree
 
 S_CSV = "id,k,v,w\n1,a,10,1\n2,a,20,2\n2,a,20,3\n3,b,30,4\n"
 O_CSV = "id,k,x\n1,a,100\n2,c,200\n3,b,300\n"
@@ -44,6 +44,14 @@ def _files(base_sql: str, nodes: dict[str, str]) -> dict[str, str]:
                 f"kind: profile\nname: {kind}\ninputs:\n  - ref: {ref}\n"
             )
             continue
+        if name.startswith("feature_group."):  # of entity `e`, keyed by id
+            fg = name.split(".")[1]
+            body = "".join(f"  {line}\n" for line in sql.splitlines())
+            files[f"seeknal/feature_groups/{fg}.yml"] = (
+                f"kind: feature_group\nname: {fg}\nentity:\n  name: e\n  join_keys: [id]\n"
+                f"transform: |\n{body}"
+            )
+            continue
         inputs = ["transform.base"] + (["source.o"] if "input_1" in sql else [])
         inputs += [
             ref
@@ -73,20 +81,21 @@ def _differential(
         assert res.exit_code == 0, res.output
     res = cli(root, "run")
     assert res.exit_code == 0 and "Nothing to do" in res.stdout, res.output
-    ids = ["transform.base", *(_node_id(n) for n in nodes)]
-    promoted = {n: rows(output(root, n)) for n in ids}
+    promoted = _outputs(root)
     res = cli(root, "run", "--full")
     assert res.exit_code == 0, res.output
-    full = {n: rows(output(root, n)) for n in ids}
-    wrong = {n: (promoted[n], full[n]) for n in ids if promoted[n] != full[n]}
+    full = _outputs(root)
+    assert len(full) > len(nodes)
+    wrong = {n: (promoted.get(n), full[n]) for n in full if promoted.get(n) != full[n]}
     assert not wrong, f"kept data differs from a full run: {sorted(wrong)} {wrong}\n{plan.stdout}"
     return plan.stdout
 
 
-def _node_id(name: str) -> str:
-    if name.endswith(".py"):
-        return f"transform.{name[:-3]}"
-    return name if name.startswith("profile.") else f"transform.{name}"
+def _outputs(root: Path) -> dict[str, list[tuple[object, ...]]]:
+    """The rows of every file seeknal wrote: node outputs and the feature store."""
+    found = [*(root / "target/cache").rglob("*.parquet")]
+    found += (root / "target/feature_store").rglob("*.parquet")
+    return {str(p.relative_to(root / "target")): rows(p) for p in found}
 
 
 PY_DISTINCT = """from seeknal.pipeline import transform
@@ -264,6 +273,15 @@ CASES = {
         "SELECT 'x' AS t FROM input_0",
         "SELECT 'x' AS t, product(v) AS p FROM input_0",
         {"kept": "SELECT count(*) AS n FROM input_0"},
+    ),
+    # feature groups of one entity below the changed node, and the store's merged file
+    "feature_store": (
+        "SELECT id, max(v) AS v FROM input_0 GROUP BY id",
+        "SELECT id, max(v) AS v, max(w) AS mw FROM input_0 GROUP BY id",
+        {
+            "feature_group.fg_all": "SELECT * FROM ref('transform.base')",
+            "feature_group.fg_named": "SELECT id, v * 2 AS v2 FROM ref('transform.base')",
+        },
     ),
 }
 
