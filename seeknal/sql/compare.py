@@ -126,7 +126,7 @@ def compare_sql(old: str, new: str) -> SqlChange:
     if memo is None:
         return _compare_sql(old, new)
     pair = hashlib.sha1(f"{len(old)}\0{old}\0{new}".encode()).hexdigest()
-    key = "cmp2:" + pair
+    key = "cmp3:" + pair  # the version of the rules: answers of older rules are not reused
     hit = memo.get(key)
     if isinstance(hit, tuple) and len(hit) == 3:
         return SqlChange(bool(hit[0]), str(hit[1]), tuple(str(c) for c in hit[2]))
