@@ -151,7 +151,8 @@ def categorize(
         elif category in (Category.ADDED, Category.BREAKING):
             running[node_id] = True
         elif category == Category.NON_BREAKING:
-            why = _widened_use(node, running, new_columns)
+            before = (prod_nodes.get(node_id) or {}).get("sql")
+            why = _widened_use(node, running, new_columns, before)
             running[node_id] = why is not None  # its existing columns can change too
             if why:
                 reasons[node_id] += f"; {why}, so what reads it runs too"
@@ -232,14 +233,19 @@ def _indirect(
 
 
 def _widened_use(
-    node: Node, running: Mapping[str, bool], new_columns: Mapping[str, frozenset[str]]
+    node: Node,
+    running: Mapping[str, bool],
+    new_columns: Mapping[str, frozenset[str]],
+    before: Any,
 ) -> str | None:
-    """How a node's result depends on the new columns of its running inputs (beyond passing
-    them on), or None."""
+    """How the existing columns of a node that only gains columns itself depend on the new
+    columns of its running inputs, or None. They are computed by its production SQL
+    (`before`), which is its SQL without the new columns."""
     widened = [u for u in node.inputs if u in running]
     if not widened:
         return None
-    why = _column_set_use(node, widened, _gained(widened, new_columns))
+    texts = [before] if isinstance(before, str) else None
+    why = _column_set_use(node, widened, _gained(widened, new_columns), texts)
     return None if why in (None, PASSES) else f"{why}, and {widened[0]} gains columns"
 
 
@@ -257,13 +263,15 @@ def _gained(widened: list[str], new_columns: Mapping[str, frozenset[str]]) -> fr
     return frozenset().union(*(new_columns[up] for up in widened))
 
 
-def _column_set_use(node: Node, widened: list[str], new: frozenset[str] | None) -> str | None:
+def _column_set_use(
+    node: Node, widened: list[str], new: frozenset[str] | None, texts: list[str] | None = None
+) -> str | None:
     """How the node's result depends on which columns its widened inputs have (or on the names
     of the new ones), or None when it provably does not (production's data of it stays
     valid)."""
     if spec_for(node.kind).passes_columns_through:
         return "passes its input's columns through"
-    texts = spec_for(node.kind).column_set_sql(node)
+    texts = texts or spec_for(node.kind).column_set_sql(node)
     if texts is None:
         if node.python is not None:
             return "a Python node: which columns it reads cannot be traced"
@@ -296,6 +304,7 @@ def _label(category: str) -> str:
         "breaking": "breaking",
         "indirect_breaking": "rebuilt (indirectly breaking)",
         "indirect_non_breaking": "recomputed and its rows can change with its input's new columns",
+        "non_breaking": "recomputed and its existing columns can change with its input's new columns",
     }.get(category, category)
 
 
