@@ -44,6 +44,29 @@ def _prod_valid(ctx: Context, loaded: Loaded, prod_state: RunState, assume: bool
     return {n for n in valid if prod_state.nodes[n].ok}
 
 
+def _stale(
+    loaded: Loaded, prod_manifest: Manifest, prod_state: RunState, valid: set[str]
+) -> set[str]:
+    """Production outputs computed from inputs that changed since (a production run that was
+    stopped, or ran only some nodes): nodes the project did not change, nor anything upstream of
+    them, whose run state records another fingerprint than theirs. Reading them would carry
+    stale data into the env, and its promotion would mark them current."""
+    nodes = loaded.project.nodes
+    changed = {
+        n
+        for n, fp in loaded.fingerprints.items()
+        if (entry := prod_manifest.nodes.get(n)) is None or entry.get("content_hash") != fp.content
+    }
+    for node_id in loaded.project.order:  # upstream first
+        if node_id not in changed and any(u in changed for u in nodes[node_id].inputs):
+            changed.add(node_id)
+    return {
+        n
+        for n in valid
+        if n not in changed and prod_state.nodes[n].hash != loaded.fingerprints[n].fingerprint
+    }
+
+
 # -- plan ----------------------------------------------------------------------------------------
 @dataclass
 class EnvPlanResult:
@@ -86,6 +109,8 @@ def plan_env(
         if prod_state is None:
             prod_state = read_run_state(ctx.production)
         valid = _prod_valid(ctx, loaded, prod_state, assume_production_valid)
+        if not assume_production_valid:
+            valid -= _stale(loaded, prod_manifest, prod_state, valid)
         forced = [
             set(_resolve_ids(loaded, names)) for names in (force_breaking, force_non_breaking)
         ]

@@ -171,7 +171,8 @@ def run_production(
         )
         ctx.save_cache()
     if stopped:
-        raise interrupted(outcome.results, plan.to_run, "target/run_state.json", command)
+        again = f"{command} --full" if full else command  # what --full left is up to date
+        raise interrupted(outcome.results, plan.to_run, "target/run_state.json", again)
     return outcome
 
 

@@ -107,6 +107,19 @@ def assert_consistent(root: Path, state_path: Path, finished_before: set[str]) -
     return state
 
 
+def test_ctrl_c_during_a_full_run_names_the_full_run_again(proj: Path) -> None:
+    """What `run --full` did not reach is up to date by its fingerprint: `seeknal run` would do
+    nothing, so the advice is the full run again."""
+    (proj / "seeknal/transforms/blocker.yml").write_text(BLOCKER)
+    pipe = proj / PIPE
+    os.mkfifo(pipe)
+    proc = start(proj, "run", "--full")
+    code, out, err = interrupt(proc, open_writer(pipe, proc))
+    assert code == INTERRUPTED, (out, err)
+    assert "Next: Run 'seeknal run --full' again to run what is left." in err, err
+    assert "Traceback" not in err
+
+
 def test_ctrl_c_during_a_production_run(proj: Path) -> None:
     (proj / "seeknal/transforms/blocker.yml").write_text(BLOCKER)
     (proj / "seeknal/transforms/zz_after.yml").write_text(AFTER)

@@ -114,3 +114,33 @@ def test_results_that_depend_on_the_set_of_columns_are_recomputed(git_project: P
     assert "whole rows" in lines["transform.row_hash"]
     assert "a Python node" in lines["transform.py_copy"]
     assert "production data kept" in lines["transform.kept"]
+
+
+def test_production_outputs_a_selected_run_left_stale_are_computed_in_the_env(
+    git_project: Path,
+) -> None:
+    """`run --select source.s` recomputes the source but not what reads it: production's
+    transform.t is stale. An env planned then must compute t, not read it and promote it as
+    current."""
+    root = _project(
+        git_project,
+        {
+            "seeknal/transforms/t.yml": _transform(
+                "t", ["source.s"], "SELECT count(*) AS n FROM input_0"
+            ),
+        },
+    )
+    (root / "data/s.csv").write_text(S_CSV + "3,30\n")
+    git(root, "commit", "-qam", "data")
+    res = cli(root, "run", "--select", "source.s")
+    assert res.exit_code == 0, res.output
+    assert rows(output(root, "transform.t")) == [(3,)]  # stale: the source has 4 rows
+    plan = cli(root, "plan", "dev")
+    assert plan.exit_code == 0, plan.output
+    assert "transform.t" in plan.stdout and "computed here" in plan.stdout
+    for command in (("run", "--env", "dev"), ("promote", "dev")):
+        res = cli(root, *command)
+        assert res.exit_code == 0, res.output
+    assert rows(output(root, "transform.t")) == [(4,)]
+    res = cli(root, "run")
+    assert res.exit_code == 0 and "Nothing to do" in res.stdout, res.output
