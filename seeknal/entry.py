@@ -13,7 +13,12 @@ def main() -> None:
         _answer()
     except KeyboardInterrupt:  # Ctrl-C before a command's own handling (while importing)
         _settled()
-        sys.stderr.write("Error: Interrupted (Ctrl-C).\nNext: Run the command again.\n")
+        message, hint = "Interrupted (Ctrl-C).", "Run the command again."
+        journal = sys.modules.get("seeknal.state.journal")  # a promotion it may have made
+        if journal is not None:
+            done = journal.interrupted_since(0)
+            message, hint = done.message, done.hint
+        sys.stderr.write(f"Error: {message}\nNext: {hint}\n")
         sys.exit(130)
     except SystemExit:
         _settled()  # the command has answered: a Ctrl-C now changes neither output nor code

@@ -114,6 +114,8 @@ def outcome(call: Callable[[], object], passed: tuple[type[BaseException], ...] 
     (a SeeknalError as `Error:`/`Next:`; anything else as an internal error, never a
     traceback unless --debug). Exceptions of the `passed` types (the CLI framework's exits and
     usage errors) go through untouched."""
+    journal = sys.modules.get("seeknal.state.journal")  # not imported for this alone
+    before = journal.committed() if journal is not None else 0
     try:
         call()
         return None
@@ -123,7 +125,9 @@ def outcome(call: Callable[[], object], passed: tuple[type[BaseException], ...] 
         report_error(exc)
         return exc.exit_code
     except KeyboardInterrupt:
-        report_error(Interrupted("Interrupted (Ctrl-C).", "Run the command again."))
+        from seeknal.state.journal import interrupted_since
+
+        report_error(interrupted_since(before))
         return Interrupted.exit_code
     except passed:
         raise

@@ -13,7 +13,7 @@ from seeknal.envs.resolve import verify_production_refs
 from seeknal.errors import EnvError, Interrupted
 from seeknal.project.outputs import data_files, may_delete
 from seeknal.project.retention import retention
-from seeknal.state import journal
+from seeknal.state import failpoints, journal
 from seeknal.state.history import check_readable, finish_promote
 from seeknal.state.kept import nodes_signature
 from seeknal.state.layout import Target
@@ -65,10 +65,12 @@ def promote_env(
     rematerialize: bool = False,
 ) -> PromoteOutcome:
     """Promote `env` to production (Ctrl-C while it checks the env changes nothing either)."""
+    before = journal.committed()
     try:
         return _promote(ctx, env, copy_data, git_commit, rematerialize)
     except KeyboardInterrupt:
-        raise journal.stopped_before("promote", f"seeknal promote {env}") from None
+        command = f"seeknal promote {env}"
+        raise journal.interrupted_since(before, "promote", command) from None
 
 
 def _promote(
@@ -110,6 +112,7 @@ def _promote(
                 exc.hint = _write_tables(txn.details["promotion"]["nodes"])
             raise
         tables = _rematerialize(ctx, env, staged.moved) if rematerialize else []
+    failpoints.hit("promote.done")  # tests: a Ctrl-C once it is made, before it is said
     seconds = time.perf_counter() - started
     return PromoteOutcome(env, str(plan.plan_id), staged.moved, removed, copy_data, seconds, tables)
 

@@ -40,11 +40,12 @@ def active_promotions(lines: list[Promotion]) -> list[Promotion]:
 
 def rollback(ctx: Context, promotion_id: str | None = None, force: bool = False) -> RollbackOutcome:
     """Undo a promotion (Ctrl-C while it checks production changes nothing either)."""
+    before = journal.committed()
     try:
         return _rollback(ctx, promotion_id, force)
     except KeyboardInterrupt:
         command = "seeknal rollback" + (f" {promotion_id}" if promotion_id else "")
-        raise journal.stopped_before("rollback", command) from None
+        raise journal.interrupted_since(before, "rollback", command) from None
 
 
 def _rollback(ctx: Context, promotion_id: str | None, force: bool) -> RollbackOutcome:

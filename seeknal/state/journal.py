@@ -164,6 +164,7 @@ class Transaction:
         self.committed = True  # the commit point: from here on, a Ctrl-C waits for the finish
         failpoints.hit(f"{name}.committed")
         _finish(self.target, self._journal("committed"), finish)
+        _committed.append(self)
 
     def _apply(self) -> None:
         name, root = self.kind, str(self.root)
@@ -186,6 +187,25 @@ class Transaction:
                 failpoints.hit(f"{name}.apply.{index}")
         for folder in {os.path.dirname(os.path.join(root, op.dst)) for op in self.ops}:
             atomic.fsync_dir(Path(folder))
+
+
+_committed: list[Transaction] = []  # committed by this process: a later Ctrl-C says so
+
+
+def committed() -> int:
+    """How many transactions this process committed so far (see `interrupted_since`)."""
+    return len(_committed)
+
+
+def interrupted_since(count: int, kind: str = "", command: str = "") -> Interrupted:
+    """What a Ctrl-C outside any transaction says: when one was committed since `count` (the
+    command made its promotion or rollback, and was reporting it), that it is done; else that
+    nothing changed (`kind` given) or that the command stopped."""
+    if len(_committed) > count:
+        return _interrupted(_committed[-1])
+    if kind:
+        return stopped_before(kind, command)
+    return Interrupted("Interrupted (Ctrl-C).", "Run the command again.")
 
 
 def stopped_before(kind: str, command: str) -> Interrupted:
