@@ -112,7 +112,7 @@ def _promote(
                 exc.hint = _write_tables(txn.details["promotion"]["nodes"])
             raise
         tables = _rematerialize(ctx, env, staged.moved) if rematerialize else []
-    failpoints.hit("promote.done")  # tests: a Ctrl-C once it is made, before it is said
+    failpoints.hit("reporting.promote")  # tests: Ctrl-C once it is made, before it is said
     seconds = time.perf_counter() - started
     return PromoteOutcome(env, str(plan.plan_id), staged.moved, removed, copy_data, seconds, tables)
 

@@ -106,7 +106,7 @@ def test_ctrl_c_before_the_commit_point_undoes_the_promotion(
     assert promoted(template) == reference
 
 
-@pytest.mark.parametrize("step", ["promote.committed", "promote.finished", "promote.done"])
+@pytest.mark.parametrize("step", ["promote.committed", "promote.finished", "reporting.promote"])
 def test_ctrl_c_after_the_commit_point_finishes_the_promotion(
     template: Path, reference: dict[str, Any], step: str
 ) -> None:
