@@ -35,13 +35,18 @@ if TYPE_CHECKING:
     from seeknal.planning.changes import EnvDecision
 
 
-def _prod_valid(ctx: Context, loaded: Loaded, prod_state: RunState, assume: bool) -> set[str]:
+def _prod_valid(
+    ctx: Context, loaded: Loaded, manifest: Manifest, prod_state: RunState, assume: bool
+) -> set[str]:
+    """Nodes whose production output an env may read: exactly as written by a run that
+    succeeded, and not left stale by a later change upstream."""
     if assume:
         return set(loaded.project.nodes)
     from seeknal.state.output_check import valid_outputs
 
     valid = valid_outputs(ctx.production, loaded.project, prod_state.nodes, ctx.cache.data)
-    return {n for n in valid if prod_state.nodes[n].ok}
+    valid = {n for n in valid if prod_state.nodes[n].ok}
+    return valid - _stale(loaded, manifest, prod_state, valid)
 
 
 def _stale(
@@ -91,10 +96,9 @@ def plan_env(
 ) -> EnvPlanResult:
     """Diff the project against production and save the env's plan (docs/concepts.md)."""
     from seeknal.planning.changes import base_snapshot, categorize
-
-    target = env_target(ctx, env)
     from seeknal.project.profiles import check_uses, resolve_profile_path
 
+    target = env_target(ctx, env)
     profile_path = resolve_profile_path(ctx.root, env, profile)
     ctx.use_profile(profile_path)
     loaded = loaded or ctx.load()  # load errors are reported before target/ is touched
@@ -108,12 +112,8 @@ def plan_env(
             )
         if prod_state is None:
             prod_state = read_run_state(ctx.production)
-        valid = _prod_valid(ctx, loaded, prod_state, assume_production_valid)
-        if not assume_production_valid:
-            valid -= _stale(loaded, prod_manifest, prod_state, valid)
-        forced = [
-            set(_resolve_ids(loaded, names)) for names in (force_breaking, force_non_breaking)
-        ]
+        valid = _prod_valid(ctx, loaded, prod_manifest, prod_state, assume_production_valid)
+        forced = [set(_resolve_ids(loaded, n)) for n in (force_breaking, force_non_breaking)]
         with remembering(ctx.cache.data):
             decision = categorize(
                 loaded.project, loaded.dag, loaded.fingerprints, prod_manifest.nodes, valid, *forced

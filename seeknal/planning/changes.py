@@ -124,20 +124,8 @@ def categorize(
     force_breaking: Set[str] = frozenset(),
     force_non_breaking: Set[str] = frozenset(),
 ) -> EnvDecision:
-    categories: dict[str, str] = {}
-    reasons: dict[str, str] = {}
-    direct: dict[str, str] = {}
-    new_columns: dict[str, frozenset[str]] = {}  # of nodes that gain columns, when known
-    for node_id in project.order:
-        change = direct_change(
-            project.nodes[node_id], fingerprints[node_id], prod_nodes.get(node_id)
-        )
-        if change:
-            direct[node_id] = change[0].value
-            categories[node_id] = change[0].value
-            reasons[node_id] = change[1]
-            if change[2]:
-                new_columns[node_id] = frozenset(c.lower() for c in change[2])
+    categories, reasons, new_columns = _direct_changes(project, fingerprints, prod_nodes)
+    direct = dict(categories)
     _apply_overrides(categories, reasons, force_breaking, force_non_breaking)
 
     running: dict[str, bool] = {}  # node: whether its running reruns everything below it
@@ -185,6 +173,26 @@ def categorize(
         refs=[n for n in project.order if n not in executed and _runs(project.nodes[n])],
         direct=direct,
     )
+
+
+def _direct_changes(
+    project: Project, fingerprints: Mapping[str, NodeFingerprint], prod_nodes: Mapping[str, Any]
+) -> tuple[dict[str, str], dict[str, str], dict[str, frozenset[str]]]:
+    """Each changed node's own category and reason, and the new columns of those that gain
+    some (when the comparison names them)."""
+    categories: dict[str, str] = {}
+    reasons: dict[str, str] = {}
+    new_columns: dict[str, frozenset[str]] = {}
+    for node_id in project.order:
+        change = direct_change(
+            project.nodes[node_id], fingerprints[node_id], prod_nodes.get(node_id)
+        )
+        if change:
+            categories[node_id] = change[0].value
+            reasons[node_id] = change[1]
+            if change[2]:
+                new_columns[node_id] = frozenset(c.lower() for c in change[2])
+    return categories, reasons, new_columns
 
 
 def _indirect(
