@@ -56,20 +56,21 @@ def _stale(
     stopped, or ran only some nodes): nodes the project did not change, nor anything upstream of
     them, whose run state records another fingerprint than theirs. Reading them would carry
     stale data into the env, and its promotion would mark them current."""
-    nodes = loaded.project.nodes
+    nodes, fps, states, base = (
+        loaded.project.nodes,
+        loaded.fingerprints,
+        prod_state.nodes,
+        prod_manifest.nodes,
+    )
     changed = {
         n
-        for n, fp in loaded.fingerprints.items()
-        if (entry := prod_manifest.nodes.get(n)) is None or entry.get("content_hash") != fp.content
+        for n, fp in fps.items()
+        if (entry := base.get(n)) is None or entry.get("content_hash") != fp.content
     }
     for node_id in loaded.project.order:  # upstream first
-        if node_id not in changed and any(u in changed for u in nodes[node_id].inputs):
+        if not changed.isdisjoint(nodes[node_id].inputs):
             changed.add(node_id)
-    return {
-        n
-        for n in valid
-        if n not in changed and prod_state.nodes[n].hash != loaded.fingerprints[n].fingerprint
-    }
+    return {n for n in valid if n not in changed and states[n].hash != fps[n].fingerprint}
 
 
 # -- plan ----------------------------------------------------------------------------------------
