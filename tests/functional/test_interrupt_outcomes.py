@@ -6,7 +6,6 @@ step (SEEKNAL_FAILPOINT) so the signal arrives exactly there."""
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,9 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import test_promote_crash as crash
 from conftest import cli, git, seeknal_cmd
 from envkit import applied_dev_env, outputs_digests, promotions, start_paused, temp_leftovers
-from test_promote_crash import prepare, production, promoted
+from test_promote_crash import production, promoted
+
+# the crash tests' project and its uninterrupted promotion, as fixtures here too
+template, reference = crash.template, crash.reference
 
 INTERRUPTED = 130
 ENDLESS_SQL = "SELECT sum(hash(i)) FROM range(5000000000000) t(i)"
@@ -57,21 +60,6 @@ def test_ctrl_c_during_query_says_so_and_nothing_else(git_project: Path) -> None
         code, out, err = ctrl_c(proc)
         assert code == INTERRUPTED, (attempt, out, err)
         assert err == "Error: Interrupted (Ctrl-C).\nNext: Run the command again.\n", (attempt, err)
-
-
-@pytest.fixture
-def template(tmp_path: Path) -> Path:
-    return prepare(tmp_path / "template")
-
-
-@pytest.fixture
-def reference(template: Path, tmp_path: Path) -> dict[str, Any]:
-    """The result of the same promote, uninterrupted, in a copy of the template."""
-    clean = tmp_path / "clean"
-    shutil.copytree(template, clean)
-    res = seeknal_cmd(clean, "promote", "dev")
-    assert res.exit_code == 0, res.output
-    return promoted(clean)
 
 
 def env_status(root: Path, env: str) -> str:
