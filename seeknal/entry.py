@@ -45,6 +45,9 @@ def _answer() -> None:
         from seeknal.cli.hook_entry import main as hook_main
 
         sys.exit(hook_main(sys.argv[2:]))
+    import seeknal
+
+    seeknal.command_line = True  # may fork sqlglot's importer (seeknal/sql/ahead.py)
     from seeknal.cli.quick import answer
 
     code = answer(sys.argv[1:])

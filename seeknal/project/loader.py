@@ -29,6 +29,7 @@ from seeknal.project.yaml_nodes import (
     find_line,
     yaml_problem,
 )
+from seeknal.sql import ahead
 from seeknal.types import Node, Project
 
 NODES_DIR = "seeknal"
@@ -104,6 +105,8 @@ class _ProjectLoader:
             return self.cache[key], text
         if node_file and self.memo(path, text) is not None:
             return {}, text  # build_nodes takes the node this file built before: not parsed
+        if node_file and self.parse_sql is not None:
+            ahead.start()  # a node never built: its SQL needs sqlglot, imported meanwhile
         import yaml  # here: a plan whose files are all remembered parses none of them
 
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from seeknal.sql import ahead
 from seeknal.sql.compare import _is_star, _parseable, _statements
 
 _RESULT_KINDS = ("Select", "Union", "Intersect", "Except", "Subquery", "Values")
@@ -23,6 +24,7 @@ def _followed() -> tuple[type, ...]:
     return (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery, exp.Values)
 
 
+@ahead.offloaded
 def column_set_use(sql: str, upstream_names: set[str]) -> str | None:
     """How the query's result depends on the columns of the upstream tables named by
     `upstream_names` (lower-case names as they appear in the parsed SQL), or None when it
@@ -170,6 +172,7 @@ class _Scope:
         return bool(words & self.names)
 
 
+@ahead.offloaded
 def unqualified_mention(sql: str, names: set[str]) -> str | None:
     """The first column the query names without a table whose name is in `names` (lower
     case): a new column of that name in an input can capture it, or make it ambiguous."""
@@ -186,6 +189,7 @@ def unqualified_mention(sql: str, names: set[str]) -> str | None:
     return None
 
 
+@ahead.offloaded
 def name_mention(sql: str, names: set[str]) -> str | None:
     """The first word of the query, outside strings and not after `table.`, that is one of
     `names` (lower case): a keyword such as `current_date` that a column of that name takes

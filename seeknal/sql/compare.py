@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from seeknal.sql import ahead
 from seeknal.sql.refs import replace_refs
 
 _WS = re.compile(r"\s+")
@@ -16,7 +17,10 @@ _KEEP_CASE = {"STRING", "NATIONAL_STRING", "RAW_STRING", "BIT_STRING", "HEX_STRI
 
 
 def load_tokenizer() -> None:
-    """Import sqlglot's DuckDB tokenizer now (what `normalize` uses): ~75 ms of imports."""
+    """Import sqlglot's DuckDB tokenizer now (what `normalize` uses): ~75 ms of imports,
+    none when a worker answers instead (sql/ahead.py)."""
+    if ahead.running():
+        return
     from sqlglot.tokens import Tokenizer
 
     Tokenizer(dialect="duckdb")
@@ -33,6 +37,14 @@ def normalize(sql: str, cache: MutableMapping[str, Any] | None = None) -> str:
     key = "n:" + hashlib.sha1(sql.encode()).hexdigest()
     if cache is not None and key in cache:
         return str(cache[key])
+    result = _normal_form(sql)
+    if cache is not None:
+        cache[key] = result
+    return result
+
+
+@ahead.offloaded
+def _normal_form(sql: str) -> str:
     result = sql.strip().rstrip(";").strip()
     if not _DOLLAR_QUOTE.search(sql):  # sqlglot's duckdb tokenizer splits $$ strings
         try:
@@ -51,8 +63,6 @@ def normalize(sql: str, cache: MutableMapping[str, Any] | None = None) -> str:
             result = " ".join(parts).rstrip(" ;")
         except Exception:  # noqa: BLE001 - the tokenizer rejects some DuckDB syntax; keep text
             pass
-    if cache is not None:
-        cache[key] = result
     return result
 
 
@@ -135,6 +145,7 @@ def compare_sql(old: str, new: str) -> SqlChange:
     return change
 
 
+@ahead.offloaded
 def _compare_sql(old: str, new: str) -> SqlChange:
     try:
         old_stmts, new_stmts = _statements(old), _statements(new)

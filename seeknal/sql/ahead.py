@@ -1,0 +1,245 @@
+"""sqlglot imported ahead, in a process of its own, while the command goes on.
+
+The first plan after an edit needs sqlglot for the changed SQL only (its fingerprint's
+normal form, the change's category), and importing sqlglot with its DuckDB dialect costs more
+CPU (~95 ms) than the rest of such a plan's own work after loading. When the loader meets a
+node file it never built, `start()` forks this process: the copy imports sqlglot on another
+core while the command reads, checks and plans, then answers the calls of the functions marked
+`@offloaded` (pure functions of strings). Any trouble with it (it died, answered nothing in
+time, or too many calls would cost more in round trips than an import) and the caller computes
+the answer itself, as it always could: a worker changes when an answer is ready, never what it
+is.
+
+Only where forking is plain and cheap: Linux, two or more usable cores, a command line run
+(`seeknal.command_line`, set by the console entry point but not for git hooks), and a process
+with one thread (DuckDB's own threads included), before sqlglot was imported here.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import os
+import select
+import signal
+import struct
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import seeknal
+from seeknal.state.failpoints import hit
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+MAX_CALLS = 64  # beyond this many round trips, importing sqlglot here costs less
+WAIT_SECONDS = 20.0  # an answer later than this means the worker is stuck: answer here
+_HEADER = struct.Struct("!I")
+
+_functions: dict[str, Callable[..., Any]] = {}
+_worker: Worker | None = None
+
+
+def offloaded(fn: F) -> F:
+    """`fn` answered by the worker when one runs, else here (the same function either way)."""
+    key = f"{fn.__module__}.{fn.__qualname__}"
+    _functions[key] = fn
+
+    @functools.wraps(fn)
+    def answer(*args: Any) -> Any:
+        worker = _worker
+        if worker is not None:
+            answered, value = worker.ask(key, args)
+            if answered:
+                return value
+        return fn(*args)
+
+    return answer  # type: ignore[return-value]
+
+
+def running() -> bool:
+    """Whether a worker answers (sqlglot then need not be imported here)."""
+    return _worker is not None and _worker.alive
+
+
+def start() -> bool:
+    """Fork the worker, when it can help and nothing speaks against forking; whether one runs."""
+    global _worker
+    if _worker is not None:
+        return _worker.alive
+    if (
+        not seeknal.command_line
+        or "sqlglot" in sys.modules
+        or not _single_threaded()
+        or _cores() < 2
+    ):
+        return False
+    _worker = Worker.fork()
+    return _worker.alive
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return 1
+
+
+def _single_threaded() -> bool:
+    """One thread in this process, counted by the kernel: a fork copies only the calling
+    thread, and a lock another thread holds would stay locked in the copy."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
+class Worker:
+    """The forked process: requests go down one pipe, answers come up another."""
+
+    def __init__(self, pid: int, requests: int, answers: int) -> None:
+        self.pid, self.requests, self.answers = pid, requests, answers
+        self.calls = 0
+
+    @property
+    def alive(self) -> bool:
+        return self.pid > 0
+
+    @classmethod
+    def fork(cls) -> Worker:
+        down_r, down_w = os.pipe()
+        up_r, up_w = os.pipe()
+        # a Ctrl-C meant for the command must not reach the copy before it ignores it
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            pid = os.fork()
+        except OSError:
+            pid = -1
+        if pid == 0:
+            _child(down_r, up_w)  # never returns
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        os.close(down_r)
+        os.close(up_w)
+        if pid < 0:
+            os.close(down_w)
+            os.close(up_r)
+            return cls(-1, -1, -1)
+        atexit.register(_stop)
+        return cls(pid, down_w, up_r)
+
+    def ask(self, key: str, args: tuple[Any, ...]) -> tuple[bool, Any]:
+        """(True, the answer), or (False, None) when this process must answer itself."""
+        if not self.alive:
+            return False, None
+        self.calls += 1
+        if self.calls > MAX_CALLS:
+            self.stop()
+            return False, None
+        import pickle
+
+        try:
+            _send(self.requests, pickle.dumps((key, args), pickle.HIGHEST_PROTOCOL))
+            data = _receive(self.answers, WAIT_SECONDS)
+            answered, value = pickle.loads(data) if data is not None else (False, None)
+        except (KeyboardInterrupt, SystemExit):
+            self.stop()  # a half-read answer cannot be matched with its request again
+            raise
+        except Exception:  # noqa: BLE001 - a broken pipe, a worker gone: answered here
+            self.stop()
+            return False, None
+        if not answered:
+            self.stop()
+        return bool(answered), value
+
+    def stop(self) -> None:
+        if not self.alive:
+            return
+        for fd in (self.requests, self.answers):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
+        self.pid = -1
+
+
+def _stop() -> None:
+    if _worker is not None:
+        _worker.stop()
+
+
+def _send(fd: int, data: bytes) -> None:
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _receive(fd: int, timeout: float | None) -> bytes | None:
+    """One message, or None at the end of the pipe or after `timeout` seconds."""
+    head = _read(fd, _HEADER.size, timeout)
+    if head is None:
+        return None
+    return _read(fd, _HEADER.unpack(head)[0], timeout)
+
+
+def _read(fd: int, size: int, timeout: float | None) -> bytes | None:
+    parts: list[bytes] = []
+    waiting = select.poll()  # poll, not select: any descriptor number
+    waiting.register(fd, select.POLLIN)
+    while size:
+        if timeout is not None and not waiting.poll(timeout * 1000):
+            return None
+        chunk = os.read(fd, size)
+        if not chunk:
+            return None
+        parts.append(chunk)
+        size -= len(chunk)
+    return b"".join(parts)
+
+
+def _child(requests: int, answers: int) -> None:
+    """The worker's whole life: quiet, deaf to Ctrl-C, holding no file of the command's."""
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.set_wakeup_fd(-1)
+        quiet = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(quiet, fd)
+        keep = sorted({requests, answers})
+        os.closerange(3, keep[0])
+        os.closerange(keep[0] + 1, keep[1])
+        os.closerange(keep[1] + 1, 1 << 16)
+        _serve(requests, answers)
+    finally:
+        os._exit(0)
+
+
+def _serve(requests: int, answers: int) -> None:
+    import importlib
+    import pickle
+
+    from seeknal.sql.compare import load_tokenizer
+
+    load_tokenizer()
+    import sqlglot.dialects.duckdb  # noqa: F401 - what parsing needs, imported before asked
+
+    while True:
+        data = _receive(requests, None)
+        if data is None:
+            return
+        hit("ahead.answer")
+        key, args = pickle.loads(data)
+        try:
+            if key not in _functions:  # a module the command imported after the fork
+                importlib.import_module(key.rsplit(".", 1)[0])
+            reply = pickle.dumps((True, _functions[key](*args)), pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - the caller computes it and meets the error itself
+            reply = pickle.dumps((False, None))
+        _send(answers, reply)
