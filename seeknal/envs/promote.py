@@ -11,7 +11,6 @@ from seeknal.digest import file_digest, remember_digest
 from seeknal.envs.access import check_fresh, locked, require_env, require_manifest
 from seeknal.envs.resolve import verify_production_refs
 from seeknal.errors import EnvError, Interrupted
-from seeknal.project.outputs import data_files, may_delete
 from seeknal.project.retention import retention
 from seeknal.state import failpoints, journal
 from seeknal.state.history import check_readable, finish_promote
@@ -351,6 +350,7 @@ def _stage_removals(
     if not plan.removed_nodes:
         return []
     from seeknal.planning.manifest import project_from_manifest
+    from seeknal.project.outputs import data_files, may_delete  # imports every kind
 
     manifest = require_manifest(target)  # which files are source data: the whole project's
     data = data_files(project_from_manifest(manifest.to_json(), str(root)).nodes)

@@ -1,32 +1,46 @@
 """Node kinds: one module per kind, found through this registry.
 
 `spec_for(kind)` is the `KindSpec` saying how nodes of that kind load, plan and execute. A new
-kind is a module here with a `KindSpec` subclass, listed in `_BUILT_IN` below; nothing else
-changes. A kind defined outside the package joins with `register()`.
+kind is a module here, named as its kind, with a `KindSpec` subclass, listed in `_BUILT_IN`
+below; nothing else changes. A kind defined outside the package joins with `register()`.
 
 Pure and light: the kind modules import no database or SQL parser at module level, so the
-hook path may load projects.
+hook path may load projects. Each is imported the first time its kind is asked for, not with
+this package: a command reads profiles (which read `kinds.materializations`), and a promotion
+of transforms needs the transform kind, not all eleven.
 """
 
 from __future__ import annotations
 
 from seeknal.errors import SeeknalError
-from seeknal.kinds import (
-    aggregation,
-    exposure,
-    feature_group,
-    metric,
-    model,
-    profile,
-    rule,
-    second_order_aggregation,
-    semantic_model,
-    source,
-    transform,
-)
 from seeknal.kinds.base import KindSpec
 
-_KNOWN: dict[str, KindSpec] = {}
+# the kinds seeknal ships, in the order they are listed to users: kind (its module's name) and
+# its KindSpec class, imported the first time a node of that kind is asked for
+_BUILT_IN = {
+    "source": "SourceSpec",
+    "transform": "TransformSpec",
+    "rule": "RuleSpec",
+    "exposure": "ExposureSpec",
+    "profile": "ProfileSpec",
+    "feature_group": "FeatureGroupSpec",
+    "aggregation": "AggregationSpec",
+    "second_order_aggregation": "SecondOrderAggregationSpec",
+    "model": "ModelSpec",
+    "semantic_model": "SemanticModelSpec",
+    "metric": "MetricSpec",
+}
+_KNOWN: dict[str, KindSpec | None] = dict.fromkeys(_BUILT_IN)  # None: not imported yet
+
+
+def _spec(kind: str) -> KindSpec | None:
+    spec = _KNOWN.get(kind)
+    if spec is None and kind in _KNOWN:
+        import importlib
+
+        module = importlib.import_module(f"seeknal.kinds.{kind}")
+        spec = _KNOWN[kind] = getattr(module, _BUILT_IN[kind])()
+    return spec
 
 
 def register(spec: KindSpec) -> None:
@@ -42,11 +56,11 @@ def unregister(kind: str) -> None:
 
 def find(kind: str) -> KindSpec | None:
     """The spec of a kind, or None when no kind has that name."""
-    return _KNOWN.get(str(kind))
+    return _spec(str(kind))
 
 
 def spec_for(kind: str) -> KindSpec:
-    spec = _KNOWN.get(str(kind))
+    spec = _spec(str(kind))
     if spec is None:
         raise SeeknalError(
             f"Unknown node kind '{kind}' (known: {', '.join(kind_names())}).",
@@ -57,27 +71,11 @@ def spec_for(kind: str) -> KindSpec:
 
 def all_specs() -> tuple[KindSpec, ...]:
     """Every known kind, the built-in ones first, in the order they are listed to users."""
-    return tuple(_KNOWN.values())
+    return tuple(spec for kind in list(_KNOWN) if (spec := _spec(kind)) is not None)
 
 
 def kind_names() -> list[str]:
-    return [str(spec.kind) for spec in _KNOWN.values()]
+    return list(_KNOWN)
 
-
-_BUILT_IN: tuple[type[KindSpec], ...] = (
-    source.SourceSpec,
-    transform.TransformSpec,
-    rule.RuleSpec,
-    exposure.ExposureSpec,
-    profile.ProfileSpec,
-    feature_group.FeatureGroupSpec,
-    aggregation.AggregationSpec,
-    second_order_aggregation.SecondOrderAggregationSpec,
-    model.ModelSpec,
-    semantic_model.SemanticModelSpec,
-    metric.MetricSpec,
-)
-for _spec_class in _BUILT_IN:
-    register(_spec_class())
 
 __all__ = ["KindSpec", "all_specs", "find", "kind_names", "register", "spec_for", "unregister"]
