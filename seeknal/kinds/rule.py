@@ -121,7 +121,10 @@ class RuleSpec(KindSpec):
                 )
         severity = (data.get("params") or {}).get("severity", "error")
         if severity not in ("error", "warn"):
-            checks.problem(f"severity must be 'error' or 'warn', not '{severity}'")
+            checks.problem(
+                f"severity must be 'error' or 'warn', not '{severity}'",
+                checks.find_line("severity") or checks.line("params"),
+            )
 
     def execution_config(self, node: Node, normalize: Callable[[str], str]) -> dict[str, Any]:
         def normalized(entry: Any) -> Any:

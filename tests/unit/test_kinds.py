@@ -222,7 +222,7 @@ PROBLEMS = [
         "rules/r.yml",
         "kind: rule\nname: r\ninputs: [source.people]\nrule: {type: null, column: id}\n"
         "params: {severity: fatal}\n",
-        "seeknal/rules/r.yml: severity must be 'error' or 'warn', not 'fatal'",
+        "seeknal/rules/r.yml:5: severity must be 'error' or 'warn', not 'fatal'",
     ),
     (
         "rules/r.yml",
