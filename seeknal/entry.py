@@ -19,14 +19,37 @@ def main() -> None:
             done = journal.interrupted_since(0)
             message, hint = done.message, done.hint
         sys.stderr.write(f"Error: {message}\nNext: {hint}\n")
-        sys.exit(130)
-    except SystemExit:
+        _leave(INTERRUPTED)
+    except SystemExit as exc:
         _settled()  # the command has answered: a Ctrl-C now changes neither output nor code
+        if exc.code == INTERRUPTED:
+            _leave(INTERRUPTED)
         raise
     finally:
         # the process ends with the command: the collector's last pass over everything the
         # command built would free nothing (~20 ms after a plan of 10,000 nodes)
         gc.freeze()
+
+
+INTERRUPTED = 130  # the exit code of a command Ctrl-C stopped
+
+
+def _leave(code: int) -> None:
+    """End a command Ctrl-C stopped, once it has said so, without the interpreter's shutdown.
+    A thread the interrupt left inside DuckDB (opening a database, a query it stopped) or
+    waiting for an import the interrupt cut short would make that shutdown abort the process
+    (exit 134) or wait forever. What the command wrote is flushed and the exit handlers run
+    (a forked helper is reaped, temporary folders go); nothing else is left to do."""
+    import atexit
+    import os
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader gone (`| head`), a stream closed
+            pass
+    os._exit(code)
 
 
 def _settled() -> None:

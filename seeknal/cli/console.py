@@ -125,10 +125,7 @@ def outcome(call: Callable[[], object], passed: tuple[type[BaseException], ...] 
         report_error(exc)
         return exc.exit_code
     except KeyboardInterrupt:
-        from seeknal.state.journal import interrupted_since
-
-        report_error(interrupted_since(before))
-        return Interrupted.exit_code
+        return _interrupted(before)
     except passed:
         raise
     except BrokenPipeError:
@@ -136,6 +133,8 @@ def outcome(call: Callable[[], object], passed: tuple[type[BaseException], ...] 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # noqa: BLE001 - a traceback never reaches a user
+        if _duckdb_interrupt(exc):  # a statement Ctrl-C stopped, where nothing said so
+            return _interrupted(before)
         if os.environ.get("SEEKNAL_DEBUG"):
             raise
         report_error(
@@ -145,3 +144,19 @@ def outcome(call: Callable[[], object], passed: tuple[type[BaseException], ...] 
             )
         )
         return 1
+
+
+def _interrupted(before: int) -> int:
+    """Say what a Ctrl-C left (a promotion committed since `before` included): exit 130."""
+    from seeknal.state.journal import interrupted_since
+
+    report_error(interrupted_since(before))
+    return Interrupted.exit_code
+
+
+def _duckdb_interrupt(exc: Exception) -> bool:
+    if "_duckdb" not in sys.modules and "duckdb" not in sys.modules:
+        return False  # DuckDB never ran
+    from seeknal.engine.duckdb_core import is_interrupt
+
+    return is_interrupt(exc)

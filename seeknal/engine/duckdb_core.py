@@ -17,25 +17,51 @@ project is loaded and planned; `take_opened()` hands it over.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
+
+from seeknal.state.failpoints import hit
 
 
 def core() -> Any:
     """The module connections and statements come from (imported on first use)."""
     try:
-        import _duckdb
-
-        return _duckdb
+        return _imported("_duckdb")
     except ImportError:
-        import duckdb
+        return _imported("duckdb")
 
-        return duckdb
+
+def _imported(name: str) -> Any:
+    """`import name`, with a Ctrl-C meanwhile acted on once the import is done: DuckDB's
+    compiled module aborts the process (exit 134) when interrupted while it sets itself up."""
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    from seeknal.sigint import held
+
+    with held() as hold:
+        hit("duckdb.import")  # tests: Ctrl-C pressed while the import runs
+        module = __import__(name)  # a top-level name: the module itself
+    if hold.hit:
+        raise KeyboardInterrupt
+    return module
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Whether `exc` is DuckDB's word for Ctrl-C: it stops the statement and raises
+    `RuntimeError: Query interrupted` (or an InterruptException) instead of KeyboardInterrupt."""
+    if isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower():
+        return True
+    loaded = sys.modules.get("_duckdb") or sys.modules.get("duckdb")
+    kind = getattr(loaded, "InterruptException", None)
+    return kind is not None and isinstance(exc, kind)
 
 
 def relational() -> Any:
     """The `duckdb` package: importing it adds the relational API to every connection."""
+    _imported("duckdb")
     import duckdb
 
     return duckdb
@@ -99,14 +125,18 @@ class _Opening:
 
     def __init__(self) -> None:
         self.db: Any = None
+        # imported here, not on the thread: a Ctrl-C that stops an import in this thread can
+        # leave Python's import lock taken, and a thread importing then waits for it forever
+        self.module = core()
         # not a daemon: the interpreter waits for it before it finalizes, which a thread still
         # inside DuckDB's C++ would not survive (a run with nothing to execute never takes it)
         self.thread = threading.Thread(target=self._open, name="seeknal-duckdb-open")
         self.thread.start()
 
     def _open(self) -> None:
+        hit("duckdb.open")  # tests: a thread that is still opening when Ctrl-C ends the command
         try:
-            self.db = core().connect(":memory:")
+            self.db = self.module.connect(":memory:")
         except Exception:  # noqa: BLE001 - reported by the caller's own connect
             self.db = None
 

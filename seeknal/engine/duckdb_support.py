@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seeknal.engine.base import QueryResult
-from seeknal.engine.duckdb_core import core, take_opened
+from seeknal.engine.duckdb_core import core, is_interrupt, take_opened
 from seeknal.errors import ExecutionError
 from seeknal.project.placeholders import redact
 from seeknal.sql.quote import literal
@@ -60,9 +60,7 @@ def stop_if_interrupted(exc: BaseException) -> None:
     """Raise KeyboardInterrupt when `exc` is DuckDB's word for Ctrl-C: it stops the query and
     raises `RuntimeError: Query interrupted` (or an InterruptException), which would otherwise
     read as an internal error instead of the Ctrl-C it was."""
-    if isinstance(exc, duckdb.InterruptException) or (
-        isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
-    ):
+    if is_interrupt(exc):
         raise KeyboardInterrupt from None
 
 
@@ -110,6 +108,16 @@ def connect(access: FileAccess | None, threads: int | None = None) -> duckdb.Duc
     external access off and the configuration locked, so no statement can undo it. `threads`:
     DuckDB's worker threads (None: its default)."""
     db = take_opened() or duckdb.connect(":memory:")
+    try:
+        return _configured(db, access, threads)
+    except (duckdb.Error, RuntimeError) as exc:
+        stop_if_interrupted(exc)  # Ctrl-C while the settings are made
+        raise
+
+
+def _configured(
+    db: duckdb.DuckDBPyConnection, access: FileAccess | None, threads: int | None
+) -> duckdb.DuckDBPyConnection:
     if threads is not None:
         db.execute(f"SET threads = {int(threads)}")
     if access is None:
