@@ -73,10 +73,9 @@ def sql_syntax_error(sql: str) -> tuple[str, int | None] | None:
 
     The loader checks only SQL it has never seen parse, whose fingerprint then needs sqlglot's
     tokenizer (sql/compare.py): that is imported while DuckDB sets the parser's database up on
-    a thread of its own (~25 ms with the GIL let go)."""
+    a thread of its own (~25 ms with the GIL let go), unless a forked copy of the process
+    imports it for the loader (sql/ahead.py)."""
     from seeknal.engine.duckdb_core import syntax_error
-    from seeknal.sql import ahead
     from seeknal.sql.compare import load_tokenizer
 
-    ahead.start()  # before DuckDB's thread: a process is forked while it has one thread
     return syntax_error(sql, meanwhile=load_tokenizer)

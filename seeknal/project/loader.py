@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from seeknal.dag import Dag, format_cycle
 from seeknal.errors import Problem, ProjectError
 from seeknal.project import placeholders
 from seeknal.project.files import (
@@ -19,6 +17,7 @@ from seeknal.project.files import (
     split_documents,
 )
 from seeknal.project.known_files import NODE_FIELDS, KnownFiles, NodeTexts, node_of, remembered_hit
+from seeknal.project.node_checks import graph_order, ref_problems
 from seeknal.project.outputs import output_problems
 from seeknal.project.python_nodes import load_python_file
 from seeknal.project.settings_checks import common_entries, settings_problems
@@ -26,13 +25,13 @@ from seeknal.project.yaml_nodes import (
     NodeFile,
     SqlParser,
     build_node,
-    find_line,
     yaml_problem,
 )
 from seeknal.sql import ahead
 from seeknal.types import Node, Project
 
 NODES_DIR = "seeknal"
+AHEAD_NEW = 16  # new node files a forked sqlglot importer pays off for (sql/ahead.py)
 COMMON_DIR = "seeknal/common/"
 
 
@@ -70,6 +69,8 @@ class _ProjectLoader:
         self.params = params
         self.run_id = run_id
         self.cache = parse_cache if parse_cache is not None else {}
+        self.known_nodes = 0  # node files whose node the cache held (by stats or text)
+        self.new_nodes = 0  # node files it did not: their SQL may need sqlglot
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
         # files that could define nodes but were not loaded: refs into them get no message
@@ -104,9 +105,11 @@ class _ProjectLoader:
         if key in self.cache:
             return self.cache[key], text
         if node_file and self.memo(path, text) is not None:
+            self.known_nodes += 1
             return {}, text  # build_nodes takes the node this file built before: not parsed
-        if node_file and self.parse_sql is not None:
-            ahead.start()  # a node never built: its SQL needs sqlglot, imported meanwhile
+        if node_file:
+            self.new_nodes += 1
+            self.import_ahead()
         import yaml  # here: a plan whose files are all remembered parses none of them
 
         try:
@@ -157,7 +160,7 @@ class _ProjectLoader:
         raw_nodes = self.read_nodes()
         nodes = self.build_nodes(raw_nodes, values)
         self.problems.extend(output_problems(root, nodes, self._texts))
-        order = self.check_graph(nodes)
+        order = graph_order(nodes, self.problems)
         if not nodes and not self.problems:
             self.problems.append(
                 Problem(
@@ -236,6 +239,7 @@ class _ProjectLoader:
             if not path.endswith((".yml", ".yaml")):
                 continue
             if self._known.lookup(path) is not None:
+                self.known_nodes += 1
                 found.append((path, {}, ""))  # its node is remembered: not read
                 continue
             loaded = self.read_yaml(path, several=True, node_file=True)
@@ -254,7 +258,15 @@ class _ProjectLoader:
                 )
                 continue
             found.append((path, data, text))
+        self.import_ahead()  # the new files came first in the listing
         return found
+
+    def import_ahead(self) -> None:
+        """A few new node files in a project the cache knows (the first plan after an edit):
+        their SQL needs sqlglot, which a forked copy imports meanwhile (seeknal/sql/ahead.py).
+        A project never loaded, or many new files, ask sqlglot about every node: no copy."""
+        if self.parse_sql is not None and self.known_nodes and 0 < self.new_nodes <= AHEAD_NEW:
+            ahead.start()
 
     def read_python(self, path: str) -> None:
         raw = self.files.read(path) or b""
@@ -283,7 +295,7 @@ class _ProjectLoader:
                 continue
             nodes[node.id] = node
             where[node.id] = node.file_path
-        self.check_refs(nodes)
+        self.problems.extend(ref_problems(nodes, self.broken_files, self._texts))
         self.node_keys = {
             n: self._keys[id(node)] for n, node in nodes.items() if id(node) in self._keys
         }
@@ -371,26 +383,3 @@ class _ProjectLoader:
         digest = hashlib.sha1(f"{parsed}\0{path}\0{text}".encode()).hexdigest()
         self._memo_keys[path] = (text, "node:" + digest)
         return "node:" + digest
-
-    def check_refs(self, nodes: dict[str, Node]) -> None:
-        for node in nodes.values():
-            for ref in node.inputs:
-                if ref in nodes:
-                    continue
-                name = ref.rsplit(".", 1)[-1]
-                if name in self.broken_files:
-                    continue  # its file failed to load: that problem is already reported
-                others = [n for n in nodes if n != node.id]
-                close = difflib.get_close_matches(ref, others, n=1, cutoff=0.4)
-                hint = f"; did you mean '{close[0]}'?" if close else ""
-                message = f"ref to unknown node '{ref}'{hint}"
-                line = find_line(self._texts.get(node.file_path, ""), ref) or node.line
-                self.problems.append(Problem(node.file_path, message, line))
-
-    def check_graph(self, nodes: dict[str, Node]) -> list[str]:
-        dag = Dag({nid: n.inputs for nid, n in nodes.items()})
-        cycles = dag.cycles()
-        for cycle in cycles:
-            first = nodes[cycle[0]]
-            self.problems.append(Problem(first.file_path, f"cycle: {format_cycle(cycle)}"))
-        return [] if cycles else dag.order()

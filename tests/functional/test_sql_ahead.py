@@ -128,8 +128,13 @@ def test_more_new_sql_than_the_worker_budget_is_answered_here_alike(tmp_path: Pa
         for i in range(MAX_CALLS + 10)
     }
     with_worker, killed = twins(tmp_path, chain)
-    asked = seeknal(with_worker, "plan")
-    answered_here = seeknal(killed, "plan", failpoint="ahead.answer")
+    for root in (with_worker, killed):
+        assert seeknal(root, "run").returncode == 0
+        for i in range(MAX_CALLS + 10):  # every transform edited at once (a checkout, say)
+            node = root / f"seeknal/transforms/t{i}.yml"
+            node.write_text(node.read_text().replace(f"age + {i} AS", f"age * {i} AS"))
+    asked = seeknal(with_worker, "plan", "dev")
+    answered_here = seeknal(killed, "plan", "dev", failpoint="ahead.answer")
 
     text = plan_text(asked)
     assert text == plan_text(answered_here)
