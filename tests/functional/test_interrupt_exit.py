@@ -35,39 +35,13 @@ def transform(name: str, upstream: str) -> str:
     )
 
 
-def test_ctrl_c_ends_a_run_whose_thread_still_opens_duckdb(git_project: Path) -> None:
-    """The thread opening DuckDB for the run never comes back; Ctrl-C lands while the run
-    plans (the shutdown waited for that thread, for good)."""
-    env = {**os.environ, "SEEKNAL_FAILPOINT": "duckdb.open", "SEEKNAL_FAILPOINT_MODE": "hang"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "seeknal", "run", "--full"],
-        cwd=chain(git_project, 150),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stderr is not None
-    for line in proc.stderr:  # the thread opening DuckDB stays inside it from here on
-        if line.startswith("failpoint duckdb.open: hangs"):
-            break
-    proc.send_signal(signal.SIGINT)  # while the run loads and plans its 151 nodes
-    try:
-        _, err = proc.communicate(timeout=30)
-    finally:
-        proc.kill()
-    assert proc.returncode == 130, err
-    assert "Interrupted (Ctrl-C)" in err
-    assert "Traceback" not in err
-
-
-def test_ctrl_c_during_duckdb_s_import_waits_for_it_to_finish(small: Path) -> None:
-    """DuckDB's compiled module aborts the process (exit 134) when a Ctrl-C interrupts its
-    set-up: the Ctrl-C is acted on once the import is done."""
-    env = {**os.environ, "SEEKNAL_FAILPOINT": "duckdb.import", "SEEKNAL_FAILPOINT_MODE": "pause"}
+def ctrl_c_at(failpoint: str, mode: str, cwd: Path) -> tuple[int, str]:
+    """`seeknal run --full` (under -X importtime) stopped at `failpoint` in `mode`, then
+    Ctrl-C: its exit code and stderr."""
+    env = {**os.environ, "SEEKNAL_FAILPOINT": failpoint, "SEEKNAL_FAILPOINT_MODE": mode}
     proc = subprocess.Popen(
         [sys.executable, "-X", "importtime", "-m", "seeknal", "run", "--full"],
-        cwd=small,
+        cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -75,14 +49,30 @@ def test_ctrl_c_during_duckdb_s_import_waits_for_it_to_finish(small: Path) -> No
     )
     assert proc.stderr is not None
     for line in proc.stderr:
-        if line.startswith("failpoint duckdb.import: paused"):
+        if line.startswith(f"failpoint {failpoint}: "):
             break
     proc.send_signal(signal.SIGINT)
     try:
         _, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
-    assert proc.returncode == 130, err
+    return proc.returncode, err
+
+
+def test_ctrl_c_ends_a_run_whose_thread_still_opens_duckdb(git_project: Path) -> None:
+    """The thread opening DuckDB for the run never comes back; Ctrl-C lands while the run
+    loads and plans its 151 nodes (the shutdown waited for that thread, for good)."""
+    code, err = ctrl_c_at("duckdb.open", "hang", chain(git_project, 150))
+    assert code == 130, err
+    assert "Interrupted (Ctrl-C)" in err
+    assert "Traceback" not in err
+
+
+def test_ctrl_c_during_duckdb_s_import_waits_for_it_to_finish(small: Path) -> None:
+    """DuckDB's compiled module aborts the process (exit 134) when a Ctrl-C interrupts its
+    set-up: the Ctrl-C is acted on once the import is done."""
+    code, err = ctrl_c_at("duckdb.import", "pause", small)
+    assert code == 130, err
     assert "Interrupted (Ctrl-C)" in err
     # the module was imported after the Ctrl-C, not cut short by it
     assert any(
