@@ -52,7 +52,12 @@ class _Flock:
 
     def release(self) -> None:
         if self.fd is not None:
-            os.close(self.fd)  # closing the last descriptor releases the flock
+            import fcntl
+
+            # unlocked outright: a process forked while it was held (promote's background
+            # deleter) has a copy of the descriptor, and closing only ours would leave it locked
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
             self.fd = None
 
 

@@ -804,6 +804,45 @@ def test_promote_deletes_replaced_outputs_in_the_background(
     assert run.exit_code == 0 and "Nothing to do" in run.stdout
 
 
+def test_the_background_deleter_does_not_hold_target_s_lock(
+    proj: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The deleter is forked while promote holds target/'s lock, and inherits its descriptor:
+    the next command that changes target/ must go ahead while the deleter still deletes (it
+    waited for it, then failed: deleting gigabytes takes longer than the lock's wait)."""
+    monkeypatch.delenv("SEEKNAL_SYNC_CLEANUP")
+    with (proj / "seeknal_project.yml").open("a") as handle:
+        handle.write("history:\n  keep: 0\n")
+    adults_30(proj)
+    plan_apply(proj)
+    log = tmp_path / "promote.log"
+    pause = {"SEEKNAL_FAILPOINT": "trash.delete", "SEEKNAL_FAILPOINT_MODE": "pause"}
+    deleter = None
+    try:
+        with log.open("w") as out:
+            promote = subprocess.Popen(
+                [sys.executable, "-m", "seeknal", "promote", "dev"],
+                cwd=proj,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **pause},
+            )
+            assert promote.wait(timeout=60) == 0, log.read_text()
+        deadline = time.monotonic() + 30
+        while deleter is None and time.monotonic() < deadline:
+            found = re.search(r"failpoint trash\.delete: paused \(pid (\d+)\)", log.read_text())
+            deleter = int(found.group(1)) if found else None
+            time.sleep(0.05)
+        assert deleter is not None, log.read_text()
+        # the deleter is alive, paused before it deletes: a run does not wait for it at all
+        res = seeknal_cmd(proj, "run", env={"SEEKNAL_LOCK_TIMEOUT": "0"})
+        assert res.exit_code == 0, res.output
+        assert "Nothing to do" in res.stdout
+    finally:
+        if deleter is not None:
+            os.kill(deleter, signal.SIGKILL)
+
+
 def test_promote_through_a_pipe_does_not_wait_for_the_deleter(
     proj: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
