@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -48,6 +49,8 @@ from seeknal.sql.quote import ident, literal
 from seeknal.sql.refs import replace_refs
 from seeknal.state import failpoints
 from seeknal.types import FileAccess, Node, Output, OutputKind
+
+CLOSE_WAIT_SECONDS = 5.0  # for a query interrupted on another thread to let go of the database
 
 if TYPE_CHECKING:
     import duckdb
@@ -96,9 +99,24 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self._swap.close()
-        self.db.close()
+        self._close_db()
         if self._comparisons is not None:
             self._comparisons.close()
+
+    def _close_db(self) -> None:
+        """Close the database; a query still running on another thread (one Ctrl-C cut short
+        while the run wound down) is interrupted first. DuckDB refuses to close a database in
+        use, and that refusal used to replace the Ctrl-C's message with an internal error."""
+        deadline = time.monotonic() + CLOSE_WAIT_SECONDS
+        while True:
+            try:
+                self.db.close()
+                return
+            except duckdb.Error as exc:
+                if "busy" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            self.interrupt()
+            time.sleep(0.02)
 
     def materialize(self, node: Node, inputs: Mapping[str, Output], output: Output) -> NodeResult:
         """Run `node` reading upstream outputs from `inputs` (id → output) into `output`.

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,30 @@ def test_duckdb_s_word_for_ctrl_c_is_known_as_one() -> None:
     assert is_interrupt(raised.value), repr(raised.value)
     assert not is_interrupt(RuntimeError("Conversion Error: could not convert"))
     assert not is_interrupt(ValueError("interrupted"))
+
+
+def test_the_engine_closes_while_a_query_runs_on_another_thread(tmp_path: Path) -> None:
+    """A run stopped by Ctrl-C closes its engine; a worker's query cut short may still be
+    winding down. DuckDB refuses to close a database in use, and that refusal replaced the
+    Ctrl-C's message with an internal error (exit 1), or the thread left inside DuckDB made
+    the interpreter abort at exit (134). The engine interrupts the query and closes."""
+    from seeknal.engine import create_engine
+
+    engine = create_engine("duckdb", tmp_path)
+    outcome: list[str] = []
+
+    def long_query() -> None:
+        try:
+            engine._con().execute(
+                "SELECT count(*) FROM range(1000000000000) t(x) WHERE x % 7 = 3"
+            ).fetchall()
+            outcome.append("finished")
+        except Exception as exc:  # noqa: BLE001 - what the interrupted query raises
+            outcome.append("interrupted" if is_interrupt(exc) else repr(exc))
+
+    worker = threading.Thread(target=long_query)
+    worker.start()
+    time.sleep(0.3)  # the query runs
+    engine.close()
+    worker.join(timeout=30)
+    assert outcome == ["interrupted"]
