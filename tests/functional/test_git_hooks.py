@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -432,3 +433,32 @@ def test_hook_entry_rejects_unknown_hooks(small: Path) -> None:
     res = seeknal_cmd(small, "hook", "pre-commit")
     assert res.exit_code == 2
     assert "post-checkout" in res.stderr
+
+
+def test_ctrl_c_during_post_checkout_is_one_line_not_a_traceback(small: Path) -> None:
+    """git runs post-checkout in the foreground: a Ctrl-C while it records the switch reaches
+    the hook's Python, which printed a traceback. The switch is written whole or not at all."""
+    install_hooks(small)
+    git(small, "branch", "feature")
+    pause = {"SEEKNAL_FAILPOINT": "checkout.switch", "SEEKNAL_FAILPOINT_MODE": "pause"}
+    proc = subprocess.Popen(
+        ["git", "checkout", "-q", "feature"],
+        cwd=small,
+        env={**os.environ, **pause},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.startswith("failpoint checkout.switch: paused"):
+            break
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches git and its hook alike
+    try:
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert "Traceback" not in err, err
+    assert "seeknal: post-checkout stopped (Ctrl-C)" in err, err
+    assert git(small, "branch", "--show-current").strip() == "feature"
