@@ -316,6 +316,8 @@ class _ProjectLoader:
                 known = self.memo_key(path, text)
                 if node is None:
                     node = self.build_node(path, data, text, values)
+                if node is None:  # its problems are reported: refs to it are not again
+                    self.broken_files[str(data.get("name") or Path(path).stem)] = path
                 self._known.record(path, known)
             if node is not None:
                 if known is not None and remembered_hit(self.cache.get(known)) is not None:

@@ -23,7 +23,12 @@ class UnknownPlaceholder(Exception):
     def __init__(self, key: str, suggestion: str | None) -> None:
         self.key = key
         self.suggestion = suggestion
-        hint = f" (did you mean '{suggestion}'?)" if suggestion else ""
+        if suggestion:
+            hint = f" (did you mean '{suggestion}'?)"
+        elif key.startswith(("ref(", "ref (")):
+            hint = " (write ref('kind.name') in the SQL itself, without {{ }})"
+        else:  # a value of the run's: `--params '{"<key>": ...}'` gives it
+            hint = f" (give it a value with --params '{{\"{key}\": ...}}')"
         super().__init__(f"unknown placeholder '{{{{ {key} }}}}'{hint}")
 
 

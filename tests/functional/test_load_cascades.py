@@ -63,3 +63,34 @@ def test_a_broken_common_file_hides_its_placeholder_cascade(git_project: Path) -
     assert res.exit_code == 1
     assert "seeknal/common/rules.yml" in res.stderr
     assert "unknown placeholder" not in res.stderr
+
+
+def test_a_node_that_does_not_build_is_the_only_problem(git_project: Path) -> None:
+    """A node whose file parses but does not build (here an unknown placeholder) is reported
+    once; the nodes reading it are not said to read an unknown node."""
+    scored = (
+        "kind: transform\nname: scored\ninputs:\n  - ref: source.people\n"
+        "transform: SELECT id, {{ default_score }} AS score FROM ref('source.people')\n"
+    )
+    after = (
+        "kind: transform\nname: after\ninputs:\n  - ref: transform.scored\n"
+        "transform: SELECT * FROM ref('transform.scored')\n"
+    )
+    people = "kind: source\nname: people\nsource: csv\ntable: data/people.csv\n"
+    write_tree(
+        git_project,
+        {
+            **BASE,
+            "seeknal/sources/people.yml": people,
+            "seeknal/transforms/scored.yml": scored,
+            "seeknal/transforms/after.yml": after,
+        },
+    )
+    res = cli(git_project, "plan")
+    assert res.exit_code == 1
+    assert "Project has 1 error" in res.stderr, res.stderr
+    assert "unknown node" not in res.stderr
+    assert (
+        "seeknal/transforms/scored.yml:5: unknown placeholder '{{ default_score }}' "
+        "(give it a value with --params '{\"default_score\": ...}')"
+    ) in res.stderr
