@@ -25,7 +25,9 @@ def ref_problems(
             if name in broken_files:
                 continue
             others = [n for n in nodes if n != node.id]
-            close = difflib.get_close_matches(ref, others, n=1, cutoff=0.4)
+            # a bare name (`ref('orders')`) is the node of that name, whatever its kind
+            named = [n for n in others if "." not in ref and n.rsplit(".", 1)[-1] == ref]
+            close = named or difflib.get_close_matches(ref, others, n=1, cutoff=0.4)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             message = f"ref to unknown node '{ref}'{hint}"
             line = find_line(texts.get(node.file_path, ""), ref) or node.line

@@ -333,3 +333,16 @@ def test_symbolic_links_under_seeknal_are_named_and_not_followed(
     res = cli(small, "plan", "--base", "main", "--head", "links")
     assert res.exit_code == 0, res.output
     assert "No changes against production" in res.stdout
+
+
+def test_a_ref_by_bare_name_is_told_the_node_of_that_name(git_project: Path) -> None:
+    small_project(
+        git_project,
+        {
+            "seeknal/transforms/t.yml": (
+                "kind: transform\nname: t\ninputs:\n  - ref: adults\n"
+                "transform: SELECT * FROM ref('adults')\n"
+            ),
+        },
+    )
+    assert_load_error(git_project, "ref to unknown node 'adults'; did you mean 'transform.adults'?")
