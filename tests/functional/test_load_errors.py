@@ -336,13 +336,17 @@ def test_symbolic_links_under_seeknal_are_named_and_not_followed(
 
 
 def test_a_ref_by_bare_name_is_told_the_node_of_that_name(git_project: Path) -> None:
+    """`ref('x')` for `transform.x`: too short for a spelling match, named all the same."""
     small_project(
         git_project,
         {
+            "seeknal/transforms/x.yml": (
+                "kind: transform\nname: x\ninputs:\n  - ref: source.people\n"
+                "transform: SELECT id FROM ref('source.people')\n"
+            ),
             "seeknal/transforms/t.yml": (
-                "kind: transform\nname: t\ninputs:\n  - ref: adults\n"
-                "transform: SELECT * FROM ref('adults')\n"
+                "kind: transform\nname: t\ninputs:\n  - ref: x\ntransform: SELECT * FROM ref('x')\n"
             ),
         },
     )
-    assert_load_error(git_project, "ref to unknown node 'adults'; did you mean 'transform.adults'?")
+    assert_load_error(git_project, "ref to unknown node 'x'; did you mean 'transform.x'?")
