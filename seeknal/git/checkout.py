@@ -19,7 +19,6 @@ from seeknal.envs.names import EnvFacts, branch_env_name, env_status
 from seeknal.git import gitfiles
 from seeknal.git.settings import GitSettings, git_settings
 from seeknal.state import settings_memo
-from seeknal.state.failpoints import hit
 from seeknal.state.manifest_head import manifest_fingerprint_of
 
 PROJECT_FILE = "seeknal_project.yml"
@@ -75,7 +74,10 @@ def switch(root: str, worktree: str, gitdir: str, branch: str) -> None:
     env = env_for_branch(root, branch, git)
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())  # datetime costs an import
     key = gitfiles.project_key(root, worktree)
-    hit("checkout.switch")  # tests: Ctrl-C while the hook records the switch
+    if os.environ.get("SEEKNAL_FAILPOINT"):  # tests: Ctrl-C while the hook records the switch
+        from seeknal.state.failpoints import hit  # (imports signal and enum: not on every hook)
+
+        hit("checkout.switch")
     gitfiles.write_switch(gitdir, key, {"env": env, "branch": branch, "at": now})
     label = "" if root == os.path.realpath(worktree) else f" [{os.path.basename(root)}]"
     if env is None:
