@@ -370,10 +370,12 @@ def post_checkout_modules(root: Path) -> tuple[set[str], str]:
     shim = (root / ".git" / "hooks" / "post-checkout").read_text()
     recorded = dict(line.split("=", 1) for line in shim.splitlines() if line.startswith("seeknal_"))
     program = shim.split("-c '", 1)[1].split('\' "$seeknal_home"', 1)[0]
-    assert program.endswith("sys.exit(main(sys.argv[1:]))"), program
+    call = "\n    sys.exit(main(sys.argv[1:]))\n"  # inside the shim's Ctrl-C handling
+    assert call in program, program
     program = program.replace(
-        "sys.exit(main(sys.argv[1:]))",
-        "code = main(sys.argv[1:])\nprint('\\n'.join(sorted(sys.modules)))\nsys.exit(code)",
+        call,
+        "\n    code = main(sys.argv[1:])\n    print('\\n'.join(sorted(sys.modules)))\n"
+        "    sys.exit(code)\n",
     )
     head = git(root, "rev-parse", "HEAD").strip()
     python, home = (recorded[key].strip("'") for key in ("seeknal_python", "seeknal_home"))
