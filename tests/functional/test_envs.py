@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import cli, git, manifest, output, ran, rows, run_json, run_state, seeknal_cmd
@@ -734,6 +735,39 @@ def test_copy_then_promote_keeps_the_chain(proj: Path) -> None:
     assert run.exit_code == 0 and "Nothing to do" in run.stdout
 
 
+def trash_on_promote(proj: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An applied env whose promotion sends the replaced outputs straight to the trash (no
+    history kept), deleted in the background."""
+    monkeypatch.delenv("SEEKNAL_SYNC_CLEANUP")
+    with (proj / "seeknal_project.yml").open("a") as handle:
+        handle.write("history:\n  keep: 0\n")
+    adults_30(proj)
+    plan_apply(proj)
+
+
+def promote_pausing_deleter(proj: Path, stdout: Any, stderr: Any) -> subprocess.Popen[bytes]:
+    """`seeknal promote dev`, its background deleter paused before it deletes anything."""
+    pause = {"SEEKNAL_FAILPOINT": "trash.delete", "SEEKNAL_FAILPOINT_MODE": "pause"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "seeknal", "promote", "dev"],
+        cwd=proj,
+        stdout=stdout,
+        stderr=stderr,
+        env={**os.environ, **pause},
+    )
+
+
+def paused_deleter(log: Path) -> int | None:
+    """The pid of the deleter paused at SEEKNAL_FAILPOINT=trash.delete, read from `log`."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = re.search(r"failpoint trash\.delete: paused \(pid (\d+)\)", log.read_text())
+        if found:
+            return int(found.group(1))
+        time.sleep(0.05)
+    return None
+
+
 def test_promote_deletes_replaced_outputs_in_the_background(
     proj: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -744,38 +778,22 @@ def test_promote_deletes_replaced_outputs_in_the_background(
     mode): promote must return all the same, and the paused process must be another one.
     Deleting in the promote process would pause promote itself until the timeout.
     """
-    monkeypatch.delenv("SEEKNAL_SYNC_CLEANUP")
-    # no history kept: the replaced outputs go straight to the trash
-    with (proj / "seeknal_project.yml").open("a") as handle:
-        handle.write("history:\n  keep: 0\n")
-    adults_30(proj)
-    plan_apply(proj)
+    trash_on_promote(proj, monkeypatch)
     replaced = output(proj, "transform.adults").read_bytes()
     log = tmp_path / "promote.log"
-    pause = {"SEEKNAL_FAILPOINT": "trash.delete", "SEEKNAL_FAILPOINT_MODE": "pause"}
     deleter = None
     trash = proj / "target" / ".trash"
     try:
         # output to a file, not a pipe: the detached deleter inherits it and keeps it open
         with log.open("w") as out:
-            promote = subprocess.Popen(
-                [sys.executable, "-m", "seeknal", "promote", "dev"],
-                cwd=proj,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, **pause},
-            )
+            promote = promote_pausing_deleter(proj, out, subprocess.STDOUT)
             try:
                 assert promote.wait(timeout=60) == 0, log.read_text()
             except subprocess.TimeoutExpired:
                 promote.kill()
                 promote.wait()
                 pytest.fail("promote waited for its replaced outputs to be deleted")
-        deadline = time.monotonic() + 30
-        while deleter is None and time.monotonic() < deadline:
-            found = re.search(r"failpoint trash\.delete: paused \(pid (\d+)\)", log.read_text())
-            deleter = int(found.group(1)) if found else None
-            time.sleep(0.05)
+        deleter = paused_deleter(log)
         assert deleter is not None, f"no deleter reached the deletion:\n{log.read_text()}"
         assert deleter != promote.pid
         # promote is done, production is the env's, and the old output waits in the trash
@@ -810,29 +828,14 @@ def test_the_background_deleter_does_not_hold_target_s_lock(
     """The deleter is forked while promote holds target/'s lock, and inherits its descriptor:
     the next command that changes target/ must go ahead while the deleter still deletes (it
     waited for it, then failed: deleting gigabytes takes longer than the lock's wait)."""
-    monkeypatch.delenv("SEEKNAL_SYNC_CLEANUP")
-    with (proj / "seeknal_project.yml").open("a") as handle:
-        handle.write("history:\n  keep: 0\n")
-    adults_30(proj)
-    plan_apply(proj)
+    trash_on_promote(proj, monkeypatch)
     log = tmp_path / "promote.log"
-    pause = {"SEEKNAL_FAILPOINT": "trash.delete", "SEEKNAL_FAILPOINT_MODE": "pause"}
     deleter = None
     try:
         with log.open("w") as out:
-            promote = subprocess.Popen(
-                [sys.executable, "-m", "seeknal", "promote", "dev"],
-                cwd=proj,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, **pause},
-            )
+            promote = promote_pausing_deleter(proj, out, subprocess.STDOUT)
             assert promote.wait(timeout=60) == 0, log.read_text()
-        deadline = time.monotonic() + 30
-        while deleter is None and time.monotonic() < deadline:
-            found = re.search(r"failpoint trash\.delete: paused \(pid (\d+)\)", log.read_text())
-            deleter = int(found.group(1)) if found else None
-            time.sleep(0.05)
+        deleter = paused_deleter(log)
         assert deleter is not None, log.read_text()
         # the deleter is alive, paused before it deletes: a run does not wait for it at all
         res = seeknal_cmd(proj, "run", env={"SEEKNAL_LOCK_TIMEOUT": "0"})
@@ -849,35 +852,19 @@ def test_promote_through_a_pipe_does_not_wait_for_the_deleter(
     """`seeknal promote dev | cat` (or CI capturing its output) returns when promote is done:
     the detached deleter does not keep the pipe open. The deleter is paused for the test, so a
     deleter holding stdout would hang the read below until the timeout."""
-    monkeypatch.delenv("SEEKNAL_SYNC_CLEANUP")
-    # no history kept: the replaced outputs go straight to the trash
-    with (proj / "seeknal_project.yml").open("a") as handle:
-        handle.write("history:\n  keep: 0\n")
-    adults_30(proj)
-    plan_apply(proj)
+    trash_on_promote(proj, monkeypatch)
     errors = tmp_path / "stderr.log"
-    pause = {"SEEKNAL_FAILPOINT": "trash.delete", "SEEKNAL_FAILPOINT_MODE": "pause"}
     deleter = None
     try:
         with errors.open("w") as err:
-            promote = subprocess.Popen(
-                [sys.executable, "-m", "seeknal", "promote", "dev"],
-                cwd=proj,
-                stdout=subprocess.PIPE,
-                stderr=err,
-                env={**os.environ, **pause},
-            )
+            promote = promote_pausing_deleter(proj, subprocess.PIPE, err)
             try:
                 out, _ = promote.communicate(timeout=60)
             except subprocess.TimeoutExpired:
                 out = None
                 promote.kill()
                 promote.wait()
-        deadline = time.monotonic() + 30
-        while deleter is None and time.monotonic() < deadline:
-            found = re.search(r"failpoint trash\.delete: paused \(pid (\d+)\)", errors.read_text())
-            deleter = int(found.group(1)) if found else None
-            time.sleep(0.05)
+        deleter = paused_deleter(errors)
         if out is None:
             pytest.fail("reading promote's output waited for the background deleter")
         assert promote.returncode == 0, errors.read_text()
