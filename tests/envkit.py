@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -230,3 +231,20 @@ def kill(proc: subprocess.Popen[str]) -> None:
     for stream in (proc.stdout, proc.stderr):
         if stream:
             stream.close()
+
+
+def promoted_then_full(root: Path, read: Callable[[], Any]) -> tuple[Any, Any, str]:
+    """`read()` after plan dev / run --env dev / promote dev (a production run then has
+    nothing to do), and after a full production run; and the plan's text. What promote keeps
+    and moves must be what a full run computes."""
+    plan = cli(root, "plan", "dev")
+    assert plan.exit_code == 0, plan.output
+    for command in (("run", "--env", "dev"), ("promote", "dev")):
+        res = cli(root, *command)
+        assert res.exit_code == 0, res.output
+    res = cli(root, "run")
+    assert res.exit_code == 0 and "Nothing to do" in res.stdout, res.output
+    promoted = read()
+    res = cli(root, "run", "--full")
+    assert res.exit_code == 0, res.output
+    return promoted, read(), plan.stdout

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT_YML, cli, git, rows, write_tree
+from envkit import promoted_then_full
 
 S_CSV = "id,k,v,w\n1,a,10,1\n2,a,20,2\n2,a,20,3\n3,b,30,4\n"
 O_CSV = "id,k,x\n1,a,100\n2,c,200\n3,b,300\n"
@@ -74,21 +75,11 @@ def _differential(
     assert res.exit_code == 0, res.output
     changed = _files(after, {**nodes, **edits})
     write_tree(root, {p: t for p, t in changed.items() if p.startswith("seeknal/transforms/")})
-    plan = cli(root, "plan", "dev")
-    assert plan.exit_code == 0, plan.output
-    for command in (("run", "--env", "dev"), ("promote", "dev")):
-        res = cli(root, *command)
-        assert res.exit_code == 0, res.output
-    res = cli(root, "run")
-    assert res.exit_code == 0 and "Nothing to do" in res.stdout, res.output
-    promoted = _outputs(root)
-    res = cli(root, "run", "--full")
-    assert res.exit_code == 0, res.output
-    full = _outputs(root)
+    promoted, full, plan = promoted_then_full(root, lambda: _outputs(root))
     assert len(full) > len(nodes)
     wrong = {n: (promoted.get(n), full[n]) for n in full if promoted.get(n) != full[n]}
-    assert not wrong, f"kept data differs from a full run: {sorted(wrong)} {wrong}\n{plan.stdout}"
-    return plan.stdout
+    assert not wrong, f"kept data differs from a full run: {sorted(wrong)} {wrong}\n{plan}"
+    return plan
 
 
 def _outputs(root: Path) -> dict[str, list[tuple[object, ...]]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import PROJECT_YML, cli, git, output, rows, write_tree
-from envkit import edit
+from envkit import edit, promoted_then_full
 
 S_CSV = "id,v\n1,10\n2,20\n2,20\n"
 
@@ -38,16 +38,7 @@ def _project(root: Path, files: dict[str, str]) -> Path:
 def _promoted_then_full(root: Path, nodes: list[str]) -> tuple[dict, dict, str]:
     """Rows of `nodes` after plan/run --env/promote, and after a full production run; and the
     plan's text."""
-    plan = cli(root, "plan", "dev")
-    assert plan.exit_code == 0, plan.output
-    for command in (("run", "--env", "dev"), ("promote", "dev")):
-        res = cli(root, *command)
-        assert res.exit_code == 0, res.output
-    res = cli(root, "run")
-    assert res.exit_code == 0 and "Nothing to do" in res.stdout, res.output
-    promoted = {n: rows(output(root, n)) for n in nodes}
-    assert cli(root, "run", "--full").exit_code == 0
-    return promoted, {n: rows(output(root, n)) for n in nodes}, plan.stdout
+    return promoted_then_full(root, lambda: {n: rows(output(root, n)) for n in nodes})
 
 
 def test_an_added_column_below_a_breaking_change_rebuilds_what_reads_it(
