@@ -172,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     tools = sides(args, seeknal)
     started = time.perf_counter()
+    if args.workdir:
+        Path(args.workdir).mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="seeknal-bench-promote-", dir=args.workdir))
     doc = {"meta": meta(seeknal), "seeknal_source": {}, "sizes": {}}
     doc["seeknal_source"] = doc["meta"]["seeknal_source"]

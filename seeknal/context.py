@@ -31,6 +31,18 @@ if TYPE_CHECKING:
 VOLATILE = re.compile(rb"\{\{\s*(today|yesterday|run_date|run_id|env:)")
 
 
+# files changed within RACY_SECONDS that a staleness memo reads again, at most
+MAX_RACY = 64
+
+
+def _same_bytes(files: DiskFiles, memo: dict[str, Any]) -> bool:
+    """The files a memo names as changed within RACY_SECONDS of it hold the bytes it saw."""
+    racy = memo.get("racy", {})
+    return isinstance(racy, dict) and all(
+        hashlib.sha1(files.read(rel) or b"").hexdigest() == sha1 for rel, sha1 in racy.items()
+    )
+
+
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -215,20 +227,32 @@ class Context:
         Staleness checks (run --env, promote, hooks) need only this; when no node uses a
         placeholder whose value changes by itself (today, run_id, env vars, ...), a project
         whose files did not change is not loaded again, nor read again while the files' stats
-        (size, change times, inode) stay the same.
+        (size, change times, inode) stay the same. A file changed within RACY_SECONDS may
+        change again without its stats moving: the memo keeps its content's digest, and such
+        files are read again (a plan, run --env and promote in quick succession after an
+        edit read one file, not the project).
         """
         files = DiskFiles(self.root)
         params = json.dumps(self.params, sort_keys=True, default=str)
-        signature, newest = files.signature("seeknal", [PROJECT_FILE])
+        signature, racy = files.signature("seeknal", [PROJECT_FILE], time.time() - RACY_SECONDS)
         stats_key = "mfs:" + hashlib.sha256(f"{params}\0{signature}".encode()).hexdigest()
         memo = self.cache.digests.get(stats_key)
-        if isinstance(memo, dict) and self._data_unchanged(files, memo):
+        if (
+            isinstance(memo, dict)
+            and _same_bytes(files, memo)
+            and self._data_unchanged(files, memo)
+        ):
             return str(memo["fingerprint"])
         digest = hashlib.sha256(f"{__version__}\0{params}".encode())
         volatile = False
+        racy_digests: dict[str, str] = {}
+        wanted = set(racy) if len(racy) <= MAX_RACY else set()
         for rel in [PROJECT_FILE, *files.list_files("seeknal")]:
             raw = files.read(rel) or b""
-            digest.update(rel.encode() + b"\0" + hashlib.sha1(raw).digest())
+            sha1 = hashlib.sha1(raw).digest()
+            digest.update(rel.encode() + b"\0" + sha1)
+            if rel in wanted:
+                racy_digests[rel] = sha1.hex()
             volatile = volatile or (b"{{" in raw and VOLATILE.search(raw) is not None)
         key = "mfp:" + digest.hexdigest()
         memo = self.cache.digests.get(key)
@@ -239,8 +263,8 @@ class Context:
                 return loaded.manifest_fingerprint
             memo = self._memo_of(loaded)
             self.cache.digests[key] = memo
-        if time.time() - newest > RACY_SECONDS:  # else a stat may not move on the next change
-            self.cache.digests[stats_key] = memo
+        if len(racy) <= MAX_RACY:  # else reading them would cost what reading all files does
+            self.cache.digests[stats_key] = {**memo, "racy": racy_digests}
         return str(memo["fingerprint"])
 
     def _data_unchanged(self, files: DiskFiles, memo: dict[str, Any]) -> bool:

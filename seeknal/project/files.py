@@ -172,38 +172,43 @@ class DiskFiles:
             else:
                 found.append((name, False))
 
-    def signature(self, folder: str, files: Iterable[str] = ()) -> tuple[str, float]:
+    def signature(
+        self, folder: str, files: Iterable[str] = (), racy_after: float = 0.0
+    ) -> tuple[str, list[str]]:
         """A digest of the path, size, change times and inode of `files` and of every file
-        `list_files(folder)` lists, and the newest change time among them: the files did not
-        change while their signature stays the same (seeknal.digest.RACY_SECONDS apart)."""
+        `list_files(folder)` lists, and those of them that changed after `racy_after` (a
+        time.time()). The others did not change while the signature stays the same; a racy
+        file may have changed again within the same clock tick (seeknal.digest.RACY_SECONDS)."""
         import hashlib
 
+        limit = int(racy_after * 1e9)
         rows: list[str] = []
-        newest = self._stat_rows(((rel, os.path.join(self._base, rel)) for rel in files), rows)
+        racy: list[str] = []
+        self._stat_rows(((rel, os.path.join(self._base, rel)) for rel in files), rows, limit, racy)
         tree: list[str] = []
-        newest = max(newest, self._tree_rows(folder, tree))
+        self._tree_rows(folder, tree, limit, racy)
         # a row starts with its path and "\0" sorts first: sorting rows sorts by path. One
         # string hashed at once: the same digest as hashing row by row, in a third the time
         text = "".join(rows) + "".join(sorted(tree))
-        return hashlib.sha256(text.encode()).hexdigest(), newest / 1e9
+        return hashlib.sha256(text.encode()).hexdigest(), racy
 
     @staticmethod
-    def _stat_rows(files: Iterable[tuple[str, str]], rows: list[str]) -> int:
-        newest = 0
+    def _stat_rows(
+        files: Iterable[tuple[str, str]], rows: list[str], limit: int, racy: list[str]
+    ) -> None:
         for rel, path in files:
             try:
                 st = os.stat(path)
             except OSError:
                 continue
             changed = st.st_mtime_ns if st.st_mtime_ns > st.st_ctime_ns else st.st_ctime_ns
-            newest = changed if changed > newest else newest
+            if changed > limit:
+                racy.append(rel)
             rows.append(f"{rel}\0{st.st_size}\0{changed}\0{st.st_ino}\n")
-        return newest
 
-    def _tree_rows(self, folder: str, rows: list[str]) -> int:
+    def _tree_rows(self, folder: str, rows: list[str], limit: int, racy: list[str]) -> None:
         """The signature rows of the files _walk lists (no links, no hidden folders), in one
         pass of os.scandir on plain strings (thousands of files: no Path objects)."""
-        newest = 0
         todo = [folder]
         base = self._base
         while todo:
@@ -225,9 +230,9 @@ class DiskFiles:
                 except OSError:
                     continue  # deleted meanwhile
                 changed = st.st_mtime_ns if st.st_mtime_ns > st.st_ctime_ns else st.st_ctime_ns
-                newest = changed if changed > newest else newest
+                if changed > limit:
+                    racy.append(f"{rel}/{name}")
                 rows.append(f"{rel}/{name}\0{st.st_size}\0{changed}\0{st.st_ino}\n")
-        return newest
 
     def read(self, path: str) -> bytes | None:
         try:

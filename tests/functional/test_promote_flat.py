@@ -13,7 +13,9 @@ from typing import Any
 from conftest import cli
 from envkit import ADULTS, NAMES, applied_dev_env, edit, env_dir, production_digests, promotions
 
+from seeknal import context
 from seeknal.digest import RACY_SECONDS
+from seeknal.project.files import PROJECT_FILE, DiskFiles
 from seeknal.state.store import ToolCache
 
 ENV = "dev"
@@ -26,8 +28,9 @@ def rewrite(path: Path, change: Any) -> None:
     path.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")))
 
 
-def applied(root: Path) -> None:
+def applied(root: Path, pause: float = 0.0) -> None:
     assert cli(root, "run").exit_code == 0
+    time.sleep(pause)
     edit(root, ADULTS, "WHERE age >= 18", "WHERE age >= 30")
     assert cli(root, "plan", ENV).exit_code == 0
     assert cli(root, "run", "--env", ENV).exit_code == 0
@@ -80,6 +83,51 @@ def test_an_edit_after_the_stats_were_memoised_is_still_stale(small: Path) -> No
     edit(small, NAMES, "upper(name)", "lower(name)")  # same size, same folder
     res = cli(small, "promote", ENV)
     assert res.exit_code == 1 and "Plan is stale" in res.stderr
+    assert promotions(small) == []
+
+
+RACY = 0.5  # RACY_SECONDS for the two tests below: the project's other files are older
+
+
+def reads(monkeypatch: Any) -> list[str]:
+    """The project files read from now on (DiskFiles.read)."""
+    seen: list[str] = []
+    real = DiskFiles.read
+
+    def read(self: DiskFiles, path: str) -> bytes | None:
+        seen.append(path)
+        return real(self, path)
+
+    monkeypatch.setattr(DiskFiles, "read", read)
+    return seen
+
+
+def test_promote_right_after_an_edit_reads_only_the_edited_file(small: Path, monkeypatch) -> None:
+    """plan, run --env and promote within RACY_SECONDS of an edit: the memo made by run --env
+    keeps the digest of the file that changed so recently, and promote reads that file alone
+    (it read every project file before)."""
+    monkeypatch.setattr(context, "RACY_SECONDS", RACY)
+    applied(small, pause=RACY + 0.1)  # then the edit, plan and run --env within RACY
+    seen = reads(monkeypatch)
+    res = cli(small, "promote", ENV)
+    assert res.exit_code == 0, res.output
+    assert seen == [ADULTS]
+
+
+def test_a_racy_file_rewritten_without_its_stats_moving_is_still_stale(
+    small: Path, monkeypatch
+) -> None:
+    """A file rewritten within the same clock tick keeps its size and change times: its stats
+    say nothing, so the memo's digest of its bytes decides."""
+    monkeypatch.setattr(context, "RACY_SECONDS", RACY)
+    applied(small, pause=RACY + 0.1)
+    racy_after = time.time() - RACY
+    pinned = DiskFiles(small).signature("seeknal", [PROJECT_FILE], racy_after)
+    assert pinned[1] == [ADULTS]
+    edit(small, ADULTS, "age >= 30", "age >= 31")  # same size
+    monkeypatch.setattr(DiskFiles, "signature", lambda *args: pinned)  # the stats did not move
+    res = cli(small, "promote", ENV)
+    assert res.exit_code == 1 and "Plan is stale" in res.stderr, res.output
     assert promotions(small) == []
 
 
