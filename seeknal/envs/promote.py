@@ -135,7 +135,7 @@ def _stage(
     new_state = RunState.promoted_json(prod_json, staged.nodes, refs, state.run_id, now, env)
     # production's manifest becomes the env's, byte for byte
     txn.replace(prod.manifest_path, txn.stage_link(target.manifest_path))
-    txn.replace(prod.run_state_path, txn.stage_json("run_state.json", new_state))
+    txn.replace(prod.run_state_path, txn.stage_json("run_state.json", new_state, plain=True))
     promotion = Promotion(
         id=txn.id,
         env=env,

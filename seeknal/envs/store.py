@@ -263,8 +263,8 @@ def _copy_into(
     tmp_target = _FolderTarget(tmp, dest)
     if promoted is not None:
         plan = promoted.plan
-        atomic.write_json(tmp_target.run_state_path, promoted.state.to_json())
-        atomic.write_json(tmp_target.refs_path, promoted.refs.to_json())
+        atomic.write_json(tmp_target.run_state_path, promoted.state.to_json(), plain=True)
+        atomic.write_json(tmp_target.refs_path, promoted.refs.to_json(), plain=True)
         # the feature store files it wrote are production's too
         tmp_target.entity_files_path.unlink(missing_ok=True)
     elif source.run_state_path.exists():

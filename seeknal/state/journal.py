@@ -92,8 +92,8 @@ class Transaction:
         atomic.write_bytes(path, data)
         return path
 
-    def stage_json(self, name: str, value: Any) -> Path:
-        return self.stage_bytes(name, atomic.dump_json(value).encode())
+    def stage_json(self, name: str, value: Any, plain: bool = False) -> Path:
+        return self.stage_bytes(name, atomic.dump_json(value, plain))
 
     def stage_copy(self, src: Path) -> Path:
         self.check()

@@ -61,7 +61,7 @@ def read_run_state_json(target: Target, check: Collection[str]) -> tuple[dict[st
 
 
 def write_run_state(target: Target, state: RunState) -> None:
-    atomic.write_json(target.run_state_path, state.to_json())
+    atomic.write_json(target.run_state_path, state.to_json(), plain=True)
 
 
 def read_manifest(target: Target) -> Manifest | None:
@@ -112,7 +112,7 @@ def read_refs_json(target: Target) -> Any:
 
 
 def write_refs(target: Target, refs: Refs) -> None:
-    atomic.write_json(target.refs_path, refs.to_json())
+    atomic.write_json(target.refs_path, refs.to_json(), plain=True)
 
 
 def read_entity_files(target: Target) -> EntityFiles:

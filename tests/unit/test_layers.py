@@ -68,6 +68,7 @@ OWNERS = {
     "click": ("seeknal.cli",),
     "rich": ("seeknal.cli.live",),  # the run progress bar, imported when a run starts
     "filelock": ("seeknal.state.lock",),
+    "orjson": ("seeknal.state.atomic",),  # large state files
     "pytest": ("seeknal.testing.plugin",),
     "psycopg": ("seeknal.engine.postgres",),
     "pyiceberg": ("seeknal.engine.iceberg",),
