@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 from seeknal import __version__
 from seeknal.digest import RACY_SECONDS
 from seeknal.errors import SeeknalError
-from seeknal.project.files import PROJECT_FILE, DiskFiles, ProjectFiles, find_root
+from seeknal.project.files import (
+    PROJECT_FILE,
+    DiskFiles,
+    ProjectFiles,
+    find_root,
+    signed_ahead,
+)
 from seeknal.state.layout import Target
 from seeknal.state.store import ToolCache
 from seeknal.types import Project
@@ -129,7 +135,7 @@ class Context:
     def _link_warehouse(self) -> None:
         """With `warehouse:` in the production profile, target/ is a link into it
         (state/warehouse.py); a project without profile files reads none."""
-        from seeknal.project.profiles import resolve_profile_path
+        from seeknal.project.profile_files import resolve_profile_path
 
         path = resolve_profile_path(self.root, None, None)
         if path is None:
@@ -154,7 +160,7 @@ class Context:
     def profile_path(self) -> str | None:
         """The chosen profile file; production's chain when the command chose none."""
         if not self._profile_chosen:
-            from seeknal.project.profiles import resolve_profile_path
+            from seeknal.project.profile_files import resolve_profile_path
 
             self.use_profile(resolve_profile_path(self.root, None, None))
         return self._profile_path
@@ -234,7 +240,10 @@ class Context:
         """
         files = DiskFiles(self.root)
         params = json.dumps(self.params, sort_keys=True, default=str)
-        signature, racy = files.signature("seeknal", [PROJECT_FILE], time.time() - RACY_SECONDS)
+        taken = signed_ahead(self.root)
+        signature, racy = taken or files.signature(
+            "seeknal", [PROJECT_FILE], time.time() - RACY_SECONDS
+        )
         stats_key = "mfs:" + hashlib.sha256(f"{params}\0{signature}".encode()).hexdigest()
         memo = self.cache.digests.get(stats_key)
         if (

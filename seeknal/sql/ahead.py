@@ -10,9 +10,7 @@ time, or too many calls would cost more in round trips than an import) and the c
 the answer itself, as it always could: a worker changes when an answer is ready, never what it
 is.
 
-Only where forking is plain and cheap: Linux, two or more usable cores, a command line run
-(`seeknal.command_line`, set by the console entry point but not for git hooks), and a process
-with one thread (DuckDB's own threads included), before sqlglot was imported here.
+Only where forking is plain and cheap (seeknal/forked.py), before sqlglot was imported here.
 """
 
 from __future__ import annotations
@@ -27,7 +25,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import seeknal
+from seeknal import forked
 from seeknal.state.failpoints import hit
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,33 +65,10 @@ def start() -> bool:
     global _worker
     if _worker is not None:
         return _worker.alive
-    if (
-        not seeknal.command_line
-        or "sqlglot" in sys.modules
-        or not _single_threaded()
-        or _cores() < 2
-    ):
+    if "sqlglot" in sys.modules or not forked.can_fork():
         return False
     _worker = Worker.fork()
     return _worker.alive
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return 1
-
-
-def _single_threaded() -> bool:
-    """One thread in this process, counted by the kernel: a fork copies only the calling
-    thread, and a lock another thread holds would stay locked in the copy."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        return len(os.listdir("/proc/self/task")) == 1
-    except OSError:
-        return False
 
 
 class Worker:
@@ -111,15 +86,7 @@ class Worker:
     def fork(cls) -> Worker:
         down_r, down_w = os.pipe()
         up_r, up_w = os.pipe()
-        # a Ctrl-C meant for the command must not reach the copy before it ignores it
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
-            pid = os.fork()
-        except OSError:
-            pid = -1
-        if pid == 0:
-            _child(down_r, up_w)  # never returns
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        pid = forked.fork_quietly((down_r, up_w), lambda: _serve(down_r, up_w))
         os.close(down_r)
         os.close(up_w)
         if pid < 0:
@@ -201,24 +168,6 @@ def _read(fd: int, size: int, timeout: float | None) -> bytes | None:
         parts.append(chunk)
         size -= len(chunk)
     return b"".join(parts)
-
-
-def _child(requests: int, answers: int) -> None:
-    """The worker's whole life: quiet, deaf to Ctrl-C, holding no file of the command's."""
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-        signal.set_wakeup_fd(-1)
-        quiet = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(quiet, fd)
-        keep = sorted({requests, answers})
-        os.closerange(3, keep[0])
-        os.closerange(keep[0] + 1, keep[1])
-        os.closerange(keep[1] + 1, 1 << 16)
-        _serve(requests, answers)
-    finally:
-        os._exit(0)
 
 
 def _serve(requests: int, answers: int) -> None:

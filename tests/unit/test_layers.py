@@ -21,6 +21,7 @@ RANKS = {
     "seeknal.errors": 0,
     "seeknal.jsonfile": 0,
     "seeknal.notices": 0,
+    "seeknal.forked": 0,  # work handed to a forked copy; standard library only
     "seeknal.sigint": 0,  # Ctrl-C while a query runs; standard library only
     "seeknal.state.failpoints": 0,
     "seeknal.pipeline": 0,  # the decorators node files import; standard library only
