@@ -18,35 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seeknal.errors import SeeknalError
 from seeknal.kinds.materializations import parse
+from seeknal.project.profile_files import ProfileError as ProfileError  # re-exported
+from seeknal.project.profile_files import resolve_profile_path as resolve_profile_path
 
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
 SECRET_KEY = re.compile(r"PASS|SECRET|TOKEN|KEY|CREDENTIAL", re.IGNORECASE)
 CONNECTION_TYPES = ("postgresql",)
 ENGINE_NAMES = ("duckdb", "spark")
-
-
-class ProfileError(SeeknalError):
-    """A profile file is missing, unreadable, or lacks what a node asks of it."""
-
-
-def resolve_profile_path(root: Path, env: str | None, explicit: Path | None) -> str | None:
-    """The profile file an env (or production, `env=None`) uses, or None when there is none."""
-    if explicit is not None:
-        if not explicit.is_file():
-            raise ProfileError(
-                f"Profile file {explicit} does not exist.", "Pass an existing file to --profile."
-            )
-        return str(explicit.resolve())
-    home = Path.home() / ".seeknal"
-    chain = [root / "profiles.yml", home / "profiles.yml"]
-    if env is not None:
-        chain[:0] = [root / f"profiles-{env}.yml", home / f"profiles-{env}.yml"]
-    for candidate in chain:
-        if candidate.is_file():
-            return str(candidate)
-    return None
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from seeknal.errors import StateError
 from seeknal.state import atomic
@@ -130,6 +131,17 @@ def write_entity_files(target: Target, files: EntityFiles) -> None:
         target.entity_files_path.unlink(missing_ok=True)
 
 
+def _mapped(handle: BinaryIO) -> Any:
+    """The file's bytes mapped, not read (10 MB at 10,000 nodes, of which a promotion decodes
+    a few entries); read when it cannot be mapped (an empty file)."""
+    import mmap
+
+    try:
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except (ValueError, OSError):
+        return contextlib.nullcontext(handle.read())
+
+
 def read_manifest_nodes(target: Target, node_ids: Iterable[str]) -> Manifest | None:
     """The manifest with only these nodes' entries, or None when the file is missing.
 
@@ -137,14 +149,14 @@ def read_manifest_nodes(target: Target, node_ids: Iterable[str]) -> Manifest | N
     (state/manifest_scan.py); an entry not found where it must be parses the whole file (which
     also reports a damaged one)."""
     path = target.manifest_path
+    wanted = sorted(set(node_ids))
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle, _mapped(handle) as data:
+            found = entries_in(data, wanted)
     except FileNotFoundError:
         return None
     except OSError:
-        data = b""
-    wanted = sorted(set(node_ids))
-    found = entries_in(data, wanted)
+        found = None
     hint = hint_for(target, path)
     what = "Manifest" if target.env is None else "Environment manifest"
     if found is None:
