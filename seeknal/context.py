@@ -13,16 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seeknal import __version__
+from seeknal import __version__, forked
 from seeknal.digest import RACY_SECONDS
 from seeknal.errors import SeeknalError
-from seeknal.project.files import (
-    PROJECT_FILE,
-    DiskFiles,
-    ProjectFiles,
-    find_root,
-    signed_ahead,
-)
+from seeknal.project.files import PROJECT_FILE, DiskFiles, ProjectFiles, find_root
 from seeknal.state.layout import Target
 from seeknal.state.store import ToolCache
 from seeknal.types import Project
@@ -240,9 +234,11 @@ class Context:
         """
         files = DiskFiles(self.root)
         params = json.dumps(self.params, sort_keys=True, default=str)
-        taken = signed_ahead(self.root)
-        signature, racy = taken or files.signature(
-            "seeknal", [PROJECT_FILE], time.time() - RACY_SECONDS
+        answered, taken = forked.taken(f"signature:{self.root}")  # cli/promote_ahead.py
+        signature, racy = (
+            taken
+            if answered
+            else files.signature("seeknal", [PROJECT_FILE], time.time() - RACY_SECONDS)
         )
         stats_key = "mfs:" + hashlib.sha256(f"{params}\0{signature}".encode()).hexdigest()
         memo = self.cache.digests.get(stats_key)

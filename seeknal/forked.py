@@ -14,8 +14,10 @@ file signature (seeknal/project/files.py) use it.
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
+import struct
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -23,7 +25,7 @@ from typing import Any
 import seeknal
 from seeknal.state.failpoints import hit
 
-__all__ = ["Answer", "can_fork", "cores", "fork_quietly"]
+__all__ = ["Answers", "can_fork", "cores", "expect", "fork_quietly", "taken"]
 
 
 def can_fork() -> bool:
@@ -76,52 +78,127 @@ def fork_quietly(keep: tuple[int, ...], body: Callable[[], None]) -> int:
     return pid
 
 
-class Answer:
-    """`fn(*args)` computed by a forked copy and sent back pickled; `take()` waits for it."""
+class Answers:
+    """`fn(*args)` of each call computed by a forked copy, in order, and sent back pickled one
+    after another; `take(i)` waits for the i-th. The copy is killed and reaped at exit (it may
+    wait to write what nobody read)."""
 
     def __init__(self, pid: int, fd: int) -> None:
         self.pid, self.fd = pid, fd
+        self.values: list[tuple[bool, Any]] = []
+        self.ended = False
 
     @classmethod
-    def start(cls, fn: Callable[..., Any], *args: Any) -> Answer | None:
-        """The copy computing it, or None when forking is not for here (`can_fork`)."""
+    def start(cls, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> Answers | None:
+        """The copy computing them, or None when forking is not for here (`can_fork`)."""
         if not can_fork():
             return None
         read, write = os.pipe()
-        pid = fork_quietly((write,), lambda: _answer(write, fn, args))
+        pid = fork_quietly((write,), lambda: _answer(write, calls))
         os.close(write)
         if pid < 0:
             os.close(read)
             return None
-        return cls(pid, read)
+        answers = cls(pid, read)
+        atexit.register(answers.end)
+        return answers
 
-    def take(self) -> tuple[bool, Any]:
+    def take(self, index: int) -> tuple[bool, Any]:
         """(True, the value), or (False, None) when the copy gave none (the caller computes
-        it). The copy is reaped either way; Ctrl-C while waiting kills it."""
+        it: the copy died, or the call raised). Ctrl-C while waiting ends the copy."""
+        try:
+            while len(self.values) <= index and not self.ended:
+                self.values.append(self._next())
+        except (KeyboardInterrupt, SystemExit):
+            self.end()
+            raise
+        if len(self.values) > index:
+            return self.values[index]
+        return False, None
+
+    def _next(self) -> tuple[bool, Any]:
         import pickle
 
-        chunks: list[bytes] = []
         try:
-            while chunk := os.read(self.fd, 1 << 16):
-                chunks.append(chunk)
-            return True, pickle.loads(b"".join(chunks))
-        except (KeyboardInterrupt, SystemExit):
+            body = receive(self.fd)
+            if body is not None:
+                return pickle.loads(body)
+        except Exception:  # noqa: BLE001 - half an answer: the rest is computed here
+            pass
+        self.end()
+        return False, None
+
+    def end(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        os.close(self.fd)
+        try:
             os.kill(self.pid, signal.SIGKILL)
-            raise
-        except Exception:  # noqa: BLE001 - it died or sent half an answer: computed here
-            return False, None
-        finally:
-            os.close(self.fd)
-            try:
-                os.waitpid(self.pid, 0)
-            except OSError:
-                pass
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
 
 
-def _answer(fd: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+_expected: dict[str, tuple[Answers, int]] = {}
+
+
+def expect(key: str, answers: Answers, index: int) -> None:
+    """`taken(key)` is the `index`-th value of `answers`."""
+    _expected[key] = (answers, index)
+
+
+def taken(key: str) -> tuple[bool, Any]:
+    """The value a copy computed for `key` (once), or (False, None): compute it here."""
+    found = _expected.pop(key, None)
+    if found is None:
+        return False, None
+    answers, index = found
+    return answers.take(index)
+
+
+_HEADER = struct.Struct("!I")
+
+
+def send(fd: int, data: bytes) -> None:
+    """One message: its length, then its bytes."""
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def receive(fd: int, timeout: float | None = None) -> bytes | None:
+    """One message, or None at the end of the pipe or after `timeout` seconds."""
+    head = _read(fd, _HEADER.size, timeout)
+    if head is None:
+        return None
+    return _read(fd, _HEADER.unpack(head)[0], timeout)
+
+
+def _read(fd: int, size: int, timeout: float | None) -> bytes | None:
+    import select
+
+    parts: list[bytes] = []
+    waiting = select.poll()  # poll, not select: any descriptor number
+    waiting.register(fd, select.POLLIN)
+    while size:
+        if timeout is not None and not waiting.poll(timeout * 1000):
+            return None
+        chunk = os.read(fd, size)
+        if not chunk:
+            return None
+        parts.append(chunk)
+        size -= len(chunk)
+    return b"".join(parts)
+
+
+def _answer(fd: int, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
     import pickle
 
-    hit("forked.answer")  # tests: the copy dies before it answers
-    data = memoryview(pickle.dumps(fn(*args), pickle.HIGHEST_PROTOCOL))
-    while data:
-        data = data[os.write(fd, data) :]
+    for fn, args in calls:
+        hit("forked.answer")  # tests: the copy dies before it answers
+        try:
+            reply = pickle.dumps((True, fn(*args)), pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - the caller computes it and meets the error itself
+            reply = pickle.dumps((False, None))
+        send(fd, reply)

@@ -124,13 +124,10 @@ def _promote(args: list[str]) -> int | None:
     if os.name != "posix" or not utf8_streams():
         return None  # click adapts Windows consoles and misconfigured streams: let it
     import shlex
-    import time
 
-    from seeknal.digest import RACY_SECONDS
-    from seeknal.project.files import sign_ahead
+    from seeknal.cli.promote_ahead import read_ahead
 
-    # the staleness check's file stats taken on another core while promote imports and reads
-    sign_ahead(Path.cwd(), time.time() - RACY_SECONDS)
+    read_ahead(Path.cwd(), names[0])  # on another core, while this process imports
     from seeknal import notices
     from seeknal.cli.console import outcome, warn
     from seeknal.cli.promoting import promote_and_report

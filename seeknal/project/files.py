@@ -29,36 +29,9 @@ def find_root(start: Path) -> Path:
     )
 
 
-_signing: dict[str, Any] = {}  # project root -> seeknal.forked.Answer
-
-
-def sign_ahead(start: Path, racy_after: float) -> None:
-    """Have a forked copy take the project's file signature (`project_signature`) while this
-    process imports and reads state; `signed_ahead` then finds it ready. A staleness check of
-    10,000 files spends ~30 ms in stats (seeknal/forked.py says where forking is done)."""
-    from seeknal import forked
-    from seeknal.errors import SeeknalError
-
-    try:
-        root = find_root(start)
-    except SeeknalError:
-        return  # the command says so itself
-    answer = forked.Answer.start(project_signature, str(root), racy_after)
-    if answer is not None:
-        _signing[str(root)] = answer
-
-
-def signed_ahead(root: Path) -> tuple[str, list[str]] | None:
-    """The signature `sign_ahead` had taken for `root` (once), or None."""
-    answer = _signing.pop(str(root), None)
-    if answer is None:
-        return None
-    answered, value = answer.take()
-    return value if answered else None
-
-
 def project_signature(root: str, racy_after: float) -> tuple[str, list[str]]:
-    """The signature of every file a project's fingerprint reads (DiskFiles.signature)."""
+    """The signature of every file a project's fingerprint reads (DiskFiles.signature);
+    `promote` has a forked copy take it ahead (cli/promote_ahead.py)."""
     return DiskFiles(Path(root)).signature("seeknal", [PROJECT_FILE], racy_after)
 
 

@@ -18,9 +18,7 @@ from __future__ import annotations
 import atexit
 import functools
 import os
-import select
 import signal
-import struct
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -32,7 +30,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_CALLS = 64  # beyond this many round trips, importing sqlglot here costs less
 WAIT_SECONDS = 20.0  # an answer later than this means the worker is stuck: answer here
-_HEADER = struct.Struct("!I")
 
 _functions: dict[str, Callable[..., Any]] = {}
 _worker: Worker | None = None
@@ -107,8 +104,8 @@ class Worker:
         import pickle
 
         try:
-            _send(self.requests, pickle.dumps((key, args), pickle.HIGHEST_PROTOCOL))
-            data = _receive(self.answers, WAIT_SECONDS)
+            forked.send(self.requests, pickle.dumps((key, args), pickle.HIGHEST_PROTOCOL))
+            data = forked.receive(self.answers, WAIT_SECONDS)
             answered, value = pickle.loads(data) if data is not None else (False, None)
         except (KeyboardInterrupt, SystemExit):
             self.stop()  # a half-read answer cannot be matched with its request again
@@ -141,35 +138,6 @@ def _stop() -> None:
         _worker.stop()
 
 
-def _send(fd: int, data: bytes) -> None:
-    view = memoryview(_HEADER.pack(len(data)) + data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _receive(fd: int, timeout: float | None) -> bytes | None:
-    """One message, or None at the end of the pipe or after `timeout` seconds."""
-    head = _read(fd, _HEADER.size, timeout)
-    if head is None:
-        return None
-    return _read(fd, _HEADER.unpack(head)[0], timeout)
-
-
-def _read(fd: int, size: int, timeout: float | None) -> bytes | None:
-    parts: list[bytes] = []
-    waiting = select.poll()  # poll, not select: any descriptor number
-    waiting.register(fd, select.POLLIN)
-    while size:
-        if timeout is not None and not waiting.poll(timeout * 1000):
-            return None
-        chunk = os.read(fd, size)
-        if not chunk:
-            return None
-        parts.append(chunk)
-        size -= len(chunk)
-    return b"".join(parts)
-
-
 def _serve(requests: int, answers: int) -> None:
     import importlib
     import pickle
@@ -180,7 +148,7 @@ def _serve(requests: int, answers: int) -> None:
     import sqlglot.dialects.duckdb  # noqa: F401 - what parsing needs, imported before asked
 
     while True:
-        data = _receive(requests, None)
+        data = forked.receive(requests, None)
         if data is None:
             return
         hit("ahead.answer")
@@ -191,4 +159,4 @@ def _serve(requests: int, answers: int) -> None:
             reply = pickle.dumps((True, _functions[key](*args)), pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001 - the caller computes it and meets the error itself
             reply = pickle.dumps((False, None))
-        _send(answers, reply)
+        forked.send(answers, reply)

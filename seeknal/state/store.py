@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
+from seeknal import forked
 from seeknal.errors import StateError
 from seeknal.state import atomic
 from seeknal.state.layout import Target
@@ -47,10 +49,31 @@ def read_run_state(target: Target) -> RunState:
 
 def read_env_outputs(target: Target) -> tuple[RunState, dict[str, str | None]]:
     """An env's run state as a promotion reads it: records of the nodes the env computed, and
-    the fingerprint of each node it reads from production (RunState.computed_from_json)."""
+    the fingerprint of each node it reads from production (RunState.computed_from_json).
+
+    Read ahead by a forked copy of promote (cli/promote_ahead.py) before target/'s lock was
+    taken: its reading counts when the file still has the stats it had then (seeknal replaces
+    state files whole, so a file written since is another inode)."""
+    answered, seen = forked.taken(f"env-outputs:{target.root}:{target.env}")
+    if answered and seen[0] == _stats(target.run_state_path):
+        return seen[1], seen[2]
     path, hint = target.run_state_path, hint_for(target, target.run_state_path)
     data = atomic.read_json(path, RunState.WHAT, hint)
     return (RunState(), {}) if data is None else RunState.computed_from_json(data, path, hint)
+
+
+def env_outputs_seen(target: Target) -> tuple[tuple[int, ...] | None, RunState, dict[str, Any]]:
+    """`read_env_outputs` with the stats the file had before it was read."""
+    stats = _stats(target.run_state_path)
+    return (stats, *read_env_outputs(target))
+
+
+def _stats(path: Path) -> tuple[int, ...] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def read_run_state_json(target: Target, check: Collection[str]) -> tuple[dict[str, Any], RunState]:

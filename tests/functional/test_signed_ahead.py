@@ -1,7 +1,8 @@
-"""The staleness check's file signature taken by a forked copy while promote imports and reads
-state (seeknal/forked.py, project/files.py `sign_ahead`). Real CLI in subprocesses, in a real
-git repository: the copy's answer is the signature itself, and a promote refuses a stale plan
-and promotes a fresh one alike whether the copy answers or dies first."""
+"""What promote reads first (the env's run state, the project files' signature) read by a forked
+copy while promote imports (seeknal/forked.py, cli/promote_ahead.py). Real CLI in subprocesses,
+in a real git repository: the copy's answers are what the command would read, a run state
+replaced since is read again, and a promote refuses a stale plan and promotes a fresh one alike
+whether the copy answers or dies first."""
 
 from __future__ import annotations
 
@@ -15,17 +16,34 @@ from conftest import git, small_project
 TWO_CORES = len(os.sched_getaffinity(0)) >= 2
 
 FORKED = """
-import os, sys, time
+import json, os, sys, time
+from pathlib import Path
 import seeknal
-from seeknal.project import files
+from seeknal import forked
+from seeknal.cli.promote_ahead import read_ahead
+from seeknal.project.files import project_signature
+from seeknal.state.layout import Target
+from seeknal.state.store import read_env_outputs
 seeknal.command_line = True
-root = sys.argv[1]
-racy_after = time.time() - 2.0
-files.sign_ahead(files.Path(root), racy_after)
-answer = files._signing.get(str(files.Path(root).resolve()))
-print(answer is not None and answer.pid not in (0, os.getpid()))
-print(files.signed_ahead(files.Path(root).resolve()) == files.project_signature(root, racy_after))
-print(files.signed_ahead(files.Path(root).resolve()))
+root = Path(sys.argv[1]).resolve()
+target = Target(root, "dev")
+read_ahead(root, "dev")
+answers = forked._expected.get(f"signature:{root}", (None,))[0]
+print(answers is not None and answers.pid not in (0, os.getpid()))
+ok, seen = forked.taken(f"env-outputs:{root}:dev")
+print(ok and seen[1:] == read_env_outputs(target))
+ok, signature = forked.taken(f"signature:{root}")
+print(ok and signature[0] == project_signature(str(root), time.time() - 2.0)[0])
+print(forked.taken(f"signature:{root}"))  # taken once
+# read ahead again, then the run state replaced (as every seeknal write does): not used
+read_ahead(root, "dev")
+forked._expected[f"env-outputs:{root}:dev"][0].take(1)  # the copy has answered both
+data = json.loads(target.run_state_path.read_text())
+data["nodes"]["transform.adults"]["row_count"] = 12345
+tmp = target.run_state_path.with_suffix(".tmp")
+tmp.write_text(json.dumps(data))
+os.replace(tmp, target.run_state_path)
+print(read_env_outputs(target)[0].nodes["transform.adults"].row_count)
 """
 
 
@@ -58,16 +76,20 @@ def edit(root: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
-def test_the_forked_copy_answers_the_project_signature(tmp_path: Path) -> None:
+def test_the_forked_copy_answers_what_promote_reads_first(tmp_path: Path) -> None:
     root = project(tmp_path)
+    edit(root, "WHERE age >= 18", "WHERE age >= 30")
+    assert seeknal(root, "plan", "dev").returncode == 0
+    assert seeknal(root, "run", "--env", "dev").returncode == 0
     out = subprocess.run(
         [sys.executable, "-c", FORKED, str(root)], capture_output=True, text=True, timeout=60
     )
     assert out.returncode == 0, out.stderr
-    forked, same, again = out.stdout.splitlines()
-    assert forked == str(TWO_CORES)  # one core: no copy, the command signs itself
-    assert same == "True"
-    assert again == "None"  # taken once: a later check signs the files again
+    forked, outputs, signature, again, replaced = out.stdout.splitlines()
+    assert forked == str(TWO_CORES)  # one core: no copy, the command reads for itself
+    assert outputs == signature == "True"
+    assert again == "(False, None)"  # taken once: a later check signs the files again
+    assert replaced == "12345"  # a run state written since it was read ahead is read again
 
 
 def test_promote_refuses_a_stale_plan_whether_the_copy_answers_or_dies(tmp_path: Path) -> None:
