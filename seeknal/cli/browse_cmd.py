@@ -11,7 +11,7 @@ import typer
 from seeknal.cli.complete import env_names, selectors
 from seeknal.cli.console import out, styled
 from seeknal.cli.main import handled
-from seeknal.cli.options import ProjectPath
+from seeknal.cli.options import Params, ProjectPath
 from seeknal.cli.plan_view import emit
 from seeknal.cli.scope import read_env
 
@@ -40,12 +40,13 @@ def ls(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the nodes as JSON."),
     env: str | None = LsEnv,
+    params: str | None = Params,
     project_path: Path | None = ProjectPath,
 ) -> None:
     """List nodes with kind, tags and status (production's, or the active env's)."""
     from seeknal.envs.inspect import list_nodes
 
-    ctx, chosen = read_env(project_path, env, unplanned_reads_production=True)
+    ctx, chosen = read_env(project_path, env, unplanned_reads_production=True, params=params)
     rows = list_nodes(ctx, chosen, list(selectors or ()))
     if as_json:
         out(json.dumps([r.to_json() for r in rows], indent=2))
@@ -68,12 +69,13 @@ def show(
         ..., autocompletion=selectors, help="Node id (kind.name) or unique name."
     ),
     env: str | None = LsEnv,
+    params: str | None = Params,
     project_path: Path | None = ProjectPath,
 ) -> None:
     """Show one node: its YAML, SQL, inputs, downstream, last run and output schema."""
     from seeknal.envs.inspect import node_details
 
-    ctx, chosen = read_env(project_path, env, unplanned_reads_production=True)
+    ctx, chosen = read_env(project_path, env, unplanned_reads_production=True, params=params)
     details = node_details(ctx, chosen, node)
     _print_details(ctx, details)
 
@@ -132,16 +134,17 @@ def lineage(
     ),
     fmt: str = typer.Option("text", "--format", "-f", help="text (a tree), mermaid or svg."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write it to this file."),
+    params: str | None = Params,
     project_path: Path | None = ProjectPath,
 ) -> None:
     """Show the node graph: upstream and downstream of NODE, or the whole project."""
-    from seeknal.context import Context
+    from seeknal.context import Context, parse_params
     from seeknal.planning.lineage import graph, lineage_ids, tree_lines
     from seeknal.planning.select import select_ids
 
     if fmt not in LINEAGE_FORMATS:
         raise typer.BadParameter(f"--format is one of {', '.join(LINEAGE_FORMATS)}, not {fmt}")
-    loaded = Context(project_path).load()
+    loaded = Context(project_path, parse_params(params)).load()
     project, dag = loaded.project, loaded.dag
     focus = select_ids(project, dag, node) if node else None
     if fmt == "text":

@@ -20,16 +20,24 @@ def context(project_path: Path | None, params: str | None = None) -> Any:
 
 
 def read_env(
-    project_path: Path | None, explicit: str | None, unplanned_reads_production: bool = False
+    project_path: Path | None,
+    explicit: str | None,
+    unplanned_reads_production: bool = False,
+    params: str | None = None,
 ) -> tuple[Any, str | None]:
     """A Context and the active env for a command that only reads (query, repl): it repairs
     nothing, since repairing takes the lock. Says on stderr which env it reads when the env was
     not named. With `unplanned_reads_production` (ls, show), a branch's env that is not planned
-    yet is read as production, which is what it holds until it is planned."""
-    from seeknal.context import Context
+    yet is read as production, which is what it holds until it is planned. The YAML is rendered
+    with `params` (--params), else with those the env was planned with."""
+    from seeknal.context import Context, parse_params
 
     chosen = active_env(project_path, explicit)
-    ctx = Context(project_path)
+    ctx = Context(project_path, parse_params(params))
+    if params is None and chosen.env is not None:
+        from seeknal.envs.access import planned_params
+
+        ctx.params = planned_params(ctx, chosen.env)
     if unplanned_reads_production and _unplanned_branch_env(ctx, chosen):
         branch = f" (branch {chosen.branch})" if chosen.branch else ""
         out(

@@ -118,6 +118,18 @@ def _changed_since(ctx: Context, env: str, plan: Plan) -> str:
     return f"\nChanged since the plan: {', '.join(parts[:8])}{more}."
 
 
+def planned_params(ctx: Context, env: str) -> dict[str, object]:
+    """The --params env `env` was last planned with ({} when none, or when its plan cannot be
+    read): what commands that take no --params render the env's YAML with (docs/concepts.md)."""
+    from seeknal.errors import SeeknalError
+
+    try:
+        plan = read_plan(env_target(ctx, env))
+    except SeeknalError:
+        return {}
+    return dict(plan.params) if plan is not None and plan.params else {}
+
+
 def fingerprint_as_planned(ctx: Context, plan: Plan) -> str:
     """The project's fingerprint rendered with the plan's run id and --params (`run --env`
     takes no params): otherwise a node using {{ run_id }} or a --params value would never

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from seeknal.context import Context, Loaded
+from seeknal.envs.access import planned_params
 from seeknal.errors import ProjectError, SeeknalError
 from seeknal.git import active, dotgit
 from seeknal.git.repo import GitRepo
@@ -160,10 +161,16 @@ def _plan_pushed(
     from seeknal.envs.plan import plan_env
 
     env = active.env_for_branch(ctx.root, branch, git) or branch
+    ctx.params = planned_params(ctx, env)  # a push takes no --params: the env's last plan's
     try:
         planned = plan_revisions(ctx, base, local_sha)
     except ProjectError as exc:
         report.lines.append(f"seeknal: {branch} has project errors:\n{exc.message}")
+        if "--params" in exc.message:
+            report.lines.append(
+                f"seeknal: a push renders {{{{ }}}} with the --params env {env} was last planned "
+                f"with: plan it once with them (seeknal plan {env} --params ...), then push again"
+            )
         if "error" in git.pre_push_block_on:
             report.blocked.append(f"{branch}: project errors")
         return
