@@ -165,6 +165,26 @@ class held:  # lower case: used like a function, `with held() as hold:`
 _holds: list[held] = []
 
 
+def imported(name: str, failpoint: str | None = None) -> Any:
+    """`import name` (a top-level module), with a Ctrl-C meanwhile acted on once the import is
+    done: compiled modules do not all survive being interrupted while they set themselves up
+    (DuckDB's aborts the process, orjson's crashes it)."""
+    import sys
+
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    with held() as hold:
+        if failpoint:
+            from seeknal.state.failpoints import hit
+
+            hit(failpoint)  # tests: Ctrl-C pressed while the import runs
+        module = __import__(name)
+    if hold.hit:
+        raise KeyboardInterrupt
+    return module
+
+
 def requested() -> bool:
     """Whether SIGINT arrived while a `held` block runs (a test's pause ends on it)."""
     return any(hold.hit for hold in _holds)

@@ -36,17 +36,9 @@ def core() -> Any:
 def _imported(name: str) -> Any:
     """`import name`, with a Ctrl-C meanwhile acted on once the import is done: DuckDB's
     compiled module aborts the process (exit 134) when interrupted while it sets itself up."""
-    module = sys.modules.get(name)
-    if module is not None:
-        return module
-    from seeknal.sigint import held
+    from seeknal.sigint import imported
 
-    with held() as hold:
-        hit("duckdb.import")  # tests: Ctrl-C pressed while the import runs
-        module = __import__(name)  # a top-level name: the module itself
-    if hold.hit:
-        raise KeyboardInterrupt
-    return module
+    return imported(name, "duckdb.import")
 
 
 def is_interrupt(exc: BaseException) -> bool:

@@ -73,9 +73,17 @@ def dump_json(value: Any, plain: bool = False) -> bytes:
     return (text + "\n").encode()
 
 
+def _orjson() -> Any:
+    """orjson, imported with Ctrl-C held: its module crashes the process when interrupted while
+    it sets itself up."""
+    from seeknal.sigint import imported
+
+    return imported("orjson", "orjson.import")
+
+
 def _fast_dump(value: Any) -> bytes | None:
     """Compact sorted JSON by orjson; None when a value is not plain JSON (json decides)."""
-    import orjson
+    orjson = _orjson()
 
     try:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
@@ -111,7 +119,7 @@ def read_json(path: Path, what: str, recover: str) -> Any:
 
 
 def _fast_load(raw: bytes) -> Any:
-    import orjson
+    orjson = _orjson()
 
     try:
         return orjson.loads(raw)

@@ -81,6 +81,22 @@ def test_ctrl_c_during_duckdb_s_import_waits_for_it_to_finish(small: Path) -> No
     )
 
 
+def test_ctrl_c_during_orjson_s_import_waits_for_it_to_finish(git_project: Path) -> None:
+    """orjson's compiled module crashes the process (exit 139) when a Ctrl-C interrupts its
+    set-up; it is imported to read the first state file of 64 KB or more (here the run state
+    of 300 nodes): the Ctrl-C is acted on once the import is done."""
+    root = chain(git_project, 300)
+    done = subprocess.run(
+        [sys.executable, "-m", "seeknal", "run"], cwd=root, capture_output=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert (root / "target/run_state.json").stat().st_size >= 64 * 1024
+    code, err = ctrl_c_at("orjson.import", "pause", root)
+    assert code == 130, err
+    assert "Interrupted (Ctrl-C)" in err
+    assert any(line.rpartition("|")[2].strip() == "orjson" for line in err.splitlines())
+
+
 def test_duckdb_s_word_for_ctrl_c_is_known_as_one() -> None:
     """What a statement Ctrl-C stopped raises, read as the Ctrl-C it was (the CLI says
     "Interrupted", exit 130, rather than reporting an internal error)."""
